@@ -1,0 +1,153 @@
+//! Command-line definitions (clap). Only parsing lives here; each command's
+//! work is in `commands/`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "al-cli",
+    version,
+    about = "Active learning for tabular regression: find the rows most worth labeling next.",
+    long_about = "Active learning for tabular regression: find the rows most worth labeling next.\n\n\
+A project file (SQLite, default ./al.db) holds your data, labels and history:\n  \
+al-cli init data.csv --target price   # ingest a CSV with some targets filled in\n  \
+al-cli status                         # what is in the project\n  \
+al-cli demo                           # a complete example on built-in data",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct Global {
+    /// The project file to use.
+    #[arg(
+        short,
+        long,
+        global = true,
+        env = "AL_PROJECT",
+        default_value = "al.db"
+    )]
+    pub project: PathBuf,
+    /// Print machine-readable JSON on stdout instead of tables.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Print nothing but errors (and JSON when --json is given).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create a project from a CSV/TSV file whose target is known for some rows.
+    Init(Box<InitArgs>),
+    /// Show what the project holds: rows, labels, columns, rounds.
+    Status,
+    /// Run a complete example on built-in data (no arguments needed).
+    Demo(DemoArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// The data file (CSV or TSV, header row required).
+    pub data: PathBuf,
+    /// The numeric column to predict; empty cells mark rows still to label.
+    #[arg(short, long)]
+    pub target: String,
+    /// Field delimiter: a character, or "tab"; sniffed from the header when omitted.
+    #[arg(long, value_parser = parse_delimiter)]
+    pub delimiter: Option<u8>,
+    /// A column is numeric when at least this fraction of its non-empty cells are numbers.
+    #[arg(long, default_value_t = 0.9)]
+    pub numeric_threshold: f64,
+    /// Treat COL as categorical whatever its cells look like (repeatable).
+    #[arg(long, value_name = "COL")]
+    pub categorical: Vec<String>,
+    /// Treat COL as numeric; cells that are not numbers become missing (repeatable).
+    #[arg(long, value_name = "COL")]
+    pub numeric: Vec<String>,
+    /// Leave COL out entirely (repeatable).
+    #[arg(long, value_name = "COL")]
+    pub drop: Vec<String>,
+    /// COL identifies rows: kept in the raw rows, not used as a feature (repeatable).
+    #[arg(long, value_name = "COL")]
+    pub id_col: Vec<String>,
+    /// Fill missing numbers: mean, median or a number; COL=HOW for one column (repeatable).
+    #[arg(long, value_name = "HOW|COL=HOW")]
+    pub impute: Vec<String>,
+    /// Add a 0/1 feature per numeric column that had missing cells.
+    #[arg(long)]
+    pub missing_indicators: bool,
+    /// Keep at most this many levels per categorical column; the rarest are pooled into __other__.
+    #[arg(long, default_value_t = 50)]
+    pub max_levels: usize,
+    /// What to do with a target cell that is not a number.
+    #[arg(long, value_enum, default_value_t = BadTargetArg::Error)]
+    pub bad_target: BadTargetArg,
+    /// Share of labeled rows held out to measure MAE/MSE [default: 0.2 with >= 50 labels, else 0].
+    #[arg(long)]
+    pub test_frac: Option<f64>,
+    /// Seed for the test split.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Smallest valid target value (labels below are rejected).
+    #[arg(long)]
+    pub min: Option<f64>,
+    /// Largest valid target value (labels above are rejected).
+    #[arg(long)]
+    pub max: Option<f64>,
+    /// Replace an existing project file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BadTargetArg {
+    /// Stop with an error naming the line.
+    Error,
+    /// Leave such rows unlabeled.
+    Skip,
+}
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Where to put the demo's files [default: a new temporary directory].
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+}
+
+fn parse_delimiter(s: &str) -> Result<u8, String> {
+    match s {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        _ if s.len() == 1 && s.is_ascii() => Ok(s.as_bytes()[0]),
+        _ => Err(format!(
+            "the delimiter must be one ASCII character or \"tab\", not {s:?}"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn project_is_global_before_or_after_the_subcommand() {
+        let a = Cli::try_parse_from(["al-cli", "-p", "x.db", "status"]).unwrap();
+        let b = Cli::try_parse_from(["al-cli", "status", "--project", "x.db"]).unwrap();
+        assert_eq!(a.global.project, PathBuf::from("x.db"));
+        assert_eq!(b.global.project, PathBuf::from("x.db"));
+    }
+
+    #[test]
+    fn delimiters() {
+        assert_eq!(parse_delimiter("tab"), Ok(b'\t'));
+        assert_eq!(parse_delimiter(";"), Ok(b';'));
+        assert!(parse_delimiter(";;").is_err());
+    }
+}

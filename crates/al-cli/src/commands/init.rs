@@ -1,0 +1,89 @@
+use anyhow::Result;
+use serde_json::json;
+
+use al_data::{BadTarget, Impute, InitOptions, InitReport, ReadOptions, RecipeOptions};
+
+use crate::cli::{BadTargetArg, Global, InitArgs};
+use crate::output::{notice, print_json};
+
+pub fn run(global: &Global, args: InitArgs) -> Result<()> {
+    let opts = options(global, args)?;
+    let report = al_data::init(&opts)?;
+    report_init(global, &opts, report);
+    Ok(())
+}
+
+/// Prints what `init` did.
+pub fn report_init(global: &Global, opts: &InitOptions, report: InitReport) {
+    if global.json {
+        print_json(&json!({
+            "project": opts.project.display().to_string(),
+            "rows": report.rows,
+            "labeled": report.labeled,
+            "test": report.test,
+            "unlabeled": report.unlabeled,
+            "features": report.features,
+            "notices": report.notices,
+        }));
+        return;
+    }
+    for n in &report.notices {
+        notice(global.quiet, n);
+    }
+    if !global.quiet {
+        println!(
+            "created {}: {} rows ({} labeled for training, {} held out for testing, {} to label), {} features",
+            opts.project.display(),
+            report.rows,
+            report.labeled,
+            report.test,
+            report.unlabeled,
+            report.features
+        );
+        println!("next: `al-cli status` to inspect the columns");
+    }
+}
+
+fn options(global: &Global, args: InitArgs) -> Result<InitOptions> {
+    let mut impute_default = Impute::Mean;
+    let mut impute = Vec::new();
+    for spec in &args.impute {
+        match spec.rsplit_once('=') {
+            Some((col, how)) => impute.push((col.to_string(), parse_impute(how)?)),
+            None => impute_default = parse_impute(spec)?,
+        }
+    }
+    Ok(InitOptions {
+        source: args.data,
+        project: global.project.clone(),
+        force: args.force,
+        read: ReadOptions {
+            delimiter: args.delimiter,
+        },
+        recipe: RecipeOptions {
+            target: args.target,
+            numeric_threshold: args.numeric_threshold,
+            categorical: args.categorical,
+            numeric: args.numeric,
+            drop: args.drop,
+            id_cols: args.id_col,
+            impute_default,
+            impute,
+            missing_indicators: args.missing_indicators,
+            max_levels: args.max_levels,
+        },
+        bad_target: match args.bad_target {
+            BadTargetArg::Error => BadTarget::Error,
+            BadTargetArg::Skip => BadTarget::Skip,
+        },
+        test_frac: args.test_frac,
+        seed: args.seed,
+        min: args.min,
+        max: args.max,
+    })
+}
+
+fn parse_impute(how: &str) -> Result<Impute> {
+    how.parse::<Impute>()
+        .map_err(|e| anyhow::anyhow!("--impute: {e}"))
+}

@@ -1,0 +1,15 @@
+//! `al-cli`: a thin command-line layer over the al libraries.
+
+mod cli;
+mod commands;
+mod output;
+
+use clap::Parser;
+
+fn main() {
+    let cli = cli::Cli::parse();
+    if let Err(err) = commands::run(cli) {
+        eprintln!("error: {err:#}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,269 @@
+//! `init`: a delimited file in, a project file out.
+
+use std::path::PathBuf;
+
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use rusqlite::params;
+
+use crate::error::{sql, DataError, Result};
+use crate::project::{features_to_blob, set_meta, Project, NOW};
+use crate::recipe::{parse_number, Recipe, RecipeOptions};
+use crate::table::{read_table, RawTable, ReadOptions};
+
+/// What to do with a target cell that is neither empty nor a finite number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BadTarget {
+    #[default]
+    Error,
+    /// Leave the row unlabeled and count it.
+    Skip,
+}
+
+#[derive(Debug, Clone)]
+pub struct InitOptions {
+    pub source: PathBuf,
+    pub project: PathBuf,
+    pub force: bool,
+    pub read: ReadOptions,
+    pub recipe: RecipeOptions,
+    pub bad_target: BadTarget,
+    /// Share of labeled rows held out for evaluation; `None` = 0.2 when at
+    /// least 50 rows are labeled, else 0.
+    pub test_frac: Option<f64>,
+    pub seed: u64,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+impl InitOptions {
+    /// Defaults for everything but the three things `init` cannot guess.
+    pub fn new(source: PathBuf, project: PathBuf, target: &str) -> Self {
+        InitOptions {
+            source,
+            project,
+            force: false,
+            read: ReadOptions::default(),
+            recipe: RecipeOptions {
+                target: target.to_string(),
+                ..RecipeOptions::default()
+            },
+            bad_target: BadTarget::Error,
+            test_frac: None,
+            seed: 0,
+            min: None,
+            max: None,
+        }
+    }
+}
+
+/// What `init` did, for the user.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct InitReport {
+    pub rows: u64,
+    pub labeled: u64,
+    pub test: u64,
+    pub unlabeled: u64,
+    pub features: usize,
+    pub skipped_targets: u64,
+    pub notices: Vec<String>,
+}
+
+/// Reads the source, fits the recipe and writes a new project.
+pub fn init(opts: &InitOptions) -> Result<InitReport> {
+    if let Some(f) = opts.test_frac {
+        if !(0.0..1.0).contains(&f) {
+            return Err(DataError::Usage(format!(
+                "--test-frac must be at least 0 and below 1, not {f}"
+            )));
+        }
+    }
+    let table = read_table(&opts.source, &opts.read)?;
+    let (recipe, mut notices) = Recipe::fit(&table, &opts.recipe)?;
+    notices.splice(0..0, table.notices.iter().cloned());
+    let (targets, skipped) = read_targets(&table, &recipe, opts)?;
+    let labeled: Vec<usize> = (0..targets.len())
+        .filter(|&r| targets[r].is_some())
+        .collect();
+    if labeled.is_empty() {
+        return Err(DataError::input(
+            &table.path,
+            format!(
+                "the target column {:?} has no numeric value, so no row is labeled; al needs some labeled rows to start from",
+                recipe.target
+            ),
+        ));
+    }
+    if skipped > 0 {
+        notices.push(format!(
+            "{skipped} row(s) with a non-numeric target left unlabeled (--bad-target skip)"
+        ));
+    }
+    let test_frac = opts
+        .test_frac
+        .unwrap_or(if labeled.len() >= 50 { 0.2 } else { 0.0 });
+    let is_test = choose_test_rows(&labeled, targets.len(), test_frac, opts.seed);
+    let n_test = is_test.iter().filter(|&&t| t).count() as u64;
+
+    Project::create(&opts.project, opts.force, |tx| {
+        write_meta(tx, &table, &recipe, opts, test_frac)?;
+        write_rows(tx, &table, &recipe, &targets, &is_test)
+    })?;
+    Ok(InitReport {
+        rows: table.n_rows() as u64,
+        labeled: labeled.len() as u64 - n_test,
+        test: n_test,
+        unlabeled: (table.n_rows() - labeled.len()) as u64,
+        features: recipe.n_features(),
+        skipped_targets: skipped,
+        notices,
+    })
+}
+
+fn read_targets(
+    table: &RawTable,
+    recipe: &Recipe,
+    opts: &InitOptions,
+) -> Result<(Vec<Option<f64>>, u64)> {
+    let col = recipe.target_index();
+    let mut skipped = 0;
+    let mut targets = Vec::with_capacity(table.n_rows());
+    for (row, cell) in table.column(col).enumerate() {
+        if cell.trim().is_empty() {
+            targets.push(None);
+            continue;
+        }
+        let value = parse_number(cell)
+            .filter(|v| opts.min.is_none_or(|m| *v >= m) && opts.max.is_none_or(|m| *v <= m));
+        match (value, opts.bad_target) {
+            (Some(v), _) => targets.push(Some(v)),
+            (None, BadTarget::Skip) => {
+                skipped += 1;
+                targets.push(None);
+            }
+            (None, BadTarget::Error) => {
+                return Err(DataError::AtCell {
+                    path: table.path.clone(),
+                    line: table.line(row),
+                    column: recipe.target.clone(),
+                    message: format!(
+                        "target {cell:?} is not a finite number{}; fix it, empty the cell to leave the row unlabeled, or pass --bad-target skip",
+                        bounds_text(opts.min, opts.max)
+                    ),
+                })
+            }
+        }
+    }
+    Ok((targets, skipped))
+}
+
+fn bounds_text(min: Option<f64>, max: Option<f64>) -> String {
+    match (min, max) {
+        (None, None) => String::new(),
+        (lo, hi) => format!(
+            " within [{}, {}]",
+            lo.map_or("-inf".into(), |v| v.to_string()),
+            hi.map_or("inf".into(), |v| v.to_string())
+        ),
+    }
+}
+
+/// Holds out round(frac × labeled) labeled rows, chosen by a seeded shuffle.
+pub fn choose_test_rows(labeled: &[usize], rows: usize, frac: f64, seed: u64) -> Vec<bool> {
+    let mut shuffled = labeled.to_vec();
+    shuffled.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
+    let n_test = (frac * labeled.len() as f64).round() as usize;
+    let mut is_test = vec![false; rows];
+    for &r in &shuffled[..n_test.min(shuffled.len())] {
+        is_test[r] = true;
+    }
+    is_test
+}
+
+fn write_meta(
+    tx: &rusqlite::Transaction,
+    table: &RawTable,
+    recipe: &Recipe,
+    opts: &InitOptions,
+    test_frac: f64,
+) -> Result<()> {
+    let recipe_json = serde_json::to_string(recipe).map_err(|e| DataError::Usage(e.to_string()))?;
+    let source = std::fs::canonicalize(&table.path).unwrap_or_else(|_| table.path.clone());
+    let headers =
+        serde_json::to_string(&table.headers).map_err(|e| DataError::Usage(e.to_string()))?;
+    for (key, value) in [
+        ("recipe", recipe_json),
+        ("source_path", source.display().to_string()),
+        ("source_sha256", table.sha256.clone()),
+        ("source_headers", headers),
+        ("delimiter", char::from(table.delimiter).to_string()),
+        ("target", recipe.target.clone()),
+        ("test_frac", test_frac.to_string()),
+        ("seed", opts.seed.to_string()),
+    ] {
+        set_meta(tx, key, &value)?;
+    }
+    if let Some(v) = opts.min {
+        set_meta(tx, "target_min", &v.to_string())?;
+    }
+    if let Some(v) = opts.max {
+        set_meta(tx, "target_max", &v.to_string())?;
+    }
+    Ok(())
+}
+
+/// Encodes in parallel, a chunk at a time, and inserts in order; memory stays
+/// bounded by the chunk, not the file.
+fn write_rows(
+    tx: &rusqlite::Transaction,
+    table: &RawTable,
+    recipe: &Recipe,
+    targets: &[Option<f64>],
+    is_test: &[bool],
+) -> Result<()> {
+    const CHUNK: usize = 8192;
+    let mut insert_row = tx
+        .prepare(&format!(
+            "INSERT INTO rows(row_id, source, is_test, label, label_source, added_at)
+             VALUES (?1, 'initial', ?2, ?3, ?4, {NOW})"
+        ))
+        .map_err(sql)?;
+    let mut insert_data = tx
+        .prepare("INSERT INTO row_data(row_id, raw, features) VALUES (?1, ?2, ?3)")
+        .map_err(sql)?;
+    let mut insert_label = tx
+        .prepare(&format!(
+            "INSERT INTO labels(row_id, value, source, created_at) VALUES (?1, ?2, 'initial', {NOW})"
+        ))
+        .map_err(sql)?;
+    for start in (0..table.n_rows()).step_by(CHUNK) {
+        let end = (start + CHUNK).min(table.n_rows());
+        let encoded: Vec<(String, Vec<u8>)> = (start..end)
+            .into_par_iter()
+            .map(|r| {
+                let cells = table.row(r);
+                let mut issues = Vec::new();
+                let compact = recipe.encode(&cells, &mut issues);
+                let raw = serde_json::to_string(&cells).unwrap_or_default();
+                (raw, features_to_blob(&compact))
+            })
+            .collect();
+        for (offset, (raw, blob)) in encoded.into_iter().enumerate() {
+            let r = start + offset;
+            let row_id = (r + 1) as i64;
+            let label = targets[r];
+            insert_row
+                .execute(params![row_id, is_test[r], label, label.map(|_| "initial")])
+                .map_err(sql)?;
+            insert_data
+                .execute(params![row_id, raw, blob])
+                .map_err(sql)?;
+            if let Some(v) = label {
+                insert_label.execute(params![row_id, v]).map_err(sql)?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,22 @@
+//! Data layer of **al**, active learning for tabular regression.
+//!
+//! It turns a dirty delimited file into model-ready features and keeps
+//! everything in one SQLite project file:
+//!
+//! * [`table`] reads CSV/TSV into raw text cells with exact error positions;
+//! * [`recipe`] decides each column's kind and fits imputation, scaling and
+//!   one-hot levels, and is the only thing that ever encodes a row;
+//! * [`project`] is the project file (schema in `docs/project-file.md`);
+//! * [`init`] ties them together for `al-cli init`.
+
+pub mod error;
+pub mod init;
+pub mod project;
+pub mod recipe;
+pub mod table;
+
+pub use error::{DataError, Result};
+pub use init::{init, BadTarget, InitOptions, InitReport};
+pub use project::{Counts, Project};
+pub use recipe::{ColumnKind, Impute, Recipe, RecipeOptions};
+pub use table::{read_table, RawTable, ReadOptions};

@@ -1,0 +1,397 @@
+//! The SQLite project file: the only state al keeps.
+//!
+//! Schema documented in docs/project-file.md. A project is recognised by its
+//! SQLite `application_id`; any other file is refused before anything is
+//! written to it (no WAL switch, no checkpoint).
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction};
+
+use crate::error::{sql, DataError, Result};
+use crate::recipe::Recipe;
+
+/// "ALPR" in ASCII: marks a SQLite file as an al project.
+pub const APPLICATION_ID: i32 = 0x414C_5052;
+/// Bumped whenever the schema changes; older tools refuse newer files.
+pub const SCHEMA_VERSION: i32 = 1;
+
+const SCHEMA: &str = r#"
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE rows (
+    row_id       INTEGER PRIMARY KEY,
+    source       TEXT NOT NULL,
+    is_test      INTEGER NOT NULL DEFAULT 0,
+    label        REAL,
+    label_source TEXT,
+    added_at     TEXT NOT NULL
+);
+CREATE TABLE row_data (
+    row_id   INTEGER PRIMARY KEY REFERENCES rows(row_id),
+    raw      TEXT NOT NULL,
+    features BLOB NOT NULL
+);
+CREATE TABLE rounds (
+    round      INTEGER PRIMARY KEY,
+    strategy   TEXT NOT NULL,
+    model      TEXT NOT NULL,
+    seed       INTEGER NOT NULL,
+    batch      INTEGER NOT NULL,
+    params     TEXT NOT NULL DEFAULT '{}',
+    created_at TEXT NOT NULL
+);
+CREATE TABLE labels (
+    event_id   INTEGER PRIMARY KEY,
+    row_id     INTEGER NOT NULL REFERENCES rows(row_id),
+    value      REAL NOT NULL,
+    source     TEXT NOT NULL,
+    round      INTEGER REFERENCES rounds(round),
+    annotator  TEXT,
+    note       TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX labels_by_row ON labels(row_id);
+CREATE TABLE queries (
+    round      INTEGER NOT NULL REFERENCES rounds(round),
+    rank       INTEGER NOT NULL,
+    row_id     INTEGER NOT NULL REFERENCES rows(row_id),
+    score      REAL,
+    prediction REAL,
+    spread     REAL,
+    PRIMARY KEY (round, rank)
+);
+CREATE INDEX queries_by_row ON queries(row_id);
+CREATE TABLE reports (
+    report_id  INTEGER PRIMARY KEY,
+    round      INTEGER,
+    labels     INTEGER NOT NULL,
+    model      TEXT NOT NULL,
+    strategy   TEXT,
+    mae        REAL,
+    mse        REAL,
+    rmse       REAL,
+    r2         REAL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE simulations (
+    simulation_id INTEGER PRIMARY KEY,
+    params        TEXT NOT NULL,
+    results       TEXT NOT NULL,
+    created_at    TEXT NOT NULL
+);
+"#;
+
+pub(crate) const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+
+/// An open project.
+pub struct Project {
+    conn: Connection,
+    path: PathBuf,
+}
+
+fn project_error(path: &Path, message: impl Into<String>) -> DataError {
+    DataError::Project {
+        path: path.to_path_buf(),
+        message: message.into(),
+    }
+}
+
+/// What kind of file sits at a path.
+enum FileKind {
+    Missing,
+    Project,
+    Other(String),
+}
+
+/// Looks at a file without changing it: reads the 100-byte SQLite header
+/// directly, so not even a WAL or shared-memory side file is created for a
+/// file that is not ours.
+fn inspect(path: &Path) -> Result<FileKind> {
+    if !path.exists() {
+        return Ok(FileKind::Missing);
+    }
+    if path.is_dir() {
+        return Ok(FileKind::Other("is a directory".into()));
+    }
+    let mut header = [0u8; 100];
+    let read =
+        std::fs::File::open(path).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut header));
+    match read {
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(FileKind::Other(
+            "is not an al project (not an SQLite database)".into(),
+        )),
+        Err(source) => Err(DataError::Io {
+            path: path.to_path_buf(),
+            source,
+        }),
+        Ok(()) if &header[..16] != b"SQLite format 3\0" => Ok(FileKind::Other(
+            "is not an al project (not an SQLite database)".into(),
+        )),
+        Ok(()) => {
+            let id = i32::from_be_bytes([header[68], header[69], header[70], header[71]]);
+            if id == APPLICATION_ID {
+                Ok(FileKind::Project)
+            } else {
+                Ok(FileKind::Other(
+                    "is an SQLite database of another program, not an al project".into(),
+                ))
+            }
+        }
+    }
+}
+
+impl Project {
+    /// Opens an existing project for reading and writing.
+    pub fn open(path: &Path) -> Result<Project> {
+        Self::open_with(path, true)
+    }
+
+    /// Opens an existing project to read it; works on read-only files too.
+    pub fn open_for_reading(path: &Path) -> Result<Project> {
+        Self::open_with(path, false)
+    }
+
+    fn open_with(path: &Path, write: bool) -> Result<Project> {
+        match inspect(path)? {
+            FileKind::Missing => {
+                return Err(project_error(
+                    path,
+                    "no such project; create one with `al-cli init DATA.csv --target COLUMN`, or point -p/--project (or AL_PROJECT) at an existing one",
+                ))
+            }
+            FileKind::Other(what) => return Err(project_error(path, what)),
+            FileKind::Project => {}
+        }
+        let read_only_file = std::fs::metadata(path)
+            .map(|m| m.permissions().readonly())
+            .unwrap_or(false);
+        if write && read_only_file {
+            return Err(project_error(
+                path,
+                "the file is read-only; this command writes to the project (make it writable or work on a copy)",
+            ));
+        }
+        // Readers open read-write when they may, so that closing the last
+        // connection checkpoints and removes the WAL side files.
+        let flags = if read_only_file {
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+        } else {
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+        };
+        let conn = Connection::open_with_flags(path, flags)
+            .map_err(|e| project_error(path, format!("cannot open: {e}")))?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(sql)?;
+        let version: i32 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(sql)?;
+        if version > SCHEMA_VERSION {
+            return Err(project_error(
+                path,
+                format!(
+                    "was written by a newer al-cli (schema {version}, this one reads up to {SCHEMA_VERSION}); upgrade al-cli"
+                ),
+            ));
+        }
+        conn.execute_batch("PRAGMA foreign_keys = ON;")
+            .map_err(sql)?;
+        Ok(Project {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Builds a new project in a temporary file beside `path` and moves it
+    /// into place only when `fill` succeeded: a failed `init` leaves no new
+    /// file, and a failed `init --force` leaves the old project untouched.
+    pub fn create(
+        path: &Path,
+        force: bool,
+        fill: impl FnOnce(&Transaction) -> Result<()>,
+    ) -> Result<()> {
+        match inspect(path)? {
+            FileKind::Missing => {}
+            FileKind::Project if force => {}
+            FileKind::Project => {
+                return Err(project_error(
+                    path,
+                    "a project already exists here; pass --force to replace it, or choose another file with -p/--project",
+                ))
+            }
+            FileKind::Other(what) => {
+                return Err(project_error(
+                    path,
+                    format!("{what}; refusing to overwrite it, even with --force"),
+                ))
+            }
+        }
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let file_name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "al.db".into());
+        let temp = dir.join(format!(".{file_name}.init-{}", std::process::id()));
+        let result = Self::build(&temp, fill).and_then(|()| {
+            for suffix in ["-wal", "-shm"] {
+                let side = PathBuf::from(format!("{}{suffix}", path.display()));
+                if side.exists() {
+                    std::fs::remove_file(&side).map_err(|source| DataError::Io {
+                        path: side.clone(),
+                        source,
+                    })?;
+                }
+            }
+            std::fs::rename(&temp, path).map_err(|source| DataError::Io {
+                path: path.to_path_buf(),
+                source,
+            })
+        });
+        if result.is_err() {
+            let _ = std::fs::remove_file(&temp);
+            for suffix in ["-wal", "-shm", "-journal"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", temp.display()));
+            }
+        }
+        result
+    }
+
+    fn build(temp: &Path, fill: impl FnOnce(&Transaction) -> Result<()>) -> Result<()> {
+        if temp.exists() {
+            std::fs::remove_file(temp).map_err(|source| DataError::Io {
+                path: temp.to_path_buf(),
+                source,
+            })?;
+        }
+        let mut conn = Connection::open(temp).map_err(sql)?;
+        // The temporary file only becomes the project after a complete build,
+        // so it needs no journal while being filled.
+        conn.execute_batch(&format!(
+            "PRAGMA application_id = {APPLICATION_ID};
+             PRAGMA user_version = {SCHEMA_VERSION};
+             PRAGMA journal_mode = OFF;
+             PRAGMA synchronous = OFF;
+             PRAGMA foreign_keys = ON;"
+        ))
+        .map_err(sql)?;
+        let tx = conn.transaction().map_err(sql)?;
+        tx.execute_batch(SCHEMA).map_err(sql)?;
+        tx.execute(
+            "INSERT INTO meta(key, value) VALUES ('al_version', ?1)",
+            [env!("CARGO_PKG_VERSION")],
+        )
+        .map_err(sql)?;
+        fill(&tx)?;
+        tx.commit().map_err(sql)?;
+        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;")
+            .map_err(sql)?;
+        conn.close().map_err(|(_, e)| sql(e))?;
+        let file = std::fs::File::open(temp).map_err(|source| DataError::Io {
+            path: temp.to_path_buf(),
+            source,
+        })?;
+        file.sync_all().map_err(|source| DataError::Io {
+            path: temp.to_path_buf(),
+            source,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Runs `f` in one IMMEDIATE transaction: all of it is applied or none.
+    pub fn write<T>(&mut self, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(sql)?;
+        let out = f(&tx)?;
+        tx.commit().map_err(sql)?;
+        Ok(out)
+    }
+
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()
+            .map_err(sql)
+    }
+
+    pub fn recipe(&self) -> Result<Recipe> {
+        let text = self
+            .meta("recipe")?
+            .ok_or_else(|| project_error(&self.path, "has no recipe; re-create it with init"))?;
+        serde_json::from_str(&text)
+            .map_err(|e| project_error(&self.path, format!("its recipe is unreadable: {e}")))
+    }
+
+    /// Counts for `status`.
+    pub fn counts(&self) -> Result<Counts> {
+        let (rows, labeled, test): (i64, i64, i64) = self
+            .conn
+            .query_row(
+                "SELECT count(*),
+                        coalesce(sum(label IS NOT NULL AND is_test = 0), 0),
+                        coalesce(sum(is_test), 0)
+                 FROM rows",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .map_err(sql)?;
+        let rounds: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM rounds", [], |r| r.get(0))
+            .map_err(sql)?;
+        Ok(Counts {
+            rows: rows as u64,
+            labeled: labeled as u64,
+            test: test as u64,
+            unlabeled: (rows - labeled - test) as u64,
+            rounds: rounds as u64,
+        })
+    }
+}
+
+/// How many rows are where.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Counts {
+    pub rows: u64,
+    /// Labeled rows available for training (test rows excluded).
+    pub labeled: u64,
+    /// Held-out labeled rows.
+    pub test: u64,
+    /// The pool: rows without a label.
+    pub unlabeled: u64,
+    pub rounds: u64,
+}
+
+pub(crate) fn set_meta(tx: &Transaction, key: &str, value: &str) -> Result<()> {
+    tx.execute(
+        "INSERT INTO meta(key, value) VALUES (?1, ?2)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        params![key, value],
+    )
+    .map_err(sql)?;
+    Ok(())
+}
+
+/// Compact features as little-endian f64 bytes.
+pub fn features_to_blob(values: &[f64]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+pub fn blob_to_features(blob: &[u8]) -> Vec<f64> {
+    blob.chunks_exact(8)
+        .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+        .collect()
+}

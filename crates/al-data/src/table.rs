@@ -1,0 +1,404 @@
+//! Reading delimited text (CSV, TSV, ...) into columns of raw cells.
+//!
+//! Why not polars here: ingestion must name the line of a ragged row and the
+//! line and column of invalid UTF-8 and keep every cell byte-exact for the raw
+//! rows; polars' CSV reader pads short rows with nulls or fails without a
+//! position, and polars (0.55, `csv` feature only) alone took over five minutes
+//! of a cold build on the 2-core reference machine. The `csv` crate's
+//! tokenizer feeding one text buffer per column does the job with exact
+//! positions; its speed and memory against pandas are in docs/benchmarks.md.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{DataError, Result};
+
+/// How to read a delimited file.
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    /// Field delimiter; sniffed from the header line when `None`.
+    pub delimiter: Option<u8>,
+}
+
+/// One column's cells, stored back to back in one buffer: a million-row file
+/// costs two allocations per column instead of a million.
+#[derive(Debug, Default, Clone)]
+struct TextColumn {
+    data: String,
+    ends: Vec<usize>,
+}
+
+impl TextColumn {
+    fn push(&mut self, cell: &str) {
+        self.data.push_str(cell);
+        self.ends.push(self.data.len());
+    }
+
+    fn get(&self, row: usize) -> &str {
+        let start = if row == 0 { 0 } else { self.ends[row - 1] };
+        &self.data[start..self.ends[row]]
+    }
+}
+
+/// A delimited file held in memory as raw text cells, column by column.
+#[derive(Debug, Clone)]
+pub struct RawTable {
+    pub path: PathBuf,
+    pub delimiter: u8,
+    pub headers: Vec<String>,
+    /// Lowercase hex SHA-256 of the file's bytes.
+    pub sha256: String,
+    /// Things the user should know that are not errors (renamed headers, ...).
+    pub notices: Vec<String>,
+    columns: Vec<TextColumn>,
+    /// 1-based line on which each record starts (records may span lines).
+    lines: Vec<u64>,
+}
+
+impl RawTable {
+    pub fn n_rows(&self) -> usize {
+        self.lines.len()
+    }
+
+    pub fn n_cols(&self) -> usize {
+        self.headers.len()
+    }
+
+    pub fn cell(&self, row: usize, col: usize) -> &str {
+        self.columns[col].get(row)
+    }
+
+    pub fn column(&self, col: usize) -> impl Iterator<Item = &str> + '_ {
+        (0..self.n_rows()).map(move |r| self.columns[col].get(r))
+    }
+
+    pub fn row(&self, row: usize) -> Vec<&str> {
+        (0..self.n_cols()).map(|c| self.cell(row, c)).collect()
+    }
+
+    /// The line of the source file on which record `row` (0-based) starts.
+    pub fn line(&self, row: usize) -> u64 {
+        self.lines[row]
+    }
+
+    pub fn column_index(&self, name: &str) -> Option<usize> {
+        self.headers.iter().position(|h| h == name)
+    }
+}
+
+/// Hashes every byte that passes through.
+struct HashingReader<R> {
+    inner: R,
+    hasher: Sha256,
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Picks the delimiter that occurs most often outside quotes in the first line.
+pub fn sniff_delimiter(head: &[u8], path: &Path) -> u8 {
+    let candidates = [b',', b'\t', b';', b'|'];
+    let mut counts = [0usize; 4];
+    let mut in_quotes = false;
+    for &b in head {
+        match b {
+            b'"' => in_quotes = !in_quotes,
+            b'\n' | b'\r' if !in_quotes => break,
+            _ if !in_quotes => {
+                if let Some(i) = candidates.iter().position(|&c| c == b) {
+                    counts[i] += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    let best = (0..4)
+        .max_by_key(|&i| (counts[i], usize::from(i == 0)))
+        .unwrap_or(0);
+    if counts[best] == 0 {
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        return if matches!(ext, "tsv" | "tab") {
+            b'\t'
+        } else {
+            b','
+        };
+    }
+    candidates[best]
+}
+
+fn open(path: &Path) -> Result<File> {
+    File::open(path).map_err(|source| DataError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Reads a whole delimited file, checking its structure as it goes.
+///
+/// Errors name the file and line: a row with the wrong number of fields,
+/// invalid UTF-8 (with the column), duplicate header names, an empty file or a
+/// header without rows.
+pub fn read_table(path: &Path, options: &ReadOptions) -> Result<RawTable> {
+    let file = open(path)?;
+    let mut buffered = BufReader::with_capacity(
+        1 << 20,
+        HashingReader {
+            inner: file,
+            hasher: Sha256::new(),
+        },
+    );
+    let io_err = |source| DataError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let head = buffered.fill_buf().map_err(io_err)?;
+    let bom = head.starts_with(BOM);
+    if bom {
+        buffered.consume(BOM.len());
+    }
+    let head = buffered.fill_buf().map_err(io_err)?;
+    if head.iter().all(|b| b.is_ascii_whitespace()) && head.len() < (1 << 20) {
+        return Err(DataError::input(
+            path,
+            "the file is empty; al-cli needs a header row naming the columns, then data rows",
+        ));
+    }
+    let delimiter = options
+        .delimiter
+        .unwrap_or_else(|| sniff_delimiter(head, path));
+
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        // With the default CRLF terminator the crate reports the line of the
+        // previous record for CRLF files; splitting on '\n' and trimming a
+        // trailing '\r' keeps line numbers exact for both endings.
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_reader(buffered);
+    let mut record = csv::ByteRecord::new();
+    let mut notices = Vec::new();
+
+    let read_next = |reader: &mut csv::Reader<_>, record: &mut csv::ByteRecord| loop {
+        let more = reader.read_byte_record(record).map_err(|e| {
+            let line = e.position().map(|p| p.line()).unwrap_or(0);
+            DataError::AtLine {
+                path: path.to_path_buf(),
+                line,
+                message: format!("cannot parse: {e}"),
+            }
+        })?;
+        if more {
+            strip_carriage_return(record);
+            // A blank CRLF line arrives as one empty field: skip it like LF ones.
+            if record.len() == 1 && record[0].is_empty() {
+                continue;
+            }
+        }
+        return Ok::<bool, DataError>(more);
+    };
+
+    if !read_next(&mut reader, &mut record)? {
+        return Err(DataError::input(
+            path,
+            "the file is empty; al-cli needs a header row",
+        ));
+    }
+    let headers = parse_headers(path, &record, &mut notices)?;
+    let width = headers.len();
+    let mut columns = vec![TextColumn::default(); width];
+    let mut lines = Vec::new();
+
+    while read_next(&mut reader, &mut record)? {
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        if record.len() != width {
+            let snippet: String = String::from_utf8_lossy(record.as_slice())
+                .chars()
+                .take(60)
+                .collect();
+            return Err(DataError::AtLine {
+                path: path.to_path_buf(),
+                line,
+                message: format!(
+                    "this row has {} field(s) but the header has {width} (delimiter {:?}); row starts {snippet:?}. Fix the row, or pass --delimiter if the delimiter was guessed wrong",
+                    record.len(),
+                    char::from(delimiter),
+                ),
+            });
+        }
+        for (c, field) in record.iter().enumerate() {
+            let text = std::str::from_utf8(field).map_err(|e| DataError::AtCell {
+                path: path.to_path_buf(),
+                line,
+                column: headers[c].clone(),
+                message: format!(
+                    "invalid UTF-8 at byte {} of the cell; save the file as UTF-8",
+                    e.valid_up_to()
+                ),
+            })?;
+            columns[c].push(text);
+        }
+        lines.push(line);
+    }
+    if lines.is_empty() {
+        return Err(DataError::input(
+            path,
+            "the file has a header row but no data rows",
+        ));
+    }
+    let mut hashing = reader.into_inner().into_inner();
+    // Hash whatever the parser had not pulled yet (nothing, normally).
+    std::io::copy(&mut hashing, &mut std::io::sink()).map_err(io_err)?;
+    let sha256 = hex(&hashing.hasher.finalize());
+    if bom {
+        notices.push("a UTF-8 byte order mark was skipped".into());
+    }
+    Ok(RawTable {
+        path: path.to_path_buf(),
+        delimiter,
+        headers,
+        sha256,
+        notices,
+        columns,
+        lines,
+    })
+}
+
+fn strip_carriage_return(record: &mut csv::ByteRecord) {
+    let n = record.len();
+    if n == 0 || !record[n - 1].ends_with(b"\r") {
+        return;
+    }
+    let mut fixed = csv::ByteRecord::with_capacity(record.as_slice().len(), n);
+    for (i, field) in record.iter().enumerate() {
+        fixed.push_field(if i + 1 == n {
+            &field[..field.len() - 1]
+        } else {
+            field
+        });
+    }
+    fixed.set_position(record.position().cloned());
+    *record = fixed;
+}
+
+fn parse_headers(
+    path: &Path,
+    record: &csv::ByteRecord,
+    notices: &mut Vec<String>,
+) -> Result<Vec<String>> {
+    let mut headers: Vec<String> = Vec::with_capacity(record.len());
+    for (i, field) in record.iter().enumerate() {
+        let name = std::str::from_utf8(field).map_err(|_| DataError::AtLine {
+            path: path.to_path_buf(),
+            line: 1,
+            message: format!("column {} of the header is not valid UTF-8", i + 1),
+        })?;
+        let name = name.trim();
+        let name = if name.is_empty() {
+            let generated = format!("column_{}", i + 1);
+            notices.push(format!(
+                "header cell {} is empty; the column is called {generated:?}",
+                i + 1
+            ));
+            generated
+        } else {
+            name.to_string()
+        };
+        if let Some(j) = headers.iter().position(|h| *h == name) {
+            return Err(DataError::AtLine {
+                path: path.to_path_buf(),
+                line: 1,
+                message: format!(
+                    "duplicate column name {name:?} (columns {} and {}); rename one of them",
+                    j + 1,
+                    i + 1
+                ),
+            });
+        }
+        headers.push(name);
+    }
+    Ok(headers)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn write(bytes: &[u8]) -> tempfile::NamedTempFile {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(bytes).unwrap();
+        f
+    }
+
+    #[test]
+    fn sniffs_tab_semicolon_and_comma() {
+        let p = Path::new("x.csv");
+        assert_eq!(sniff_delimiter(b"a\tb\tc\n1\t2\t3", p), b'\t');
+        assert_eq!(sniff_delimiter(b"a;b;\"c,d\"\n", p), b';');
+        assert_eq!(sniff_delimiter(b"a,b\n", p), b',');
+        assert_eq!(sniff_delimiter(b"single\n", Path::new("x.tsv")), b'\t');
+    }
+
+    #[test]
+    fn reads_bom_crlf_and_quotes() {
+        let f = write(b"\xEF\xBB\xBFa,\"b \"\"q\"\"\"\r\n1,\"x,\r\ny\"\r\n2,z\r\n");
+        let t = read_table(f.path(), &ReadOptions::default()).unwrap();
+        assert_eq!(t.headers, vec!["a", "b \"q\""]);
+        assert_eq!(t.n_rows(), 2);
+        assert_eq!(t.cell(0, 1), "x,\r\ny");
+        assert_eq!(t.line(0), 2);
+        assert_eq!(t.line(1), 4);
+    }
+
+    #[test]
+    fn blank_lines_are_skipped_and_lines_stay_exact() {
+        let f = write(b"a,b\r\n\r\n1,2\r\n\r\n3,4\r\n");
+        let t = read_table(f.path(), &ReadOptions::default()).unwrap();
+        assert_eq!(t.n_rows(), 2);
+        assert_eq!((t.line(0), t.line(1)), (3, 5));
+        assert_eq!(t.row(1), vec!["3", "4"]);
+    }
+
+    #[test]
+    fn ragged_row_names_its_line() {
+        let f = write(b"a,b\n1,2\n3\n");
+        let err = read_table(f.path(), &ReadOptions::default()).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains(":3:"), "{msg}");
+        assert!(msg.contains("1 field(s) but the header has 2"), "{msg}");
+    }
+
+    #[test]
+    fn invalid_utf8_names_line_and_column() {
+        let f = write(b"a,b\n1,2\n3,\xff\xfe\n");
+        let msg = read_table(f.path(), &ReadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains(":3: column \"b\""), "{msg}");
+    }
+
+    #[test]
+    fn hashes_the_whole_file() {
+        let f = write(b"a\n1\n");
+        let t = read_table(f.path(), &ReadOptions::default()).unwrap();
+        assert_eq!(
+            t.sha256,
+            "309b0e45a73d3fc5325e2b6ed0a01ef8b9cde6b05a5633c1f893f970d52bfddc"
+        );
+    }
+}

@@ -1,0 +1,434 @@
+//! End-to-end tests of `al-cli init` and `al-cli status` on real files.
+
+mod common;
+
+use common::{al, fixture, json_of, snapshot};
+use predicates::prelude::*;
+
+#[test]
+fn init_seed_slice_counts_kinds_and_imputation() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    al(&db)
+        .args(["init", &fixture("price_partial.csv"), "--target", "price"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "400 rows (80 labeled for training, 20 held out for testing, 300 to label), 12 features",
+        ));
+    let status = json_of(al(&db).args(["status", "--json"]));
+    assert_eq!(status["rows"], 400);
+    assert_eq!(status["labeled"], 80);
+    assert_eq!(status["test"], 20);
+    assert_eq!(status["unlabeled"], 300);
+    assert_eq!(status["features"], 12);
+    assert_eq!(status["rounds"], 0);
+    let loc1 = &status["columns"][0];
+    assert_eq!(loc1["name"], "loc1");
+    assert_eq!(loc1["kind"], "numeric");
+    // Mean of loc1 over the 400 rows, computed independently with Python.
+    assert_eq!(loc1["treatment"], "mean = 3.4975");
+    assert_eq!(status["columns"][3]["kind"], "categorical");
+    assert_eq!(status["columns"][3]["treatment"], "one-hot, 6 levels");
+}
+
+#[test]
+fn init_seed_slice_reports_stray_letters_in_numeric_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    al(&db)
+        .args(["init", &fixture("price_2k.csv"), "--target", "price"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "column \"loc1\": 2 non-numeric cell(s) such as [\"S\", \"T\"] treated as missing",
+        ));
+    let status = json_of(al(&db).args(["status", "--json"]));
+    assert_eq!(status["columns"][1]["unparsed"], 7);
+    assert_eq!(
+        (status["labeled"].clone(), status["test"].clone()),
+        (1600.into(), 400.into())
+    );
+}
+
+#[test]
+fn init_tsv_crlf_codetest_with_median_override() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    al(&db)
+        .args(["init", &fixture("codetest_200.tsv"), "--target", "f_0"])
+        .args(["--impute", "f_1=median", "--impute", "f_2=-1"])
+        .assert()
+        .success();
+    let status = json_of(al(&db).args(["status", "--json"]));
+    assert_eq!(status["rows"], 200);
+    // f_0 is empty in 10 rows; 190 labeled, 38 of them held out.
+    assert_eq!(status["unlabeled"], 10);
+    assert_eq!(status["test"], 38);
+    assert_eq!(status["labeled"], 152);
+    // 249 numeric columns + one-hot of f_61 (a-e, missing), f_121 (A-F,
+    // missing), f_215 (4 colours, missing), f_237 (3 countries, missing).
+    assert_eq!(status["features"], 249 + 6 + 7 + 5 + 4);
+    let col = |name: &str| {
+        status["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(col("f_1")["treatment"], "median = 0.074");
+    assert_eq!(col("f_1")["missing"], 3);
+    assert_eq!(col("f_2")["treatment"], "constant = -1");
+    assert_eq!(col("f_3")["kind"], "numeric");
+    assert_eq!(col("f_61")["kind"], "categorical");
+    assert_eq!(col("f_61")["treatment"], "one-hot, 6 levels");
+}
+
+#[test]
+fn same_seed_same_split_other_seed_other_split() {
+    let dir = tempfile::tempdir().unwrap();
+    let split = |seed: &str, name: &str| {
+        let db = dir.path().join(name);
+        al(&db)
+            .args([
+                "init",
+                &fixture("price_partial.csv"),
+                "--target",
+                "price",
+                "--seed",
+                seed,
+            ])
+            .assert()
+            .success();
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        let mut stmt = conn
+            .prepare("SELECT row_id FROM rows WHERE is_test = 1 ORDER BY row_id")
+            .unwrap();
+        stmt.query_map([], |r| r.get::<_, i64>(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect::<Vec<_>>()
+    };
+    let a = split("7", "a.db");
+    assert_eq!(a.len(), 20);
+    assert_eq!(a, split("7", "b.db"));
+    assert_ne!(a, split("8", "c.db"));
+}
+
+#[test]
+fn project_from_environment_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("env.db");
+    assert_cmd::Command::cargo_bin("al-cli")
+        .unwrap()
+        .env("AL_PROJECT", &db)
+        .args(["init", &fixture("odd/scientific.csv"), "--target", "price"])
+        .assert()
+        .success();
+    assert!(db.exists());
+}
+
+#[test]
+fn odd_column_names_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    al(&db)
+        .args(["init", &fixture("odd/odd_names.csv"), "--target", "price"])
+        .assert()
+        .success();
+    let status = json_of(al(&db).args(["status", "--json"]));
+    let names: Vec<_> = status["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "a \"quoted\" name",
+            "semi;colon",
+            "select",
+            "DROP TABLE rows;--",
+            "price"
+        ]
+    );
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let raw: String = conn
+        .query_row("SELECT raw FROM row_data WHERE row_id = 2", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(raw, r#"["2","y","5","6",""]"#);
+}
+
+#[test]
+fn bom_crlf_and_scientific_notation() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    al(&db)
+        .args(["init", &fixture("odd/bom_crlf.csv"), "--target", "price"])
+        .assert()
+        .success();
+    let status = json_of(al(&db).args(["status", "--json"]));
+    assert_eq!(status["columns"][0]["name"], "x");
+    assert_eq!(
+        (status["labeled"].clone(), status["unlabeled"].clone()),
+        (2.into(), 1.into())
+    );
+
+    let db = dir.path().join("s.db");
+    al(&db)
+        .args(["init", &fixture("odd/scientific.csv"), "--target", "price"])
+        .assert()
+        .success();
+    let status = json_of(al(&db).args(["status", "--json"]));
+    // x = 1000, -250, 30: mean 260.
+    assert_eq!(status["columns"][0]["treatment"], "mean = 260");
+    assert_eq!(status["columns"][0]["kind"], "numeric");
+    assert_eq!(status["labeled"], 2);
+}
+
+#[test]
+fn entirely_empty_feature_column_is_dropped_with_a_notice() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    al(&db)
+        .args([
+            "init",
+            &fixture("odd/empty_feature.csv"),
+            "--target",
+            "price",
+        ])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "column \"empty\" is entirely empty; dropped",
+        ));
+    let status = json_of(al(&db).args(["status", "--json"]));
+    assert_eq!(status["features"], 1);
+    assert_eq!(status["columns"][1]["kind"], "dropped");
+}
+
+/// Each bad input: exit 1, a message that says what and where, no file left.
+fn assert_init_fails(args: &[&str], expected: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    let out = al(&db).arg("init").args(args).assert().failure().code(1);
+    let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    for e in expected {
+        assert!(stderr.contains(e), "expected {e:?} in {stderr:?}");
+    }
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "init left files behind: {left:?}");
+}
+
+#[test]
+fn bad_inputs_fail_cleanly() {
+    let t = ["--target", "price"];
+    let with = |f: &str| {
+        let mut v = vec![fixture(f)];
+        v.extend(t.iter().map(|s| s.to_string()));
+        v
+    };
+    let run = |f: &str, expected: &[&str]| {
+        let args = with(f);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        assert_init_fails(&args, expected);
+    };
+    run(
+        "bad/does_not_exist.csv",
+        &["cannot read", "does_not_exist.csv"],
+    );
+    run("bad/empty.csv", &["empty.csv", "the file is empty"]);
+    run(
+        "bad/header_only.csv",
+        &["header_only.csv", "header row but no data rows"],
+    );
+    run(
+        "bad/duplicate_columns.csv",
+        &[
+            "duplicate_columns.csv:1:",
+            "duplicate column name \"a\" (columns 1 and 3)",
+        ],
+    );
+    run(
+        "bad/ragged.csv",
+        &["ragged.csv:4:", "2 field(s) but the header has 3"],
+    );
+    run(
+        "bad/invalid_utf8.csv",
+        &["invalid_utf8.csv:3: column \"b\"", "invalid UTF-8"],
+    );
+    run(
+        "bad/target_empty.csv",
+        &["target_empty.csv", "no numeric value"],
+    );
+    run(
+        "bad/bad_target.csv",
+        &[
+            "bad_target.csv:4: column \"price\"",
+            "\"n/a\" is not a finite number",
+            "--bad-target skip",
+        ],
+    );
+    assert_init_fails(
+        &[&fixture("price_partial.csv"), "--target", "prize"],
+        &[
+            "--target \"prize\" is not a column",
+            "loc1, loc2, para1, dow, para2, para3, para4, price",
+        ],
+    );
+    assert_init_fails(
+        &[
+            &fixture("price_partial.csv"),
+            "--target",
+            "price",
+            "--drop",
+            "nope",
+        ],
+        &["--drop \"nope\" is not a column"],
+    );
+}
+
+#[test]
+fn bad_target_skip_leaves_the_row_unlabeled() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    al(&db)
+        .args([
+            "init",
+            &fixture("bad/bad_target.csv"),
+            "--target",
+            "price",
+            "--bad-target",
+            "skip",
+        ])
+        .assert()
+        .success();
+    let status = json_of(al(&db).args(["status", "--json"]));
+    assert_eq!(
+        (status["labeled"].clone(), status["unlabeled"].clone()),
+        (2.into(), 2.into())
+    );
+}
+
+#[test]
+fn ten_megabyte_line_without_delimiters() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("long.csv");
+    let mut bytes = b"a,b,price\n1,2,3\n".to_vec();
+    bytes.extend(std::iter::repeat_n(b'x', 10 << 20));
+    bytes.extend(b"\n4,5,6\n");
+    std::fs::write(&data, bytes).unwrap();
+    let db = dir.path().join("p.db");
+    al(&db)
+        .args(["init", data.to_str().unwrap(), "--target", "price"])
+        .assert()
+        .failure()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "long.csv:3: this row has 1 field(s)",
+        ));
+    assert!(!db.exists());
+}
+
+#[test]
+fn existing_project_is_kept_without_force_and_after_a_failed_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    al(&db)
+        .args(["init", &fixture("price_partial.csv"), "--target", "price"])
+        .assert()
+        .success();
+    let before = snapshot(&db);
+    al(&db)
+        .args(["init", &fixture("price_2k.csv"), "--target", "price"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "a project already exists here; pass --force",
+        ));
+    assert_eq!(snapshot(&db), before);
+    al(&db)
+        .args([
+            "init",
+            &fixture("bad/ragged.csv"),
+            "--target",
+            "price",
+            "--force",
+        ])
+        .assert()
+        .failure();
+    assert_eq!(snapshot(&db), before);
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(names, ["p.db"]);
+    al(&db)
+        .args([
+            "init",
+            &fixture("price_2k.csv"),
+            "--target",
+            "price",
+            "--force",
+        ])
+        .assert()
+        .success();
+    assert_eq!(json_of(al(&db).args(["status", "--json"]))["rows"], 2000);
+}
+
+#[test]
+fn files_that_are_not_projects_are_never_touched() {
+    for name in ["bad/not_sqlite.db", "bad/other_sqlite.db"] {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("x.db");
+        std::fs::copy(fixture(name), &db).unwrap();
+        let before = snapshot(&db);
+        let expected = if name.contains("other") {
+            "an SQLite database of another program"
+        } else {
+            "not an SQLite database"
+        };
+        al(&db)
+            .arg("status")
+            .assert()
+            .failure()
+            .code(1)
+            .stderr(predicate::str::contains(expected));
+        al(&db)
+            .args([
+                "init",
+                &fixture("price_partial.csv"),
+                "--target",
+                "price",
+                "--force",
+            ])
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains("refusing to overwrite it"));
+        assert_eq!(snapshot(&db), before);
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "side files created"
+        );
+    }
+}
+
+#[test]
+fn missing_project_says_how_to_create_one() {
+    let dir = tempfile::tempdir().unwrap();
+    al(&dir.path().join("none.db"))
+        .arg("status")
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "al-cli init DATA.csv --target COLUMN",
+        ));
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}

@@ -1,0 +1,27 @@
+//! Helpers shared by the end-to-end tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+/// `al-cli -p DB`, the real binary.
+pub fn al(db: &Path) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("al-cli").unwrap();
+    cmd.env_remove("AL_PROJECT").arg("-p").arg(db);
+    cmd
+}
+
+pub fn fixture(name: &str) -> String {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
+    root.join(name).to_str().unwrap().to_string()
+}
+
+/// Runs the command, expects success and parses stdout as JSON.
+pub fn json_of(cmd: &mut assert_cmd::Command) -> serde_json::Value {
+    let out = cmd.assert().success();
+    serde_json::from_slice(&out.get_output().stdout).expect("stdout is JSON")
+}
+
+/// The bytes of a file, for "left exactly as it was" checks.
+pub fn snapshot(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap()
+}
