@@ -225,45 +225,63 @@ fn write_rows(
 ) -> Result<()> {
     const CHUNK: usize = 8192;
     let mut insert_row = tx
-        .prepare(&format!(
-            "INSERT INTO rows(row_id, source, is_test, label, label_source, added_at)
-             VALUES (?1, 'initial', ?2, ?3, ?4, {NOW})"
-        ))
+        .prepare(
+            "INSERT INTO rows(row_id, source, is_test, label, label_source)
+             VALUES (?1, 'initial', ?2, ?3, ?4)",
+        )
         .map_err(sql)?;
     let mut insert_data = tx
-        .prepare("INSERT INTO row_data(row_id, raw, features) VALUES (?1, ?2, ?3)")
+        .prepare(&format!(
+            "INSERT INTO row_data(row_id, raw, features, added_at) VALUES (?1, ?2, ?3, {NOW})"
+        ))
         .map_err(sql)?;
     let mut insert_label = tx
         .prepare(&format!(
             "INSERT INTO labels(row_id, value, source, created_at) VALUES (?1, ?2, 'initial', {NOW})"
         ))
         .map_err(sql)?;
-    for start in (0..table.n_rows()).step_by(CHUNK) {
-        let end = (start + CHUNK).min(table.n_rows());
-        let encoded: Vec<(String, Vec<u8>)> = (start..end)
-            .into_par_iter()
-            .map(|r| {
-                let cells = table.row(r);
-                let mut issues = Vec::new();
-                let compact = recipe.encode(&cells, &mut issues);
-                let raw = serde_json::to_string(&cells).unwrap_or_default();
-                (raw, features_to_blob(&compact))
-            })
-            .collect();
-        for (offset, (raw, blob)) in encoded.into_iter().enumerate() {
-            let r = start + offset;
-            let row_id = (r + 1) as i64;
-            let label = targets[r];
-            insert_row
-                .execute(params![row_id, is_test[r], label, label.map(|_| "initial")])
-                .map_err(sql)?;
-            insert_data
-                .execute(params![row_id, raw, blob])
-                .map_err(sql)?;
-            if let Some(v) = label {
-                insert_label.execute(params![row_id, v]).map_err(sql)?;
+    // Encoding (parallel) runs one chunk ahead of the inserts (one thread).
+    std::thread::scope(|scope| {
+        let (sender, chunks) = std::sync::mpsc::sync_channel::<(usize, Vec<EncodedRow>)>(2);
+        scope.spawn(move || {
+            for start in (0..table.n_rows()).step_by(CHUNK) {
+                let end = (start + CHUNK).min(table.n_rows());
+                let encoded = (start..end)
+                    .into_par_iter()
+                    .map(|r| encode_row(table, recipe, r))
+                    .collect();
+                if sender.send((start, encoded)).is_err() {
+                    break; // the inserting side failed and hung up
+                }
+            }
+        });
+        for (start, encoded) in chunks {
+            for (offset, (raw, blob)) in encoded.into_iter().enumerate() {
+                let r = start + offset;
+                let row_id = (r + 1) as i64;
+                let label = targets[r];
+                insert_row
+                    .execute(params![row_id, is_test[r], label, label.map(|_| "initial")])
+                    .map_err(sql)?;
+                insert_data
+                    .execute(params![row_id, raw, blob])
+                    .map_err(sql)?;
+                if let Some(v) = label {
+                    insert_label.execute(params![row_id, v]).map_err(sql)?;
+                }
             }
         }
-    }
-    Ok(())
+        Ok(())
+    })
+}
+
+/// Raw cells as a JSON array and the compact features as a blob.
+type EncodedRow = (String, Vec<u8>);
+
+fn encode_row(table: &RawTable, recipe: &Recipe, r: usize) -> EncodedRow {
+    let cells = table.row(r);
+    let mut issues = Vec::new();
+    let compact = recipe.encode(&cells, &mut issues);
+    let raw = serde_json::to_string(&cells).unwrap_or_default();
+    (raw, features_to_blob(&compact))
 }

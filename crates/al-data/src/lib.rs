@@ -7,16 +7,19 @@
 //! * [`recipe`] decides each column's kind and fits imputation, scaling and
 //!   one-hot levels, and is the only thing that ever encodes a row;
 //! * [`project`] is the project file (schema in `docs/project-file.md`);
-//! * [`init`] ties them together for `al-cli init`.
+//! * [`init`] ties them together for `al-cli init`;
+//! * [`store`] loads rows for models and records rounds, labels and reports.
 
 pub mod error;
 pub mod init;
 pub mod project;
 pub mod recipe;
+pub mod store;
 pub mod table;
 
 pub use error::{DataError, Result};
 pub use init::{init, BadTarget, InitOptions, InitReport};
 pub use project::{Counts, Project};
 pub use recipe::{ColumnKind, Impute, Recipe, RecipeOptions};
+pub use store::{LabelEvent, LabelOutcome, QueriedRow, Report, RoundRecord, Rows, Subset};
 pub use table::{read_table, RawTable, ReadOptions};

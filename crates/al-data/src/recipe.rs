@@ -217,34 +217,37 @@ fn decimals_of(cell: &str) -> (u32, bool) {
     }
 }
 
-/// Per-column facts gathered in one pass over the cells.
+/// Per-column counts from one cheap pass over the cells.
 struct ColumnScan {
     non_empty: u64,
     parsed: u64,
-    counts: HashMap<String, u64>,
 }
 
 fn scan(table: &RawTable, col: usize) -> ColumnScan {
     let mut s = ColumnScan {
         non_empty: 0,
         parsed: 0,
-        counts: HashMap::new(),
     };
     for cell in table.column(col) {
-        if is_missing(cell) {
-            continue;
-        }
-        s.non_empty += 1;
-        if parse_number(cell).is_some() {
-            s.parsed += 1;
-        }
-        // Distinct values matter only for categorical and id columns, which a
-        // mostly-numeric column cannot be: stop counting once that is clear.
-        if s.counts.len() < 1_000_000 {
-            *s.counts.entry(cell.trim().to_string()).or_insert(0) += 1;
+        if !is_missing(cell) {
+            s.non_empty += 1;
+            s.parsed += u64::from(parse_number(cell).is_some());
         }
     }
     s
+}
+
+/// How often each distinct (trimmed) non-empty value occurs. Only run for
+/// columns that are not numeric: counting a million distinct numbers as
+/// strings cost most of `init`'s time on the benchmark file.
+fn value_counts(table: &RawTable, col: usize) -> HashMap<&str, u64> {
+    let mut counts = HashMap::new();
+    for cell in table.column(col) {
+        if !is_missing(cell) {
+            *counts.entry(cell.trim()).or_insert(0) += 1;
+        }
+    }
+    counts
 }
 
 impl Recipe {
@@ -417,6 +420,23 @@ impl Recipe {
         }
     }
 
+    /// Z-scores the numeric columns of a dense row in place (indicators and
+    /// one-hot columns stay 0/1), as distance-based strategies need.
+    pub fn scale_dense(&self, dense: &mut [f64]) {
+        let mut at = 0;
+        for c in self.feature_columns() {
+            match &c.kind {
+                ColumnKind::Numeric(n) => {
+                    let std = if n.std > 1e-12 { n.std } else { 1.0 };
+                    dense[at] = (dense[at] - n.mean) / std;
+                    at += 1 + usize::from(n.missing_indicator);
+                }
+                ColumnKind::Categorical(k) => at += k.levels.len(),
+                _ => {}
+            }
+        }
+    }
+
     pub fn expand(&self, compact: &[f64]) -> Vec<f64> {
         let mut out = Vec::with_capacity(self.n_features());
         self.expand_into(compact, &mut out);
@@ -511,7 +531,8 @@ fn fit_column(
         fit_numeric(table, col, opts, &mut recipe, &mut notices);
         return (recipe, notices);
     }
-    let every_value_distinct = s.counts.len() as u64 == rows && rows > 1;
+    let counts = value_counts(table, col);
+    let every_value_distinct = counts.len() as u64 == rows && rows > 1;
     if every_value_distinct && s.parsed < s.non_empty && !named(&opts.categorical) {
         notices.push(format!(
             "column {name:?} has a different text in every row; treated as an id (kept in the raw rows, not a feature; --categorical {name} overrides)"
@@ -521,7 +542,7 @@ fn fit_column(
         };
         return (recipe, notices);
     }
-    let distinct = s.counts.len() + usize::from(recipe.missing > 0);
+    let distinct = counts.len() + usize::from(recipe.missing > 0);
     if distinct <= 1 {
         notices.push(format!("column {name:?} is constant; dropped"));
         recipe.kind = ColumnKind::Dropped {
@@ -531,7 +552,7 @@ fn fit_column(
     }
     recipe.kind = ColumnKind::Categorical(fit_levels(
         &name,
-        s.counts,
+        counts,
         recipe.missing,
         opts,
         &mut notices,
@@ -541,12 +562,15 @@ fn fit_column(
 
 fn fit_levels(
     name: &str,
-    counts: HashMap<String, u64>,
+    counts: HashMap<&str, u64>,
     missing: u64,
     opts: &RecipeOptions,
     notices: &mut Vec<String>,
 ) -> CategoricalSpec {
-    let mut by_frequency: Vec<(String, u64)> = counts.into_iter().collect();
+    let mut by_frequency: Vec<(String, u64)> = counts
+        .into_iter()
+        .map(|(v, c)| (v.to_string(), c))
+        .collect();
     by_frequency.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     let keep = opts.max_levels.max(1);
     let mut pooled: Vec<String> = if by_frequency.len() > keep {

@@ -1,1 +1,84 @@
-//! al-models
+//! Regressors and metrics of **al**, active learning for tabular regression.
+//!
+//! Two small traits, in the manner of linfa: a parameter set implements
+//! [`Fit`] and yields a fitted model implementing [`Predict`]. Ensembles also
+//! expose each member's prediction (the raw material of query-by-committee),
+//! and models that can absorb one more labeled row cheaply say so through
+//! [`Predict::refit_with`] (expected model change refits hundreds of times per
+//! query).
+//!
+//! Models are registered by name in [`spec::MODELS`] and described by spec
+//! strings such as `forest:trees=100,max_features=0.33`.
+
+pub mod committee;
+pub mod forest;
+pub mod knn;
+pub mod linear;
+pub mod matrix;
+pub mod metrics;
+pub mod spec;
+pub mod tree;
+
+pub use matrix::Matrix;
+pub use spec::{ModelInfo, ModelSpec, MODELS};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("cannot fit a model on {0} labeled rows; label at least 2")]
+    TooFewRows(usize),
+    #[error("{rows} feature rows but {targets} targets")]
+    Shape { rows: usize, targets: usize },
+    #[error("the targets contain a value that is not a finite number")]
+    NonFinite,
+    #[error("{0}")]
+    Spec(String),
+    #[error("{0}")]
+    Plugin(String),
+}
+
+/// A parameter set that can be fitted: one per algorithm.
+pub trait Fit: Send + Sync {
+    /// Fits on rows `x` and targets `y`; every random choice follows `seed`.
+    fn fit(&self, x: &Matrix, y: &[f64], seed: u64) -> Result<Box<dyn Predict>, ModelError>;
+}
+
+/// A fitted model.
+pub trait Predict: Send + Sync {
+    fn predict(&self, x: &Matrix) -> Vec<f64>;
+
+    /// Each member's predictions (ensembles only): `members[m][row]`.
+    fn predict_members(&self, _x: &Matrix) -> Option<Vec<Vec<f64>>> {
+        None
+    }
+
+    /// This model refitted with one more row, when that is cheaper than a
+    /// full refit; `None` means "refit from scratch".
+    fn refit_with(&self, _x: &[f64], _y: f64) -> Option<Box<dyn Predict>> {
+        None
+    }
+}
+
+pub(crate) fn check_training(x: &Matrix, y: &[f64]) -> Result<(), ModelError> {
+    if x.rows() != y.len() {
+        return Err(ModelError::Shape {
+            rows: x.rows(),
+            targets: y.len(),
+        });
+    }
+    if y.len() < 2 {
+        return Err(ModelError::TooFewRows(y.len()));
+    }
+    if y.iter().any(|v| !v.is_finite()) {
+        return Err(ModelError::NonFinite);
+    }
+    Ok(())
+}
+
+/// A child seed for part `index` of a seeded computation (SplitMix64), so
+/// parallel parts never share a random stream and never depend on threads.
+pub fn derive_seed(seed: u64, index: u64) -> u64 {
+    let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15u64.wrapping_mul(index.wrapping_add(1)));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}

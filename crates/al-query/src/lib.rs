@@ -1,1 +1,107 @@
-//! al-query
+//! Query strategies of **al**: which unlabeled rows are most worth an
+//! annotator's time.
+//!
+//! Every strategy has the same call shape, as in scikit-activeml: labeled
+//! features and targets, candidate features, a model spec, a batch size and a
+//! seed go in ([`QueryInput`]); a ranked list of candidates with their
+//! utilities comes out ([`Selection`]). Each strategy is one type implementing
+//! [`Strategy`], registered by name in [`STRATEGIES`]; the CLI name is the
+//! registry name. Ties are broken by candidate order (the caller passes
+//! candidates in row-id order), so a seed fixes the whole selection.
+
+mod distance;
+mod registry;
+pub mod strategies;
+
+use al_models::{Matrix, ModelError, ModelSpec};
+
+pub use registry::{parse_strategy, strategy_info, StrategyInfo, DEFAULT_STRATEGY, STRATEGIES};
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    #[error("{0}")]
+    Spec(String),
+    #[error("no candidates to choose from: every unlabeled row is already labeled or out in a pending batch")]
+    NoCandidates,
+}
+
+/// Everything a strategy may look at.
+pub struct QueryInput<'a> {
+    pub labeled_x: &'a Matrix,
+    pub labeled_y: &'a [f64],
+    pub candidates: &'a Matrix,
+    /// The model the strategy fits and predicts with (`--model`).
+    pub model: &'a ModelSpec,
+    pub batch: usize,
+    pub seed: u64,
+    /// Bound on the candidates the expensive strategies score (`--candidates`).
+    pub max_candidates: usize,
+}
+
+/// One chosen candidate: its index in `QueryInput::candidates` and its utility.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Selection {
+    pub index: usize,
+    pub score: f64,
+}
+
+/// A query strategy.
+pub trait Strategy: Send + Sync {
+    /// The registry name (what the CLI accepts).
+    fn name(&self) -> String;
+
+    /// Up to `input.batch` candidates, best first.
+    fn query(&self, input: &QueryInput) -> Result<Vec<Selection>, QueryError>;
+
+    /// Utility of every candidate, when the strategy has one per row (greedy
+    /// strategies do not: their utility depends on what was already picked).
+    /// Used by density weighting and batch diversity.
+    fn utilities(&self, _input: &QueryInput) -> Option<Result<Vec<f64>, QueryError>> {
+        None
+    }
+}
+
+/// The `k` best of `scores` (highest first, ties to the lower index).
+pub fn top_k(scores: &[f64], k: usize) -> Vec<Selection> {
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    let key = |i: &usize| {
+        if scores[*i].is_nan() {
+            f64::NEG_INFINITY
+        } else {
+            scores[*i]
+        }
+    };
+    let by = |a: &usize, b: &usize| key(b).total_cmp(&key(a)).then(a.cmp(b));
+    let k = k.min(order.len());
+    if k == 0 {
+        return vec![];
+    }
+    if k < order.len() {
+        order.select_nth_unstable_by(k - 1, by);
+        order.truncate(k);
+    }
+    order.sort_by(by);
+    order
+        .into_iter()
+        .map(|index| Selection {
+            index,
+            score: scores[index],
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn top_k_breaks_ties_by_index_and_puts_nan_last() {
+        let s = [1.0, 3.0, f64::NAN, 3.0, 2.0];
+        let picked: Vec<usize> = top_k(&s, 4).iter().map(|s| s.index).collect();
+        assert_eq!(picked, vec![1, 3, 4, 0]);
+        assert_eq!(top_k(&s, 0), vec![]);
+        assert_eq!(top_k(&s, 10).len(), 5);
+    }
+}

@@ -1,0 +1,84 @@
+//! The article's committee: a decision tree of depth 5, a random forest of
+//! 10 trees and a linear regression. Its prediction is the mean of the three
+//! and the spread of the three is its uncertainty.
+
+use crate::forest::ForestParams;
+use crate::linear::LinearParams;
+use crate::matrix::Matrix;
+use crate::tree::TreeParams;
+use crate::{derive_seed, Fit, ModelError, Predict};
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CommitteeParams {
+    pub tree_depth: usize,
+    pub forest_trees: usize,
+}
+
+impl Default for CommitteeParams {
+    fn default() -> Self {
+        CommitteeParams {
+            tree_depth: 5,
+            forest_trees: 10,
+        }
+    }
+}
+
+impl CommitteeParams {
+    fn members(&self) -> Vec<Box<dyn Fit>> {
+        vec![
+            Box::new(TreeParams::default().depth(Some(self.tree_depth))),
+            Box::new(ForestParams::default().trees(self.forest_trees)),
+            Box::new(LinearParams::ols()),
+        ]
+    }
+}
+
+impl Fit for CommitteeParams {
+    fn fit(&self, x: &Matrix, y: &[f64], seed: u64) -> Result<Box<dyn Predict>, ModelError> {
+        let members = self
+            .members()
+            .iter()
+            .enumerate()
+            .map(|(i, m)| m.fit(x, y, derive_seed(seed, i as u64)))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Box::new(Committee { members }))
+    }
+}
+
+/// A fitted committee.
+pub struct Committee {
+    members: Vec<Box<dyn Predict>>,
+}
+
+impl Predict for Committee {
+    fn predict(&self, x: &Matrix) -> Vec<f64> {
+        let all: Vec<Vec<f64>> = self.members.iter().map(|m| m.predict(x)).collect();
+        (0..x.rows())
+            .map(|i| all.iter().map(|p| p[i]).sum::<f64>() / all.len() as f64)
+            .collect()
+    }
+
+    fn predict_members(&self, x: &Matrix) -> Option<Vec<Vec<f64>>> {
+        Some(self.members.iter().map(|m| m.predict(x)).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn three_members_whose_mean_is_the_prediction() {
+        let rows: Vec<Vec<f64>> = (0..200).map(|i| vec![i as f64, (i % 9) as f64]).collect();
+        let y: Vec<f64> = rows.iter().map(|r| r[0] * 0.5 + r[1] * r[1]).collect();
+        let x = Matrix::from_rows(&rows);
+        let c = CommitteeParams::default().fit(&x, &y, 3).unwrap();
+        let members = c.predict_members(&x).unwrap();
+        assert_eq!(members.len(), 3);
+        let p = c.predict(&x);
+        for i in 0..x.rows() {
+            let m = (members[0][i] + members[1][i] + members[2][i]) / 3.0;
+            assert!((m - p[i]).abs() < 1e-9);
+        }
+    }
+}

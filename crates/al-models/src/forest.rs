@@ -1,0 +1,193 @@
+//! Random forest: bootstrapped trees fitted in parallel, each with its own
+//! seed derived from the forest's, so the result does not depend on the
+//! number of threads.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+
+use crate::matrix::Matrix;
+use crate::tree::{Binned, Tree, TreeParams};
+use crate::{check_training, derive_seed, Fit, ModelError, Predict};
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ForestParams {
+    pub trees: usize,
+    pub tree: TreeParams,
+    pub bootstrap: bool,
+}
+
+impl Default for ForestParams {
+    fn default() -> Self {
+        ForestParams {
+            trees: 100,
+            tree: TreeParams::default(),
+            bootstrap: true,
+        }
+    }
+}
+
+impl ForestParams {
+    pub fn trees(mut self, trees: usize) -> Self {
+        self.trees = trees;
+        self
+    }
+
+    pub fn max_features(mut self, fraction: f64) -> Self {
+        self.tree.max_features = fraction;
+        self
+    }
+
+    pub fn min_samples_leaf(mut self, n: usize) -> Self {
+        self.tree.min_samples_leaf = n;
+        self
+    }
+
+    pub fn max_depth(mut self, depth: Option<usize>) -> Self {
+        self.tree.max_depth = depth;
+        self
+    }
+
+    /// Fits the forest; also usable without boxing.
+    pub fn fit_forest(&self, x: &Matrix, y: &[f64], seed: u64) -> Result<Forest, ModelError> {
+        check_training(x, y)?;
+        let binned = Binned::new(x);
+        let n = x.rows();
+        let trees = (0..self.trees.max(1))
+            .into_par_iter()
+            .map(|t| {
+                let tree_seed = derive_seed(seed, t as u64);
+                let weights = if self.bootstrap {
+                    bootstrap_weights(n, tree_seed)
+                } else {
+                    vec![1.0; n]
+                };
+                Tree::fit(&binned, y, &weights, &self.tree, tree_seed)
+            })
+            .collect();
+        Ok(Forest { trees })
+    }
+}
+
+/// How often each of `n` samples is drawn in `n` draws with replacement.
+fn bootstrap_weights(n: usize, seed: u64) -> Vec<f64> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xB007_5742);
+    let mut w = vec![0.0; n];
+    for _ in 0..n {
+        w[rng.gen_range(0..n)] += 1.0;
+    }
+    w
+}
+
+impl Fit for ForestParams {
+    fn fit(&self, x: &Matrix, y: &[f64], seed: u64) -> Result<Box<dyn Predict>, ModelError> {
+        Ok(Box::new(self.fit_forest(x, y, seed)?))
+    }
+}
+
+/// A fitted forest; its prediction is the mean of its trees'.
+#[derive(Debug, Clone)]
+pub struct Forest {
+    trees: Vec<Tree>,
+}
+
+impl Forest {
+    pub fn trees(&self) -> &[Tree] {
+        &self.trees
+    }
+}
+
+impl Predict for Forest {
+    fn predict(&self, x: &Matrix) -> Vec<f64> {
+        let n = self.trees.len() as f64;
+        (0..x.rows())
+            .into_par_iter()
+            .map(|i| {
+                let row = x.row(i);
+                self.trees.iter().map(|t| t.predict_row(row)).sum::<f64>() / n
+            })
+            .collect()
+    }
+
+    fn predict_members(&self, x: &Matrix) -> Option<Vec<Vec<f64>>> {
+        Some(
+            self.trees
+                .par_iter()
+                .map(|t| x.iter_rows().map(|r| t.predict_row(r)).collect())
+                .collect(),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data(n: usize) -> (Matrix, Vec<f64>) {
+        let rows: Vec<Vec<f64>> = (0..n)
+            .map(|i| {
+                let a = (i as f64 * 0.71).sin();
+                let b = (i as f64 * 1.3).cos();
+                vec![a, b, (i % 7) as f64]
+            })
+            .collect();
+        let y = rows
+            .iter()
+            .map(|r| 3.0 * r[0] - 2.0 * r[1] * r[1] + r[2])
+            .collect();
+        (Matrix::from_rows(&rows), y)
+    }
+
+    #[test]
+    fn same_seed_same_forest_whatever_the_thread_count() {
+        let (x, y) = data(300);
+        let params = ForestParams::default().trees(20).max_features(0.67);
+        let one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let two = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let a = one.install(|| params.fit_forest(&x, &y, 42).unwrap().predict(&x));
+        let b = two.install(|| params.fit_forest(&x, &y, 42).unwrap().predict(&x));
+        assert_eq!(a, b);
+        let c = params.fit_forest(&x, &y, 43).unwrap().predict(&x);
+        assert_ne!(a, c);
+    }
+
+    #[test]
+    fn members_average_to_the_prediction() {
+        let (x, y) = data(100);
+        let f = ForestParams::default()
+            .trees(7)
+            .fit_forest(&x, &y, 1)
+            .unwrap();
+        let members = f.predict_members(&x).unwrap();
+        assert_eq!(members.len(), 7);
+        let mean = f.predict(&x);
+        for i in 0..x.rows() {
+            let m: f64 = members.iter().map(|t| t[i]).sum::<f64>() / 7.0;
+            assert!((m - mean[i]).abs() < 1e-9);
+        }
+    }
+
+    #[test]
+    fn forest_beats_the_mean_on_held_out_rows() {
+        let (x, y) = data(600);
+        let train: Vec<usize> = (0..500).collect();
+        let test: Vec<usize> = (500..600).collect();
+        let ytr: Vec<f64> = train.iter().map(|&i| y[i]).collect();
+        let yte: Vec<f64> = test.iter().map(|&i| y[i]).collect();
+        let f = ForestParams::default()
+            .trees(50)
+            .fit_forest(&x.select(&train), &ytr, 0)
+            .unwrap();
+        let pred = f.predict(&x.select(&test));
+        let mean = ytr.iter().sum::<f64>() / ytr.len() as f64;
+        let mae = crate::metrics::mae(&yte, &pred);
+        let baseline = crate::metrics::mae(&yte, &vec![mean; yte.len()]);
+        assert!(mae < 0.25 * baseline, "forest MAE {mae} vs mean {baseline}");
+    }
+}

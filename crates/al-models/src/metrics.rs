@@ -1,0 +1,81 @@
+//! Error metrics and learning-curve summaries.
+
+pub fn mae(truth: &[f64], pred: &[f64]) -> f64 {
+    mean(
+        truth.iter().zip(pred).map(|(t, p)| (t - p).abs()),
+        truth.len(),
+    )
+}
+
+pub fn mse(truth: &[f64], pred: &[f64]) -> f64 {
+    mean(
+        truth.iter().zip(pred).map(|(t, p)| (t - p) * (t - p)),
+        truth.len(),
+    )
+}
+
+pub fn rmse(truth: &[f64], pred: &[f64]) -> f64 {
+    mse(truth, pred).sqrt()
+}
+
+/// Coefficient of determination; 0 when the truth is constant and matched,
+/// negative infinity never (a constant truth that is missed gives 0 too, as
+/// scikit-learn's `force_finite`).
+pub fn r2(truth: &[f64], pred: &[f64]) -> f64 {
+    let m = mean(truth.iter().copied(), truth.len());
+    let total: f64 = truth.iter().map(|t| (t - m) * (t - m)).sum();
+    let residual: f64 = truth.iter().zip(pred).map(|(t, p)| (t - p) * (t - p)).sum();
+    if total == 0.0 {
+        if residual == 0.0 {
+            1.0
+        } else {
+            0.0
+        }
+    } else {
+        1.0 - residual / total
+    }
+}
+
+/// Improvement from `before` to `after` in percent of `before` (positive = lower error).
+pub fn relative_improvement(before: f64, after: f64) -> f64 {
+    if before == 0.0 {
+        0.0
+    } else {
+        (before - after) / before * 100.0
+    }
+}
+
+/// Area under a learning curve by the trapezoid rule over label counts.
+pub fn aulc(labels: &[f64], values: &[f64]) -> f64 {
+    labels
+        .windows(2)
+        .zip(values.windows(2))
+        .map(|(x, y)| (x[1] - x[0]) * (y[0] + y[1]) / 2.0)
+        .sum()
+}
+
+fn mean(values: impl Iterator<Item = f64>, n: usize) -> f64 {
+    if n == 0 {
+        f64::NAN
+    } else {
+        values.sum::<f64>() / n as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_values() {
+        let t = [3.0, -0.5, 2.0, 7.0];
+        let p = [2.5, 0.0, 2.0, 8.0];
+        assert_eq!(mae(&t, &p), 0.5);
+        assert_eq!(mse(&t, &p), 0.375);
+        assert!((rmse(&t, &p) - 0.375f64.sqrt()).abs() < 1e-15);
+        // scikit-learn's r2_score example gives 0.9486081370449679.
+        assert!((r2(&t, &p) - 0.948_608_137_044_967_9).abs() < 1e-12);
+        assert_eq!(relative_improvement(200.0, 150.0), 25.0);
+        assert_eq!(aulc(&[20.0, 30.0, 40.0], &[10.0, 8.0, 4.0]), 90.0 + 60.0);
+    }
+}

@@ -1,0 +1,530 @@
+//! CART regression trees on histogram-binned features.
+//!
+//! Why hand-written: linfa-trees has no regression tree, and smartcore's
+//! trees (a) count depth one level deeper than scikit-learn, (b) give no
+//! per-tree predictions from their forest and (c) sort samples at every node.
+//! Here every feature is quantised once into at most 256 bins whose edges are
+//! data values (exactly the distinct values when there are at most 256 of
+//! them, as on the article's data), so a node's best split comes from one
+//! histogram pass, and the forest shares the binning across its trees.
+//! Thresholds are midpoints between neighbouring data values, as in
+//! scikit-learn, so prediction compares raw feature values. Measured against
+//! scikit-learn in docs/benchmarks.md.
+
+use rand::seq::index;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::matrix::Matrix;
+use crate::{check_training, Fit, ModelError, Predict};
+
+const MAX_BINS: usize = 256;
+const LEAF: u32 = u32::MAX;
+
+/// Features quantised to bin codes, column-major, shared by a forest's trees.
+#[derive(Debug, Clone)]
+pub struct Binned {
+    n: usize,
+    codes: Vec<u8>,
+    /// `thresholds[f][b]` separates bin `b` (<=) from bin `b + 1`.
+    thresholds: Vec<Vec<f64>>,
+}
+
+impl Binned {
+    pub fn new(x: &Matrix) -> Binned {
+        let n = x.rows();
+        let mut codes = vec![0u8; n * x.cols()];
+        let mut thresholds = Vec::with_capacity(x.cols());
+        let mut column = Vec::with_capacity(n);
+        for f in 0..x.cols() {
+            column.clear();
+            column.extend((0..n).map(|i| x.get(i, f)));
+            let mut sorted = column.clone();
+            sorted.sort_by(f64::total_cmp);
+            let mut unique = sorted.clone();
+            unique.dedup();
+            let cuts: Vec<f64> = if unique.len() <= MAX_BINS {
+                unique[..unique.len().saturating_sub(1)].to_vec()
+            } else {
+                let mut c: Vec<f64> = (1..MAX_BINS).map(|k| sorted[k * n / MAX_BINS]).collect();
+                c.dedup();
+                c.retain(|v| *v < unique[unique.len() - 1]);
+                c
+            };
+            let t = cuts
+                .iter()
+                .map(|c| {
+                    let i = unique.partition_point(|u| u < c);
+                    midpoint(unique[i], unique[i + 1])
+                })
+                .collect();
+            for (i, v) in column.iter().enumerate() {
+                codes[f * n + i] = cuts.partition_point(|c| c < v) as u8;
+            }
+            thresholds.push(t);
+        }
+        Binned {
+            n,
+            codes,
+            thresholds,
+        }
+    }
+
+    pub fn rows(&self) -> usize {
+        self.n
+    }
+
+    pub fn cols(&self) -> usize {
+        self.thresholds.len()
+    }
+
+    fn code(&self, f: usize, i: usize) -> usize {
+        self.codes[f * self.n + i] as usize
+    }
+
+    fn n_bins(&self, f: usize) -> usize {
+        self.thresholds[f].len() + 1
+    }
+}
+
+/// scikit-learn's rule: the midpoint, unless rounding lands it on the upper value.
+fn midpoint(lo: f64, hi: f64) -> f64 {
+    let m = lo / 2.0 + hi / 2.0;
+    if m >= hi {
+        lo
+    } else {
+        m
+    }
+}
+
+/// Growth limits of one tree.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TreeParams {
+    /// Levels of splits, as in scikit-learn (`Some(5)`: at most 5 splits from root to leaf).
+    pub max_depth: Option<usize>,
+    pub min_samples_leaf: usize,
+    /// Fraction of features tried at each split (1.0 = all).
+    pub max_features: f64,
+}
+
+impl Default for TreeParams {
+    fn default() -> Self {
+        TreeParams {
+            max_depth: None,
+            min_samples_leaf: 1,
+            max_features: 1.0,
+        }
+    }
+}
+
+impl TreeParams {
+    pub fn depth(mut self, depth: Option<usize>) -> Self {
+        self.max_depth = depth;
+        self
+    }
+
+    pub fn min_samples_leaf(mut self, n: usize) -> Self {
+        self.min_samples_leaf = n;
+        self
+    }
+
+    /// Fits one tree on all rows with equal weight.
+    pub fn fit_tree(&self, x: &Matrix, y: &[f64], seed: u64) -> Result<Tree, ModelError> {
+        check_training(x, y)?;
+        let binned = Binned::new(x);
+        Ok(Tree::fit(&binned, y, &vec![1.0; y.len()], self, seed))
+    }
+}
+
+impl Fit for TreeParams {
+    fn fit(&self, x: &Matrix, y: &[f64], seed: u64) -> Result<Box<dyn Predict>, ModelError> {
+        Ok(Box::new(self.fit_tree(x, y, seed)?))
+    }
+}
+
+impl Predict for Tree {
+    fn predict(&self, x: &Matrix) -> Vec<f64> {
+        x.iter_rows().map(|r| self.predict_row(r)).collect()
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Node {
+    feature: u32,
+    threshold: f64,
+    left: u32,
+    right: u32,
+    value: f64,
+    /// Variance of the training targets that reached this node.
+    variance: f64,
+}
+
+/// A fitted regression tree.
+#[derive(Debug, Clone)]
+pub struct Tree {
+    nodes: Vec<Node>,
+}
+
+#[derive(Clone, Copy, Default)]
+struct Acc {
+    w: f64,
+    s: f64,
+    count: u32,
+}
+
+struct Split {
+    feature: usize,
+    bin: usize,
+    score: f64,
+}
+
+impl Tree {
+    /// Fits on binned features; `weights[i]` is how often sample `i` counts
+    /// (bootstrap multiplicity; 0 leaves it out).
+    pub fn fit(
+        binned: &Binned,
+        y: &[f64],
+        weights: &[f64],
+        params: &TreeParams,
+        seed: u64,
+    ) -> Tree {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut samples: Vec<u32> = (0..binned.rows() as u32)
+            .filter(|&i| weights[i as usize] > 0.0)
+            .collect();
+        let mut nodes = Vec::new();
+        let p = binned.cols();
+        let n_try = ((params.max_features * p as f64).round() as usize).clamp(1, p.max(1));
+        let min_leaf = params.min_samples_leaf.max(1) as u32;
+        let mut stack = vec![(0usize, 0usize, samples.len(), 0usize)];
+        nodes.push(leaf(0.0, 0.0));
+        let mut hist = vec![Acc::default(); MAX_BINS];
+        let mut pairs: Vec<(u8, f64, f64)> = Vec::new();
+        while let Some((id, start, end, depth)) = stack.pop() {
+            let here = &samples[start..end];
+            let (w, s, ss) = here.iter().fold((0.0, 0.0, 0.0), |(w, s, ss), &i| {
+                let (wi, yi) = (weights[i as usize], y[i as usize]);
+                (w + wi, s + wi * yi, ss + wi * yi * yi)
+            });
+            let mean = if w > 0.0 { s / w } else { 0.0 };
+            let variance = if w > 0.0 {
+                (ss / w - mean * mean).max(0.0)
+            } else {
+                0.0
+            };
+            nodes[id] = leaf(mean, variance);
+            let count = here.len() as u32;
+            let at_limit = params.max_depth.is_some_and(|d| depth >= d);
+            if at_limit || count < 2 * min_leaf || variance <= 1e-12 * (1.0 + mean * mean) {
+                continue;
+            }
+            let features: Vec<usize> = if n_try < p {
+                index::sample(&mut rng, p, n_try).into_vec()
+            } else {
+                (0..p).collect()
+            };
+            let parent_score = s * s / w;
+            let mut best: Option<Split> = None;
+            for &f in &features {
+                let candidate = if here.len() > 2 * binned.n_bins(f) {
+                    best_split_histogram(binned, f, here, y, weights, min_leaf, &mut hist)
+                } else {
+                    best_split_sorted(binned, f, here, y, weights, min_leaf, &mut pairs)
+                };
+                if let Some((bin, score)) = candidate {
+                    if best.as_ref().is_none_or(|b| score > b.score) {
+                        best = Some(Split {
+                            feature: f,
+                            bin,
+                            score,
+                        });
+                    }
+                }
+            }
+            let Some(split) = best.filter(|b| b.score > parent_score * (1.0 + 1e-12) + 1e-12)
+            else {
+                continue;
+            };
+            let mid = start
+                + partition(&mut samples[start..end], |i| {
+                    binned.code(split.feature, i as usize) <= split.bin
+                });
+            let left = nodes.len();
+            nodes.push(leaf(0.0, 0.0));
+            nodes.push(leaf(0.0, 0.0));
+            nodes[id] = Node {
+                feature: split.feature as u32,
+                threshold: binned.thresholds[split.feature][split.bin],
+                left: left as u32,
+                right: left as u32 + 1,
+                value: mean,
+                variance,
+            };
+            stack.push((left + 1, mid, end, depth + 1));
+            stack.push((left, start, mid, depth + 1));
+        }
+        Tree { nodes }
+    }
+
+    fn leaf_of(&self, x: &[f64]) -> &Node {
+        let mut node = &self.nodes[0];
+        while node.feature != LEAF {
+            node = if x[node.feature as usize] <= node.threshold {
+                &self.nodes[node.left as usize]
+            } else {
+                &self.nodes[node.right as usize]
+            };
+        }
+        node
+    }
+
+    pub fn predict_row(&self, x: &[f64]) -> f64 {
+        self.leaf_of(x).value
+    }
+
+    /// Variance of the training targets in the leaf `x` falls into.
+    pub fn leaf_variance(&self, x: &[f64]) -> f64 {
+        self.leaf_of(x).variance
+    }
+
+    /// Levels of splits on the longest path (0 for a single leaf).
+    pub fn depth(&self) -> usize {
+        fn walk(nodes: &[Node], i: usize) -> usize {
+            let n = &nodes[i];
+            if n.feature == LEAF {
+                0
+            } else {
+                1 + walk(nodes, n.left as usize).max(walk(nodes, n.right as usize))
+            }
+        }
+        walk(&self.nodes, 0)
+    }
+
+    pub fn n_leaves(&self) -> usize {
+        self.nodes.iter().filter(|n| n.feature == LEAF).count()
+    }
+}
+
+fn leaf(value: f64, variance: f64) -> Node {
+    Node {
+        feature: LEAF,
+        threshold: 0.0,
+        left: LEAF,
+        right: LEAF,
+        value,
+        variance,
+    }
+}
+
+/// Moves the elements for which `left` holds to the front; returns their count.
+fn partition(items: &mut [u32], left: impl Fn(u32) -> bool) -> usize {
+    let mut next = 0;
+    for i in 0..items.len() {
+        if left(items[i]) {
+            items.swap(i, next);
+            next += 1;
+        }
+    }
+    next
+}
+
+/// Best split of one feature from a full histogram: for large nodes.
+fn best_split_histogram(
+    binned: &Binned,
+    f: usize,
+    samples: &[u32],
+    y: &[f64],
+    weights: &[f64],
+    min_leaf: u32,
+    hist: &mut [Acc],
+) -> Option<(usize, f64)> {
+    let bins = binned.n_bins(f);
+    hist[..bins].fill(Acc::default());
+    let column = &binned.codes[f * binned.n..(f + 1) * binned.n];
+    for &i in samples {
+        let i = i as usize;
+        let h = &mut hist[column[i] as usize];
+        h.w += weights[i];
+        h.s += weights[i] * y[i];
+        h.count += 1;
+    }
+    let total = hist[..bins].iter().fold(Acc::default(), |a, h| Acc {
+        w: a.w + h.w,
+        s: a.s + h.s,
+        count: a.count + h.count,
+    });
+    let mut left = Acc::default();
+    let mut best: Option<(usize, f64)> = None;
+    for (b, h) in hist[..bins - 1].iter().enumerate() {
+        left.w += h.w;
+        left.s += h.s;
+        left.count += h.count;
+        if h.count == 0 {
+            continue;
+        }
+        consider(&mut best, b, left, total, min_leaf);
+    }
+    best
+}
+
+/// Best split of one feature by sorting the node's samples: for small nodes,
+/// where scanning 256 bins would cost more than the samples themselves.
+fn best_split_sorted(
+    binned: &Binned,
+    f: usize,
+    samples: &[u32],
+    y: &[f64],
+    weights: &[f64],
+    min_leaf: u32,
+    pairs: &mut Vec<(u8, f64, f64)>,
+) -> Option<(usize, f64)> {
+    pairs.clear();
+    let column = &binned.codes[f * binned.n..(f + 1) * binned.n];
+    pairs.extend(samples.iter().map(|&i| {
+        let i = i as usize;
+        (column[i], weights[i], weights[i] * y[i])
+    }));
+    pairs.sort_unstable_by_key(|p| p.0);
+    let total = pairs.iter().fold(Acc::default(), |a, p| Acc {
+        w: a.w + p.1,
+        s: a.s + p.2,
+        count: a.count + 1,
+    });
+    let mut left = Acc::default();
+    let mut best = None;
+    for k in 0..pairs.len() - 1 {
+        left.w += pairs[k].1;
+        left.s += pairs[k].2;
+        left.count += 1;
+        if pairs[k].0 != pairs[k + 1].0 {
+            consider(&mut best, pairs[k].0 as usize, left, total, min_leaf);
+        }
+    }
+    best
+}
+
+/// Keeps the split with the largest `sL²/wL + sR²/wR` (the largest drop in
+/// squared error); ties keep the earlier bin.
+fn consider(best: &mut Option<(usize, f64)>, bin: usize, left: Acc, total: Acc, min_leaf: u32) {
+    let right_count = total.count - left.count;
+    if left.count < min_leaf || right_count < min_leaf {
+        return;
+    }
+    let right_w = total.w - left.w;
+    if left.w <= 0.0 || right_w <= 0.0 {
+        return;
+    }
+    let right_s = total.s - left.s;
+    let score = left.s * left.s / left.w + right_s * right_s / right_w;
+    if best.is_none_or(|(_, s)| score > s) {
+        *best = Some((bin, score));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fit(x: &[Vec<f64>], y: &[f64], params: TreeParams) -> Tree {
+        let m = Matrix::from_rows(x);
+        let b = Binned::new(&m);
+        Tree::fit(&b, y, &vec![1.0; y.len()], &params, 0)
+    }
+
+    #[test]
+    fn hand_checked_step_function() {
+        // y jumps between x = 2 and x = 3 and again between 5 and 6: a depth-2
+        // tree finds the first split at 2.5 (the larger drop in squared error),
+        // then 5.5 in the right half.
+        let x: Vec<Vec<f64>> = (0..8).map(|i| vec![i as f64]).collect();
+        let y = [1.0, 1.0, 1.0, 5.0, 5.0, 5.0, 9.0, 9.0];
+        let t = fit(
+            &x,
+            &y,
+            TreeParams {
+                max_depth: Some(2),
+                ..Default::default()
+            },
+        );
+        assert_eq!(t.depth(), 2);
+        let preds: Vec<f64> = [0.0, 2.4, 2.6, 5.4, 5.6, 100.0]
+            .iter()
+            .map(|&v| t.predict_row(&[v]))
+            .collect();
+        assert_eq!(preds, vec![1.0, 1.0, 5.0, 5.0, 9.0, 9.0]);
+        let stump = fit(
+            &x,
+            &y,
+            TreeParams {
+                max_depth: Some(1),
+                ..Default::default()
+            },
+        );
+        assert_eq!(stump.depth(), 1);
+        // Left of 2.5: mean 1; right: (5*3 + 9*2) / 5 = 6.6.
+        assert_eq!(stump.predict_row(&[0.0]), 1.0);
+        assert!((stump.predict_row(&[7.0]) - 6.6).abs() < 1e-12);
+        assert!((stump.leaf_variance(&[7.0]) - 3.84).abs() < 1e-12);
+    }
+
+    #[test]
+    fn depth_five_means_five_levels_of_splits() {
+        let x: Vec<Vec<f64>> = (0..200)
+            .map(|i| vec![i as f64, (i * 7 % 13) as f64])
+            .collect();
+        // A target rising with x0: every split halves its node, so depth 5
+        // gives 2^5 leaves.
+        let y: Vec<f64> = (0..200).map(|i| i as f64).collect();
+        let t = fit(
+            &x,
+            &y,
+            TreeParams {
+                max_depth: Some(5),
+                ..Default::default()
+            },
+        );
+        assert_eq!(t.depth(), 5);
+        assert_eq!(t.n_leaves(), 32);
+    }
+
+    #[test]
+    fn fully_grown_tree_fits_distinct_points_exactly() {
+        let x: Vec<Vec<f64>> = (0..50).map(|i| vec![(i * 37 % 50) as f64]).collect();
+        let y: Vec<f64> = (0..50).map(|i| (i as f64).sin()).collect();
+        let t = fit(&x, &y, TreeParams::default());
+        for (r, v) in x.iter().zip(&y) {
+            assert_eq!(t.predict_row(r), *v);
+        }
+    }
+
+    #[test]
+    fn min_samples_leaf_is_respected() {
+        let x: Vec<Vec<f64>> = (0..20).map(|i| vec![i as f64]).collect();
+        let y: Vec<f64> = (0..20).map(|i| i as f64).collect();
+        let t = fit(
+            &x,
+            &y,
+            TreeParams {
+                min_samples_leaf: 5,
+                ..Default::default()
+            },
+        );
+        assert_eq!(t.n_leaves(), 4);
+    }
+
+    #[test]
+    fn binning_many_values_keeps_thresholds_between_data_values() {
+        let x: Vec<Vec<f64>> = (0..5000)
+            .map(|i| vec![(i as f64 * 0.37).sin() * 100.0])
+            .collect();
+        let b = Binned::new(&Matrix::from_rows(&x));
+        assert!(b.n_bins(0) <= MAX_BINS && b.n_bins(0) > 200);
+        let mut sorted: Vec<f64> = x.iter().map(|r| r[0]).collect();
+        sorted.sort_by(f64::total_cmp);
+        for t in &b.thresholds[0] {
+            let i = sorted.partition_point(|v| v <= t);
+            assert!(i > 0 && i < sorted.len(), "threshold {t} outside the data");
+        }
+        assert_eq!(midpoint(1.0, 3.0), 2.0);
+    }
+}
