@@ -51,6 +51,146 @@ pub enum Command {
     Status,
     /// Run a complete example on built-in data (no arguments needed).
     Demo(DemoArgs),
+    /// List the models and their parameters.
+    Models,
+    /// List the query strategies with a description and a paper reference.
+    Strategies,
+    /// Choose the rows most worth labeling next and write them for an annotator.
+    Query(QueryArgs),
+    /// Import labels: a filled-in batch CSV, or one row with --row/--value.
+    Label(LabelArgs),
+    /// Fit on all labeled rows and store MAE/MSE/RMSE/R² on the test rows.
+    Evaluate(EvaluateArgs),
+    /// Show stored evaluations (or a simulation) as a table, markdown, CSV or JSON.
+    Report(ReportArgs),
+    /// Compare strategies on labeled data, the known target playing the annotator.
+    Simulate(SimulateArgs),
+    /// Show every label event of one row.
+    History(HistoryArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct QueryArgs {
+    /// Query strategy (see `al-cli strategies`) [default: the recommended one].
+    #[arg(short, long)]
+    pub strategy: Option<String>,
+    /// How many rows to ask for.
+    #[arg(short, long, default_value_t = 10)]
+    pub batch: usize,
+    /// Model the strategy fits (see `al-cli models`).
+    #[arg(short, long, default_value = "forest")]
+    pub model: String,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Score at most this many candidates in the expensive strategies (emc-retrain).
+    #[arg(long, default_value_t = 500)]
+    pub candidates: usize,
+    /// Spread the batch out: top 10×batch by utility, then far-apart picks.
+    #[arg(long)]
+    pub diversity: bool,
+    /// Also offer rows already sent out in an unanswered batch.
+    #[arg(long)]
+    pub include_pending: bool,
+    /// Where to write the batch CSV ("-" for stdout) [default: batch-ROUND.csv].
+    #[arg(short, long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct LabelArgs {
+    /// A batch CSV written by `query`, with the target column filled in.
+    pub file: Option<PathBuf>,
+    /// Label one row: its row_id ...
+    #[arg(long, requires = "value", conflicts_with = "file")]
+    pub row: Option<i64>,
+    /// ... and its value.
+    #[arg(long, requires = "row")]
+    pub value: Option<f64>,
+    /// Who labeled (stored with each label).
+    #[arg(long)]
+    pub annotator: Option<String>,
+    /// Do not evaluate after importing.
+    #[arg(long)]
+    pub no_eval: bool,
+    /// Model for the evaluation after the import.
+    #[arg(short, long, default_value = "forest")]
+    pub model: String,
+}
+
+#[derive(Args, Debug)]
+pub struct EvaluateArgs {
+    /// Model to fit (see `al-cli models`).
+    #[arg(short, long, default_value = "forest")]
+    pub model: String,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Markdown,
+    Csv,
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    #[arg(short, long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write an SVG learning curve (MAE against labels).
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
+    /// Show a stored simulation instead of the labeling reports.
+    #[arg(long, value_name = "ID")]
+    pub simulation: Option<i64>,
+}
+
+#[derive(Args, Debug)]
+pub struct SimulateArgs {
+    /// Strategies to compare, comma-separated; random is always included.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "committee,qbc,gsx,gsy,igs"
+    )]
+    pub strategies: Vec<String>,
+    /// Model the strategies use and the curves evaluate.
+    #[arg(short, long, default_value = "forest")]
+    pub model: String,
+    /// Rows labeled at the start of each repeat.
+    #[arg(long, default_value_t = 20)]
+    pub init: usize,
+    /// Rows queried per round.
+    #[arg(short, long, default_value_t = 10)]
+    pub batch: usize,
+    #[arg(long, default_value_t = 20)]
+    pub rounds: usize,
+    #[arg(long, default_value_t = 3)]
+    pub repeats: usize,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Score at most this many candidates in the expensive strategies.
+    #[arg(long, default_value_t = 500)]
+    pub candidates: usize,
+    /// Use at most this many pool rows per repeat (a seeded subsample).
+    #[arg(long)]
+    pub pool_max: Option<usize>,
+    /// Spread each batch out (see `query --diversity`).
+    #[arg(long)]
+    pub diversity: bool,
+    /// Hold out this share of rows per repeat [default: the project's test rows, or 0.25 if it has none].
+    #[arg(long)]
+    pub test_frac: Option<f64>,
+    /// Also write the learning curves as SVG.
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct HistoryArgs {
+    /// The row_id to show.
+    pub row: i64,
 }
 
 #[derive(Args, Debug)]

@@ -24,3 +24,48 @@ pub fn notice(quiet: bool, text: &str) {
         eprintln!("note: {text}");
     }
 }
+
+/// Prints rows as a terminal table, markdown, CSV or JSON (array of objects
+/// keyed by the header).
+pub fn print_rows(header: &[&str], rows: &[Vec<String>], format: crate::cli::Format) {
+    use crate::cli::Format;
+    match format {
+        Format::Table => {
+            let mut t = table(header);
+            for r in rows {
+                t.add_row(r.clone());
+            }
+            println!("{t}");
+        }
+        Format::Markdown => {
+            println!("| {} |", header.join(" | "));
+            println!("|{}", "---|".repeat(header.len()));
+            for r in rows {
+                println!("| {} |", r.join(" | "));
+            }
+        }
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(std::io::stdout());
+            let _ = w.write_record(header);
+            for r in rows {
+                let _ = w.write_record(r);
+            }
+            let _ = w.flush();
+        }
+        Format::Json => {
+            let objects: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|r| {
+                    serde_json::Value::Object(
+                        header
+                            .iter()
+                            .zip(r)
+                            .map(|(h, v)| (h.to_string(), serde_json::Value::String(v.clone())))
+                            .collect(),
+                    )
+                })
+                .collect();
+            print_json(&serde_json::Value::Array(objects));
+        }
+    }
+}

@@ -11,6 +11,7 @@
 
 mod distance;
 mod registry;
+pub mod simulate;
 pub mod strategies;
 
 use al_models::{Matrix, ModelError, ModelSpec};

@@ -5,7 +5,16 @@ use anyhow::{Context, Result};
 
 use al_data::InitOptions;
 
+use clap::Parser;
+
 use crate::cli::{DemoArgs, Global};
+
+/// Parses the simulate flags the demo uses, exactly as a user would type them.
+#[derive(Parser)]
+struct SimulateArgs {
+    #[command(flatten)]
+    args: crate::cli::SimulateArgs,
+}
 
 /// 2 000 rows of the Haensel AMS "Predicting Price" sample (fixtures/price_2k.csv).
 const PRICE_SAMPLE: &[u8] = include_bytes!("../../../../fixtures/price_2k.csv");
@@ -48,8 +57,31 @@ pub fn run(global: &Global, args: DemoArgs) -> Result<()> {
         println!("\n$ al-cli -p {} status", project.display());
     }
     super::status::run(&local)?;
+    let plot = dir.join("curves.svg");
+    let strategies = ["committee", "qbc", "gsx", "igs", "density"];
     if !global.quiet && !global.json {
-        println!("\nthe demo's files are in {}", dir.display());
+        println!(
+            "\nThe target is known for every row, so it can play the annotator: each strategy starts from 20 labels,\n\
+             asks for 10 more per round for 20 rounds, and is compared with random picks (3 repeats).\n\
+             $ al-cli -p {} simulate --strategies {} --plot {}",
+            project.display(),
+            strategies.join(","),
+            plot.display()
+        );
+    }
+    let args = SimulateArgs::parse_from(
+        ["simulate", "--strategies", &strategies.join(","), "--plot"]
+            .into_iter()
+            .map(String::from)
+            .chain([plot.display().to_string()]),
+    );
+    super::simulate::run(&local, args.args)?;
+    if !global.quiet && !global.json {
+        println!(
+            "\nthe demo's files are in {}: the data, the project demo.db, the learning curves curves.svg",
+            dir.display()
+        );
+        println!("next: the same on your data: al-cli init YOUR.csv --target COLUMN; al-cli query; al-cli label batch-1.csv");
     }
     Ok(())
 }

@@ -1,15 +1,30 @@
 //! One module per subcommand.
 
+mod catalog;
 mod demo;
+mod evaluate;
 mod init;
+mod label;
+mod query;
+mod report;
+mod simulate;
 mod status;
 
 use crate::cli::{Cli, Command};
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let g = &cli.global;
     match cli.command {
-        Command::Init(args) => init::run(&cli.global, *args),
-        Command::Status => status::run(&cli.global),
-        Command::Demo(args) => demo::run(&cli.global, args),
+        Command::Init(args) => init::run(g, *args),
+        Command::Status => status::run(g),
+        Command::Demo(args) => demo::run(g, args),
+        Command::Models => catalog::models(g),
+        Command::Strategies => catalog::strategies(g),
+        Command::Query(args) => query::run(g, args),
+        Command::Label(args) => label::run(g, args),
+        Command::Evaluate(args) => evaluate::run(g, args),
+        Command::Report(args) => report::run(g, args),
+        Command::Simulate(args) => simulate::run(g, args),
+        Command::History(args) => label::history(g, args),
     }
 }

@@ -1,0 +1,214 @@
+//! `label`: import an annotator's answers, all or nothing.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use anyhow::{anyhow, bail, Result};
+use serde_json::json;
+
+use al_data::{store, LabelEvent, LabelOutcome, Project};
+
+use crate::cli::{Global, HistoryArgs, LabelArgs};
+use crate::commands::query::LEAD;
+use crate::output::{print_json, table};
+
+pub fn run(global: &Global, args: LabelArgs) -> Result<()> {
+    let mut project = Project::open(&global.project)?;
+    let bounds = bounds(&project)?;
+    let events = match (&args.file, args.row, args.value) {
+        (Some(file), _, _) => read_batch(&project, file, bounds, args.annotator.as_deref())?,
+        (None, Some(row), Some(value)) => {
+            check_value(value, bounds).map_err(|m| anyhow!("--value {value}: {m}"))?;
+            if project.row_state(row)?.is_none() {
+                bail!("row {row} is not in the project");
+            }
+            vec![LabelEvent {
+                row_id: row,
+                value,
+                round: None,
+                annotator: args.annotator.clone(),
+                note: None,
+            }]
+        }
+        _ => bail!("give a batch file (al-cli label batch-1.csv) or --row ID --value V"),
+    };
+    let outcome = project.write(|tx| store::apply_labels(tx, &events, "annotator"))?;
+    let changed = outcome.new + outcome.changed > 0;
+    if !global.json && !global.quiet {
+        print_outcome(&outcome);
+    }
+    let report = if changed && !args.no_eval && project.counts()?.test > 0 {
+        Some(super::evaluate::evaluate(&mut project, &args.model, 0)?)
+    } else {
+        None
+    };
+    if global.json {
+        print_json(&json!({
+            "new": outcome.new, "changed": outcome.changed, "unchanged": outcome.unchanged,
+            "report": report.as_ref().map(|r| json!({"labels": r.labels, "mae": r.mae, "mse": r.mse, "rmse": r.rmse, "r2": r.r2, "model": r.model})),
+        }));
+    } else if let Some(r) = &report {
+        super::evaluate::print_report(global, &project, r)?;
+    }
+    Ok(())
+}
+
+fn print_outcome(o: &LabelOutcome) {
+    if o.new + o.changed == 0 {
+        println!(
+            "nothing new: every label in the input is already in the project ({} unchanged)",
+            o.unchanged
+        );
+    } else {
+        println!(
+            "{} new label(s), {} changed, {} unchanged",
+            o.new, o.changed, o.unchanged
+        );
+    }
+}
+
+type Bounds = (Option<f64>, Option<f64>);
+
+fn bounds(project: &Project) -> Result<Bounds> {
+    let get = |k| -> Result<Option<f64>> { Ok(project.meta(k)?.and_then(|v| v.parse().ok())) };
+    Ok((get("target_min")?, get("target_max")?))
+}
+
+fn check_value(v: f64, (lo, hi): Bounds) -> Result<(), String> {
+    if !v.is_finite() {
+        return Err("not a finite number".into());
+    }
+    if lo.is_some_and(|l| v < l) || hi.is_some_and(|h| v > h) {
+        return Err(format!(
+            "outside the project's bounds [{}, {}]",
+            lo.map_or("-inf".into(), |v| v.to_string()),
+            hi.map_or("inf".into(), |v| v.to_string())
+        ));
+    }
+    Ok(())
+}
+
+/// Reads and checks a whole batch file before anything is written.
+fn read_batch(
+    project: &Project,
+    path: &Path,
+    bounds: Bounds,
+    annotator: Option<&str>,
+) -> Result<Vec<LabelEvent>> {
+    let table = al_data::read_table(
+        path,
+        &al_data::ReadOptions {
+            delimiter: Some(b','),
+        },
+    )?;
+    let source = project.headers()?;
+    let mut expected: Vec<String> = LEAD.iter().map(|s| s.to_string()).collect();
+    expected.extend(source.iter().cloned());
+    expected.push("note".into());
+    if table.headers != expected {
+        bail!(
+            "{}: its columns are not those of a batch from this project (expected {}); was it written by `al-cli query` on {}?",
+            path.display(),
+            expected.join(","),
+            project.path().display()
+        );
+    }
+    let target = project.recipe()?.target_index();
+    let target_col = LEAD.len() + target;
+    let note_col = expected.len() - 1;
+    let at = |row: usize, column: &str, message: String| {
+        anyhow!(
+            "{}:{}: column {column:?}: {message}",
+            path.display(),
+            table.line(row)
+        )
+    };
+    let mut seen: HashMap<i64, (f64, usize)> = HashMap::new();
+    let mut events = Vec::new();
+    for r in 0..table.n_rows() {
+        let id_text = table.cell(r, 0).trim();
+        let row_id: i64 = id_text
+            .parse()
+            .map_err(|_| at(r, "row_id", format!("{id_text:?} is not a row id")))?;
+        let Some(raw) = project.raw_row(row_id)? else {
+            return Err(at(
+                r,
+                "row_id",
+                format!("row {row_id} is not in this project"),
+            ));
+        };
+        for (c, original) in raw.iter().enumerate() {
+            if c != target && table.cell(r, LEAD.len() + c) != original {
+                return Err(at(
+                    r,
+                    &source[c],
+                    format!(
+                        "changed from {original:?} to {:?}; only the target column may be filled in",
+                        table.cell(r, LEAD.len() + c)
+                    ),
+                ));
+            }
+        }
+        let cell = table.cell(r, target_col).trim();
+        if cell.is_empty() {
+            continue; // still pending
+        }
+        let value: f64 = cell
+            .parse()
+            .map_err(|_| at(r, &source[target], format!("{cell:?} is not a number")))?;
+        check_value(value, bounds).map_err(|m| at(r, &source[target], format!("{cell}: {m}")))?;
+        if let Some((previous, line)) = seen.insert(row_id, (value, r)) {
+            if previous != value {
+                return Err(at(
+                    r,
+                    &source[target],
+                    format!(
+                        "row {row_id} is labeled {previous} on line {} and {value} here",
+                        table.line(line)
+                    ),
+                ));
+            }
+            continue;
+        }
+        let round = table.cell(r, 1).trim().parse().ok();
+        let note = Some(table.cell(r, note_col).trim().to_string()).filter(|n| !n.is_empty());
+        events.push(LabelEvent {
+            row_id,
+            value,
+            round,
+            annotator: annotator.map(str::to_string),
+            note,
+        });
+    }
+    Ok(events)
+}
+
+pub fn history(global: &Global, args: HistoryArgs) -> Result<()> {
+    let project = Project::open_for_reading(&global.project)?;
+    let Some(raw) = project.raw_row(args.row)? else {
+        bail!("row {} is not in the project", args.row);
+    };
+    let events = project.history(args.row)?;
+    if global.json {
+        let list: Vec<_> = events
+            .iter()
+            .map(|e| json!({"value": e.0, "source": e.1, "round": e.2, "annotator": e.3, "note": e.4, "created_at": e.5}))
+            .collect();
+        print_json(&json!({"row_id": args.row, "raw": raw, "labels": list}));
+        return Ok(());
+    }
+    println!("row {}: {}", args.row, raw.join(", "));
+    let mut t = table(&["when", "value", "source", "round", "annotator", "note"]);
+    for e in &events {
+        t.add_row(vec![
+            e.5.clone(),
+            e.0.to_string(),
+            e.1.clone(),
+            e.2.map_or("-".into(), |v| v.to_string()),
+            e.3.clone().unwrap_or_default(),
+            e.4.clone().unwrap_or_default(),
+        ]);
+    }
+    println!("{t}");
+    Ok(())
+}

@@ -1,0 +1,198 @@
+//! `query`: choose the next rows to label and write them for an annotator.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use serde_json::json;
+
+use al_data::{store, Project, QueriedRow, RoundRecord, Subset};
+use al_models::{Matrix, ModelSpec};
+use al_query::strategies::Diverse;
+use al_query::{parse_strategy, QueryInput, DEFAULT_STRATEGY};
+
+use crate::cli::{Global, QueryArgs};
+use crate::output::print_json;
+
+/// The columns a batch file starts with, before the source columns; `note` ends it.
+pub const LEAD: [&str; 7] = [
+    "row_id",
+    "round",
+    "rank",
+    "score",
+    "prediction",
+    "prediction_low",
+    "prediction_high",
+];
+
+pub fn run(global: &Global, args: QueryArgs) -> Result<()> {
+    let mut project = Project::open(&global.project)?;
+    let strategy_name = args
+        .strategy
+        .clone()
+        .unwrap_or_else(|| DEFAULT_STRATEGY.to_string());
+    let mut strategy = parse_strategy(&strategy_name)?;
+    if args.diversity {
+        strategy = Box::new(Diverse { inner: strategy });
+    }
+    let spec = ModelSpec::parse(&args.model)?;
+    let train = project.load(Subset::Training, true)?;
+    if train.len() < 2 {
+        bail!(
+            "only {} labeled training row(s); label at least 2 before querying",
+            train.len()
+        );
+    }
+    let subset = if args.include_pending {
+        Subset::PoolWithPending
+    } else {
+        Subset::Pool
+    };
+    let pool = project.load(subset, true)?;
+    if pool.is_empty() {
+        bail!("no unlabeled rows left to offer (pending batches are held back unless --include-pending)");
+    }
+    let lx = Matrix::new(train.features.clone(), train.width);
+    let ly = train.targets();
+    let candidates = Matrix::new(pool.features.clone(), pool.width);
+    let input = QueryInput {
+        labeled_x: &lx,
+        labeled_y: &ly,
+        candidates: &candidates,
+        model: &spec,
+        batch: args.batch.max(1),
+        seed: args.seed,
+        max_candidates: args.candidates,
+    };
+    let picks = strategy.query(&input)?;
+    let chosen = candidates.select(&picks.iter().map(|p| p.index).collect::<Vec<_>>());
+    let fitted = spec.build()?.fit(&lx, &ly, args.seed)?;
+    let predictions = fitted.predict(&chosen);
+    let members = fitted.predict_members(&chosen);
+    let rows: Vec<QueriedRow> = picks
+        .iter()
+        .enumerate()
+        .map(|(k, p)| QueriedRow {
+            row_id: pool.row_ids[p.index],
+            rank: k + 1,
+            score: p.score,
+            prediction: Some(predictions[k]),
+            spread: members.as_ref().map(|m| spread(m, k).0),
+        })
+        .collect();
+    let intervals: Vec<Option<(f64, f64)>> = (0..rows.len())
+        .map(|k| members.as_ref().map(|m| spread(m, k).1))
+        .collect();
+    let record = RoundRecord {
+        strategy: strategy.name(),
+        model: spec.to_string(),
+        seed: args.seed,
+        batch: args.batch,
+        params: json!({"diversity": args.diversity, "include_pending": args.include_pending, "candidates": args.candidates}).to_string(),
+    };
+    // The batch file is written first (to a temporary name), the round
+    // committed second, the file renamed last: a failure leaves neither.
+    let round_guess = project.last_round()?.map_or(1, |r| r.0 + 1);
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("batch-{round_guess}.csv")));
+    let to_stdout = out.as_os_str() == "-";
+    let csv_bytes = batch_csv(&project, round_guess, &rows, &intervals)?;
+    let temp = (!to_stdout).then(|| temp_beside(&out));
+    if let Some(t) = &temp {
+        std::fs::write(t, &csv_bytes).with_context(|| format!("cannot write {}", t.display()))?;
+    }
+    let round = project.write(|tx| store::record_round(tx, &record, &rows));
+    let round = match round {
+        Ok(r) => r,
+        Err(e) => {
+            if let Some(t) = &temp {
+                let _ = std::fs::remove_file(t);
+            }
+            return Err(e.into());
+        }
+    };
+    debug_assert_eq!(round, round_guess);
+    if let Some(t) = &temp {
+        std::fs::rename(t, &out).with_context(|| format!("cannot write {}", out.display()))?;
+    } else {
+        std::io::stdout().write_all(&csv_bytes)?;
+    }
+    if global.json && !to_stdout {
+        let list: Vec<_> = rows
+            .iter()
+            .map(|r| json!({"row_id": r.row_id, "rank": r.rank, "score": r.score, "prediction": r.prediction, "spread": r.spread}))
+            .collect();
+        print_json(
+            &json!({"round": round, "strategy": record.strategy, "model": record.model, "file": out.display().to_string(), "rows": list}),
+        );
+    } else if !global.quiet && !to_stdout {
+        println!(
+            "round {round}: {} row(s) chosen by {} from a pool of {} -> {}",
+            rows.len(),
+            record.strategy,
+            pool.len(),
+            out.display()
+        );
+        println!(
+            "fill in the `{}` column, then: al-cli label {}",
+            project.recipe()?.target,
+            out.display()
+        );
+    }
+    Ok(())
+}
+
+/// Standard deviation across members, and their 10th/90th percentiles.
+fn spread(members: &[Vec<f64>], k: usize) -> (f64, (f64, f64)) {
+    let mut v: Vec<f64> = members.iter().map(|m| m[k]).collect();
+    let mean = v.iter().sum::<f64>() / v.len() as f64;
+    let sd = (v.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / v.len() as f64).sqrt();
+    v.sort_by(f64::total_cmp);
+    let q = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize];
+    (sd, (q(0.1), q(0.9)))
+}
+
+fn temp_beside(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
+}
+
+fn batch_csv(
+    project: &Project,
+    round: i64,
+    rows: &[QueriedRow],
+    intervals: &[Option<(f64, f64)>],
+) -> Result<Vec<u8>> {
+    let headers = project.headers()?;
+    let target = project.recipe()?.target_index();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<String> = LEAD.iter().map(|s| s.to_string()).collect();
+    header.extend(headers.iter().cloned());
+    header.push("note".into());
+    w.write_record(&header)?;
+    let num = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v}"));
+    for (r, interval) in rows.iter().zip(intervals) {
+        let mut raw = project.raw_row(r.row_id)?.unwrap_or_default();
+        if let Some(t) = raw.get_mut(target) {
+            t.clear();
+        }
+        let mut record = vec![
+            r.row_id.to_string(),
+            round.to_string(),
+            r.rank.to_string(),
+            num(Some(r.score).filter(|s| s.is_finite())),
+            num(r.prediction),
+            num(interval.map(|i| i.0)),
+            num(interval.map(|i| i.1)),
+        ];
+        record.extend(raw);
+        record.push(String::new());
+        w.write_record(&record)?;
+    }
+    w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
+}

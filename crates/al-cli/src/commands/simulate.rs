@@ -1,0 +1,210 @@
+//! `simulate`: the article's experiment on the project's labeled rows.
+
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use anyhow::{bail, Result};
+use serde_json::json;
+
+use al_data::{store, Project, Subset};
+use al_models::Matrix;
+use al_query::simulate::{run_simulation, SimulationConfig, SimulationData, SimulationResult};
+
+use crate::cli::{Format, Global, SimulateArgs};
+use crate::output::{notice, print_json};
+use crate::plot::{learning_curves, Series};
+
+pub fn run(global: &Global, args: SimulateArgs) -> Result<()> {
+    let mut project = Project::open(&global.project)?;
+    let train = project.load(Subset::Training, true)?;
+    let test = project.load(Subset::Test, true)?;
+    let mut features = train.features;
+    features.extend_from_slice(&test.features);
+    let mut y = train.labels.iter().flatten().copied().collect::<Vec<_>>();
+    y.extend(test.labels.iter().flatten());
+    let is_test: Vec<bool> = (0..y.len()).map(|i| i >= train.row_ids.len()).collect();
+    let x = Matrix::new(features, train.width);
+    let test_frac = args
+        .test_frac
+        .or(if test.is_empty() { Some(0.25) } else { None });
+    if y.len() < args.init + args.batch + 2 {
+        bail!(
+            "the project has {} labeled rows; a simulation needs more than --init {} + --batch {}",
+            y.len(),
+            args.init,
+            args.batch
+        );
+    }
+    let config = SimulationConfig {
+        strategies: args.strategies.clone(),
+        model: al_models::ModelSpec::parse(&args.model)?.to_string(),
+        init: args.init,
+        batch: args.batch.max(1),
+        rounds: args.rounds,
+        repeats: args.repeats.max(1),
+        seed: args.seed,
+        max_candidates: args.candidates,
+        pool_max: args.pool_max,
+        diversity: args.diversity,
+        test_frac,
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        // Only the first handler installed in a process takes effect.
+        let _ = ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst));
+    }
+    let n_strategies =
+        config.strategies.len() + usize::from(!config.strategies.iter().any(|s| s == "random"));
+    let bar = progress_bar(global, (config.repeats * n_strategies) as u64);
+    let progress = |name: &str, repeat: usize, _rounds: usize| {
+        if let Some(b) = &bar {
+            b.set_message(format!("{name} (repeat {})", repeat + 1));
+            b.inc(1);
+        }
+    };
+    let data = SimulationData {
+        x: &x,
+        y: &y,
+        is_test: &is_test,
+    };
+    let result = run_simulation(&data, &config, &stop, &progress)?;
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    if result.repeats_done == 0 {
+        bail!("interrupted before any repeat finished; nothing stored");
+    }
+    if result.repeats_done < config.repeats {
+        notice(
+            global.quiet,
+            &format!(
+                "interrupted: keeping the {} finished repeat(s)",
+                result.repeats_done
+            ),
+        );
+    }
+    let id = project.write(|tx| {
+        store::insert_simulation(
+            tx,
+            &serde_json::to_string(&config).unwrap_or_default(),
+            &serde_json::to_string(&result).unwrap_or_default(),
+        )
+    })?;
+    if let Some(path) = &args.plot {
+        plot_simulation(path, &result)?;
+    }
+    if global.json {
+        print_json(&simulation_json(id, &result));
+    } else if !global.quiet {
+        println!(
+            "{} labeled rows, {} repeat(s) of {} rounds of {} from {} initial labels, model {}",
+            y.len(),
+            result.repeats_done,
+            config.rounds,
+            config.batch,
+            config.init,
+            config.model
+        );
+        print_simulation(&result, Format::Table);
+        println!("AULC ratio: area under the test-MAE curve divided by random's on the same repeat (below 1 beats random)");
+        println!("stored as simulation {id}: `al-cli report --simulation {id}`");
+        if let Some(p) = &args.plot {
+            println!("learning curves: {}", p.display());
+        }
+    }
+    Ok(())
+}
+
+fn progress_bar(global: &Global, total: u64) -> Option<indicatif::ProgressBar> {
+    if global.quiet || global.json || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(total);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} runs  {elapsed}  {msg}")
+    {
+        bar.set_style(style);
+    }
+    Some(bar)
+}
+
+pub fn simulation_json(id: i64, result: &SimulationResult) -> serde_json::Value {
+    let strategies: Vec<_> = result
+        .strategies
+        .iter()
+        .map(|s| {
+            json!({
+                "name": s.name,
+                "aulc_ratio_mean": s.aulc_ratio_mean,
+                "aulc_ratio_std": s.aulc_ratio_std,
+                "final_mae_mean": s.final_mae_mean,
+                "final_mse_mean": s.final_mse_mean,
+                "improvement_pct_mean": s.improvement_pct_mean,
+                "seconds_per_round": s.seconds_per_round,
+            })
+        })
+        .collect();
+    json!({ "simulation": id, "repeats": result.repeats_done, "strategies": strategies })
+}
+
+const HEADER: [&str; 6] = [
+    "strategy",
+    "AULC ratio",
+    "final MAE",
+    "final MSE",
+    "MAE improvement %",
+    "s/round",
+];
+
+fn row(s: &al_query::simulate::StrategyResult) -> Vec<String> {
+    vec![
+        s.name.clone(),
+        format!("{:.3} ± {:.3}", s.aulc_ratio_mean, s.aulc_ratio_std),
+        format!("{:.2}", s.final_mae_mean),
+        format!("{:.1}", s.final_mse_mean),
+        format!("{:.1}", s.improvement_pct_mean),
+        format!("{:.3}", s.seconds_per_round),
+    ]
+}
+
+pub fn print_simulation(result: &SimulationResult, format: Format) {
+    let rows: Vec<Vec<String>> = result.strategies.iter().map(row).collect();
+    crate::output::print_rows(&HEADER, &rows, format);
+}
+
+pub fn plot_simulation(path: &std::path::Path, result: &SimulationResult) -> Result<()> {
+    let series: Vec<Series> = result
+        .strategies
+        .iter()
+        .filter(|s| !s.curves.is_empty())
+        .map(|s| {
+            let rounds = s.curves[0].mae.len();
+            let (mut mean, mut std) = (vec![], vec![]);
+            for r in 0..rounds {
+                let v: Vec<f64> = s
+                    .curves
+                    .iter()
+                    .filter_map(|c| c.mae.get(r).copied())
+                    .collect();
+                let m = v.iter().sum::<f64>() / v.len() as f64;
+                mean.push(m);
+                std.push(
+                    (v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / v.len() as f64).sqrt(),
+                );
+            }
+            Series {
+                name: s.name.clone(),
+                x: s.curves[0].labels.iter().map(|&l| l as f64).collect(),
+                y: mean,
+                std: Some(std),
+            }
+        })
+        .collect();
+    learning_curves(
+        path,
+        "test MAE by labels (mean ± 1 std over repeats)",
+        &series,
+    )
+}

@@ -1,0 +1,84 @@
+//! SVG learning curves (plotters).
+
+use std::path::Path;
+
+use anyhow::{anyhow, Result};
+use plotters::prelude::*;
+
+/// One line: x values, mean y and an optional ±1 std band.
+pub struct Series {
+    pub name: String,
+    pub x: Vec<f64>,
+    pub y: Vec<f64>,
+    pub std: Option<Vec<f64>>,
+}
+
+pub fn learning_curves(path: &Path, title: &str, series: &[Series]) -> Result<()> {
+    let err = |e: String| anyhow!("cannot draw {}: {e}", path.display());
+    let xs = series.iter().flat_map(|s| s.x.iter().copied());
+    let (x0, x1) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+        (a.min(v), b.max(v))
+    });
+    let ys = series.iter().flat_map(|s| {
+        s.y.iter().enumerate().flat_map(move |(i, y)| {
+            let d = s.std.as_ref().map_or(0.0, |d| d[i]);
+            [y - d, y + d]
+        })
+    });
+    let (y0, y1) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+        (a.min(v), b.max(v))
+    });
+    if !x0.is_finite() || !y0.is_finite() {
+        return Err(anyhow!("nothing to plot: no reports or curves yet"));
+    }
+    let pad = ((y1 - y0) * 0.05).max(1e-9);
+    let root = SVGBackend::new(path, (900, 560)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(70)
+        .build_cartesian_2d(x0..x1.max(x0 + 1.0), (y0 - pad)..(y1 + pad))
+        .map_err(|e| err(e.to_string()))?;
+    chart
+        .configure_mesh()
+        .x_desc("labeled rows")
+        .y_desc("test MAE")
+        .draw()
+        .map_err(|e| err(e.to_string()))?;
+    for (i, s) in series.iter().enumerate() {
+        let color = Palette99::pick(i).to_rgba();
+        if let Some(std) = &s.std {
+            let upper = s.x.iter().zip(&s.y).zip(std).map(|((x, y), d)| (*x, y + d));
+            let lower =
+                s.x.iter()
+                    .zip(&s.y)
+                    .zip(std)
+                    .rev()
+                    .map(|((x, y), d)| (*x, y - d));
+            let band: Vec<(f64, f64)> = upper.chain(lower).collect();
+            chart
+                .draw_series(std::iter::once(Polygon::new(band, color.mix(0.15))))
+                .map_err(|e| err(e.to_string()))?;
+        }
+        chart
+            .draw_series(LineSeries::new(
+                s.x.iter().copied().zip(s.y.iter().copied()),
+                color.stroke_width(2),
+            ))
+            .map_err(|e| err(e.to_string()))?
+            .label(s.name.clone())
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+            });
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| err(e.to_string()))?;
+    root.present().map_err(|e| err(e.to_string()))?;
+    Ok(())
+}

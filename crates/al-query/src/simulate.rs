@@ -1,0 +1,347 @@
+//! The article's experiment: hide known labels, let each strategy ask for
+//! them round after round, and compare test error with random sampling.
+//!
+//! Within a repeat every strategy starts from the same test split and the
+//! same initial rows (a paired comparison). Repeats × strategies run in
+//! parallel; every random choice derives from the seed and the (repeat,
+//! round) it belongs to, never from the thread that runs it.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use al_models::metrics::{aulc, mae, mse, relative_improvement};
+use al_models::{derive_seed, Matrix, ModelSpec};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::strategies::{shuffled, Diverse};
+use crate::{parse_strategy, QueryError, QueryInput, Strategy};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SimulationConfig {
+    pub strategies: Vec<String>,
+    /// Model the strategies use and the learning curve evaluates.
+    pub model: String,
+    pub init: usize,
+    pub batch: usize,
+    pub rounds: usize,
+    pub repeats: usize,
+    pub seed: u64,
+    pub max_candidates: usize,
+    pub pool_max: Option<usize>,
+    pub diversity: bool,
+    /// Share of rows held out per repeat; `None` uses the given test mask.
+    pub test_frac: Option<f64>,
+}
+
+/// One (strategy, repeat) learning curve.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Curve {
+    pub labels: Vec<usize>,
+    pub mae: Vec<f64>,
+    pub mse: Vec<f64>,
+    pub seconds: f64,
+}
+
+/// Everything measured for one strategy.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StrategyResult {
+    pub name: String,
+    /// One curve per finished repeat, in repeat order.
+    pub curves: Vec<Curve>,
+    pub aulc_mean: f64,
+    pub aulc_ratio_mean: f64,
+    pub aulc_ratio_std: f64,
+    pub final_mae_mean: f64,
+    pub final_mse_mean: f64,
+    pub improvement_pct_mean: f64,
+    pub seconds_per_round: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SimulationResult {
+    pub strategies: Vec<StrategyResult>,
+    /// Repeats that finished (fewer than asked when interrupted).
+    pub repeats_done: usize,
+}
+
+/// Fully labeled rows to simulate on.
+pub struct SimulationData<'a> {
+    pub x: &'a Matrix,
+    pub y: &'a [f64],
+    /// Rows held out when `test_frac` is `None`.
+    pub is_test: &'a [bool],
+}
+
+/// Called after each finished (strategy, repeat) run.
+pub type Progress<'a> = &'a (dyn Fn(&str, usize, usize) + Sync);
+
+pub fn run_simulation(
+    data: &SimulationData,
+    config: &SimulationConfig,
+    stop: &AtomicBool,
+    progress: Progress,
+) -> Result<SimulationResult, QueryError> {
+    let model = ModelSpec::parse(&config.model)?;
+    let mut names = config.strategies.clone();
+    if !names.iter().any(|n| n == "random") {
+        names.insert(0, "random".into());
+    }
+    for n in &names {
+        parse_strategy(n)?;
+    }
+    let jobs: Vec<(usize, usize)> = (0..config.repeats)
+        .flat_map(|r| (0..names.len()).map(move |s| (r, s)))
+        .collect();
+    let runs: Vec<Option<Curve>> = jobs
+        .par_iter()
+        .map(|&(repeat, s)| {
+            if stop.load(Ordering::Relaxed) {
+                return Ok(None);
+            }
+            let curve = run_one(data, config, &model, &names[s], repeat, stop)?;
+            if curve.is_some() {
+                progress(&names[s], repeat, config.rounds);
+            }
+            Ok(curve)
+        })
+        .collect::<Result<_, QueryError>>()?;
+    // A repeat counts only if every strategy finished it (paired results).
+    let repeats_done: Vec<usize> = (0..config.repeats)
+        .filter(|r| (0..names.len()).all(|s| runs[r * names.len() + s].is_some()))
+        .collect();
+    let curve = |r: usize, s: usize| runs[r * names.len() + s].as_ref();
+    let random_aulc: Vec<f64> = repeats_done
+        .iter()
+        .map(|&r| curve(r, 0).map_or(f64::NAN, area))
+        .collect();
+    let strategies = names
+        .iter()
+        .enumerate()
+        .map(|(s, name)| {
+            let curves: Vec<Curve> = repeats_done
+                .iter()
+                .filter_map(|&r| curve(r, s).cloned())
+                .collect();
+            summarise(name, curves, &random_aulc, config.rounds)
+        })
+        .collect();
+    Ok(SimulationResult {
+        strategies,
+        repeats_done: repeats_done.len(),
+    })
+}
+
+fn area(c: &Curve) -> f64 {
+    let labels: Vec<f64> = c.labels.iter().map(|&l| l as f64).collect();
+    aulc(&labels, &c.mae)
+}
+
+fn mean_std(v: &[f64]) -> (f64, f64) {
+    if v.is_empty() {
+        return (f64::NAN, f64::NAN);
+    }
+    let m = v.iter().sum::<f64>() / v.len() as f64;
+    let var = v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / v.len() as f64;
+    (m, var.sqrt())
+}
+
+fn summarise(name: &str, curves: Vec<Curve>, random_aulc: &[f64], rounds: usize) -> StrategyResult {
+    let areas: Vec<f64> = curves.iter().map(area).collect();
+    let ratios: Vec<f64> = areas.iter().zip(random_aulc).map(|(a, r)| a / r).collect();
+    let last = |v: &Vec<f64>| v.last().copied().unwrap_or(f64::NAN);
+    let finals: Vec<f64> = curves.iter().map(|c| last(&c.mae)).collect();
+    let finals_mse: Vec<f64> = curves.iter().map(|c| last(&c.mse)).collect();
+    let improvements: Vec<f64> = curves
+        .iter()
+        .map(|c| relative_improvement(c.mae[0], last(&c.mae)))
+        .collect();
+    let seconds: f64 = curves.iter().map(|c| c.seconds).sum();
+    let (ratio_mean, ratio_std) = mean_std(&ratios);
+    StrategyResult {
+        name: name.to_string(),
+        aulc_mean: mean_std(&areas).0,
+        aulc_ratio_mean: ratio_mean,
+        aulc_ratio_std: ratio_std,
+        final_mae_mean: mean_std(&finals).0,
+        final_mse_mean: mean_std(&finals_mse).0,
+        improvement_pct_mean: mean_std(&improvements).0,
+        seconds_per_round: seconds / (curves.len().max(1) * rounds.max(1)) as f64,
+        curves,
+    }
+}
+
+/// The rows of one repeat: test, initially labeled, pool (indices into data).
+fn split(
+    data: &SimulationData,
+    config: &SimulationConfig,
+    repeat: usize,
+) -> (Vec<usize>, Vec<usize>, Vec<usize>) {
+    let seed = derive_seed(config.seed, repeat as u64);
+    let n = data.y.len();
+    let (test, rest): (Vec<usize>, Vec<usize>) = match config.test_frac {
+        Some(f) => {
+            let order = shuffled(n, derive_seed(seed, 1));
+            let n_test = (f * n as f64).round() as usize;
+            let mut test = order[..n_test].to_vec();
+            let mut rest = order[n_test..].to_vec();
+            test.sort_unstable();
+            rest.sort_unstable();
+            (test, rest)
+        }
+        None => (0..n).partition(|&i| data.is_test[i]),
+    };
+    let order = shuffled(rest.len(), derive_seed(seed, 2));
+    let n0 = config.init.min(rest.len());
+    let mut initial: Vec<usize> = order[..n0].iter().map(|&i| rest[i]).collect();
+    let mut pool: Vec<usize> = order[n0..].iter().map(|&i| rest[i]).collect();
+    if let Some(max) = config.pool_max {
+        pool.truncate(max);
+    }
+    initial.sort_unstable();
+    pool.sort_unstable();
+    (test, initial, pool)
+}
+
+fn run_one(
+    data: &SimulationData,
+    config: &SimulationConfig,
+    model: &ModelSpec,
+    strategy_name: &str,
+    repeat: usize,
+    stop: &AtomicBool,
+) -> Result<Option<Curve>, QueryError> {
+    let mut strategy: Box<dyn Strategy> = parse_strategy(strategy_name)?;
+    if config.diversity {
+        strategy = Box::new(Diverse { inner: strategy });
+    }
+    let (test, mut labeled, mut pool) = split(data, config, repeat);
+    let x_test = data.x.select(&test);
+    let y_test: Vec<f64> = test.iter().map(|&i| data.y[i]).collect();
+    let learner = model.build()?;
+    let started = Instant::now();
+    let mut curve = Curve {
+        labels: vec![],
+        mae: vec![],
+        mse: vec![],
+        seconds: 0.0,
+    };
+    for round in 0..=config.rounds {
+        if round > 0 {
+            if stop.load(Ordering::Relaxed) {
+                return Ok(None);
+            }
+            if pool.is_empty() {
+                break;
+            }
+            let lx = data.x.select(&labeled);
+            let ly: Vec<f64> = labeled.iter().map(|&i| data.y[i]).collect();
+            let candidates = data.x.select(&pool);
+            let input = QueryInput {
+                labeled_x: &lx,
+                labeled_y: &ly,
+                candidates: &candidates,
+                model,
+                batch: config.batch,
+                seed: derive_seed(derive_seed(config.seed, repeat as u64), round as u64),
+                max_candidates: config.max_candidates,
+            };
+            let mut chosen: Vec<usize> = strategy.query(&input)?.iter().map(|s| s.index).collect();
+            chosen.sort_unstable();
+            for &c in chosen.iter().rev() {
+                labeled.push(pool.remove(c));
+            }
+            labeled.sort_unstable();
+        }
+        let lx = data.x.select(&labeled);
+        let ly: Vec<f64> = labeled.iter().map(|&i| data.y[i]).collect();
+        let fitted = learner.fit(
+            &lx,
+            &ly,
+            derive_seed(config.seed, 1_000_000 + repeat as u64),
+        )?;
+        let pred = fitted.predict(&x_test);
+        curve.labels.push(labeled.len());
+        curve.mae.push(mae(&y_test, &pred));
+        curve.mse.push(mse(&y_test, &pred));
+    }
+    curve.seconds = started.elapsed().as_secs_f64();
+    Ok(Some(curve))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data() -> (Matrix, Vec<f64>) {
+        let rows: Vec<Vec<f64>> = (0..300)
+            .map(|i| vec![(i as f64 * 0.37).sin() * 3.0, (i % 11) as f64])
+            .collect();
+        let y = rows.iter().map(|r| r[0] * r[0] * 4.0 + r[1]).collect();
+        (Matrix::from_rows(&rows), y)
+    }
+
+    fn config() -> SimulationConfig {
+        SimulationConfig {
+            strategies: vec!["qbc".into(), "gsx".into()],
+            model: "forest:trees=10".into(),
+            init: 10,
+            batch: 5,
+            rounds: 4,
+            repeats: 2,
+            seed: 3,
+            max_candidates: 100,
+            pool_max: None,
+            diversity: false,
+            test_frac: Some(0.25),
+        }
+    }
+
+    #[test]
+    fn paired_curves_same_for_a_seed_whatever_the_threads() {
+        let (x, y) = data();
+        let is_test = vec![false; y.len()];
+        let d = SimulationData {
+            x: &x,
+            y: &y,
+            is_test: &is_test,
+        };
+        let stop = AtomicBool::new(false);
+        let run = |threads| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| run_simulation(&d, &config(), &stop, &|_, _, _| {}).unwrap())
+        };
+        let a = run(1);
+        let b = run(2);
+        assert_eq!(a.strategies.len(), 3);
+        assert_eq!(a.strategies[0].name, "random");
+        assert_eq!(a.strategies[0].aulc_ratio_mean, 1.0);
+        for (sa, sb) in a.strategies.iter().zip(&b.strategies) {
+            assert_eq!(sa.curves.len(), 2);
+            for (ca, cb) in sa.curves.iter().zip(&sb.curves) {
+                assert_eq!(ca.labels, vec![10, 15, 20, 25, 30]);
+                assert_eq!(ca.mae, cb.mae);
+            }
+        }
+        // Paired: every strategy's round-0 error on a repeat is the same.
+        let first: Vec<f64> = a.strategies.iter().map(|s| s.curves[0].mae[0]).collect();
+        assert!(first.iter().all(|v| *v == first[0]));
+    }
+
+    #[test]
+    fn a_stop_request_keeps_no_half_repeat() {
+        let (x, y) = data();
+        let is_test = vec![false; y.len()];
+        let d = SimulationData {
+            x: &x,
+            y: &y,
+            is_test: &is_test,
+        };
+        let stop = AtomicBool::new(true);
+        let r = run_simulation(&d, &config(), &stop, &|_, _, _| {}).unwrap();
+        assert_eq!(r.repeats_done, 0);
+    }
+}
