@@ -31,7 +31,10 @@ fn main() {
     let repeats: usize = args.get(4).map_or(3, |r| r.parse().expect("repeats"));
     let (xtr, ytr) = read(train);
     let (xte, yte) = read(test);
-    let learner = ModelSpec::parse(spec).expect("model spec").build().expect("model");
+    let learner = ModelSpec::parse(spec)
+        .expect("model spec")
+        .build()
+        .expect("model");
     let (mut fit_s, mut pred_s, mut mae) = (f64::INFINITY, f64::INFINITY, 0.0);
     for r in 0..repeats {
         let t = Instant::now();

@@ -9,21 +9,6 @@ pub fn squared(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
 }
 
-/// For each row of `x`, the distance to its nearest row of `to`
-/// (infinity when `to` is empty).
-pub fn nearest(x: &Matrix, to: &Matrix) -> Vec<f64> {
-    (0..x.rows())
-        .into_par_iter()
-        .map(|i| {
-            let r = x.row(i);
-            to.iter_rows()
-                .map(|t| squared(r, t))
-                .fold(f64::INFINITY, f64::min)
-                .sqrt()
-        })
-        .collect()
-}
-
 /// For each row of `x`, the mean distance to its `k` nearest rows of
 /// `reference`, skipping an exact self-match at the same index when
 /// `reference` is `x` itself.

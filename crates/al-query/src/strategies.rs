@@ -9,7 +9,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
-use crate::distance::{mean_knn_distance, nearest, squared};
+use crate::distance::{mean_knn_distance, squared};
 use crate::{top_k, QueryError, QueryInput, Selection, Strategy};
 
 fn fit_model(input: &QueryInput) -> Result<Box<dyn Predict>, QueryError> {
@@ -281,7 +281,9 @@ pub enum GreedySpace {
 }
 
 /// Greedy sampling: repeatedly pick the candidate farthest from everything
-/// labeled or already picked in this batch.
+/// labeled or already picked in this batch (picked rows count with their
+/// predicted target). Memory is linear in the pool: one running minimum per
+/// candidate, never a pairwise matrix.
 pub struct Greedy {
     pub space: GreedySpace,
 }
@@ -301,57 +303,47 @@ impl Strategy for Greedy {
         if c.rows() == 0 {
             return Err(QueryError::NoCandidates);
         }
-        let use_x = self.space != GreedySpace::Outputs;
-        let use_y = self.space != GreedySpace::Features;
-        let mut dx = if use_x {
-            nearest(c, input.labeled_x)
+        let pred = if self.space == GreedySpace::Features {
+            vec![0.0; c.rows()]
         } else {
-            vec![1.0; c.rows()]
+            fit_model(input)?.predict(c)
         };
-        let (pred, mut dy) = if use_y {
-            let pred = fit_model(input)?.predict(c);
-            let dy = pred
-                .par_iter()
-                .map(|p| {
-                    input
-                        .labeled_y
-                        .iter()
-                        .map(|y| (p - y).abs())
-                        .fold(f64::INFINITY, f64::min)
-                })
-                .collect();
-            (pred, dy)
-        } else {
-            (vec![], vec![1.0; c.rows()])
+        // The distance of candidate `i` to a reference row (features, target):
+        // for iGS the product per pair, minimised over pairs, as in Wu et al.
+        let pair = |i: usize, row: &[f64], y: f64| match self.space {
+            GreedySpace::Features => squared(c.row(i), row).sqrt(),
+            GreedySpace::Outputs => (pred[i] - y).abs(),
+            GreedySpace::Both => squared(c.row(i), row).sqrt() * (pred[i] - y).abs(),
         };
+        let lx = input.labeled_x;
+        let mut d: Vec<f64> = (0..c.rows())
+            .into_par_iter()
+            .map(|i| {
+                (0..lx.rows())
+                    .map(|j| pair(i, lx.row(j), input.labeled_y[j]))
+                    .fold(f64::INFINITY, f64::min)
+            })
+            .collect();
         let mut picked = Vec::with_capacity(input.batch);
         let mut taken = vec![false; c.rows()];
         for _ in 0..input.batch.min(c.rows()) {
-            let score = |i: usize| dx[i] * dy[i];
+            // Highest distance; ties go to the lower index.
             let best = (0..c.rows())
                 .filter(|&i| !taken[i])
                 .fold(None::<usize>, |b, i| match b {
-                    Some(j) if score(j) >= score(i) => Some(j),
+                    Some(j) if d[j] >= d[i] => Some(j),
                     _ => Some(i),
                 });
             let Some(b) = best else { break };
             picked.push(Selection {
                 index: b,
-                score: score(b),
+                score: d[b],
             });
             taken[b] = true;
-            if use_x {
-                let row = c.row(b).to_vec();
-                dx.par_iter_mut()
-                    .enumerate()
-                    .for_each(|(i, d)| *d = d.min(squared(c.row(i), &row).sqrt()));
-            }
-            if use_y {
-                let yb = pred[b];
-                dy.par_iter_mut()
-                    .zip(pred.par_iter())
-                    .for_each(|(d, p)| *d = d.min((p - yb).abs()));
-            }
+            let (row, yb) = (c.row(b).to_vec(), pred[b]);
+            d.par_iter_mut()
+                .enumerate()
+                .for_each(|(i, di)| *di = di.min(pair(i, &row, yb)));
         }
         Ok(picked)
     }
@@ -510,8 +502,9 @@ mod tests {
         let labeled = vec![vec![0.0], vec![1.0], vec![2.0]];
         let ly = [0.0, 1.0, 2.0];
         let cands = vec![vec![4.0], vec![-3.0], vec![2.5]];
-        // dx = dy = 2, 3, 0.5 -> products 4, 9, 0.25: -3 first. Then for 4:
-        // min(2, |4 - -3| = 7) squared = 4; for 2.5: 0.25.
+        // Per-pair products |x - x_i| * |f(x) - y_i|, minimised over i:
+        // 4 -> min(16, 9, 4) = 4; -3 -> min(9, 16, 25) = 9; 2.5 -> 0.25.
+        // -3 first; then 4 keeps min(4, 7 * 7) = 4; 2.5 stays 0.25.
         let picked = run(
             &Greedy {
                 space: GreedySpace::Both,
