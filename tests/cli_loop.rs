@@ -58,6 +58,8 @@ fn three_rounds_of_query_label_report() {
         al(&db)
             .args([
                 "query",
+                "--strategy",
+                "qbc",
                 "--batch",
                 "10",
                 "--seed",
@@ -157,19 +159,15 @@ fn pending_rows_are_not_offered_twice() {
         .assert()
         .failure()
         .stderr(predicate::str::contains("no unlabeled rows left"));
+    // Without --strategy, the default (docs/strategies.md) is used.
     al(&db)
-        .args([
-            "query",
-            "--strategy",
-            "random",
-            "--include-pending",
-            "--batch",
-            "3",
-            "--out",
-            "-",
-        ])
+        .args(["query", "--include-pending", "--batch", "3", "--out"])
+        .arg(dir.path().join("c.csv"))
         .assert()
-        .success();
+        .success()
+        .stdout(predicate::str::contains(
+            "chosen by cover:weight=variance,metric=features",
+        ));
 }
 
 #[test]

@@ -148,13 +148,9 @@ pub struct ReportArgs {
 
 #[derive(Args, Debug)]
 pub struct SimulateArgs {
-    /// Strategies to compare, comma-separated; random is always included.
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "committee,qbc,gsx,gsy,igs"
-    )]
-    pub strategies: Vec<String>,
+    /// Strategies to compare, comma-separated (e.g. qbc,cover:weight=variance,metric=forest); random is always included.
+    #[arg(long, default_value = "committee,qbc,gsx,gsy,igs", value_parser = parse_strategy_list)]
+    pub strategies: StrategyList,
     /// Model the strategies use and the curves evaluate.
     #[arg(short, long, default_value = "forest")]
     pub model: String,
@@ -262,6 +258,29 @@ pub struct DemoArgs {
     pub dir: Option<PathBuf>,
 }
 
+/// Strategy specs from one comma-separated list.
+#[derive(Debug, Clone)]
+pub struct StrategyList(pub Vec<String>);
+
+/// Splits on commas, except that a `key=value` piece without a strategy name
+/// continues the previous spec: `qbc,density:base=qbc,k=3` is two strategies.
+fn parse_strategy_list(s: &str) -> Result<StrategyList, String> {
+    let mut specs: Vec<String> = Vec::new();
+    for piece in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        match specs.last_mut() {
+            Some(last) if piece.contains('=') && !piece.contains(':') && last.contains(':') => {
+                last.push(',');
+                last.push_str(piece);
+            }
+            _ => specs.push(piece.to_string()),
+        }
+    }
+    if specs.is_empty() {
+        return Err("name at least one strategy".into());
+    }
+    Ok(StrategyList(specs))
+}
+
 fn parse_delimiter(s: &str) -> Result<u8, String> {
     match s {
         "tab" | "\\t" | "\t" => Ok(b'\t'),
@@ -282,6 +301,12 @@ mod tests {
         let b = Cli::try_parse_from(["al-cli", "status", "--project", "x.db"]).unwrap();
         assert_eq!(a.global.project, PathBuf::from("x.db"));
         assert_eq!(b.global.project, PathBuf::from("x.db"));
+    }
+
+    #[test]
+    fn strategy_lists_keep_multi_parameter_specs_together() {
+        let l = parse_strategy_list("qbc,density:base=qbc,k=3, gsx").unwrap();
+        assert_eq!(l.0, vec!["qbc", "density:base=qbc,k=3", "gsx"]);
     }
 
     #[test]

@@ -267,15 +267,24 @@ impl Tree {
     }
 
     fn leaf_of(&self, x: &[f64]) -> &Node {
-        let mut node = &self.nodes[0];
-        while node.feature != LEAF {
-            node = if x[node.feature as usize] <= node.threshold {
-                &self.nodes[node.left as usize]
+        &self.nodes[self.leaf_index(x)]
+    }
+
+    /// Which leaf `x` falls into (a node index; equal for rows the tree
+    /// cannot tell apart).
+    pub fn leaf_index(&self, x: &[f64]) -> usize {
+        let mut i = 0;
+        loop {
+            let node = &self.nodes[i];
+            if node.feature == LEAF {
+                return i;
+            }
+            i = if x[node.feature as usize] <= node.threshold {
+                node.left as usize
             } else {
-                &self.nodes[node.right as usize]
+                node.right as usize
             };
         }
-        node
     }
 
     pub fn predict_row(&self, x: &[f64]) -> f64 {

@@ -4,12 +4,13 @@
 use std::collections::BTreeMap;
 
 use crate::strategies::{
-    CommitteeVariance, Density, EmcRetrain, Emcm, Greedy, GreedySpace, Qbc, Random, TreeVariance,
+    CommitteeVariance, Cover, CoverMetric, CoverWeight, Density, EmcRetrain, Emcm, Greedy,
+    GreedySpace, Qbc, Random, TreeVariance,
 };
 use crate::{QueryError, Strategy};
 
 /// What `query` uses without `--strategy`; see docs/strategies.md for why.
-pub const DEFAULT_STRATEGY: &str = "qbc";
+pub const DEFAULT_STRATEGY: &str = "cover";
 
 pub struct StrategyInfo {
     pub name: &'static str,
@@ -142,6 +143,33 @@ pub static STRATEGIES: &[StrategyInfo] = &[
             Ok(Box::new(Greedy {
                 space: GreedySpace::Both,
             }))
+        },
+    },
+    StrategyInfo {
+        name: "cover",
+        description: "representative batch: greedy k-median cover of the pool, weighted by --model's variance",
+        reference: "Wu 2018 (representativeness); Nemhauser, Wolsey & Fisher 1978 (greedy facility location)",
+        params: &[("weight", "variance"), ("metric", "features"), ("sample", "2000")],
+        build: |a| {
+            let weight = match a.get("weight") {
+                "uniform" => CoverWeight::Uniform,
+                "variance" => CoverWeight::Variance,
+                other => {
+                    return Err(QueryError::Spec(format!(
+                        "cover: weight={other:?} is not uniform or variance"
+                    )))
+                }
+            };
+            let metric = match a.get("metric") {
+                "features" => CoverMetric::Features,
+                "forest" => CoverMetric::Forest,
+                other => {
+                    return Err(QueryError::Spec(format!(
+                        "cover: metric={other:?} is not features or forest"
+                    )))
+                }
+            };
+            Ok(Box::new(Cover { weight, metric, sample: a.usize("sample")? }))
         },
     },
     StrategyInfo {

@@ -37,7 +37,7 @@ pub fn run(global: &Global, args: SimulateArgs) -> Result<()> {
         );
     }
     let config = SimulationConfig {
-        strategies: args.strategies.clone(),
+        strategies: args.strategies.0.clone(),
         model: al_models::ModelSpec::parse(&args.model)?.to_string(),
         init: args.init,
         batch: args.batch.max(1),
