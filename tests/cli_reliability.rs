@@ -1,0 +1,214 @@
+//! Reliability: SIGKILL at random moments never half-applies a command, two
+//! writers at once lose nothing, and unusable project files are refused.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::{al, fixture, snapshot};
+use predicates::prelude::*;
+
+fn bin() -> PathBuf {
+    assert_cmd::cargo::cargo_bin("al-cli")
+}
+
+/// A project with `n` pool rows queried (random) and the batch filled in.
+fn prepared(dir: &Path, n: usize) -> (PathBuf, PathBuf) {
+    let db = dir.join("base.db");
+    al(&db)
+        .args(["init", &fixture("price_partial.csv"), "--target", "price"])
+        .assert()
+        .success();
+    let batch = dir.join("batch.csv");
+    al(&db)
+        .args([
+            "query",
+            "--strategy",
+            "random",
+            "--batch",
+            &n.to_string(),
+            "--out",
+        ])
+        .arg(&batch)
+        .assert()
+        .success();
+    let filled = dir.join("filled.csv");
+    let mut r = csv::Reader::from_path(&batch).unwrap();
+    let header = r.headers().unwrap().clone();
+    let mut w = csv::Writer::from_path(&filled).unwrap();
+    w.write_record(&header).unwrap();
+    for (i, rec) in r.records().enumerate() {
+        let mut cells: Vec<String> = rec.unwrap().iter().map(str::to_string).collect();
+        cells[14] = format!("{}", 100 + i);
+        w.write_record(&cells).unwrap();
+    }
+    w.flush().unwrap();
+    (db, filled)
+}
+
+fn count(db: &Path, sql: &str) -> i64 {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let ok: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(ok, "ok");
+    conn.query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+/// A small deterministic generator for kill delays.
+struct XorShift(u64);
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+#[test]
+fn sigkill_never_half_applies_label_or_query() {
+    let dir = tempfile::tempdir().unwrap();
+    let (base, filled) = prepared(dir.path(), 200);
+    let mut rng = XorShift(0x5EED);
+    let mut outcomes = [0usize; 2];
+    for i in 0..50 {
+        let db = dir.path().join(format!("k{i}.db"));
+        std::fs::copy(&base, &db).unwrap();
+        let label = i % 2 == 0;
+        let mut cmd = Command::new(bin());
+        cmd.arg("-p")
+            .arg(&db)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        if label {
+            cmd.arg("label").arg(&filled);
+        } else {
+            cmd.args(["query", "--strategy", "qbc", "--batch", "50", "--out"])
+                .arg(dir.path().join(format!("q{i}.csv")));
+        }
+        let mut child = cmd.spawn().unwrap();
+        std::thread::sleep(Duration::from_millis(rng.next() % 120));
+        let _ = child.kill(); // SIGKILL on Unix
+        let _ = child.wait();
+        if label {
+            let new = count(
+                &db,
+                "SELECT count(*) FROM labels WHERE source = 'annotator'",
+            );
+            assert!(
+                new == 0 || new == 200,
+                "run {i}: {new} of 200 labels applied"
+            );
+            let current = count(
+                &db,
+                "SELECT count(*) FROM rows WHERE label_source = 'annotator'",
+            );
+            assert_eq!(current, new, "run {i}: rows and label events disagree");
+            outcomes[usize::from(new == 200)] += 1;
+        } else {
+            let rounds = count(&db, "SELECT count(*) FROM rounds");
+            let queried = count(&db, "SELECT count(*) FROM queries");
+            assert!(
+                (rounds, queried) == (1, 200) || (rounds, queried) == (2, 250),
+                "run {i}: {rounds} rounds, {queried} queried rows"
+            );
+        }
+        // The project still opens and reads.
+        al(&db).args(["status", "--json"]).assert().success();
+    }
+    eprintln!(
+        "label runs killed before commit: {}, after: {}",
+        outcomes[0], outcomes[1]
+    );
+}
+
+#[test]
+fn two_writers_at_once_lose_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, filled) = prepared(dir.path(), 100);
+    // Two halves of the batch, imported concurrently.
+    let text = std::fs::read_to_string(&filled).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let half = |range: std::ops::Range<usize>, name: &str| {
+        let p = dir.path().join(name);
+        let mut body = format!("{}\n", lines[0]);
+        for l in &lines[range] {
+            body.push_str(l);
+            body.push('\n');
+        }
+        std::fs::write(&p, body).unwrap();
+        p
+    };
+    let a = half(1..51, "a.csv");
+    let b = half(51..101, "b.csv");
+    let spawn = |f: &Path| {
+        Command::new(bin())
+            .arg("-p")
+            .arg(&db)
+            .arg("label")
+            .arg(f)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (pa, pb) = (spawn(&a), spawn(&b));
+    let (oa, ob) = (
+        pa.wait_with_output().unwrap(),
+        pb.wait_with_output().unwrap(),
+    );
+    let mut expected = 0;
+    for (out, n) in [(oa, 50), (ob, 50)] {
+        if out.status.success() {
+            expected += n;
+        } else {
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.contains("busy"), "unexpected failure: {err}");
+        }
+    }
+    assert!(expected > 0);
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM labels WHERE source = 'annotator'"
+        ),
+        expected
+    );
+}
+
+#[test]
+fn read_only_and_newer_projects_are_refused_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, filled) = prepared(dir.path(), 5);
+    let before = snapshot(&db);
+    let mut perms = std::fs::metadata(&db).unwrap().permissions();
+    perms.set_readonly(true);
+    std::fs::set_permissions(&db, perms.clone()).unwrap();
+    al(&db)
+        .arg("label")
+        .arg(&filled)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("the file is read-only"));
+    // Reading still works on a read-only project.
+    al(&db).args(["status", "--json"]).assert().success();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&db, perms).unwrap();
+    assert_eq!(snapshot(&db), before);
+
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch("PRAGMA user_version = 99;").unwrap();
+    drop(conn);
+    let before = snapshot(&db);
+    al(&db)
+        .arg("label")
+        .arg(&filled)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("newer al-cli (schema 99"));
+    assert_eq!(snapshot(&db), before);
+}
