@@ -322,3 +322,80 @@ fn catalogs_in_json() {
         .assert()
         .failure();
 }
+
+#[test]
+fn add_export_and_predict() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = project(dir.path());
+    // Columns in another order; an unseen weekday; one labeled row.
+    let more = dir.path().join("more.csv");
+    std::fs::write(
+        &more,
+        "price,dow,loc1,loc2,para1,para2,para3,para4\n\
+         ,Funday,1,12,0,300,2000.0,5.0\n\
+         123.5,Mon,2,25,1,400,3000.0,6.0\n\
+         ,Tue,T,01,1,500,4000.0,7.0\n",
+    )
+    .unwrap();
+    al(&db)
+        .arg("add")
+        .arg(&more)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "added 3 row(s) (1 labeled) as row_id 401..403",
+        ))
+        .stderr(predicate::str::contains(
+            "level \"Funday\" was not seen at init",
+        ))
+        .stderr(predicate::str::contains("\"T\" is not a number"));
+    let status = json_of(al(&db).args(["status", "--json"]));
+    assert_eq!(
+        (status["rows"].clone(), status["labeled"].clone()),
+        (403.into(), 81.into())
+    );
+
+    let out = al(&db).args(["export"]).assert().success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "row_id,loc1,loc2,para1,dow,para2,para3,para4,price,label_source,test"
+    );
+    assert_eq!(lines[1], "1,0,01,1,Mon,662,3000.0,3.8,73.49,initial,0");
+    assert_eq!(lines[2], "2,9,99,1,Thu,340,2760.0,9.2,,,0");
+    assert_eq!(lines[402], "402,2,25,1,Mon,400,3000.0,6.0,123.5,added,0");
+    assert_eq!(lines.len(), 404);
+
+    let out = al(&db)
+        .args(["predict", "--pool", "--model", "forest:trees=10"])
+        .assert()
+        .success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "row_id,prediction,spread,prediction_low,prediction_high,label"
+    );
+    assert_eq!(lines.len(), 1 + 302);
+    let first: Vec<f64> = lines[1]
+        .split(',')
+        .take(5)
+        .map(|v| v.parse().unwrap())
+        .collect();
+    assert_eq!(first[0], 2.0);
+    assert!(
+        first[3] <= first[1] + 1e-9 && first[1] <= first[4] + 1e-9,
+        "{first:?}"
+    );
+
+    // A file without the project's columns is refused.
+    let wrong = dir.path().join("wrong.csv");
+    std::fs::write(&wrong, "a,b\n1,2\n").unwrap();
+    al(&db)
+        .arg("add")
+        .arg(&wrong)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("has no column \"loc1\""));
+}

@@ -67,6 +67,40 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// Show every label event of one row.
     History(HistoryArgs),
+    /// Append rows from another file with the same columns (labeled or not).
+    Add(AddArgs),
+    /// Write every row as it was read, with its current label and its source.
+    Export(ExportArgs),
+    /// Predict every row (or the pool) with a spread where the model has one.
+    Predict(PredictArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct AddArgs {
+    /// A CSV/TSV with the project's columns (any order); an empty target means unlabeled.
+    pub file: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// Where to write the CSV ("-" for stdout).
+    #[arg(short, long, default_value = "-")]
+    pub out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct PredictArgs {
+    /// Only the unlabeled rows.
+    #[arg(long)]
+    pub pool: bool,
+    /// Model to fit on the labeled training rows.
+    #[arg(short, long, default_value = "forest")]
+    pub model: String,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Where to write the CSV ("-" for stdout).
+    #[arg(short, long, default_value = "-")]
+    pub out: PathBuf,
 }
 
 #[derive(Args, Debug)]

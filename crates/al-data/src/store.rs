@@ -418,3 +418,150 @@ pub fn insert_simulation(tx: &Transaction, params_json: &str, results_json: &str
     .map_err(sql)?;
     Ok(tx.last_insert_rowid())
 }
+
+/// What `add` did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AddReport {
+    pub rows: u64,
+    pub labeled: u64,
+    pub first_row_id: i64,
+    /// Cells that did not encode cleanly, as `line: message`.
+    pub issues: Vec<String>,
+}
+
+impl Project {
+    /// Appends the rows of another file with the same columns, encoded with
+    /// the stored recipe, in one transaction. Target cells that hold numbers
+    /// become labels of source `added`.
+    pub fn add_rows(&mut self, path: &std::path::Path, source: &str) -> Result<AddReport> {
+        let headers = self.headers()?;
+        let recipe = self.recipe()?;
+        let delimiter = self
+            .meta("delimiter")?
+            .and_then(|d| d.bytes().next())
+            .unwrap_or(b',');
+        let table = crate::table::read_table(
+            path,
+            &crate::table::ReadOptions {
+                delimiter: Some(delimiter),
+            },
+        )?;
+        // Columns are matched by name, so their order may differ.
+        let mut positions = Vec::with_capacity(headers.len());
+        for h in &headers {
+            positions.push(table.column_index(h).ok_or_else(|| {
+                DataError::input(
+                    path,
+                    format!(
+                        "has no column {h:?}; rows added to this project need its columns: {}",
+                        headers.join(", ")
+                    ),
+                )
+            })?);
+        }
+        let target = recipe.target_index();
+        let (lo, hi) = (
+            self.meta("target_min")?.and_then(|v| v.parse::<f64>().ok()),
+            self.meta("target_max")?.and_then(|v| v.parse::<f64>().ok()),
+        );
+        let mut report = AddReport::default();
+        let mut prepared = Vec::with_capacity(table.n_rows());
+        for r in 0..table.n_rows() {
+            let cells: Vec<&str> = positions.iter().map(|&c| table.cell(r, c)).collect();
+            let mut issues = Vec::new();
+            let compact = recipe.encode(&cells, &mut issues);
+            report.issues.extend(
+                issues
+                    .iter()
+                    .map(|i| format!("line {}: {i}", table.line(r))),
+            );
+            let t = cells[target].trim();
+            let label = if t.is_empty() {
+                None
+            } else {
+                match crate::recipe::parse_number(t)
+                    .filter(|v| lo.is_none_or(|l| *v >= l) && hi.is_none_or(|h| *v <= h))
+                {
+                    Some(v) => Some(v),
+                    None => {
+                        return Err(DataError::AtCell {
+                            path: path.to_path_buf(),
+                            line: table.line(r),
+                            column: headers[target].clone(),
+                            message: format!(
+                                "target {t:?} is not a finite number within the project's bounds; empty the cell to add the row unlabeled"
+                            ),
+                        })
+                    }
+                }
+            };
+            let raw = serde_json::to_string(&cells).map_err(|e| DataError::Usage(e.to_string()))?;
+            prepared.push((raw, crate::project::features_to_blob(&compact), label));
+        }
+        let source = source.to_string();
+        let first = self.write(|tx| {
+            let next: i64 = tx
+                .query_row("SELECT coalesce(max(row_id), 0) + 1 FROM rows", [], |r| r.get(0))
+                .map_err(sql)?;
+            for (i, (raw, blob, label)) in prepared.iter().enumerate() {
+                let id = next + i as i64;
+                tx.execute(
+                    "INSERT INTO rows(row_id, source, is_test, label, label_source) VALUES (?1, ?2, 0, ?3, ?4)",
+                    params![id, source, label, label.map(|_| source.as_str())],
+                )
+                .map_err(sql)?;
+                tx.execute(
+                    &format!("INSERT INTO row_data(row_id, raw, features, added_at) VALUES (?1, ?2, ?3, {NOW})"),
+                    params![id, raw, blob],
+                )
+                .map_err(sql)?;
+                if let Some(v) = label {
+                    tx.execute(
+                        &format!("INSERT INTO labels(row_id, value, source, created_at) VALUES (?1, ?2, ?3, {NOW})"),
+                        params![id, v, source],
+                    )
+                    .map_err(sql)?;
+                }
+            }
+            Ok(next)
+        })?;
+        report.rows = prepared.len() as u64;
+        report.labeled = prepared.iter().filter(|p| p.2.is_some()).count() as u64;
+        report.first_row_id = first;
+        Ok(report)
+    }
+
+    /// Every row's raw cells, current label and its source, in row-id order.
+    #[allow(clippy::type_complexity)]
+    pub fn export_rows(
+        &self,
+    ) -> Result<Vec<(i64, Vec<String>, Option<f64>, Option<String>, bool)>> {
+        let mut stmt = self
+            .conn()
+            .prepare(
+                "SELECT r.row_id, d.raw, r.label, r.label_source, r.is_test
+                 FROM rows r JOIN row_data d USING (row_id) ORDER BY r.row_id",
+            )
+            .map_err(sql)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                ))
+            })
+            .map_err(sql)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(sql)?;
+        rows.into_iter()
+            .map(|(id, raw, label, source, test)| {
+                let cells =
+                    serde_json::from_str(&raw).map_err(|e| DataError::Usage(e.to_string()))?;
+                Ok((id, cells, label, source, test))
+            })
+            .collect()
+    }
+}

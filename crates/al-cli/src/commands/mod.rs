@@ -7,6 +7,7 @@ mod init;
 mod label;
 mod query;
 mod report;
+mod rows;
 mod simulate;
 mod status;
 
@@ -26,5 +27,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Report(args) => report::run(g, args),
         Command::Simulate(args) => simulate::run(g, args),
         Command::History(args) => label::history(g, args),
+        Command::Add(args) => rows::add(g, args),
+        Command::Export(args) => rows::export(g, args),
+        Command::Predict(args) => rows::predict(g, args),
     }
 }

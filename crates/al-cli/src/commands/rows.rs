@@ -1,0 +1,134 @@
+//! `add`, `export` and `predict`: rows in and out of the project.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde_json::json;
+
+use al_data::{Project, Subset};
+use al_models::{Matrix, ModelSpec};
+
+use crate::cli::{AddArgs, ExportArgs, Global, PredictArgs};
+use crate::output::{notice, print_json};
+
+pub fn add(global: &Global, args: AddArgs) -> Result<()> {
+    let mut project = Project::open(&global.project)?;
+    let report = project.add_rows(&args.file, "added")?;
+    if global.json {
+        print_json(&json!(report));
+        return Ok(());
+    }
+    for issue in report.issues.iter().take(20) {
+        notice(global.quiet, issue);
+    }
+    if report.issues.len() > 20 {
+        notice(
+            global.quiet,
+            &format!("... and {} more", report.issues.len() - 20),
+        );
+    }
+    if !global.quiet {
+        println!(
+            "added {} row(s) ({} labeled) as row_id {}..{}",
+            report.rows,
+            report.labeled,
+            report.first_row_id,
+            report.first_row_id + report.rows as i64 - 1
+        );
+    }
+    Ok(())
+}
+
+/// Writes CSV bytes to a file (through a temporary name) or to stdout.
+fn write_out(out: &Path, bytes: &[u8]) -> Result<()> {
+    if out.as_os_str() == "-" {
+        std::io::stdout().write_all(bytes)?;
+        return Ok(());
+    }
+    let temp = out.with_extension("tmp-al");
+    std::fs::write(&temp, bytes).with_context(|| format!("cannot write {}", temp.display()))?;
+    std::fs::rename(&temp, out).with_context(|| format!("cannot write {}", out.display()))
+}
+
+pub fn export(global: &Global, args: ExportArgs) -> Result<()> {
+    let project = Project::open_for_reading(&global.project)?;
+    let headers = project.headers()?;
+    let target = project.recipe()?.target_index();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header = vec!["row_id".to_string()];
+    header.extend(headers);
+    header.extend(["label_source".to_string(), "test".to_string()]);
+    w.write_record(&header)?;
+    for (id, mut cells, label, source, test) in project.export_rows()? {
+        if let Some(t) = cells.get_mut(target) {
+            *t = label.map_or(String::new(), |v| v.to_string());
+        }
+        let mut record = vec![id.to_string()];
+        record.extend(cells);
+        record.push(source.unwrap_or_default());
+        record.push(if test { "1" } else { "0" }.into());
+        w.write_record(&record)?;
+    }
+    write_out(
+        &args.out,
+        &w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?,
+    )
+}
+
+pub fn predict(global: &Global, args: PredictArgs) -> Result<()> {
+    let project = Project::open_for_reading(&global.project)?;
+    let spec = ModelSpec::parse(&args.model)?;
+    let train = project.load(Subset::Training, true)?;
+    let rows = project.load(
+        if args.pool {
+            Subset::PoolWithPending
+        } else {
+            Subset::All
+        },
+        true,
+    )?;
+    let fitted = spec.build()?.fit(
+        &Matrix::new(train.features, train.width),
+        &train.labels.iter().flatten().copied().collect::<Vec<_>>(),
+        args.seed,
+    )?;
+    let x = Matrix::new(rows.features.clone(), rows.width);
+    let pred = fitted.predict(&x);
+    let members = fitted.predict_members(&x);
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "row_id",
+        "prediction",
+        "spread",
+        "prediction_low",
+        "prediction_high",
+        "label",
+    ])?;
+    for i in 0..rows.len() {
+        let (spread, low, high) = match &members {
+            Some(m) => {
+                let mut v: Vec<f64> = m.iter().map(|p| p[i]).collect();
+                let mean = v.iter().sum::<f64>() / v.len() as f64;
+                let sd = (v.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / v.len() as f64)
+                    .sqrt();
+                v.sort_by(f64::total_cmp);
+                let q = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize];
+                (sd.to_string(), q(0.1).to_string(), q(0.9).to_string())
+            }
+            None => Default::default(),
+        };
+        w.write_record([
+            rows.row_ids[i].to_string(),
+            pred[i].to_string(),
+            spread,
+            low,
+            high,
+            rows.labels[i].map_or(String::new(), |v| v.to_string()),
+        ])?;
+    }
+    write_out(
+        &args.out,
+        &w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?,
+    )
+}
