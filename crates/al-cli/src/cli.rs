@@ -41,6 +41,9 @@ pub struct Global {
     /// Print nothing but errors (and JSON when --json is given).
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// Seconds an external plugin may take before it is stopped.
+    #[arg(long, global = true, default_value_t = 60.0, value_name = "SECONDS")]
+    pub plugin_timeout: f64,
 }
 
 #[derive(Subcommand, Debug)]
@@ -73,6 +76,30 @@ pub enum Command {
     Export(ExportArgs),
     /// Predict every row (or the pool) with a spread where the model has one.
     Predict(PredictArgs),
+    /// List plugins, or register an external one in the project.
+    Plugins(PluginsArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct PluginsArgs {
+    #[command(subcommand)]
+    pub command: PluginsCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PluginsCommand {
+    /// Built-in, crate, PATH and project plugins, with where each comes from.
+    List,
+    /// Register an external program under NAME in this project.
+    Add {
+        name: String,
+        /// strategy (model and oracle plugins are planned).
+        #[arg(long, default_value = "strategy")]
+        kind: String,
+        /// The command line, run with `sh -c` (e.g. "python3 my_strategy.py").
+        #[arg(long)]
+        cmd: String,
+    },
 }
 
 #[derive(Args, Debug)]

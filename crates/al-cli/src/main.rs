@@ -4,6 +4,7 @@ mod cli;
 mod commands;
 mod output;
 mod plot;
+mod plugins;
 
 use clap::Parser;
 

@@ -387,7 +387,7 @@ pub struct Counts {
     pub rounds: u64,
 }
 
-pub(crate) fn set_meta(tx: &Transaction, key: &str, value: &str) -> Result<()> {
+pub fn set_meta(tx: &Transaction, key: &str, value: &str) -> Result<()> {
     tx.execute(
         "INSERT INTO meta(key, value) VALUES (?1, ?2)
          ON CONFLICT(key) DO UPDATE SET value = excluded.value",

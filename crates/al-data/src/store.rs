@@ -4,6 +4,7 @@ use rusqlite::{params, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{sql, DataError, Result};
+pub use crate::project::set_meta;
 use crate::project::{blob_to_features, Project, NOW};
 
 /// Which rows to load.

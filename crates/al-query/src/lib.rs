@@ -10,13 +10,17 @@
 //! candidates in row-id order), so a seed fixes the whole selection.
 
 mod distance;
+pub mod external;
 mod registry;
 pub mod simulate;
 pub mod strategies;
 
 use al_models::{Matrix, ModelError, ModelSpec};
 
-pub use registry::{parse_strategy, strategy_info, StrategyInfo, DEFAULT_STRATEGY, STRATEGIES};
+pub use registry::{
+    parse_strategy, strategy_info, Args, Registry, Resolver, StrategyInfo, DEFAULT_STRATEGY,
+    STRATEGIES,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {

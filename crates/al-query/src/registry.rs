@@ -28,7 +28,8 @@ pub struct Args {
 }
 
 impl Args {
-    fn get(&self, key: &str) -> &str {
+    /// The raw text of a parameter (its default when not given).
+    pub fn get(&self, key: &str) -> &str {
         self.values.get(key).map(String::as_str).unwrap_or("")
     }
 
@@ -193,20 +194,65 @@ pub fn strategy_info(name: &str) -> Option<&'static StrategyInfo> {
     STRATEGIES.iter().find(|s| s.name == name)
 }
 
-/// Parses `name` or `name:key=value,...` into a strategy.
+/// Resolves names no registered strategy has (external plugins).
+pub type Resolver = dyn Fn(&str) -> Option<Result<Box<dyn Strategy>, QueryError>> + Send + Sync;
+
+/// The strategies a program knows: the built-in ones, those of plugin crates
+/// added with [`Registry::with`], and external ones found by a resolver.
+pub struct Registry {
+    entries: Vec<&'static StrategyInfo>,
+    external: Option<Box<Resolver>>,
+}
+
+impl Registry {
+    pub fn builtin() -> Registry {
+        Registry {
+            entries: STRATEGIES.iter().collect(),
+            external: None,
+        }
+    }
+
+    /// Adds the strategies of a plugin crate (one line per crate).
+    pub fn with(mut self, extra: &'static [StrategyInfo]) -> Registry {
+        self.entries.extend(extra.iter());
+        self
+    }
+
+    /// Consulted for names no entry has.
+    pub fn with_external(mut self, resolver: Box<Resolver>) -> Registry {
+        self.external = Some(resolver);
+        self
+    }
+
+    pub fn entries(&self) -> &[&'static StrategyInfo] {
+        &self.entries
+    }
+
+    /// Parses `name` or `name:key=value,...` into a strategy.
+    pub fn parse(&self, spec: &str) -> Result<Box<dyn Strategy>, QueryError> {
+        let spec = spec.trim();
+        let name = spec.split_once(':').map_or(spec, |(n, _)| n);
+        match self.entries.iter().find(|s| s.name == name) {
+            Some(info) => build(info, spec),
+            None => match self.external.as_ref().and_then(|r| r(spec)) {
+                Some(found) => found,
+                None => Err(QueryError::Spec(format!(
+                    "unknown strategy {name:?}; the strategies are: {} (see `al-cli strategies`; external ones are executables named al-strategy-NAME on PATH)",
+                    self.entries.iter().map(|s| s.name).collect::<Vec<_>>().join(", ")
+                ))),
+            },
+        }
+    }
+}
+
+/// Parses a built-in strategy spec: `name` or `name:key=value,...`.
 pub fn parse_strategy(spec: &str) -> Result<Box<dyn Strategy>, QueryError> {
-    let spec = spec.trim();
-    let (name, rest) = spec.split_once(':').unwrap_or((spec, ""));
-    let info = strategy_info(name).ok_or_else(|| {
-        QueryError::Spec(format!(
-            "unknown strategy {name:?}; the strategies are: {} (see `al-cli strategies`)",
-            STRATEGIES
-                .iter()
-                .map(|s| s.name)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))
-    })?;
+    Registry::builtin().parse(spec)
+}
+
+fn build(info: &'static StrategyInfo, spec: &str) -> Result<Box<dyn Strategy>, QueryError> {
+    let name = info.name;
+    let rest = spec.split_once(':').map_or("", |(_, r)| r);
     let mut values: BTreeMap<String, String> = info
         .params
         .iter()

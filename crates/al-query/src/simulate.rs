@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::strategies::{shuffled, Diverse};
-use crate::{parse_strategy, QueryError, QueryInput, Strategy};
+use crate::{QueryError, QueryInput, Registry, Strategy};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SimulationConfig {
@@ -79,6 +79,7 @@ pub type Progress<'a> = &'a (dyn Fn(&str, usize, usize) + Sync);
 pub fn run_simulation(
     data: &SimulationData,
     config: &SimulationConfig,
+    registry: &Registry,
     stop: &AtomicBool,
     progress: Progress,
 ) -> Result<SimulationResult, QueryError> {
@@ -88,7 +89,7 @@ pub fn run_simulation(
         names.insert(0, "random".into());
     }
     for n in &names {
-        parse_strategy(n)?;
+        registry.parse(n)?;
     }
     let jobs: Vec<(usize, usize)> = (0..config.repeats)
         .flat_map(|r| (0..names.len()).map(move |s| (r, s)))
@@ -99,7 +100,7 @@ pub fn run_simulation(
             if stop.load(Ordering::Relaxed) {
                 return Ok(None);
             }
-            let curve = run_one(data, config, &model, &names[s], repeat, stop)?;
+            let curve = run_one(data, config, registry, &model, &names[s], repeat, stop)?;
             if curve.is_some() {
                 progress(&names[s], repeat, config.rounds);
             }
@@ -206,12 +207,13 @@ fn split(
 fn run_one(
     data: &SimulationData,
     config: &SimulationConfig,
+    registry: &Registry,
     model: &ModelSpec,
     strategy_name: &str,
     repeat: usize,
     stop: &AtomicBool,
 ) -> Result<Option<Curve>, QueryError> {
-    let mut strategy: Box<dyn Strategy> = parse_strategy(strategy_name)?;
+    let mut strategy: Box<dyn Strategy> = registry.parse(strategy_name)?;
     if config.diversity {
         strategy = Box::new(Diverse { inner: strategy });
     }
@@ -312,7 +314,10 @@ mod tests {
                 .num_threads(threads)
                 .build()
                 .unwrap()
-                .install(|| run_simulation(&d, &config(), &stop, &|_, _, _| {}).unwrap())
+                .install(|| {
+                    run_simulation(&d, &config(), &Registry::builtin(), &stop, &|_, _, _| {})
+                        .unwrap()
+                })
         };
         let a = run(1);
         let b = run(2);
@@ -341,7 +346,7 @@ mod tests {
             is_test: &is_test,
         };
         let stop = AtomicBool::new(true);
-        let r = run_simulation(&d, &config(), &stop, &|_, _, _| {}).unwrap();
+        let r = run_simulation(&d, &config(), &Registry::builtin(), &stop, &|_, _, _| {}).unwrap();
         assert_eq!(r.repeats_done, 0);
     }
 }

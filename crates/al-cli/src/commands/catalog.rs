@@ -4,7 +4,7 @@ use anyhow::Result;
 use serde_json::json;
 
 use al_models::MODELS;
-use al_query::{DEFAULT_STRATEGY, STRATEGIES};
+use al_query::DEFAULT_STRATEGY;
 
 use crate::cli::Global;
 use crate::output::{print_json, table};
@@ -43,8 +43,10 @@ pub fn models(global: &Global) -> Result<()> {
 }
 
 pub fn strategies(global: &Global) -> Result<()> {
+    let registry = crate::plugins::registry(global, None)?;
+    let strategies = registry.entries();
     if global.json {
-        let list: Vec<_> = STRATEGIES
+        let list: Vec<_> = strategies
             .iter()
             .map(
                 |s| json!({"name": s.name, "description": s.description, "reference": s.reference}),
@@ -59,7 +61,7 @@ pub fn strategies(global: &Global) -> Result<()> {
         "reference",
         "parameters (default)",
     ]);
-    for s in STRATEGIES {
+    for s in strategies {
         let name = if s.name == DEFAULT_STRATEGY {
             format!("{} (default)", s.name)
         } else {

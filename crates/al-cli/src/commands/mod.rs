@@ -30,5 +30,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Add(args) => rows::add(g, args),
         Command::Export(args) => rows::export(g, args),
         Command::Predict(args) => rows::predict(g, args),
+        Command::Plugins(args) => crate::plugins::run(g, args),
     }
 }

@@ -9,7 +9,7 @@ use serde_json::json;
 use al_data::{store, Project, QueriedRow, RoundRecord, Subset};
 use al_models::{Matrix, ModelSpec};
 use al_query::strategies::Diverse;
-use al_query::{parse_strategy, QueryInput, DEFAULT_STRATEGY};
+use al_query::{QueryInput, DEFAULT_STRATEGY};
 
 use crate::cli::{Global, QueryArgs};
 use crate::output::print_json;
@@ -31,7 +31,7 @@ pub fn run(global: &Global, args: QueryArgs) -> Result<()> {
         .strategy
         .clone()
         .unwrap_or_else(|| DEFAULT_STRATEGY.to_string());
-    let mut strategy = parse_strategy(&strategy_name)?;
+    let mut strategy = crate::plugins::registry(global, Some(&project))?.parse(&strategy_name)?;
     if args.diversity {
         strategy = Box::new(Diverse { inner: strategy });
     }

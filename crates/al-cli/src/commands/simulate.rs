@@ -69,7 +69,8 @@ pub fn run(global: &Global, args: SimulateArgs) -> Result<()> {
         y: &y,
         is_test: &is_test,
     };
-    let result = run_simulation(&data, &config, &stop, &progress)?;
+    let registry = crate::plugins::registry(global, Some(&project))?;
+    let result = run_simulation(&data, &config, &registry, &stop, &progress)?;
     if let Some(b) = &bar {
         b.finish_and_clear();
     }

@@ -1,0 +1,168 @@
+//! The one place where strategies are registered: the built-in ones, plugin
+//! crates of the workspace (one line each), and external executables
+//! (`al-strategy-NAME` on PATH, or registered in the project with
+//! `al-cli plugins add`). See docs/plugins.md.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{bail, Result};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use al_data::Project;
+use al_query::external::ExternalStrategy;
+use al_query::Registry;
+
+use crate::cli::{Global, PluginsArgs, PluginsCommand};
+use crate::output::{print_json, table};
+
+/// A plugin registered in the project.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Registered {
+    pub name: String,
+    pub kind: String,
+    pub cmd: String,
+}
+
+pub fn registered(project: &Project) -> Result<Vec<Registered>> {
+    Ok(match project.meta("plugins")? {
+        Some(text) => serde_json::from_str(&text)?,
+        None => vec![],
+    })
+}
+
+/// The strategy registry for this invocation.
+pub fn registry(global: &Global, project: Option<&Project>) -> Result<Registry> {
+    let registered = match project {
+        Some(p) => registered(p)?,
+        None => vec![],
+    };
+    let timeout = Duration::from_secs_f64(global.plugin_timeout.max(0.001));
+    Ok(Registry::builtin()
+        .with(al_plugin_example::STRATEGIES)
+        .with_external(Box::new(move |spec| {
+            let name = spec.split(':').next().unwrap_or(spec);
+            let command = registered
+                .iter()
+                .find(|p| p.name == name && p.kind == "strategy")
+                .map(|p| vec!["sh".to_string(), "-c".to_string(), p.cmd.clone()])
+                .or_else(|| {
+                    on_path(&format!("al-strategy-{name}")).map(|p| vec![p.display().to_string()])
+                })?;
+            Some(Ok(Box::new(ExternalStrategy {
+                name: name.to_string(),
+                command,
+                timeout,
+            })))
+        })))
+}
+
+fn path_dirs() -> Vec<PathBuf> {
+    std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default()
+}
+
+fn on_path(program: &str) -> Option<PathBuf> {
+    path_dirs()
+        .into_iter()
+        .map(|d| d.join(program))
+        .find(|p| p.is_file())
+}
+
+/// `(kind, name, path)` of every `al-{strategy,model,oracle}-NAME` on PATH.
+fn path_plugins() -> Vec<(String, String, PathBuf)> {
+    let mut found = Vec::new();
+    for dir in path_dirs() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let file = e.file_name().to_string_lossy().into_owned();
+            for kind in ["strategy", "model", "oracle"] {
+                if let Some(name) = file.strip_prefix(&format!("al-{kind}-")) {
+                    if !found
+                        .iter()
+                        .any(|(k, n, _): &(String, String, PathBuf)| k == kind && n == name)
+                    {
+                        found.push((kind.to_string(), name.to_string(), e.path()));
+                    }
+                }
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+pub fn run(global: &Global, args: PluginsArgs) -> Result<()> {
+    match args.command {
+        PluginsCommand::Add { name, kind, cmd } => {
+            if kind != "strategy" {
+                bail!("only strategy plugins are supported so far; model and oracle plugins are planned (docs/plugins.md)");
+            }
+            if al_query::STRATEGIES.iter().any(|s| s.name == name) {
+                bail!("{name:?} is a built-in strategy; choose another name");
+            }
+            let mut project = Project::open(&global.project)?;
+            let mut list = registered(&project)?;
+            list.retain(|p| !(p.name == name && p.kind == kind));
+            list.push(Registered {
+                name: name.clone(),
+                kind,
+                cmd,
+            });
+            let text = serde_json::to_string(&list)?;
+            project.write(|tx| al_data::store::set_meta(tx, "plugins", &text))?;
+            if !global.quiet {
+                println!(
+                    "registered strategy plugin {name:?} in {}",
+                    global.project.display()
+                );
+            }
+            Ok(())
+        }
+        PluginsCommand::List => list(global),
+    }
+}
+
+fn list(global: &Global) -> Result<()> {
+    let project = Project::open_for_reading(&global.project).ok();
+    let mut rows: Vec<(String, String, String)> = Vec::new();
+    for s in al_query::STRATEGIES {
+        rows.push(("strategy".into(), s.name.into(), "built-in".into()));
+    }
+    for s in al_plugin_example::STRATEGIES {
+        rows.push((
+            "strategy".into(),
+            s.name.into(),
+            "crate al-plugin-example".into(),
+        ));
+    }
+    for m in al_models::MODELS {
+        rows.push(("model".into(), m.name.into(), "built-in".into()));
+    }
+    for (kind, name, path) in path_plugins() {
+        rows.push((kind, name, format!("PATH {}", path.display())));
+    }
+    if let Some(p) = &project {
+        for r in registered(p)? {
+            rows.push((r.kind, r.name, format!("project: {}", r.cmd)));
+        }
+    }
+    if global.json {
+        let list: Vec<_> = rows
+            .iter()
+            .map(|(k, n, s)| json!({"kind": k, "name": n, "source": s}))
+            .collect();
+        print_json(&json!({ "plugins": list }));
+        return Ok(());
+    }
+    let mut t = table(&["kind", "name", "source"]);
+    for (k, n, s) in rows {
+        t.add_row(vec![k, n, s]);
+    }
+    println!("{t}");
+    Ok(())
+}

@@ -1,0 +1,191 @@
+//! External strategy plugins: any executable speaking the `al-plugin/1`
+//! protocol (docs/plugins.md). Matrices travel as CSV files named in a JSON
+//! request on stdin; the answer is one JSON object on stdout. Whatever the
+//! plugin does wrong (crash, hang, garbage, wrong rows, NaN) becomes an error
+//! naming the plugin and the fault; nothing it says is trusted unchecked.
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use al_models::Matrix;
+use serde::Deserialize;
+
+use crate::{QueryError, QueryInput, Selection, Strategy};
+
+pub const PROTOCOL: &str = "al-plugin/1";
+
+/// A strategy run as an external program.
+pub struct ExternalStrategy {
+    pub name: String,
+    /// Program and arguments.
+    pub command: Vec<String>,
+    pub timeout: Duration,
+}
+
+#[derive(Deserialize)]
+struct Answer {
+    rows: Vec<i64>,
+    scores: Option<Vec<Option<f64>>>,
+}
+
+fn write_matrix(path: &Path, x: &Matrix, y: Option<&[f64]>) -> std::io::Result<()> {
+    let mut out = String::new();
+    let mut header: Vec<String> = (0..x.cols()).map(|j| format!("f{j}")).collect();
+    if y.is_some() {
+        header.push("y".into());
+    }
+    out.push_str(&header.join(","));
+    out.push('\n');
+    for (i, row) in x.iter_rows().enumerate() {
+        let mut cells: Vec<String> = row.iter().map(|v| v.to_string()).collect();
+        if let Some(y) = y {
+            cells.push(y[i].to_string());
+        }
+        out.push_str(&cells.join(","));
+        out.push('\n');
+    }
+    std::fs::write(path, out)
+}
+
+impl ExternalStrategy {
+    fn fail(&self, what: impl std::fmt::Display) -> QueryError {
+        QueryError::Spec(format!(
+            "strategy plugin {:?} ({}): {what}",
+            self.name,
+            self.command.join(" ")
+        ))
+    }
+
+    /// Runs the program with `request` on stdin; returns its stdout.
+    fn exchange(&self, request: &str) -> Result<String, QueryError> {
+        let (program, args) = self
+            .command
+            .split_first()
+            .ok_or_else(|| self.fail("has an empty command"))?;
+        let mut child = Command::new(program)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| self.fail(format!("cannot be started: {e}")))?;
+        if let Some(mut stdin) = child.stdin.take() {
+            // A plugin that exits without reading gives a broken pipe: its
+            // exit status tells the real story below.
+            let _ = stdin.write_all(request.as_bytes());
+        }
+        let mut stdout = child.stdout.take().ok_or_else(|| self.fail("no stdout"))?;
+        let mut stderr = child.stderr.take().ok_or_else(|| self.fail("no stderr"))?;
+        let out_reader = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = stdout.read_to_string(&mut s);
+            s
+        });
+        let err_reader = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = stderr.read_to_string(&mut s);
+            s
+        });
+        let deadline = Instant::now() + self.timeout;
+        let status = loop {
+            match child.try_wait() {
+                Ok(Some(status)) => break status,
+                Ok(None) if Instant::now() >= deadline => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err(self.fail(format!(
+                        "did not answer within {} s (--plugin-timeout); it was stopped",
+                        self.timeout.as_secs_f64()
+                    )));
+                }
+                Ok(None) => std::thread::sleep(Duration::from_millis(5)),
+                Err(e) => return Err(self.fail(e)),
+            }
+        };
+        let out = out_reader.join().unwrap_or_default();
+        let err = err_reader.join().unwrap_or_default();
+        if !status.success() {
+            let tail: String = err
+                .trim()
+                .chars()
+                .rev()
+                .take(300)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            return Err(self.fail(format!("exited with {status}; its stderr ends: {tail:?}")));
+        }
+        Ok(out)
+    }
+}
+
+impl Strategy for ExternalStrategy {
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    fn query(&self, input: &QueryInput) -> Result<Vec<Selection>, QueryError> {
+        let n = input.candidates.rows();
+        if n == 0 {
+            return Err(QueryError::NoCandidates);
+        }
+        let dir =
+            tempfile::tempdir().map_err(|e| self.fail(format!("no temporary directory: {e}")))?;
+        let labeled = dir.path().join("labeled.csv");
+        let candidates = dir.path().join("candidates.csv");
+        write_matrix(&labeled, input.labeled_x, Some(input.labeled_y))
+            .and_then(|()| write_matrix(&candidates, input.candidates, None))
+            .map_err(|e| self.fail(format!("cannot write its input files: {e}")))?;
+        let request = serde_json::json!({
+            "protocol": PROTOCOL,
+            "kind": "strategy",
+            "labeled": labeled,
+            "candidates": candidates,
+            "n_labeled": input.labeled_x.rows(),
+            "n_candidates": n,
+            "n_features": input.candidates.cols(),
+            "batch": input.batch,
+            "seed": input.seed,
+            "model": input.model.to_string(),
+        });
+        let out = self.exchange(&format!("{request}\n"))?;
+        let answer: Answer = serde_json::from_str(out.trim()).map_err(|e| {
+            let head: String = out.chars().take(120).collect();
+            self.fail(format!(
+                "printed something that is not the expected JSON ({e}): {head:?}"
+            ))
+        })?;
+        let want = input.batch.min(n);
+        if answer.rows.len() != want {
+            return Err(self.fail(format!(
+                "answered {} row(s); {want} were asked for",
+                answer.rows.len()
+            )));
+        }
+        let scores = answer.scores.unwrap_or_else(|| vec![Some(0.0); want]);
+        if scores.len() != want {
+            return Err(self.fail(format!("gave {} score(s) for {want} row(s)", scores.len())));
+        }
+        let mut seen = vec![false; n];
+        let mut picks = Vec::with_capacity(want);
+        for (&row, score) in answer.rows.iter().zip(&scores) {
+            let index = usize::try_from(row)
+                .ok()
+                .filter(|&r| r < n)
+                .ok_or_else(|| self.fail(format!("answered row {row}, outside 0..{n}")))?;
+            if std::mem::replace(&mut seen[index], true) {
+                return Err(self.fail(format!("answered row {row} twice")));
+            }
+            let score = score.filter(|s| s.is_finite()).ok_or_else(|| {
+                self.fail(format!(
+                    "gave row {row} a score that is not a finite number"
+                ))
+            })?;
+            picks.push(Selection { index, score });
+        }
+        Ok(picks)
+    }
+}

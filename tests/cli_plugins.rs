@@ -1,0 +1,162 @@
+//! External strategy plugins (shell scripts in tests/plugins) and the
+//! example plugin crate, through the real binary.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{al, fixture, json_of, snapshot};
+use predicates::prelude::*;
+
+fn plugins_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/plugins")
+}
+
+/// `al-cli -p DB` with tests/plugins first on PATH.
+fn al_with_plugins(db: &Path) -> assert_cmd::Command {
+    let mut cmd = al(db);
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut dirs = vec![plugins_dir()];
+    dirs.extend(std::env::split_paths(&path));
+    cmd.env("PATH", std::env::join_paths(dirs).unwrap());
+    cmd
+}
+
+fn project(dir: &Path) -> PathBuf {
+    let db = dir.join("p.db");
+    al(&db)
+        .args(["init", &fixture("price_partial.csv"), "--target", "price"])
+        .assert()
+        .success();
+    db
+}
+
+fn batch_ids(path: &Path) -> Vec<i64> {
+    csv::Reader::from_path(path)
+        .unwrap()
+        .records()
+        .map(|r| r.unwrap()[0].parse().unwrap())
+        .collect()
+}
+
+#[test]
+fn a_path_plugin_is_used_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = project(dir.path());
+    let out = dir.path().join("b.csv");
+    al_with_plugins(&db)
+        .args(["query", "--strategy", "first", "--batch", "4", "--out"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("chosen by first"));
+    // The pool's first four rows (rows 1, 5, 9, ... are labeled).
+    assert_eq!(batch_ids(&out), vec![2, 3, 4, 6]);
+    let list = json_of(al_with_plugins(&db).args(["plugins", "list", "--json"]));
+    let names: Vec<String> = list["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            format!(
+                "{} {}",
+                p["kind"].as_str().unwrap(),
+                p["name"].as_str().unwrap()
+            )
+        })
+        .collect();
+    for n in [
+        "strategy first",
+        "strategy disagreement",
+        "strategy cover",
+        "model forest",
+    ] {
+        assert!(names.contains(&n.to_string()), "{n} not listed");
+    }
+}
+
+#[test]
+fn a_registered_plugin_works_in_query_and_simulate() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = project(dir.path());
+    let script = plugins_dir().join("al-strategy-first");
+    al(&db)
+        .args(["plugins", "add", "mine", "--kind", "strategy", "--cmd"])
+        .arg(format!("sh {}", script.display()))
+        .assert()
+        .success();
+    al(&db)
+        .args(["query", "--strategy", "mine", "--batch", "2", "--out", "-"])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("row_id,round,rank"));
+    let sim = json_of(al(&db).args([
+        "--json",
+        "simulate",
+        "--strategies",
+        "mine,disagreement",
+        "--init",
+        "10",
+        "--batch",
+        "5",
+        "--rounds",
+        "2",
+        "--repeats",
+        "1",
+        "--model",
+        "forest:trees=10",
+    ]));
+    let names: Vec<&str> = sim["strategies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["random", "mine", "disagreement"]);
+}
+
+#[test]
+fn misbehaving_plugins_get_clear_errors_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = project(dir.path());
+    let before = snapshot(&db);
+    for (name, expected) in [
+        ("garbage", "printed something that is not the expected JSON"),
+        (
+            "crash",
+            "exited with exit status: 3; its stderr ends: \"boom: cannot import sklearn\"",
+        ),
+        ("repeat", "answered row 0 twice"),
+        ("outofrange", "answered row 999999, outside 0..300"),
+        ("nan", "gave row 1 a score that is not a finite number"),
+        ("short", "answered 1 row(s); 3 were asked for"),
+        ("hang", "did not answer within 1 s"),
+    ] {
+        al_with_plugins(&db)
+            .args([
+                "--plugin-timeout",
+                "1",
+                "query",
+                "--strategy",
+                name,
+                "--batch",
+                "3",
+                "--out",
+            ])
+            .arg(dir.path().join("x.csv"))
+            .assert()
+            .failure()
+            .code(1)
+            .stderr(predicate::str::contains(format!(
+                "strategy plugin \"{name}\""
+            )))
+            .stderr(predicate::str::contains(expected));
+        assert_eq!(snapshot(&db), before, "{name} changed the project");
+        assert!(!dir.path().join("x.csv").exists());
+    }
+    al_with_plugins(&db)
+        .args(["query", "--strategy", "nosuch"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("al-strategy-NAME on PATH"));
+}
