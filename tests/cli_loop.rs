@@ -399,3 +399,62 @@ fn add_export_and_predict() {
         .failure()
         .stderr(predicate::str::contains("has no column \"loc1\""));
 }
+
+/// 10 000 unlabeled rows with the project's columns (the seed slice, five times).
+fn stream_file(dir: &Path) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(fixture("price_2k.csv")).unwrap();
+    let mut lines = text.lines();
+    let mut out = format!("{}\n", lines.next().unwrap());
+    let rows: Vec<&str> = lines.collect();
+    for _ in 0..5 {
+        for r in &rows {
+            let cut = r.rfind(',').unwrap();
+            out.push_str(&r[..=cut]);
+            out.push('\n');
+        }
+    }
+    let p = dir.join("stream.csv");
+    std::fs::write(&p, out).unwrap();
+    p
+}
+
+#[test]
+fn stream_with_a_budget_queries_about_that_share_deterministically() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = project(dir.path());
+    let input = stream_file(dir.path());
+    let copy = dir.path().join("copy.db");
+    std::fs::copy(&db, &copy).unwrap();
+    let run = |db: &Path, out: &str| {
+        json_of(
+            al(db)
+                .args([
+                    "--json",
+                    "stream",
+                    "--budget",
+                    "0.1",
+                    "--seed",
+                    "4",
+                    "--model",
+                    "forest:trees=20",
+                ])
+                .arg(&input)
+                .arg("--out")
+                .arg(dir.path().join(out)),
+        )
+    };
+    let a = run(&db, "a.csv");
+    assert_eq!(a["seen"], 10_000);
+    let queried = a["queried"].as_u64().unwrap();
+    assert!((900..=1100).contains(&queried), "queried {queried}");
+    let b = run(&copy, "b.csv");
+    assert_eq!(a["queried"], b["queried"]);
+    assert_eq!(
+        std::fs::read(dir.path().join("a.csv")).unwrap(),
+        std::fs::read(dir.path().join("b.csv")).unwrap(),
+        "same seed, same decisions"
+    );
+    let status = json_of(al(&db).args(["status", "--json"]));
+    assert_eq!(status["rows"], 10_400);
+    assert_eq!(status["rounds"], 1);
+}

@@ -78,6 +78,8 @@ pub enum Command {
     Predict(PredictArgs),
     /// List plugins, or register an external one in the project.
     Plugins(PluginsArgs),
+    /// Read rows one at a time, add them, and decide for each: query or let go.
+    Stream(StreamArgs),
 }
 
 #[derive(Args, Debug)]
@@ -242,6 +244,38 @@ pub struct SimulateArgs {
     /// Also write the learning curves as SVG.
     #[arg(long, value_name = "FILE.svg")]
     pub plot: Option<PathBuf>,
+    /// pool: query batches from the pool; stream: rows arrive one by one and
+    /// are queried or let go (strategies random, qbc, committee).
+    #[arg(long, value_enum, default_value_t = SimMode::Pool)]
+    pub mode: SimMode,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SimMode {
+    Pool,
+    Stream,
+}
+
+#[derive(Args, Debug)]
+pub struct StreamArgs {
+    /// Rows to read one by one (a CSV with the project's columns), or - for stdin.
+    pub input: PathBuf,
+    /// Per-row utility: qbc (variance of --model's members), committee, or random.
+    #[arg(short, long, default_value = "qbc")]
+    pub strategy: String,
+    #[arg(short, long, default_value = "forest")]
+    pub model: String,
+    /// Query a row when its utility exceeds this.
+    #[arg(long, conflicts_with = "budget")]
+    pub threshold: Option<f64>,
+    /// Query about this share of rows, with a threshold adapted to recent utilities [default: 0.1].
+    #[arg(long)]
+    pub budget: Option<f64>,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Where to write the queried rows for the annotator [default: batch-ROUND.csv].
+    #[arg(short, long)]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

@@ -420,6 +420,69 @@ pub fn insert_simulation(tx: &Transaction, params_json: &str, results_json: &str
     Ok(tx.last_insert_rowid())
 }
 
+/// Rows read and encoded, not yet written.
+#[derive(Debug, Clone, Default)]
+pub struct PreparedRows {
+    pub raw: Vec<String>,
+    pub features: Vec<Vec<u8>>,
+    /// Dense features with numeric columns z-scored, for scoring.
+    pub dense: Vec<Vec<f64>>,
+    pub labels: Vec<Option<f64>>,
+    pub issues: Vec<String>,
+}
+
+impl PreparedRows {
+    pub fn len(&self) -> usize {
+        self.raw.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.raw.is_empty()
+    }
+
+    pub fn report(&self, first_row_id: i64) -> AddReport {
+        AddReport {
+            rows: self.len() as u64,
+            labeled: self.labels.iter().flatten().count() as u64,
+            first_row_id,
+            issues: self.issues.clone(),
+        }
+    }
+}
+
+/// Inserts prepared rows after the last row id; returns the first new id.
+pub fn insert_prepared(tx: &Transaction, rows: &PreparedRows, source: &str) -> Result<i64> {
+    let next: i64 = tx
+        .query_row("SELECT coalesce(max(row_id), 0) + 1 FROM rows", [], |r| {
+            r.get(0)
+        })
+        .map_err(sql)?;
+    for i in 0..rows.len() {
+        let id = next + i as i64;
+        let label = rows.labels[i];
+        tx.execute(
+            "INSERT INTO rows(row_id, source, is_test, label, label_source) VALUES (?1, ?2, 0, ?3, ?4)",
+            params![id, source, label, label.map(|_| source)],
+        )
+        .map_err(sql)?;
+        tx.execute(
+            &format!(
+                "INSERT INTO row_data(row_id, raw, features, added_at) VALUES (?1, ?2, ?3, {NOW})"
+            ),
+            params![id, rows.raw[i], rows.features[i]],
+        )
+        .map_err(sql)?;
+        if let Some(v) = label {
+            tx.execute(
+                &format!("INSERT INTO labels(row_id, value, source, created_at) VALUES (?1, ?2, ?3, {NOW})"),
+                params![id, v, source],
+            )
+            .map_err(sql)?;
+        }
+    }
+    Ok(next)
+}
+
 /// What `add` did.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct AddReport {
@@ -433,8 +496,15 @@ pub struct AddReport {
 impl Project {
     /// Appends the rows of another file with the same columns, encoded with
     /// the stored recipe, in one transaction. Target cells that hold numbers
-    /// become labels of source `added`.
+    /// become labels of source `source`.
     pub fn add_rows(&mut self, path: &std::path::Path, source: &str) -> Result<AddReport> {
+        let prepared = self.prepare_rows(path)?;
+        let first = self.write(|tx| insert_prepared(tx, &prepared, source))?;
+        Ok(prepared.report(first))
+    }
+
+    /// Reads and encodes a file's rows with the stored recipe, writing nothing.
+    pub fn prepare_rows(&self, path: &std::path::Path) -> Result<PreparedRows> {
         let headers = self.headers()?;
         let recipe = self.recipe()?;
         let delimiter = self
@@ -465,13 +535,12 @@ impl Project {
             self.meta("target_min")?.and_then(|v| v.parse::<f64>().ok()),
             self.meta("target_max")?.and_then(|v| v.parse::<f64>().ok()),
         );
-        let mut report = AddReport::default();
-        let mut prepared = Vec::with_capacity(table.n_rows());
+        let mut prepared = PreparedRows::default();
         for r in 0..table.n_rows() {
             let cells: Vec<&str> = positions.iter().map(|&c| table.cell(r, c)).collect();
             let mut issues = Vec::new();
             let compact = recipe.encode(&cells, &mut issues);
-            report.issues.extend(
+            prepared.issues.extend(
                 issues
                     .iter()
                     .map(|i| format!("line {}: {i}", table.line(r))),
@@ -496,40 +565,18 @@ impl Project {
                     }
                 }
             };
-            let raw = serde_json::to_string(&cells).map_err(|e| DataError::Usage(e.to_string()))?;
-            prepared.push((raw, crate::project::features_to_blob(&compact), label));
+            let mut dense = recipe.expand(&compact);
+            recipe.scale_dense(&mut dense);
+            prepared
+                .raw
+                .push(serde_json::to_string(&cells).map_err(|e| DataError::Usage(e.to_string()))?);
+            prepared
+                .features
+                .push(crate::project::features_to_blob(&compact));
+            prepared.dense.push(dense);
+            prepared.labels.push(label);
         }
-        let source = source.to_string();
-        let first = self.write(|tx| {
-            let next: i64 = tx
-                .query_row("SELECT coalesce(max(row_id), 0) + 1 FROM rows", [], |r| r.get(0))
-                .map_err(sql)?;
-            for (i, (raw, blob, label)) in prepared.iter().enumerate() {
-                let id = next + i as i64;
-                tx.execute(
-                    "INSERT INTO rows(row_id, source, is_test, label, label_source) VALUES (?1, ?2, 0, ?3, ?4)",
-                    params![id, source, label, label.map(|_| source.as_str())],
-                )
-                .map_err(sql)?;
-                tx.execute(
-                    &format!("INSERT INTO row_data(row_id, raw, features, added_at) VALUES (?1, ?2, ?3, {NOW})"),
-                    params![id, raw, blob],
-                )
-                .map_err(sql)?;
-                if let Some(v) = label {
-                    tx.execute(
-                        &format!("INSERT INTO labels(row_id, value, source, created_at) VALUES (?1, ?2, ?3, {NOW})"),
-                        params![id, v, source],
-                    )
-                    .map_err(sql)?;
-                }
-            }
-            Ok(next)
-        })?;
-        report.rows = prepared.len() as u64;
-        report.labeled = prepared.iter().filter(|p| p.2.is_some()).count() as u64;
-        report.first_row_id = first;
-        Ok(report)
+        Ok(prepared)
     }
 
     /// Every row's raw cells, current label and its source, in row-id order.

@@ -14,6 +14,7 @@ pub mod external;
 mod registry;
 pub mod simulate;
 pub mod strategies;
+pub mod stream;
 
 use al_models::{Matrix, ModelError, ModelSpec};
 

@@ -9,12 +9,16 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
+use al_models::committee::CommitteeParams;
 use al_models::metrics::{aulc, mae, mse, relative_improvement};
-use al_models::{derive_seed, Matrix, ModelSpec};
+use al_models::{derive_seed, Fit, Matrix, ModelSpec, Predict};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::strategies::{shuffled, Diverse};
+use crate::stream::{Rule, StreamSelector};
 use crate::{QueryError, QueryInput, Registry, Strategy};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -32,7 +36,23 @@ pub struct SimulationConfig {
     pub diversity: bool,
     /// Share of rows held out per repeat; `None` uses the given test mask.
     pub test_frac: Option<f64>,
+    /// Pool-based queries, or a stream of rows each queried or let go.
+    #[serde(default)]
+    pub mode: Mode,
 }
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    #[default]
+    Pool,
+    /// The pool, shuffled, arrives one row at a time; the budget is the
+    /// labels pool mode would spend (rounds × batch) over the stream's length.
+    Stream,
+}
+
+/// The per-row utilities stream mode knows.
+pub const STREAM_STRATEGIES: &[&str] = &["random", "qbc", "committee"];
 
 /// One (strategy, repeat) learning curve.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -89,7 +109,16 @@ pub fn run_simulation(
         names.insert(0, "random".into());
     }
     for n in &names {
-        registry.parse(n)?;
+        if config.mode == Mode::Stream {
+            if !STREAM_STRATEGIES.contains(&n.as_str()) {
+                return Err(QueryError::Spec(format!(
+                    "stream mode scores one row at a time; it knows {}, not {n:?}",
+                    STREAM_STRATEGIES.join(", ")
+                )));
+            }
+        } else {
+            registry.parse(n)?;
+        }
     }
     let jobs: Vec<(usize, usize)> = (0..config.repeats)
         .flat_map(|r| (0..names.len()).map(move |s| (r, s)))
@@ -213,6 +242,9 @@ fn run_one(
     repeat: usize,
     stop: &AtomicBool,
 ) -> Result<Option<Curve>, QueryError> {
+    if config.mode == Mode::Stream {
+        return run_one_stream(data, config, model, strategy_name, repeat, stop);
+    }
     let mut strategy: Box<dyn Strategy> = registry.parse(strategy_name)?;
     if config.diversity {
         strategy = Box::new(Diverse { inner: strategy });
@@ -271,6 +303,100 @@ fn run_one(
     Ok(Some(curve))
 }
 
+/// Stream mode: the pool arrives shuffled; each row is scored by the current
+/// model and queried or let go; the model refits every `batch` labels.
+fn run_one_stream(
+    data: &SimulationData,
+    config: &SimulationConfig,
+    model: &ModelSpec,
+    strategy_name: &str,
+    repeat: usize,
+    stop: &AtomicBool,
+) -> Result<Option<Curve>, QueryError> {
+    let (test, mut labeled, pool) = split(data, config, repeat);
+    let repeat_seed = derive_seed(config.seed, repeat as u64);
+    let order: Vec<usize> = shuffled(pool.len(), derive_seed(repeat_seed, 3))
+        .into_iter()
+        .map(|i| pool[i])
+        .collect();
+    let spend = config.rounds * config.batch;
+    let budget = (spend as f64 / order.len().max(1) as f64).min(1.0);
+    let mut selector = StreamSelector::new(Rule::Budget(budget), derive_seed(repeat_seed, 4));
+    let mut coin = ChaCha8Rng::seed_from_u64(derive_seed(repeat_seed, 5));
+    let scorer: Box<dyn Fit> = match strategy_name {
+        "committee" => Box::new(CommitteeParams::default()),
+        _ => model.build()?,
+    };
+    let learner = model.build()?;
+    let x_test = data.x.select(&test);
+    let y_test: Vec<f64> = test.iter().map(|&i| data.y[i]).collect();
+    let started = Instant::now();
+    let mut curve = Curve {
+        labels: vec![],
+        mae: vec![],
+        mse: vec![],
+        seconds: 0.0,
+    };
+    let fit_seed = derive_seed(config.seed, 1_000_000 + repeat as u64);
+    let evaluate = |labeled: &[usize], curve: &mut Curve| -> Result<Box<dyn Predict>, QueryError> {
+        let lx = data.x.select(labeled);
+        let ly: Vec<f64> = labeled.iter().map(|&i| data.y[i]).collect();
+        let fitted = learner.fit(&lx, &ly, fit_seed)?;
+        let pred = fitted.predict(&x_test);
+        curve.labels.push(labeled.len());
+        curve.mae.push(mae(&y_test, &pred));
+        curve.mse.push(mse(&y_test, &pred));
+        Ok(scorer.fit(&lx, &ly, fit_seed)?)
+    };
+    let mut current = evaluate(&labeled, &mut curve)?;
+    let mut since_refit = 0;
+    for &row in &order {
+        if labeled.len() - config.init.min(labeled.len()) >= spend {
+            break;
+        }
+        if stop.load(Ordering::Relaxed) {
+            return Ok(None);
+        }
+        let utility = if strategy_name == "random" {
+            coin.gen::<f64>()
+        } else {
+            let x = data.x.select(&[row]);
+            current
+                .predict_members(&x)
+                .map(|m| member_variance(&m, 1)[0])
+                .unwrap_or(0.0)
+        };
+        if selector.decide(utility) {
+            labeled.push(row);
+            since_refit += 1;
+            if since_refit == config.batch {
+                since_refit = 0;
+                current = evaluate(&labeled, &mut curve)?;
+                selector.reset_window();
+            }
+        }
+    }
+    if since_refit > 0 {
+        evaluate(&labeled, &mut curve)?;
+    }
+    curve.seconds = started.elapsed().as_secs_f64();
+    Ok(Some(curve))
+}
+
+fn member_variance(members: &[Vec<f64>], rows: usize) -> Vec<f64> {
+    let m = members.len().max(1) as f64;
+    (0..rows)
+        .map(|i| {
+            let mean = members.iter().map(|p| p[i]).sum::<f64>() / m;
+            members
+                .iter()
+                .map(|p| (p[i] - mean) * (p[i] - mean))
+                .sum::<f64>()
+                / m
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -296,7 +422,41 @@ mod tests {
             pool_max: None,
             diversity: false,
             test_frac: Some(0.25),
+            mode: Mode::Pool,
         }
+    }
+
+    #[test]
+    fn stream_mode_spends_about_the_pool_budget_and_is_seeded() {
+        let (x, y) = data();
+        let is_test = vec![false; y.len()];
+        let d = SimulationData {
+            x: &x,
+            y: &y,
+            is_test: &is_test,
+        };
+        let stop = AtomicBool::new(false);
+        let c = SimulationConfig {
+            strategies: vec!["qbc".into(), "committee".into()],
+            mode: Mode::Stream,
+            ..config()
+        };
+        let a = run_simulation(&d, &c, &Registry::builtin(), &stop, &|_, _, _| {}).unwrap();
+        let b = run_simulation(&d, &c, &Registry::builtin(), &stop, &|_, _, _| {}).unwrap();
+        for (sa, sb) in a.strategies.iter().zip(&b.strategies) {
+            for (ca, cb) in sa.curves.iter().zip(&sb.curves) {
+                assert_eq!(ca.mae, cb.mae);
+                // 10 initial labels, up to 4 x 5 more.
+                assert_eq!(ca.labels[0], 10);
+                assert!(*ca.labels.last().unwrap() <= 30);
+                assert!(*ca.labels.last().unwrap() >= 20, "{:?}", ca.labels);
+            }
+        }
+        let bad = SimulationConfig {
+            strategies: vec!["gsx".into()],
+            ..c
+        };
+        assert!(run_simulation(&d, &bad, &Registry::builtin(), &stop, &|_, _, _| {}).is_err());
     }
 
     #[test]

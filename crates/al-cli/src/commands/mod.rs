@@ -10,6 +10,7 @@ mod report;
 mod rows;
 mod simulate;
 mod status;
+mod stream;
 
 use crate::cli::{Cli, Command};
 
@@ -31,5 +32,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Export(args) => rows::export(g, args),
         Command::Predict(args) => rows::predict(g, args),
         Command::Plugins(args) => crate::plugins::run(g, args),
+        Command::Stream(args) => stream::run(g, args),
     }
 }

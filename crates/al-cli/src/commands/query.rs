@@ -98,7 +98,26 @@ pub fn run(global: &Global, args: QueryArgs) -> Result<()> {
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("batch-{round_guess}.csv")));
     let to_stdout = out.as_os_str() == "-";
-    let csv_bytes = batch_csv(&project, round_guess, &rows, &intervals)?;
+    let batch_rows = rows
+        .iter()
+        .zip(&intervals)
+        .map(|(r, interval)| {
+            Ok(BatchRow {
+                row_id: r.row_id,
+                rank: r.rank,
+                score: r.score,
+                prediction: r.prediction,
+                interval: *interval,
+                raw: project.raw_row(r.row_id)?.unwrap_or_default(),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let csv_bytes = batch_csv(
+        &project.headers()?,
+        project.recipe()?.target_index(),
+        round_guess,
+        &batch_rows,
+    )?;
     let temp = (!to_stdout).then(|| temp_beside(&out));
     if let Some(t) = &temp {
         std::fs::write(t, &csv_bytes).with_context(|| format!("cannot write {}", t.display()))?;
@@ -145,7 +164,7 @@ pub fn run(global: &Global, args: QueryArgs) -> Result<()> {
 }
 
 /// Standard deviation across members, and their 10th/90th percentiles.
-fn spread(members: &[Vec<f64>], k: usize) -> (f64, (f64, f64)) {
+pub fn spread(members: &[Vec<f64>], k: usize) -> (f64, (f64, f64)) {
     let mut v: Vec<f64> = members.iter().map(|m| m[k]).collect();
     let mean = v.iter().sum::<f64>() / v.len() as f64;
     let sd = (v.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / v.len() as f64).sqrt();
@@ -154,7 +173,7 @@ fn spread(members: &[Vec<f64>], k: usize) -> (f64, (f64, f64)) {
     (sd, (q(0.1), q(0.9)))
 }
 
-fn temp_beside(path: &Path) -> PathBuf {
+pub fn temp_beside(path: &Path) -> PathBuf {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -162,22 +181,33 @@ fn temp_beside(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
 }
 
-fn batch_csv(
-    project: &Project,
+/// One row of a batch file.
+pub struct BatchRow {
+    pub row_id: i64,
+    pub rank: usize,
+    pub score: f64,
+    pub prediction: Option<f64>,
+    pub interval: Option<(f64, f64)>,
+    /// Raw cells in source order.
+    pub raw: Vec<String>,
+}
+
+/// The batch CSV an annotator fills in: the lead columns, the raw source
+/// columns with the target emptied, and `note`.
+pub fn batch_csv(
+    headers: &[String],
+    target: usize,
     round: i64,
-    rows: &[QueriedRow],
-    intervals: &[Option<(f64, f64)>],
+    rows: &[BatchRow],
 ) -> Result<Vec<u8>> {
-    let headers = project.headers()?;
-    let target = project.recipe()?.target_index();
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<String> = LEAD.iter().map(|s| s.to_string()).collect();
     header.extend(headers.iter().cloned());
     header.push("note".into());
     w.write_record(&header)?;
     let num = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v}"));
-    for (r, interval) in rows.iter().zip(intervals) {
-        let mut raw = project.raw_row(r.row_id)?.unwrap_or_default();
+    for r in rows {
+        let mut raw = r.raw.clone();
         if let Some(t) = raw.get_mut(target) {
             t.clear();
         }
@@ -187,8 +217,8 @@ fn batch_csv(
             r.rank.to_string(),
             num(Some(r.score).filter(|s| s.is_finite())),
             num(r.prediction),
-            num(interval.map(|i| i.0)),
-            num(interval.map(|i| i.1)),
+            num(r.interval.map(|i| i.0)),
+            num(r.interval.map(|i| i.1)),
         ];
         record.extend(raw);
         record.push(String::new());

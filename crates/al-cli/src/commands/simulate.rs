@@ -9,7 +9,9 @@ use serde_json::json;
 
 use al_data::{store, Project, Subset};
 use al_models::Matrix;
-use al_query::simulate::{run_simulation, SimulationConfig, SimulationData, SimulationResult};
+use al_query::simulate::{
+    run_simulation, Mode, SimulationConfig, SimulationData, SimulationResult,
+};
 
 use crate::cli::{Format, Global, SimulateArgs};
 use crate::output::{notice, print_json};
@@ -48,6 +50,10 @@ pub fn run(global: &Global, args: SimulateArgs) -> Result<()> {
         pool_max: args.pool_max,
         diversity: args.diversity,
         test_frac,
+        mode: match args.mode {
+            crate::cli::SimMode::Pool => Mode::Pool,
+            crate::cli::SimMode::Stream => Mode::Stream,
+        },
     };
     let stop = Arc::new(AtomicBool::new(false));
     {
@@ -99,6 +105,12 @@ pub fn run(global: &Global, args: SimulateArgs) -> Result<()> {
     if global.json {
         print_json(&simulation_json(id, &result));
     } else if !global.quiet {
+        if config.mode == Mode::Stream {
+            println!(
+                "stream mode: the pool arrives one row at a time; each strategy may spend {} labels",
+                config.rounds * config.batch
+            );
+        }
         println!(
             "{} labeled rows, {} repeat(s) of {} rounds of {} from {} initial labels, model {}",
             y.len(),

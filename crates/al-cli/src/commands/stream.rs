@@ -1,0 +1,192 @@
+//! `stream`: rows arrive one at a time; each is added to the project and
+//! queried or let go on the spot.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use rand::{Rng, SeedableRng};
+use serde_json::json;
+
+use al_data::{store, Project, QueriedRow, RoundRecord, Subset};
+use al_models::committee::CommitteeParams;
+use al_models::{Fit, Matrix, ModelSpec};
+use al_query::stream::{Rule, StreamSelector};
+
+use crate::cli::{Global, StreamArgs};
+use crate::commands::query::{batch_csv, spread, temp_beside, BatchRow};
+use crate::output::{notice, print_json};
+
+/// Standard deviation of the members and their 10th/90th percentiles.
+type Spread = (f64, (f64, f64));
+
+pub fn run(global: &Global, args: StreamArgs) -> Result<()> {
+    let mut project = Project::open(&global.project)?;
+    let rule = match (args.threshold, args.budget) {
+        (Some(t), _) => Rule::Threshold(t),
+        (None, b) => {
+            let b = b.unwrap_or(0.1);
+            if !(b > 0.0 && b <= 1.0) {
+                bail!("--budget must be a share in (0, 1], not {b}");
+            }
+            Rule::Budget(b)
+        }
+    };
+    let scorer: Box<dyn Fit> = match args.strategy.as_str() {
+        "committee" => Box::new(CommitteeParams::default()),
+        "qbc" | "random" => ModelSpec::parse(&args.model)?.build()?,
+        other => {
+            bail!("stream scores one row at a time with random, qbc or committee, not {other:?}")
+        }
+    };
+    // Stdin is read to the end first, then processed row by row.
+    let mut _stdin_copy = None;
+    let input: PathBuf = if args.input.as_os_str() == "-" {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .context("cannot read stdin")?;
+        let file = tempfile::NamedTempFile::new()?;
+        std::fs::write(file.path(), bytes)?;
+        let path = file.path().to_path_buf();
+        _stdin_copy = Some(file);
+        path
+    } else {
+        args.input.clone()
+    };
+    let prepared = project.prepare_rows(&input)?;
+    for issue in prepared.issues.iter().take(20) {
+        notice(global.quiet, issue);
+    }
+    let train = project.load(Subset::Training, true)?;
+    let fitted = scorer.fit(
+        &Matrix::new(train.features.clone(), train.width),
+        &train.targets(),
+        args.seed,
+    )?;
+    let mut selector = StreamSelector::new(rule, args.seed);
+    let mut coin = rand_chacha::ChaCha8Rng::seed_from_u64(args.seed ^ 0x57AE);
+    // (row in the input, utility, prediction, member spread and interval)
+    let mut queried: Vec<(usize, f64, f64, Option<Spread>)> = Vec::new();
+    for (i, dense) in prepared.dense.iter().enumerate() {
+        if prepared.labels[i].is_some() {
+            continue; // arrived labeled: nothing to ask
+        }
+        let x = Matrix::new(dense.clone(), dense.len());
+        let prediction = fitted.predict(&x)[0];
+        let members = fitted.predict_members(&x);
+        let utility = match args.strategy.as_str() {
+            "random" => coin.gen::<f64>(),
+            _ => members
+                .as_ref()
+                .map(|m| spread(m, 0).0.powi(2))
+                .unwrap_or(0.0),
+        };
+        if selector.decide(utility) {
+            queried.push((
+                i,
+                utility,
+                prediction,
+                members.as_ref().map(|m| spread(m, 0)),
+            ));
+        }
+    }
+    let headers = project.headers()?;
+    let target = project.recipe()?.target_index();
+    let spec_text = ModelSpec::parse(&args.model)?.to_string();
+    let to_stdout = args.out.as_ref().is_some_and(|o| o.as_os_str() == "-");
+    let mut written: Option<(PathBuf, PathBuf, Vec<u8>)> = None;
+    let round = project.write(|tx| {
+        let first = store::insert_prepared(tx, &prepared, "stream")?;
+        if queried.is_empty() {
+            return Ok(None);
+        }
+        let rows: Vec<QueriedRow> = queried
+            .iter()
+            .enumerate()
+            .map(|(k, (i, u, p, s))| QueriedRow {
+                row_id: first + *i as i64,
+                rank: k + 1,
+                score: *u,
+                prediction: Some(*p),
+                spread: s.map(|s| s.0),
+            })
+            .collect();
+        let record = RoundRecord {
+            strategy: format!("stream:{}", args.strategy),
+            model: spec_text.clone(),
+            seed: args.seed,
+            batch: rows.len(),
+            params: json!({"rule": format!("{rule:?}")}).to_string(),
+        };
+        let round = store::record_round(tx, &record, &rows)?;
+        let batch: Vec<BatchRow> = queried
+            .iter()
+            .zip(&rows)
+            .map(|((i, _, _, s), r)| BatchRow {
+                row_id: r.row_id,
+                rank: r.rank,
+                score: r.score,
+                prediction: r.prediction,
+                interval: s.map(|s| s.1),
+                raw: serde_json::from_str(&prepared.raw[*i]).unwrap_or_default(),
+            })
+            .collect();
+        let bytes = batch_csv(&headers, target, round, &batch)
+            .map_err(|e| al_data::DataError::Usage(e.to_string()))?;
+        let out = args
+            .out
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(format!("batch-{round}.csv")));
+        if !to_stdout {
+            let temp = temp_beside(&out);
+            std::fs::write(&temp, &bytes).map_err(|source| al_data::DataError::Io {
+                path: temp.clone(),
+                source,
+            })?;
+            written = Some((temp, out, bytes));
+        } else {
+            written = Some((PathBuf::new(), PathBuf::from("-"), bytes));
+        }
+        Ok(Some(round))
+    });
+    let round = match round {
+        Ok(r) => r,
+        Err(e) => {
+            if let Some((temp, _, _)) = &written {
+                let _ = std::fs::remove_file(temp);
+            }
+            return Err(e.into());
+        }
+    };
+    let mut file = None;
+    if let Some((temp, out, bytes)) = written {
+        if to_stdout {
+            std::io::Write::write_all(&mut std::io::stdout(), &bytes)?;
+        } else {
+            std::fs::rename(&temp, &out)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            file = Some(out);
+        }
+    }
+    if global.json {
+        print_json(&json!({
+            "seen": selector.seen,
+            "queried": selector.queried,
+            "threshold": if selector.threshold.is_finite() { Some(selector.threshold) } else { None },
+            "added": prepared.len(),
+            "round": round,
+            "file": file.as_ref().map(|f| f.display().to_string()),
+        }));
+    } else if !global.quiet && !to_stdout {
+        println!(
+            "streamed {} row(s): {} unlabeled seen, {} queried{}",
+            prepared.len(),
+            selector.seen,
+            selector.queried,
+            file.map(|f| format!(" -> {} (round {})", f.display(), round.unwrap_or(0)))
+                .unwrap_or_default()
+        );
+    }
+    Ok(())
+}
