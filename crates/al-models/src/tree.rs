@@ -148,21 +148,24 @@ impl Predict for Tree {
     }
 }
 
+/// 16 bytes, so that prediction (a walk per row per tree, the cost of every
+/// variance strategy on a large pool) touches little memory. Children are
+/// stored next to each other: the right child is `left + 1`.
 #[derive(Debug, Clone, Copy)]
 struct Node {
-    feature: u32,
     threshold: f64,
+    feature: u32,
     left: u32,
-    right: u32,
-    value: f64,
-    /// Variance of the training targets that reached this node.
-    variance: f64,
 }
 
 /// A fitted regression tree.
 #[derive(Debug, Clone)]
 pub struct Tree {
     nodes: Vec<Node>,
+    /// Mean training target per node (used at leaves).
+    values: Vec<f64>,
+    /// Variance of the training targets that reached each node.
+    variances: Vec<f64>,
 }
 
 #[derive(Clone, Copy, Default)]
@@ -193,11 +196,13 @@ impl Tree {
             .filter(|&i| weights[i as usize] > 0.0)
             .collect();
         let mut nodes = Vec::new();
+        let mut values = vec![0.0];
+        let mut variances = vec![0.0];
         let p = binned.cols();
         let n_try = ((params.max_features * p as f64).round() as usize).clamp(1, p.max(1));
         let min_leaf = params.min_samples_leaf.max(1) as u32;
         let mut stack = vec![(0usize, 0usize, samples.len(), 0usize)];
-        nodes.push(leaf(0.0, 0.0));
+        nodes.push(LEAF_NODE);
         let mut hist = vec![Acc::default(); MAX_BINS];
         let mut pairs: Vec<(u8, f64, f64)> = Vec::new();
         while let Some((id, start, end, depth)) = stack.pop() {
@@ -212,7 +217,8 @@ impl Tree {
             } else {
                 0.0
             };
-            nodes[id] = leaf(mean, variance);
+            values[id] = mean;
+            variances[id] = variance;
             let count = here.len() as u32;
             let at_limit = params.max_depth.is_some_and(|d| depth >= d);
             if at_limit || count < 2 * min_leaf || variance <= 1e-12 * (1.0 + mean * mean) {
@@ -250,24 +256,22 @@ impl Tree {
                     binned.code(split.feature, i as usize) <= split.bin
                 });
             let left = nodes.len();
-            nodes.push(leaf(0.0, 0.0));
-            nodes.push(leaf(0.0, 0.0));
+            nodes.extend([LEAF_NODE, LEAF_NODE]);
+            values.extend([0.0, 0.0]);
+            variances.extend([0.0, 0.0]);
             nodes[id] = Node {
                 feature: split.feature as u32,
                 threshold: binned.thresholds[split.feature][split.bin],
                 left: left as u32,
-                right: left as u32 + 1,
-                value: mean,
-                variance,
             };
             stack.push((left + 1, mid, end, depth + 1));
             stack.push((left, start, mid, depth + 1));
         }
-        Tree { nodes }
-    }
-
-    fn leaf_of(&self, x: &[f64]) -> &Node {
-        &self.nodes[self.leaf_index(x)]
+        Tree {
+            nodes,
+            values,
+            variances,
+        }
     }
 
     /// Which leaf `x` falls into (a node index; equal for rows the tree
@@ -279,21 +283,17 @@ impl Tree {
             if node.feature == LEAF {
                 return i;
             }
-            i = if x[node.feature as usize] <= node.threshold {
-                node.left as usize
-            } else {
-                node.right as usize
-            };
+            i = node.left as usize + usize::from(x[node.feature as usize] > node.threshold);
         }
     }
 
     pub fn predict_row(&self, x: &[f64]) -> f64 {
-        self.leaf_of(x).value
+        self.values[self.leaf_index(x)]
     }
 
     /// Variance of the training targets in the leaf `x` falls into.
     pub fn leaf_variance(&self, x: &[f64]) -> f64 {
-        self.leaf_of(x).variance
+        self.variances[self.leaf_index(x)]
     }
 
     /// Levels of splits on the longest path (0 for a single leaf).
@@ -303,7 +303,7 @@ impl Tree {
             if n.feature == LEAF {
                 0
             } else {
-                1 + walk(nodes, n.left as usize).max(walk(nodes, n.right as usize))
+                1 + walk(nodes, n.left as usize).max(walk(nodes, n.left as usize + 1))
             }
         }
         walk(&self.nodes, 0)
@@ -314,16 +314,11 @@ impl Tree {
     }
 }
 
-fn leaf(value: f64, variance: f64) -> Node {
-    Node {
-        feature: LEAF,
-        threshold: 0.0,
-        left: LEAF,
-        right: LEAF,
-        value,
-        variance,
-    }
-}
+const LEAF_NODE: Node = Node {
+    threshold: 0.0,
+    feature: LEAF,
+    left: LEAF,
+};
 
 /// Moves the elements for which `left` holds to the front; returns their count.
 fn partition(items: &mut [u32], left: impl Fn(u32) -> bool) -> usize {

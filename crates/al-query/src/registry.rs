@@ -178,7 +178,7 @@ pub static STRATEGIES: &[StrategyInfo] = &[
         description:
             "a base strategy's utility times density (1 / mean distance to the k nearest rows)",
         reference: "Settles & Craven 2008; the article",
-        params: &[("base", "qbc"), ("k", "5"), ("reference", "1000")],
+        params: &[("base", "qbc"), ("k", "5"), ("reference", "500")],
         build: |a| {
             let base = parse_strategy(a.get("base"))?;
             Ok(Box::new(Density {

@@ -17,7 +17,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::strategies::{shuffled, Diverse};
+use crate::strategies::{member_variance, shuffled, Diverse};
 use crate::stream::{Rule, StreamSelector};
 use crate::{QueryError, QueryInput, Registry, Strategy};
 
@@ -381,20 +381,6 @@ fn run_one_stream(
     }
     curve.seconds = started.elapsed().as_secs_f64();
     Ok(Some(curve))
-}
-
-fn member_variance(members: &[Vec<f64>], rows: usize) -> Vec<f64> {
-    let m = members.len().max(1) as f64;
-    (0..rows)
-        .map(|i| {
-            let mean = members.iter().map(|p| p[i]).sum::<f64>() / m;
-            members
-                .iter()
-                .map(|p| (p[i] - mean) * (p[i] - mean))
-                .sum::<f64>()
-                / m
-        })
-        .collect()
 }
 
 #[cfg(test)]

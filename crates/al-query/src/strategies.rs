@@ -30,19 +30,26 @@ fn rank(input: &QueryInput, s: &dyn Strategy) -> Result<Vec<Selection>, QueryErr
     Ok(top_k(&scores, input.batch))
 }
 
-/// Population variance across members, per row.
-fn member_variance(members: &[Vec<f64>], rows: usize) -> Vec<f64> {
+/// Population variance across members, per row. Two passes that each read
+/// one member's predictions front to back (cache-friendly for 100 trees ×
+/// 100 000 rows).
+pub(crate) fn member_variance(members: &[Vec<f64>], rows: usize) -> Vec<f64> {
     let m = members.len().max(1) as f64;
-    (0..rows)
-        .map(|i| {
-            let mean = members.iter().map(|p| p[i]).sum::<f64>() / m;
-            members
-                .iter()
-                .map(|p| (p[i] - mean) * (p[i] - mean))
-                .sum::<f64>()
-                / m
-        })
-        .collect()
+    let mut mean = vec![0.0; rows];
+    for p in members {
+        for (a, v) in mean.iter_mut().zip(p) {
+            *a += v;
+        }
+    }
+    mean.iter_mut().for_each(|a| *a /= m);
+    let mut var = vec![0.0; rows];
+    for p in members {
+        for ((s, v), mu) in var.iter_mut().zip(p).zip(&mean) {
+            *s += (v - mu) * (v - mu);
+        }
+    }
+    var.iter_mut().for_each(|s| *s /= m);
+    var
 }
 
 /// `members` fits of `learner` on bootstrap resamples of the labeled rows.
