@@ -458,3 +458,102 @@ fn stream_with_a_budget_queries_about_that_share_deterministically() {
     assert_eq!(status["rows"], 10_400);
     assert_eq!(status["rounds"], 1);
 }
+
+#[test]
+fn synthesized_rows_stay_in_the_data_and_become_rows_when_labeled() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = project(dir.path());
+    let copy = dir.path().join("copy.db");
+    std::fs::copy(&db, &copy).unwrap();
+    let out = dir.path().join("s.csv");
+    al(&db)
+        .args(["synthesize", "--n", "5", "--seed", "2", "--out"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("5 synthetic row(s)"));
+    let out2 = dir.path().join("s2.csv");
+    al(&copy)
+        .args(["synthesize", "--n", "5", "--seed", "2", "--out"])
+        .arg(&out2)
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        std::fs::read(&out2).unwrap(),
+        "seeded"
+    );
+
+    // Observed ranges and levels of the fixture's first 400 rows.
+    let mut r = csv::Reader::from_path(fixture("price_partial.csv")).unwrap();
+    let real: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    let range = |c: usize| {
+        let v: Vec<f64> = real
+            .iter()
+            .filter_map(|r| r[c].parse::<f64>().ok())
+            .collect();
+        (
+            v.iter().cloned().fold(f64::INFINITY, f64::min),
+            v.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
+        )
+    };
+    let days: Vec<String> = real.iter().map(|r| r[3].to_string()).collect();
+    let mut r = csv::Reader::from_path(&out).unwrap();
+    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 5);
+    for row in &rows {
+        assert!(row[0].parse::<i64>().unwrap() > 1_000_000_000);
+        for (c, col) in [(0, 7), (1, 8), (2, 9), (4, 11), (5, 12), (6, 13)] {
+            let v: f64 = row[col].parse().unwrap();
+            let (lo, hi) = range(c);
+            assert!(v >= lo && v <= hi, "column {c}: {v} outside [{lo}, {hi}]");
+        }
+        assert!(
+            days.contains(&row[10].to_string()),
+            "unknown level {}",
+            &row[10]
+        );
+        assert!(!row[7].contains('.'), "loc1 holds integers: {}", &row[7]);
+        assert_eq!(&row[14], "", "the target is left to the annotator");
+    }
+    // The annotator answers: they become rows of source `synthesized`.
+    let filled = dir.path().join("filled.csv");
+    let mut w = csv::Writer::from_path(&filled).unwrap();
+    let mut r = csv::Reader::from_path(&out).unwrap();
+    w.write_record(r.headers().unwrap()).unwrap();
+    for rec in r.records() {
+        let mut cells: Vec<String> = rec.unwrap().iter().map(str::to_string).collect();
+        cells[14] = "250".into();
+        w.write_record(&cells).unwrap();
+    }
+    w.flush().unwrap();
+    let res = json_of(al(&db).args(["--json", "label", "--no-eval"]).arg(&filled));
+    assert_eq!(res["new"], 5);
+    let status = json_of(al(&db).args(["status", "--json"]));
+    assert_eq!(
+        (status["rows"].clone(), status["labeled"].clone()),
+        (405.into(), 85.into())
+    );
+    let export = String::from_utf8(
+        al(&db)
+            .arg("export")
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone(),
+    )
+    .unwrap();
+    assert_eq!(
+        export
+            .lines()
+            .filter(|l| l.ends_with(",annotator,0"))
+            .count(),
+        5
+    );
+    assert_eq!(
+        json_of(al(&db).args(["--json", "label", "--no-eval"]).arg(&filled))["new"],
+        0,
+        "importing again changes nothing"
+    );
+}

@@ -80,6 +80,8 @@ pub enum Command {
     Plugins(PluginsArgs),
     /// Read rows one at a time, add them, and decide for each: query or let go.
     Stream(StreamArgs),
+    /// Generate new rows where the committee disagrees most, for an annotator to label.
+    Synthesize(SynthesizeArgs),
 }
 
 #[derive(Args, Debug)]
@@ -254,6 +256,23 @@ pub struct SimulateArgs {
 pub enum SimMode {
     Pool,
     Stream,
+}
+
+#[derive(Args, Debug)]
+pub struct SynthesizeArgs {
+    /// How many rows to generate.
+    #[arg(short, long, default_value_t = 10)]
+    pub n: usize,
+    /// Disagreement to maximise: committee (the article's) or qbc (--model's members).
+    #[arg(short, long, default_value = "committee")]
+    pub strategy: String,
+    #[arg(short, long, default_value = "forest")]
+    pub model: String,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Where to write them for the annotator [default: batch-ROUND.csv].
+    #[arg(short, long)]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

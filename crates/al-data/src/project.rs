@@ -74,6 +74,14 @@ CREATE TABLE reports (
     r2         REAL,
     created_at TEXT NOT NULL
 );
+CREATE TABLE synthetic (
+    synth_id   INTEGER PRIMARY KEY,
+    round      INTEGER REFERENCES rounds(round),
+    raw        TEXT NOT NULL,
+    features   BLOB NOT NULL,
+    utility    REAL,
+    created_at TEXT NOT NULL
+);
 CREATE TABLE simulations (
     simulation_id INTEGER PRIMARY KEY,
     params        TEXT NOT NULL,

@@ -444,6 +444,81 @@ impl Recipe {
     }
 }
 
+/// What synthesis may do with one compact column.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SynthDim {
+    Numeric {
+        min: f64,
+        max: f64,
+        std: f64,
+        step: f64,
+        fill: f64,
+    },
+    /// Level indices a synthetic row may take (real levels, not the
+    /// `__missing__` / `__other__` buckets, unless they are all there is).
+    Categorical { allowed: Vec<usize> },
+}
+
+impl Recipe {
+    /// The compact columns, for generating synthetic rows inside the data.
+    pub fn synthesis_dims(&self) -> Vec<SynthDim> {
+        self.feature_columns()
+            .map(|c| match &c.kind {
+                ColumnKind::Numeric(n) => SynthDim::Numeric {
+                    min: n.min,
+                    max: n.max,
+                    std: n.std,
+                    step: if n.integer {
+                        1.0
+                    } else {
+                        10f64.powi(-(n.decimals.min(12) as i32))
+                    },
+                    fill: n.fill,
+                },
+                ColumnKind::Categorical(k) => {
+                    let real: Vec<usize> = (0..k.levels.len())
+                        .filter(|&i| k.levels[i] != MISSING_LEVEL && k.levels[i] != OTHER_LEVEL)
+                        .collect();
+                    SynthDim::Categorical {
+                        allowed: if real.is_empty() {
+                            (0..k.levels.len()).collect()
+                        } else {
+                            real
+                        },
+                    }
+                }
+                _ => SynthDim::Categorical { allowed: vec![0] },
+            })
+            .collect()
+    }
+
+    /// Raw cells (source order, `width` columns) for a compact row: numbers
+    /// at the column's observed precision, categories by level name; id,
+    /// dropped and target columns are left empty.
+    pub fn decode(&self, compact: &[f64], width: usize) -> Vec<String> {
+        let mut cells = vec![String::new(); width];
+        for (c, &v) in self.feature_columns().zip(compact) {
+            let Some(cell) = cells.get_mut(c.source_index) else {
+                continue;
+            };
+            *cell = match &c.kind {
+                ColumnKind::Numeric(_) if v.is_nan() => String::new(),
+                ColumnKind::Numeric(n) if n.integer => format!("{v:.0}"),
+                ColumnKind::Numeric(n) => format!("{v:.*}", n.decimals.min(12) as usize),
+                ColumnKind::Categorical(k) => {
+                    match k.levels.get(v.max(0.0) as usize).map(String::as_str) {
+                        Some(MISSING_LEVEL) | None => String::new(),
+                        Some(OTHER_LEVEL) => k.pooled.first().cloned().unwrap_or_default(),
+                        Some(level) => level.to_string(),
+                    }
+                }
+                _ => String::new(),
+            };
+        }
+        cells
+    }
+}
+
 /// A cell that did not encode cleanly.
 #[derive(Debug, Clone, PartialEq)]
 pub enum EncodeIssue {
@@ -819,6 +894,30 @@ mod tests {
         assert_eq!(parse_number(" 1.5e2 "), Some(150.0));
         assert_eq!(parse_number("inf"), None);
         assert_eq!(parse_number("NaN"), None);
+    }
+
+    #[test]
+    fn decoded_rows_re_encode_to_the_same_features() {
+        let (_f, t) = table("dow,x,n,y\nMon,1.25,3,1\nTue,2.50,4,\n,3.75,5,2\n");
+        let (r, _) = Recipe::fit(&t, &opts("y")).unwrap();
+        // A synthetic point on the columns' grids: x has 2 decimals, n is integer.
+        for compact in [vec![1.0, 2.37, 4.0], vec![0.0, 1.25, 3.0]] {
+            let cells = r.decode(&compact, 4);
+            let refs: Vec<&str> = cells.iter().map(String::as_str).collect();
+            let mut issues = vec![];
+            assert_eq!(r.encode(&refs, &mut issues), compact, "{cells:?}");
+            assert!(issues.is_empty());
+            assert_eq!(cells[3], "", "the target stays empty");
+        }
+        assert_eq!(r.decode(&[1.0, 2.37, 4.0], 4), vec!["Tue", "2.37", "4", ""]);
+        let dims = r.synthesis_dims();
+        assert_eq!(
+            dims[0],
+            SynthDim::Categorical {
+                allowed: vec![0, 1]
+            }
+        );
+        assert!(matches!(dims[2], SynthDim::Numeric { step, .. } if step == 1.0));
     }
 
     #[test]

@@ -166,6 +166,37 @@ impl Project {
             .transpose()
     }
 
+    /// Raw cells of a synthetic row not yet labeled into the project.
+    pub fn synthetic_row(&self, id: i64) -> Result<Option<Vec<String>>> {
+        let text: Option<String> = self
+            .conn()
+            .query_row("SELECT raw FROM synthetic WHERE synth_id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(sql)?;
+        text.map(|t| serde_json::from_str(&t).map_err(|e| DataError::Usage(e.to_string())))
+            .transpose()
+    }
+
+    /// Compact features of the rows of a subset, in row-id order.
+    pub fn load_compact(&self, subset: Subset) -> Result<Vec<Vec<f64>>> {
+        let mut stmt = self
+            .conn()
+            .prepare(&format!(
+                "SELECT d.features FROM rows r JOIN row_data d USING (row_id) WHERE {} ORDER BY r.row_id",
+                subset.condition()
+            ))
+            .map_err(sql)?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, Vec<u8>>(0))
+            .map_err(sql)?
+            .map(|b| b.map(|b| blob_to_features(&b)))
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(sql)?;
+        Ok(rows)
+    }
+
     /// `(round, row_id)` of every queried row that has no label yet.
     pub fn pending(&self) -> Result<Vec<(i64, i64)>> {
         let mut stmt = self
@@ -359,6 +390,10 @@ pub fn apply_labels(tx: &Transaction, events: &[LabelEvent], source: &str) -> Re
             )
             .optional()
             .map_err(sql)?;
+        let current = match current {
+            None if materialise_synthetic(tx, e.row_id)? => Some(None),
+            other => other,
+        };
         match current {
             None => {
                 return Err(DataError::Usage(format!(
@@ -388,6 +423,35 @@ pub fn apply_labels(tx: &Transaction, events: &[LabelEvent], source: &str) -> Re
             .map_err(sql)?;
     }
     Ok(outcome)
+}
+
+/// Turns a synthetic row into a project row of source `synthesized` (its id
+/// kept), when it exists; the label that triggered it follows.
+fn materialise_synthetic(tx: &Transaction, id: i64) -> Result<bool> {
+    let found: Option<(String, Vec<u8>)> = tx
+        .query_row(
+            "SELECT raw, features FROM synthetic WHERE synth_id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(sql)?;
+    let Some((raw, features)) = found else {
+        return Ok(false);
+    };
+    tx.execute(
+        "INSERT INTO rows(row_id, source, is_test) VALUES (?1, 'synthesized', 0)",
+        [id],
+    )
+    .map_err(sql)?;
+    tx.execute(
+        &format!(
+            "INSERT INTO row_data(row_id, raw, features, added_at) VALUES (?1, ?2, ?3, {NOW})"
+        ),
+        params![id, raw, features],
+    )
+    .map_err(sql)?;
+    Ok(true)
 }
 
 pub fn insert_report(tx: &Transaction, report: &Report) -> Result<()> {
@@ -480,6 +544,42 @@ pub fn insert_prepared(tx: &Transaction, rows: &PreparedRows, source: &str) -> R
             .map_err(sql)?;
         }
     }
+    Ok(next)
+}
+
+/// Synthetic rows get ids from here up, a range of their own.
+pub const SYNTHETIC_BASE: i64 = 1_000_000_000;
+
+/// Stores a synthetic row until an annotator labels it; returns its id.
+pub fn insert_synthetic(
+    tx: &Transaction,
+    round: i64,
+    raw: &[String],
+    compact: &[f64],
+    utility: f64,
+) -> Result<i64> {
+    let next: i64 = tx
+        .query_row(
+            "SELECT max(coalesce(max(synth_id), 0), ?1) + 1 FROM synthetic",
+            [SYNTHETIC_BASE],
+            |r| r.get(0),
+        )
+        .map_err(sql)?;
+    let raw = serde_json::to_string(raw).map_err(|e| DataError::Usage(e.to_string()))?;
+    tx.execute(
+        &format!(
+            "INSERT INTO synthetic(synth_id, round, raw, features, utility, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, {NOW})"
+        ),
+        params![
+            next,
+            round,
+            raw,
+            crate::project::features_to_blob(compact),
+            utility
+        ],
+    )
+    .map_err(sql)?;
     Ok(next)
 }
 

@@ -15,6 +15,7 @@ mod registry;
 pub mod simulate;
 pub mod strategies;
 pub mod stream;
+pub mod synthesis;
 
 use al_models::{Matrix, ModelError, ModelSpec};
 

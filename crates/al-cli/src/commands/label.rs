@@ -130,7 +130,11 @@ fn read_batch(
         let row_id: i64 = id_text
             .parse()
             .map_err(|_| at(r, "row_id", format!("{id_text:?} is not a row id")))?;
-        let Some(raw) = project.raw_row(row_id)? else {
+        let raw = match project.raw_row(row_id)? {
+            Some(raw) => Some(raw),
+            None => project.synthetic_row(row_id)?,
+        };
+        let Some(raw) = raw else {
             return Err(at(
                 r,
                 "row_id",

@@ -11,6 +11,7 @@ mod rows;
 mod simulate;
 mod status;
 mod stream;
+mod synthesize;
 
 use crate::cli::{Cli, Command};
 
@@ -33,5 +34,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Predict(args) => rows::predict(g, args),
         Command::Plugins(args) => crate::plugins::run(g, args),
         Command::Stream(args) => stream::run(g, args),
+        Command::Synthesize(args) => synthesize::run(g, args),
     }
 }

@@ -1,0 +1,169 @@
+//! `synthesize`: membership query synthesis. New rows, decoded to raw values
+//! through the stored recipe, go out as a batch; their labels come from an
+//! annotator (never from the model itself).
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use serde_json::json;
+
+use al_data::recipe::SynthDim;
+use al_data::{store, Project, RoundRecord, Subset};
+use al_models::committee::CommitteeParams;
+use al_models::{Fit, Matrix, ModelSpec};
+use al_query::synthesis::{synthesize, Dim, Space};
+
+use crate::cli::{Global, SynthesizeArgs};
+use crate::commands::query::{batch_csv, spread, temp_beside, BatchRow};
+use crate::output::print_json;
+
+pub fn run(global: &Global, args: SynthesizeArgs) -> Result<()> {
+    let mut project = Project::open(&global.project)?;
+    let recipe = project.recipe()?;
+    let headers = project.headers()?;
+    let spec = ModelSpec::parse(&args.model)?;
+    let learner: Box<dyn Fit> = match args.strategy.as_str() {
+        "committee" => Box::new(CommitteeParams::default()),
+        "qbc" => spec.build()?,
+        other => bail!("synthesize maximises committee or qbc disagreement, not {other:?}"),
+    };
+    let train = project.load(Subset::Training, true)?;
+    if train.len() < 2 {
+        bail!("label at least 2 rows before synthesizing");
+    }
+    let fitted = learner.fit(
+        &Matrix::new(train.features.clone(), train.width),
+        &train.targets(),
+        args.seed,
+    )?;
+    let dims = recipe.synthesis_dims();
+    let fill: Vec<f64> = dims
+        .iter()
+        .map(|d| match d {
+            SynthDim::Numeric { fill, .. } => *fill,
+            SynthDim::Categorical { allowed } => allowed.first().copied().unwrap_or(0) as f64,
+        })
+        .collect();
+    let space = Space {
+        dims: dims
+            .iter()
+            .map(|d| match d {
+                SynthDim::Numeric {
+                    min,
+                    max,
+                    std,
+                    step,
+                    ..
+                } => Dim::Numeric {
+                    min: *min,
+                    max: *max,
+                    std: *std,
+                    step: *step,
+                },
+                SynthDim::Categorical { allowed } => Dim::Categorical {
+                    allowed: allowed.clone(),
+                },
+            })
+            .collect(),
+    };
+    let mut real = project.load_compact(Subset::Training)?;
+    real.extend(project.load_compact(Subset::PoolWithPending)?);
+    // Missing numbers and unseen levels of real rows take the fill value.
+    for row in &mut real {
+        for ((v, f), d) in row.iter_mut().zip(&fill).zip(&dims) {
+            if v.is_nan() || (matches!(d, SynthDim::Categorical { .. }) && *v < 0.0) {
+                *v = *f;
+            }
+        }
+    }
+    let dense = |points: &[Vec<f64>]| {
+        let mut data = Vec::with_capacity(points.len() * recipe.n_features());
+        for p in points {
+            let start = data.len();
+            recipe.expand_into(p, &mut data);
+            recipe.scale_dense(&mut data[start..]);
+        }
+        Matrix::new(data, recipe.n_features())
+    };
+    let utility = |points: &[Vec<f64>]| -> Vec<f64> {
+        let x = dense(points);
+        match fitted.predict_members(&x) {
+            Some(m) => (0..x.rows()).map(|i| spread(&m, i).0.powi(2)).collect(),
+            None => vec![0.0; x.rows()],
+        }
+    };
+    let points = synthesize(&space, &real, args.n, args.seed, &utility);
+    // Decode, then re-encode what was written: the stored features are
+    // exactly what the written cells mean.
+    let mut rows = Vec::with_capacity(points.len());
+    for (p, _) in &points {
+        let cells = recipe.decode(p, headers.len());
+        let refs: Vec<&str> = cells.iter().map(String::as_str).collect();
+        let mut issues = vec![];
+        let compact = recipe.encode(&refs, &mut issues);
+        rows.push((cells, compact));
+    }
+    let x = dense(&rows.iter().map(|r| r.1.clone()).collect::<Vec<_>>());
+    let predictions = fitted.predict(&x);
+    let members = fitted.predict_members(&x);
+    let utilities = utility(&rows.iter().map(|r| r.1.clone()).collect::<Vec<_>>());
+    let target = recipe.target_index();
+    let record = RoundRecord {
+        strategy: format!("synthesize:{}", args.strategy),
+        model: spec.to_string(),
+        seed: args.seed,
+        batch: args.n,
+        params: json!({"synthetic": true}).to_string(),
+    };
+    let mut written: Option<(PathBuf, PathBuf)> = None;
+    let result = project.write(|tx| {
+        let round = store::record_round(tx, &record, &[])?;
+        let mut batch = Vec::with_capacity(rows.len());
+        for (k, (cells, compact)) in rows.iter().enumerate() {
+            let id = store::insert_synthetic(tx, round, cells, compact, utilities[k])?;
+            batch.push(BatchRow {
+                row_id: id,
+                rank: k + 1,
+                score: utilities[k],
+                prediction: Some(predictions[k]),
+                interval: members.as_ref().map(|m| spread(m, k).1),
+                raw: cells.clone(),
+            });
+        }
+        let bytes = batch_csv(&headers, target, round, &batch)
+            .map_err(|e| al_data::DataError::Usage(e.to_string()))?;
+        let out = args
+            .out
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(format!("batch-{round}.csv")));
+        let temp = temp_beside(&out);
+        std::fs::write(&temp, &bytes).map_err(|source| al_data::DataError::Io {
+            path: temp.clone(),
+            source,
+        })?;
+        written = Some((temp, out));
+        Ok((round, batch.len()))
+    });
+    let (round, n) = match result {
+        Ok(r) => r,
+        Err(e) => {
+            if let Some((temp, _)) = &written {
+                let _ = std::fs::remove_file(temp);
+            }
+            return Err(e.into());
+        }
+    };
+    let (temp, out) = written.context("no batch file was written")?;
+    std::fs::rename(&temp, &out).with_context(|| format!("cannot write {}", out.display()))?;
+    if global.json {
+        print_json(&json!({"round": round, "rows": n, "file": out.display().to_string()}));
+    } else if !global.quiet {
+        println!("round {round}: {n} synthetic row(s) -> {}", out.display());
+        println!(
+            "their row_ids start at {}; label them like any batch: al-cli label {}",
+            store::SYNTHETIC_BASE + 1,
+            out.display()
+        );
+    }
+    Ok(())
+}
