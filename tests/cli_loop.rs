@@ -557,3 +557,26 @@ fn synthesized_rows_stay_in_the_data_and_become_rows_when_labeled() {
         "importing again changes nothing"
     );
 }
+
+#[test]
+fn interactive_labeling_skips_quits_and_keeps_what_was_entered() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = project(dir.path());
+    al(&db)
+        .args(["query", "--strategy", "random", "--batch", "3", "--out"])
+        .arg(dir.path().join("b.csv"))
+        .assert()
+        .success();
+    al(&db)
+        .args(["label", "--interactive", "--no-eval"])
+        .write_stdin("cheap\n123.5\ns\nq\n")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "\"cheap\": not a number; try again",
+        ))
+        .stdout(predicate::str::contains("model's guess for price"))
+        .stdout(predicate::str::contains("1 new label(s)"));
+    let status = json_of(al(&db).args(["status", "--json"]));
+    assert_eq!(status["labeled"], 81);
+}

@@ -165,6 +165,9 @@ pub struct QueryArgs {
 pub struct LabelArgs {
     /// A batch CSV written by `query`, with the target column filled in.
     pub file: Option<PathBuf>,
+    /// Ask for each pending row in the terminal (s skips, q quits keeping what was entered).
+    #[arg(short, long, conflicts_with_all = ["file", "row"])]
+    pub interactive: bool,
     /// Label one row: its row_id ...
     #[arg(long, requires = "value", conflicts_with = "file")]
     pub row: Option<i64>,

@@ -93,7 +93,7 @@ pub struct SimulationData<'a> {
     pub is_test: &'a [bool],
 }
 
-/// Called after each finished (strategy, repeat) run.
+/// Called after each evaluated round: (strategy, repeat, rounds done).
 pub type Progress<'a> = &'a (dyn Fn(&str, usize, usize) + Sync);
 
 pub fn run_simulation(
@@ -129,11 +129,9 @@ pub fn run_simulation(
             if stop.load(Ordering::Relaxed) {
                 return Ok(None);
             }
-            let curve = run_one(data, config, registry, &model, &names[s], repeat, stop)?;
-            if curve.is_some() {
-                progress(&names[s], repeat, config.rounds);
-            }
-            Ok(curve)
+            run_one(
+                data, config, registry, &model, &names[s], repeat, stop, progress,
+            )
         })
         .collect::<Result<_, QueryError>>()?;
     // A repeat counts only if every strategy finished it (paired results).
@@ -233,6 +231,7 @@ fn split(
     (test, initial, pool)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn run_one(
     data: &SimulationData,
     config: &SimulationConfig,
@@ -241,9 +240,10 @@ fn run_one(
     strategy_name: &str,
     repeat: usize,
     stop: &AtomicBool,
+    progress: Progress,
 ) -> Result<Option<Curve>, QueryError> {
     if config.mode == Mode::Stream {
-        return run_one_stream(data, config, model, strategy_name, repeat, stop);
+        return run_one_stream(data, config, model, strategy_name, repeat, stop, progress);
     }
     let mut strategy: Box<dyn Strategy> = registry.parse(strategy_name)?;
     if config.diversity {
@@ -298,6 +298,7 @@ fn run_one(
         curve.labels.push(labeled.len());
         curve.mae.push(mae(&y_test, &pred));
         curve.mse.push(mse(&y_test, &pred));
+        progress(strategy_name, repeat, round);
     }
     curve.seconds = started.elapsed().as_secs_f64();
     Ok(Some(curve))
@@ -312,6 +313,7 @@ fn run_one_stream(
     strategy_name: &str,
     repeat: usize,
     stop: &AtomicBool,
+    progress: Progress,
 ) -> Result<Option<Curve>, QueryError> {
     let (test, mut labeled, pool) = split(data, config, repeat);
     let repeat_seed = derive_seed(config.seed, repeat as u64);
@@ -373,6 +375,7 @@ fn run_one_stream(
                 since_refit = 0;
                 current = evaluate(&labeled, &mut curve)?;
                 selector.reset_window();
+                progress(strategy_name, repeat, curve.labels.len() - 1);
             }
         }
     }

@@ -15,6 +15,9 @@ use crate::output::{print_json, table};
 pub fn run(global: &Global, args: LabelArgs) -> Result<()> {
     let mut project = Project::open(&global.project)?;
     let bounds = bounds(&project)?;
+    if args.interactive {
+        return interactive(global, &mut project, &args, bounds);
+    }
     let events = match (&args.file, args.row, args.value) {
         (Some(file), _, _) => read_batch(&project, file, bounds, args.annotator.as_deref())?,
         (None, Some(row), Some(value)) => {
@@ -65,6 +68,94 @@ fn print_outcome(o: &LabelOutcome) {
             o.new, o.changed, o.unchanged
         );
     }
+}
+
+/// Asks for each pending row on stdin; every answer is committed at once,
+/// so quitting (or a crash) keeps what was entered.
+fn interactive(
+    global: &Global,
+    project: &mut Project,
+    args: &LabelArgs,
+    bounds: Bounds,
+) -> Result<()> {
+    use std::io::{BufRead, Write};
+    let pending = project.pending()?;
+    if pending.is_empty() {
+        println!("no pending rows: run `al-cli query` first");
+        return Ok(());
+    }
+    let headers = project.headers()?;
+    let target_name = project.recipe()?.target;
+    let spec = al_models::ModelSpec::parse(&args.model)?;
+    let train = project.load(al_data::Subset::Training, true)?;
+    let fitted = spec.build()?.fit(
+        &al_models::Matrix::new(train.features.clone(), train.width),
+        &train.targets(),
+        0,
+    )?;
+    let all = project.load(al_data::Subset::PoolWithPending, true)?;
+    let stdin = std::io::stdin();
+    let mut lines = stdin.lock().lines();
+    let mut total = LabelOutcome::default();
+    'rows: for (round, row_id) in pending {
+        let raw = project.raw_row(row_id)?.unwrap_or_default();
+        let prediction = all.row_ids.iter().position(|&r| r == row_id).map(|i| {
+            let x = al_models::Matrix::new(
+                all.features[i * all.width..(i + 1) * all.width].to_vec(),
+                all.width,
+            );
+            fitted.predict(&x)[0]
+        });
+        println!("\nrow {row_id} (round {round}):");
+        for (h, v) in headers.iter().zip(&raw) {
+            if *h != target_name {
+                println!("  {h:>16}: {v}");
+            }
+        }
+        if let Some(p) = prediction {
+            println!("  model's guess for {target_name}: {p:.4}");
+        }
+        loop {
+            print!("{target_name} for row {row_id} (number, s = skip, q = quit): ");
+            std::io::stdout().flush()?;
+            let Some(line) = lines.next() else {
+                break 'rows;
+            };
+            let answer = line?.trim().to_string();
+            match answer.as_str() {
+                "q" => break 'rows,
+                "s" | "" => continue 'rows,
+                text => match text
+                    .parse::<f64>()
+                    .map_err(|_| "not a number".to_string())
+                    .and_then(|v| check_value(v, bounds).map(|()| v))
+                {
+                    Ok(value) => {
+                        let event = LabelEvent {
+                            row_id,
+                            value,
+                            round: Some(round),
+                            annotator: args.annotator.clone(),
+                            note: None,
+                        };
+                        let o =
+                            project.write(|tx| store::apply_labels(tx, &[event], "annotator"))?;
+                        total.new += o.new;
+                        total.changed += o.changed;
+                        continue 'rows;
+                    }
+                    Err(why) => println!("  {text:?}: {why}; try again"),
+                },
+            }
+        }
+    }
+    println!();
+    print_outcome(&total);
+    if total.new + total.changed > 0 && !args.no_eval && project.counts()?.test > 0 {
+        let report = super::evaluate::evaluate(project, &args.model, 0)?;
+        super::evaluate::print_report(global, project, &report)?;
+    }
+    Ok(())
 }
 
 type Bounds = (Option<f64>, Option<f64>);

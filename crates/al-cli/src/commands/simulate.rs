@@ -61,13 +61,16 @@ pub fn run(global: &Global, args: SimulateArgs) -> Result<()> {
         // Only the first handler installed in a process takes effect.
         let _ = ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst));
     }
-    let n_strategies =
-        config.strategies.len() + usize::from(!config.strategies.iter().any(|s| s == "random"));
-    let bar = progress_bar(global, (config.repeats * n_strategies) as u64);
-    let progress = |name: &str, repeat: usize, _rounds: usize| {
-        if let Some(b) = &bar {
-            b.set_message(format!("{name} (repeat {})", repeat + 1));
-            b.inc(1);
+    let mut names = config.strategies.clone();
+    if !names.iter().any(|s| s == "random") {
+        names.insert(0, "random".into());
+    }
+    let bars = progress_bars(global, &names, config.repeats, config.rounds);
+    let progress = |name: &str, repeat: usize, round: usize| {
+        if let Some((_, bars)) = &bars {
+            if let Some(s) = names.iter().position(|n| n == name) {
+                bars[s * config.repeats + repeat].set_position(round as u64);
+            }
         }
     };
     let data = SimulationData {
@@ -77,8 +80,11 @@ pub fn run(global: &Global, args: SimulateArgs) -> Result<()> {
     };
     let registry = crate::plugins::registry(global, Some(&project))?;
     let result = run_simulation(&data, &config, &registry, &stop, &progress)?;
-    if let Some(b) = &bar {
-        b.finish_and_clear();
+    if let Some((multi, bars)) = &bars {
+        for b in bars {
+            b.finish_and_clear();
+        }
+        let _ = multi.clear();
     }
     if result.repeats_done == 0 {
         bail!("interrupted before any repeat finished; nothing stored");
@@ -130,17 +136,31 @@ pub fn run(global: &Global, args: SimulateArgs) -> Result<()> {
     Ok(())
 }
 
-fn progress_bar(global: &Global, total: u64) -> Option<indicatif::ProgressBar> {
+/// One bar per strategy × repeat, on a terminal only.
+fn progress_bars(
+    global: &Global,
+    names: &[String],
+    repeats: usize,
+    rounds: usize,
+) -> Option<(indicatif::MultiProgress, Vec<indicatif::ProgressBar>)> {
     if global.quiet || global.json || !std::io::stderr().is_terminal() {
         return None;
     }
-    let bar = indicatif::ProgressBar::new(total);
-    if let Ok(style) =
-        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} runs  {elapsed}  {msg}")
-    {
-        bar.set_style(style);
+    let multi = indicatif::MultiProgress::new();
+    let style = indicatif::ProgressStyle::with_template(
+        "{prefix:>28} {bar:30} {pos}/{len} rounds {elapsed}",
+    )
+    .ok()?;
+    let mut bars = Vec::with_capacity(names.len() * repeats);
+    for name in names {
+        for r in 0..repeats {
+            let b = multi.add(indicatif::ProgressBar::new(rounds as u64));
+            b.set_style(style.clone());
+            b.set_prefix(format!("{name} #{}", r + 1));
+            bars.push(b);
+        }
     }
-    Some(bar)
+    Some((multi, bars))
 }
 
 pub fn simulation_json(id: i64, result: &SimulationResult) -> serde_json::Value {
