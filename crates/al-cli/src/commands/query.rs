@@ -90,14 +90,6 @@ pub fn run(global: &Global, args: QueryArgs) -> Result<()> {
         batch: args.batch,
         params: json!({"diversity": args.diversity, "include_pending": args.include_pending, "candidates": args.candidates}).to_string(),
     };
-    // The batch file is written first (to a temporary name), the round
-    // committed second, the file renamed last: a failure leaves neither.
-    let round_guess = project.last_round()?.map_or(1, |r| r.0 + 1);
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(format!("batch-{round_guess}.csv")));
-    let to_stdout = out.as_os_str() == "-";
     let batch_rows = rows
         .iter()
         .zip(&intervals)
@@ -112,31 +104,46 @@ pub fn run(global: &Global, args: QueryArgs) -> Result<()> {
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    let csv_bytes = batch_csv(
-        &project.headers()?,
-        project.recipe()?.target_index(),
-        round_guess,
-        &batch_rows,
-    )?;
-    let temp = (!to_stdout).then(|| temp_beside(&out));
-    if let Some(t) = &temp {
-        std::fs::write(t, &csv_bytes).with_context(|| format!("cannot write {}", t.display()))?;
-    }
-    let round = project.write(|tx| store::record_round(tx, &record, &rows));
-    let round = match round {
+    let headers = project.headers()?;
+    let target = project.recipe()?.target_index();
+    // Inside the transaction: record the round (its number is only known
+    // there), then write the batch under a temporary name; after the commit,
+    // rename it into place. A failure leaves neither round nor file.
+    let mut written: Option<(Option<PathBuf>, PathBuf, Vec<u8>)> = None;
+    let result = project.write(|tx| {
+        let round = store::record_round(tx, &record, &rows)?;
+        let bytes = batch_csv(&headers, target, round, &batch_rows)
+            .map_err(|e| al_data::DataError::Usage(e.to_string()))?;
+        let out = args
+            .out
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(format!("batch-{round}.csv")));
+        let temp = (out.as_os_str() != "-").then(|| temp_beside(&out));
+        if let Some(t) = &temp {
+            std::fs::write(t, &bytes).map_err(|source| al_data::DataError::Io {
+                path: t.clone(),
+                source,
+            })?;
+        }
+        written = Some((temp, out, bytes));
+        Ok(round)
+    });
+    let round = match result {
         Ok(r) => r,
         Err(e) => {
-            if let Some(t) = &temp {
+            if let Some((Some(t), _, _)) = &written {
                 let _ = std::fs::remove_file(t);
             }
             return Err(e.into());
         }
     };
-    debug_assert_eq!(round, round_guess);
-    if let Some(t) = &temp {
-        std::fs::rename(t, &out).with_context(|| format!("cannot write {}", out.display()))?;
-    } else {
-        std::io::stdout().write_all(&csv_bytes)?;
+    let (temp, out, bytes) = written.context("no batch was written")?;
+    let to_stdout = temp.is_none();
+    match &temp {
+        Some(t) => {
+            std::fs::rename(t, &out).with_context(|| format!("cannot write {}", out.display()))?
+        }
+        None => std::io::stdout().write_all(&bytes)?,
     }
     if global.json && !to_stdout {
         let list: Vec<_> = rows
