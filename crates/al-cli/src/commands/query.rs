@@ -106,45 +106,31 @@ pub fn run(global: &Global, args: QueryArgs) -> Result<()> {
         .collect::<Result<Vec<_>>>()?;
     let headers = project.headers()?;
     let target = project.recipe()?.target_index();
-    // Inside the transaction: record the round (its number is only known
-    // there), then write the batch under a temporary name; after the commit,
-    // rename it into place. A failure leaves neither round nor file.
-    let mut written: Option<(Option<PathBuf>, PathBuf, Vec<u8>)> = None;
+    let mut staged: Option<StagedBatch> = None;
     let result = project.write(|tx| {
         let round = store::record_round(tx, &record, &rows)?;
-        let bytes = batch_csv(&headers, target, round, &batch_rows)
-            .map_err(|e| al_data::DataError::Usage(e.to_string()))?;
-        let out = args
-            .out
-            .clone()
-            .unwrap_or_else(|| PathBuf::from(format!("batch-{round}.csv")));
-        let temp = (out.as_os_str() != "-").then(|| temp_beside(&out));
-        if let Some(t) = &temp {
-            std::fs::write(t, &bytes).map_err(|source| al_data::DataError::Io {
-                path: t.clone(),
-                source,
-            })?;
-        }
-        written = Some((temp, out, bytes));
+        staged = Some(StagedBatch::stage(
+            args.out.as_deref(),
+            &headers,
+            target,
+            round,
+            &batch_rows,
+        )?);
         Ok(round)
     });
     let round = match result {
         Ok(r) => r,
         Err(e) => {
-            if let Some((Some(t), _, _)) = &written {
-                let _ = std::fs::remove_file(t);
+            if let Some(b) = &staged {
+                b.discard();
             }
             return Err(e.into());
         }
     };
-    let (temp, out, bytes) = written.context("no batch was written")?;
-    let to_stdout = temp.is_none();
-    match &temp {
-        Some(t) => {
-            std::fs::rename(t, &out).with_context(|| format!("cannot write {}", out.display()))?
-        }
-        None => std::io::stdout().write_all(&bytes)?,
-    }
+    let staged = staged.context("no batch was written")?;
+    let to_stdout = staged.to_stdout();
+    let out = staged.out.clone();
+    staged.publish()?;
     if global.json && !to_stdout {
         let list: Vec<_> = rows
             .iter()
@@ -232,4 +218,65 @@ pub fn batch_csv(
         w.write_record(&record)?;
     }
     w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// A batch file written under a temporary name inside the transaction that
+/// records its round (whose number is only known there), and put in place,
+/// or printed, only after the commit: a failure leaves neither round nor file.
+pub struct StagedBatch {
+    temp: Option<PathBuf>,
+    pub out: PathBuf,
+    bytes: Vec<u8>,
+}
+
+impl StagedBatch {
+    /// Writes the batch beside `out` (default `batch-ROUND.csv`; "-" is stdout).
+    pub fn stage(
+        out: Option<&Path>,
+        headers: &[String],
+        target: usize,
+        round: i64,
+        rows: &[BatchRow],
+    ) -> Result<StagedBatch, al_data::DataError> {
+        let bytes = batch_csv(headers, target, round, rows)
+            .map_err(|e| al_data::DataError::Usage(e.to_string()))?;
+        let out = out.map_or_else(
+            || PathBuf::from(format!("batch-{round}.csv")),
+            Path::to_path_buf,
+        );
+        let temp = (out.as_os_str() != "-").then(|| temp_beside(&out));
+        if let Some(t) = &temp {
+            std::fs::write(t, &bytes).map_err(|source| al_data::DataError::Io {
+                path: t.clone(),
+                source,
+            })?;
+        }
+        Ok(StagedBatch { temp, out, bytes })
+    }
+
+    pub fn to_stdout(&self) -> bool {
+        self.temp.is_none()
+    }
+
+    /// After a failed transaction.
+    pub fn discard(&self) {
+        if let Some(t) = &self.temp {
+            let _ = std::fs::remove_file(t);
+        }
+    }
+
+    /// After the commit: the file's final path, or `None` when printed.
+    pub fn publish(self) -> Result<Option<PathBuf>> {
+        match &self.temp {
+            Some(t) => {
+                std::fs::rename(t, &self.out)
+                    .with_context(|| format!("cannot write {}", self.out.display()))?;
+                Ok(Some(self.out))
+            }
+            None => {
+                std::io::stdout().write_all(&self.bytes)?;
+                Ok(None)
+            }
+        }
+    }
 }

@@ -14,7 +14,7 @@ use al_models::{Fit, Matrix, ModelSpec};
 use al_query::stream::{Rule, StreamSelector};
 
 use crate::cli::{Global, StreamArgs};
-use crate::commands::query::{batch_csv, spread, temp_beside, BatchRow};
+use crate::commands::query::{spread, BatchRow, StagedBatch};
 use crate::output::{notice, print_json};
 
 /// Standard deviation of the members and their 10th/90th percentiles.
@@ -94,8 +94,7 @@ pub fn run(global: &Global, args: StreamArgs) -> Result<()> {
     let headers = project.headers()?;
     let target = project.recipe()?.target_index();
     let spec_text = ModelSpec::parse(&args.model)?.to_string();
-    let to_stdout = args.out.as_ref().is_some_and(|o| o.as_os_str() == "-");
-    let mut written: Option<(PathBuf, PathBuf, Vec<u8>)> = None;
+    let mut staged: Option<StagedBatch> = None;
     let round = project.write(|tx| {
         let first = store::insert_prepared(tx, &prepared, "stream")?;
         if queried.is_empty() {
@@ -132,43 +131,29 @@ pub fn run(global: &Global, args: StreamArgs) -> Result<()> {
                 raw: serde_json::from_str(&prepared.raw[*i]).unwrap_or_default(),
             })
             .collect();
-        let bytes = batch_csv(&headers, target, round, &batch)
-            .map_err(|e| al_data::DataError::Usage(e.to_string()))?;
-        let out = args
-            .out
-            .clone()
-            .unwrap_or_else(|| PathBuf::from(format!("batch-{round}.csv")));
-        if !to_stdout {
-            let temp = temp_beside(&out);
-            std::fs::write(&temp, &bytes).map_err(|source| al_data::DataError::Io {
-                path: temp.clone(),
-                source,
-            })?;
-            written = Some((temp, out, bytes));
-        } else {
-            written = Some((PathBuf::new(), PathBuf::from("-"), bytes));
-        }
+        staged = Some(StagedBatch::stage(
+            args.out.as_deref(),
+            &headers,
+            target,
+            round,
+            &batch,
+        )?);
         Ok(Some(round))
     });
     let round = match round {
         Ok(r) => r,
         Err(e) => {
-            if let Some((temp, _, _)) = &written {
-                let _ = std::fs::remove_file(temp);
+            if let Some(b) = &staged {
+                b.discard();
             }
             return Err(e.into());
         }
     };
-    let mut file = None;
-    if let Some((temp, out, bytes)) = written {
-        if to_stdout {
-            std::io::Write::write_all(&mut std::io::stdout(), &bytes)?;
-        } else {
-            std::fs::rename(&temp, &out)
-                .with_context(|| format!("cannot write {}", out.display()))?;
-            file = Some(out);
-        }
-    }
+    let to_stdout = staged.as_ref().is_some_and(StagedBatch::to_stdout);
+    let file = match staged {
+        Some(b) => b.publish()?,
+        None => None,
+    };
     if global.json {
         print_json(&json!({
             "seen": selector.seen,

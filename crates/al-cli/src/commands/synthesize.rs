@@ -2,8 +2,6 @@
 //! through the stored recipe, go out as a batch; their labels come from an
 //! annotator (never from the model itself).
 
-use std::path::PathBuf;
-
 use anyhow::{bail, Context, Result};
 use serde_json::json;
 
@@ -14,7 +12,7 @@ use al_models::{Fit, Matrix, ModelSpec};
 use al_query::synthesis::{synthesize, Dim, Space};
 
 use crate::cli::{Global, SynthesizeArgs};
-use crate::commands::query::{batch_csv, spread, temp_beside, BatchRow};
+use crate::commands::query::{spread, BatchRow, StagedBatch};
 use crate::output::print_json;
 
 pub fn run(global: &Global, args: SynthesizeArgs) -> Result<()> {
@@ -115,7 +113,7 @@ pub fn run(global: &Global, args: SynthesizeArgs) -> Result<()> {
         batch: args.n,
         params: json!({"synthetic": true}).to_string(),
     };
-    let mut written: Option<(PathBuf, PathBuf)> = None;
+    let mut staged: Option<StagedBatch> = None;
     let result = project.write(|tx| {
         let round = store::record_round(tx, &record, &[])?;
         let mut batch = Vec::with_capacity(rows.len());
@@ -130,31 +128,27 @@ pub fn run(global: &Global, args: SynthesizeArgs) -> Result<()> {
                 raw: cells.clone(),
             });
         }
-        let bytes = batch_csv(&headers, target, round, &batch)
-            .map_err(|e| al_data::DataError::Usage(e.to_string()))?;
-        let out = args
-            .out
-            .clone()
-            .unwrap_or_else(|| PathBuf::from(format!("batch-{round}.csv")));
-        let temp = temp_beside(&out);
-        std::fs::write(&temp, &bytes).map_err(|source| al_data::DataError::Io {
-            path: temp.clone(),
-            source,
-        })?;
-        written = Some((temp, out));
+        staged = Some(StagedBatch::stage(
+            args.out.as_deref(),
+            &headers,
+            target,
+            round,
+            &batch,
+        )?);
         Ok((round, batch.len()))
     });
     let (round, n) = match result {
         Ok(r) => r,
         Err(e) => {
-            if let Some((temp, _)) = &written {
-                let _ = std::fs::remove_file(temp);
+            if let Some(b) = &staged {
+                b.discard();
             }
             return Err(e.into());
         }
     };
-    let (temp, out) = written.context("no batch file was written")?;
-    std::fs::rename(&temp, &out).with_context(|| format!("cannot write {}", out.display()))?;
+    let staged = staged.context("no batch was written")?;
+    let out = staged.out.clone();
+    staged.publish()?;
     if global.json {
         print_json(&json!({"round": round, "rows": n, "file": out.display().to_string()}));
     } else if !global.quiet {
