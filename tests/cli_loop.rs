@@ -580,3 +580,16 @@ fn interactive_labeling_skips_quits_and_keeps_what_was_entered() {
     let status = json_of(al(&db).args(["status", "--json"]));
     assert_eq!(status["labeled"], 81);
 }
+
+#[test]
+fn export_and_predict_speak_json_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = project(dir.path());
+    let rows = json_of(al(&db).args(["--json", "export"]));
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 400);
+    assert_eq!(rows[0]["row_id"], "1");
+    assert_eq!(rows[0]["price"], "73.49");
+    let pred = json_of(al(&db).args(["--json", "predict", "--pool", "--model", "linear"]));
+    assert_eq!(pred.as_array().unwrap().len(), 300);
+}

@@ -69,3 +69,15 @@ pub fn print_rows(header: &[&str], rows: &[Vec<String>], format: crate::cli::For
         }
     }
 }
+
+/// A spinner on stderr for work without countable steps; only on a terminal.
+pub fn spinner(global: &crate::cli::Global, message: &str) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if global.quiet || global.json || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let s = indicatif::ProgressBar::new_spinner();
+    s.set_message(message.to_string());
+    s.enable_steady_tick(std::time::Duration::from_millis(120));
+    Some(s)
+}

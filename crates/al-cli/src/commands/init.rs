@@ -8,8 +8,15 @@ use crate::output::{notice, print_json};
 
 pub fn run(global: &Global, args: InitArgs) -> Result<()> {
     let opts = options(global, args)?;
-    let report = al_data::init(&opts)?;
-    report_init(global, &opts, report);
+    let spinner = crate::output::spinner(
+        global,
+        &format!("reading and encoding {}", opts.source.display()),
+    );
+    let report = al_data::init(&opts);
+    if let Some(s) = spinner {
+        s.finish_and_clear();
+    }
+    report_init(global, &opts, report?);
     Ok(())
 }
 

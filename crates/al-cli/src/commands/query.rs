@@ -64,7 +64,15 @@ pub fn run(global: &Global, args: QueryArgs) -> Result<()> {
         seed: args.seed,
         max_candidates: args.candidates,
     };
-    let picks = strategy.query(&input)?;
+    let spinner = crate::output::spinner(
+        global,
+        &format!("{} over {} candidates", strategy.name(), pool.len()),
+    );
+    let picks = strategy.query(&input);
+    if let Some(s) = spinner {
+        s.finish_and_clear();
+    }
+    let picks = picks?;
     let chosen = candidates.select(&picks.iter().map(|p| p.index).collect::<Vec<_>>());
     let fitted = spec.build()?.fit(&lx, &ly, args.seed)?;
     let predictions = fitted.predict(&chosen);

@@ -40,8 +40,28 @@ pub fn add(global: &Global, args: AddArgs) -> Result<()> {
     Ok(())
 }
 
-/// Writes CSV bytes to a file (through a temporary name) or to stdout.
-fn write_out(out: &Path, bytes: &[u8]) -> Result<()> {
+/// Writes CSV bytes to a file (through a temporary name) or stdout; with
+/// --json, the same table as a JSON array of objects keyed by the header.
+fn write_out(global: &Global, out: &Path, bytes: &[u8]) -> Result<()> {
+    let converted;
+    let bytes = if global.json {
+        let mut r = csv::Reader::from_reader(bytes);
+        let header = r.headers()?.clone();
+        let mut list = Vec::new();
+        for rec in r.records() {
+            let rec = rec?;
+            let obj: serde_json::Map<String, serde_json::Value> = header
+                .iter()
+                .zip(rec.iter())
+                .map(|(h, v)| (h.to_string(), serde_json::Value::String(v.to_string())))
+                .collect();
+            list.push(serde_json::Value::Object(obj));
+        }
+        converted = serde_json::to_vec_pretty(&list)?;
+        &converted[..]
+    } else {
+        bytes
+    };
     if out.as_os_str() == "-" {
         std::io::stdout().write_all(bytes)?;
         return Ok(());
@@ -71,6 +91,7 @@ pub fn export(global: &Global, args: ExportArgs) -> Result<()> {
         w.write_record(&record)?;
     }
     write_out(
+        global,
         &args.out,
         &w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?,
     )
@@ -128,6 +149,7 @@ pub fn predict(global: &Global, args: PredictArgs) -> Result<()> {
         ])?;
     }
     write_out(
+        global,
         &args.out,
         &w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?,
     )
