@@ -127,6 +127,7 @@ pub struct PredictArgs {
     /// Model to fit on the labeled training rows.
     #[arg(short, long, default_value = "forest")]
     pub model: String,
+    /// Seed for every random choice: the same seed gives the same result.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Where to write the CSV ("-" for stdout).
@@ -145,6 +146,7 @@ pub struct QueryArgs {
     /// Model the strategy fits (see `al-cli models`).
     #[arg(short, long, default_value = "forest")]
     pub model: String,
+    /// Seed for every random choice: the same seed gives the same result.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Score at most this many candidates in the expensive strategies (emc-retrain).
@@ -190,6 +192,7 @@ pub struct EvaluateArgs {
     /// Model to fit (see `al-cli models`).
     #[arg(short, long, default_value = "forest")]
     pub model: String,
+    /// Seed for every random choice: the same seed gives the same result.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
 }
@@ -228,10 +231,13 @@ pub struct SimulateArgs {
     /// Rows queried per round.
     #[arg(short, long, default_value_t = 10)]
     pub batch: usize,
+    /// Query rounds per repeat.
     #[arg(long, default_value_t = 20)]
     pub rounds: usize,
+    /// Repeats with different test splits and initial rows (results are mean ± std).
     #[arg(long, default_value_t = 3)]
     pub repeats: usize,
+    /// Seed for every random choice: the same seed gives the same result.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Score at most this many candidates in the expensive strategies.
@@ -271,6 +277,7 @@ pub struct SynthesizeArgs {
     pub strategy: String,
     #[arg(short, long, default_value = "forest")]
     pub model: String,
+    /// Seed for every random choice: the same seed gives the same result.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Where to write them for the annotator [default: batch-ROUND.csv].
@@ -293,6 +300,7 @@ pub struct StreamArgs {
     /// Query about this share of rows, with a threshold adapted to recent utilities [default: 0.1].
     #[arg(long)]
     pub budget: Option<f64>,
+    /// Seed for every random choice: the same seed gives the same result.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Where to write the queried rows for the annotator [default: batch-ROUND.csv].
