@@ -593,3 +593,60 @@ fn export_and_predict_speak_json_too() {
     let pred = json_of(al(&db).args(["--json", "predict", "--pool", "--model", "linear"]));
     assert_eq!(pred.as_array().unwrap().len(), 300);
 }
+
+#[test]
+fn simulate_synthesis_mode_against_pool_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    al(&db)
+        .args(["init", &fixture("price_2k.csv"), "--target", "price"])
+        .assert()
+        .success();
+    let run = || {
+        json_of(al(&db).args([
+            "--json",
+            "simulate",
+            "--mode",
+            "synthesis",
+            "--rounds",
+            "3",
+            "--batch",
+            "5",
+            "--repeats",
+            "2",
+            "--model",
+            "forest:trees=10",
+            "--seed",
+            "3",
+        ]))
+    };
+    let a = run();
+    let names: Vec<&str> = a["strategies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        vec!["random", "committee", "synthesis", "synthesis-random"]
+    );
+    assert_eq!(a["repeats"], 2);
+    // Seeded: everything but the timings repeats exactly.
+    let b = run();
+    for (x, y) in a["strategies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(b["strategies"].as_array().unwrap())
+    {
+        for key in [
+            "aulc_ratio_mean",
+            "aulc_ratio_std",
+            "final_mae_mean",
+            "final_mse_mean",
+        ] {
+            assert_eq!(x[key], y[key], "{} {key}", x["name"]);
+        }
+    }
+}

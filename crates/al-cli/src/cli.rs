@@ -256,7 +256,8 @@ pub struct SimulateArgs {
     #[arg(long, value_name = "FILE.svg")]
     pub plot: Option<PathBuf>,
     /// pool: query batches from the pool; stream: rows arrive one by one and
-    /// are queried or let go (strategies random, qbc, committee).
+    /// are queried or let go (strategies random, qbc, committee); synthesis:
+    /// synthetic rows labeled by a kNN oracle against pool mode.
     #[arg(long, value_enum, default_value_t = SimMode::Pool)]
     pub mode: SimMode,
 }
@@ -265,6 +266,7 @@ pub struct SimulateArgs {
 pub enum SimMode {
     Pool,
     Stream,
+    Synthesis,
 }
 
 #[derive(Args, Debug)]

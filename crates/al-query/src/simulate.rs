@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use al_models::committee::CommitteeParams;
+use al_models::knn::KnnParams;
 use al_models::metrics::{aulc, mae, mse, relative_improvement};
 use al_models::{derive_seed, Fit, Matrix, ModelSpec, Predict};
 use rand::{Rng, SeedableRng};
@@ -19,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::strategies::{member_variance, shuffled, Diverse};
 use crate::stream::{Rule, StreamSelector};
+use crate::synthesis::{synthesize, Space};
 use crate::{QueryError, QueryInput, Registry, Strategy};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -49,6 +51,9 @@ pub enum Mode {
     /// The pool, shuffled, arrives one row at a time; the budget is the
     /// labels pool mode would spend (rounds × batch) over the stream's length.
     Stream,
+    /// Synthetic points labeled by a kNN oracle, against pool mode
+    /// (see `run_synthesis_simulation`).
+    Synthesis,
 }
 
 /// The per-row utilities stream mode knows.
@@ -381,6 +386,190 @@ fn run_one_stream(
     }
     if since_refit > 0 {
         evaluate(&labeled, &mut curve)?;
+    }
+    curve.seconds = started.elapsed().as_secs_f64();
+    Ok(Some(curve))
+}
+
+/// What synthesis simulation needs beyond the dense rows: the compact form
+/// of every row and the space synthetic points live in.
+pub struct SynthesisData<'a> {
+    pub rows: &'a SimulationData<'a>,
+    /// Compact row per row of `rows.x`, missing values already filled.
+    pub compact: &'a [Vec<f64>],
+    pub space: &'a Space,
+    /// Compact point -> dense features as the models see them.
+    pub expand: &'a (dyn Fn(&[f64]) -> Vec<f64> + Sync),
+    /// Neighbours the kNN oracle averages.
+    pub oracle_k: usize,
+}
+
+/// Membership query synthesis against pool mode. Per repeat and round:
+/// `random` and `committee` query the pool as in pool mode; `synthesis`
+/// generates `batch` points where the committee disagrees most and
+/// `synthesis-random` generates as many plain interpolations of real rows
+/// (its random counterpart). A synthetic point is labeled by the kNN oracle:
+/// the mean known target of its `oracle_k` nearest real non-test rows, an
+/// approximation of an annotator, never the model's own prediction.
+pub fn run_synthesis_simulation(
+    data: &SynthesisData,
+    config: &SimulationConfig,
+    stop: &AtomicBool,
+    progress: Progress,
+) -> Result<SimulationResult, QueryError> {
+    let names = ["random", "committee", "synthesis", "synthesis-random"];
+    let model = ModelSpec::parse(&config.model)?;
+    let jobs: Vec<(usize, usize)> = (0..config.repeats)
+        .flat_map(|r| (0..names.len()).map(move |s| (r, s)))
+        .collect();
+    let registry = Registry::builtin();
+    let runs: Vec<Option<Curve>> = jobs
+        .par_iter()
+        .map(|&(repeat, s)| {
+            if stop.load(Ordering::Relaxed) {
+                return Ok(None);
+            }
+            match names[s] {
+                pool @ ("random" | "committee") => {
+                    let pool_config = SimulationConfig {
+                        mode: Mode::Pool,
+                        ..config.clone()
+                    };
+                    run_one(
+                        data.rows,
+                        &pool_config,
+                        &registry,
+                        &model,
+                        pool,
+                        repeat,
+                        stop,
+                        progress,
+                    )
+                }
+                synth => run_one_synthesis(
+                    data,
+                    config,
+                    &model,
+                    synth == "synthesis",
+                    repeat,
+                    stop,
+                    progress,
+                ),
+            }
+        })
+        .collect::<Result<_, QueryError>>()?;
+    let repeats_done: Vec<usize> = (0..config.repeats)
+        .filter(|r| (0..names.len()).all(|s| runs[r * names.len() + s].is_some()))
+        .collect();
+    let curve = |r: usize, s: usize| runs[r * names.len() + s].as_ref();
+    let random_aulc: Vec<f64> = repeats_done
+        .iter()
+        .map(|&r| curve(r, 0).map_or(f64::NAN, area))
+        .collect();
+    let strategies = names
+        .iter()
+        .enumerate()
+        .map(|(s, name)| {
+            let curves: Vec<Curve> = repeats_done
+                .iter()
+                .filter_map(|&r| curve(r, s).cloned())
+                .collect();
+            summarise(name, curves, &random_aulc, config.rounds)
+        })
+        .collect();
+    Ok(SimulationResult {
+        strategies,
+        repeats_done: repeats_done.len(),
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_one_synthesis(
+    data: &SynthesisData,
+    config: &SimulationConfig,
+    model: &ModelSpec,
+    disagreement: bool,
+    repeat: usize,
+    stop: &AtomicBool,
+    progress: Progress,
+) -> Result<Option<Curve>, QueryError> {
+    let rows = data.rows;
+    let (test, labeled, pool) = split(rows, config, repeat);
+    let repeat_seed = derive_seed(config.seed, repeat as u64);
+    // The oracle knows every real non-test row's target.
+    let known: Vec<usize> = labeled.iter().chain(&pool).copied().collect();
+    let oracle = KnnParams {
+        k: data.oracle_k.max(1),
+    }
+    .fit_knn(
+        &rows.x.select(&known),
+        &known.iter().map(|&i| rows.y[i]).collect::<Vec<_>>(),
+    )?;
+    let real: Vec<Vec<f64>> = known.iter().map(|&i| data.compact[i].clone()).collect();
+    let mut x = rows.x.select(&labeled);
+    let mut y: Vec<f64> = labeled.iter().map(|&i| rows.y[i]).collect();
+    let x_test = rows.x.select(&test);
+    let y_test: Vec<f64> = test.iter().map(|&i| rows.y[i]).collect();
+    let learner = model.build()?;
+    let committee = CommitteeParams::default();
+    let started = Instant::now();
+    let mut curve = Curve {
+        labels: vec![],
+        mae: vec![],
+        mse: vec![],
+        seconds: 0.0,
+    };
+    let fit_seed = derive_seed(config.seed, 1_000_000 + repeat as u64);
+    for round in 0..=config.rounds {
+        if round > 0 {
+            if stop.load(Ordering::Relaxed) {
+                return Ok(None);
+            }
+            let round_seed = derive_seed(repeat_seed, 100 + round as u64);
+            let fitted = committee.fit(&x, &y, round_seed)?;
+            let to_dense = |points: &[Vec<f64>]| {
+                let mut m = Matrix::with_cols(x.cols());
+                for p in points {
+                    m.push_row(&(data.expand)(p));
+                }
+                m
+            };
+            let utility = |points: &[Vec<f64>]| -> Vec<f64> {
+                if !disagreement {
+                    return vec![0.0; points.len()];
+                }
+                let m = to_dense(points);
+                fitted
+                    .predict_members(&m)
+                    .map(|members| member_variance(&members, m.rows()))
+                    .unwrap_or_else(|| vec![0.0; m.rows()])
+            };
+            let points: Vec<Vec<f64>> =
+                synthesize(data.space, &real, config.batch, round_seed, &utility)
+                    .into_iter()
+                    .map(|(p, _)| p)
+                    .collect();
+            let dense = to_dense(&points);
+            let labels = oracle.predict(&dense);
+            for (row, label) in dense.iter_rows().zip(labels) {
+                x.push_row(row);
+                y.push(label);
+            }
+        }
+        let fitted = learner.fit(&x, &y, fit_seed)?;
+        let pred = fitted.predict(&x_test);
+        curve.labels.push(y.len());
+        curve.mae.push(mae(&y_test, &pred));
+        curve.mse.push(mse(&y_test, &pred));
+        progress(
+            if disagreement {
+                "synthesis"
+            } else {
+                "synthesis-random"
+            },
+            repeat,
+            round,
+        );
     }
     curve.seconds = started.elapsed().as_secs_f64();
     Ok(Some(curve))

@@ -10,7 +10,8 @@ use serde_json::json;
 use al_data::{store, Project, Subset};
 use al_models::Matrix;
 use al_query::simulate::{
-    run_simulation, Mode, SimulationConfig, SimulationData, SimulationResult,
+    run_simulation, run_synthesis_simulation, Mode, SimulationConfig, SimulationData,
+    SimulationResult, SynthesisData,
 };
 
 use crate::cli::{Format, Global, SimulateArgs};
@@ -53,6 +54,7 @@ pub fn run(global: &Global, args: SimulateArgs) -> Result<()> {
         mode: match args.mode {
             crate::cli::SimMode::Pool => Mode::Pool,
             crate::cli::SimMode::Stream => Mode::Stream,
+            crate::cli::SimMode::Synthesis => Mode::Synthesis,
         },
     };
     let stop = Arc::new(AtomicBool::new(false));
@@ -64,6 +66,11 @@ pub fn run(global: &Global, args: SimulateArgs) -> Result<()> {
     let mut names = config.strategies.clone();
     if !names.iter().any(|s| s == "random") {
         names.insert(0, "random".into());
+    }
+    if config.mode == Mode::Synthesis {
+        names = ["random", "committee", "synthesis", "synthesis-random"]
+            .map(String::from)
+            .to_vec();
     }
     let bars = progress_bars(global, &names, config.repeats, config.rounds);
     let progress = |name: &str, repeat: usize, round: usize| {
@@ -78,8 +85,29 @@ pub fn run(global: &Global, args: SimulateArgs) -> Result<()> {
         y: &y,
         is_test: &is_test,
     };
-    let registry = crate::plugins::registry(global, Some(&project))?;
-    let result = run_simulation(&data, &config, &registry, &stop, &progress)?;
+    let result = if config.mode == Mode::Synthesis {
+        let recipe = project.recipe()?;
+        let (space, fill, dims) = super::synthesize::space_of(&recipe);
+        let mut compact = project.load_compact(Subset::Training)?;
+        compact.extend(project.load_compact(Subset::Test)?);
+        super::synthesize::fill_compact(&mut compact, &fill, &dims);
+        let expand = |p: &[f64]| {
+            let mut d = recipe.expand(p);
+            recipe.scale_dense(&mut d);
+            d
+        };
+        let synth = SynthesisData {
+            rows: &data,
+            compact: &compact,
+            space: &space,
+            expand: &expand,
+            oracle_k: 5,
+        };
+        run_synthesis_simulation(&synth, &config, &stop, &progress)?
+    } else {
+        let registry = crate::plugins::registry(global, Some(&project))?;
+        run_simulation(&data, &config, &registry, &stop, &progress)?
+    };
     if let Some((multi, bars)) = &bars {
         for b in bars {
             b.finish_and_clear();
@@ -111,6 +139,11 @@ pub fn run(global: &Global, args: SimulateArgs) -> Result<()> {
     if global.json {
         print_json(&simulation_json(id, &result));
     } else if !global.quiet {
+        if config.mode == Mode::Synthesis {
+            println!(
+                "synthesis mode: committee-chosen and random synthetic rows, labeled by a 5-NN oracle over the known rows (an approximation of an annotator), against pool-mode random and committee"
+            );
+        }
         if config.mode == Mode::Stream {
             println!(
                 "stream mode: the pool arrives one row at a time; each strategy may spend {} labels",

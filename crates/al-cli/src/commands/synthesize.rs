@@ -34,46 +34,10 @@ pub fn run(global: &Global, args: SynthesizeArgs) -> Result<()> {
         &train.targets(),
         args.seed,
     )?;
-    let dims = recipe.synthesis_dims();
-    let fill: Vec<f64> = dims
-        .iter()
-        .map(|d| match d {
-            SynthDim::Numeric { fill, .. } => *fill,
-            SynthDim::Categorical { allowed } => allowed.first().copied().unwrap_or(0) as f64,
-        })
-        .collect();
-    let space = Space {
-        dims: dims
-            .iter()
-            .map(|d| match d {
-                SynthDim::Numeric {
-                    min,
-                    max,
-                    std,
-                    step,
-                    ..
-                } => Dim::Numeric {
-                    min: *min,
-                    max: *max,
-                    std: *std,
-                    step: *step,
-                },
-                SynthDim::Categorical { allowed } => Dim::Categorical {
-                    allowed: allowed.clone(),
-                },
-            })
-            .collect(),
-    };
+    let (space, fill, dims) = space_of(&recipe);
     let mut real = project.load_compact(Subset::Training)?;
     real.extend(project.load_compact(Subset::PoolWithPending)?);
-    // Missing numbers and unseen levels of real rows take the fill value.
-    for row in &mut real {
-        for ((v, f), d) in row.iter_mut().zip(&fill).zip(&dims) {
-            if v.is_nan() || (matches!(d, SynthDim::Categorical { .. }) && *v < 0.0) {
-                *v = *f;
-            }
-        }
-    }
+    fill_compact(&mut real, &fill, &dims);
     let dense = |points: &[Vec<f64>]| {
         let mut data = Vec::with_capacity(points.len() * recipe.n_features());
         for p in points {
@@ -160,4 +124,50 @@ pub fn run(global: &Global, args: SynthesizeArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The compact space synthetic rows live in, with each column's fill value.
+pub fn space_of(recipe: &al_data::Recipe) -> (Space, Vec<f64>, Vec<SynthDim>) {
+    let dims = recipe.synthesis_dims();
+    let fill: Vec<f64> = dims
+        .iter()
+        .map(|d| match d {
+            SynthDim::Numeric { fill, .. } => *fill,
+            SynthDim::Categorical { allowed } => allowed.first().copied().unwrap_or(0) as f64,
+        })
+        .collect();
+    let space = Space {
+        dims: dims
+            .iter()
+            .map(|d| match d {
+                SynthDim::Numeric {
+                    min,
+                    max,
+                    std,
+                    step,
+                    ..
+                } => Dim::Numeric {
+                    min: *min,
+                    max: *max,
+                    std: *std,
+                    step: *step,
+                },
+                SynthDim::Categorical { allowed } => Dim::Categorical {
+                    allowed: allowed.clone(),
+                },
+            })
+            .collect(),
+    };
+    (space, fill, dims)
+}
+
+/// Missing numbers and unseen levels of real rows take the fill value.
+pub fn fill_compact(rows: &mut [Vec<f64>], fill: &[f64], dims: &[SynthDim]) {
+    for row in rows {
+        for ((v, f), d) in row.iter_mut().zip(fill).zip(dims) {
+            if v.is_nan() || (matches!(d, SynthDim::Categorical { .. }) && *v < 0.0) {
+                *v = *f;
+            }
+        }
+    }
 }
