@@ -650,3 +650,46 @@ fn simulate_synthesis_mode_against_pool_mode() {
         }
     }
 }
+
+#[test]
+fn interactive_stream_asks_at_once_refits_and_keeps_answers_on_stop() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = project(dir.path());
+    let text = std::fs::read_to_string(fixture("price_2k.csv")).unwrap();
+    let mut lines = text.lines();
+    let mut body = format!("{}\n", lines.next().unwrap());
+    for r in lines.skip(500).take(30) {
+        body.push_str(&r[..=r.rfind(',').unwrap()]);
+        body.push('\n');
+    }
+    let input = dir.path().join("arrivals.csv");
+    std::fs::write(&input, body).unwrap();
+    al(&db)
+        .args([
+            "stream",
+            "--interactive",
+            "--threshold=-1",
+            "--refit-every",
+            "1",
+            "--model",
+            "forest:trees=10",
+        ])
+        .arg(&input)
+        .write_stdin("100\ns\n200\nq\n")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("model's guess for price"))
+        .stdout(predicate::str::contains(
+            "streamed 4 row(s): 4 queried, 2 labeled",
+        ));
+    let status = json_of(al(&db).args(["status", "--json"]));
+    assert_eq!(
+        (status["rows"].clone(), status["labeled"].clone()),
+        (404.into(), 82.into())
+    );
+    al(&db)
+        .args(["stream", "--interactive", "-"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("rows must come from a file"));
+}

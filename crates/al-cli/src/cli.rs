@@ -297,7 +297,7 @@ pub struct StreamArgs {
     #[arg(short, long, default_value = "forest")]
     pub model: String,
     /// Query a row when its utility exceeds this.
-    #[arg(long, conflicts_with = "budget")]
+    #[arg(long, conflicts_with = "budget", allow_negative_numbers = true)]
     pub threshold: Option<f64>,
     /// Query about this share of rows, with a threshold adapted to recent utilities [default: 0.1].
     #[arg(long)]
@@ -308,6 +308,12 @@ pub struct StreamArgs {
     /// Where to write the queried rows for the annotator [default: batch-ROUND.csv].
     #[arg(short, long)]
     pub out: Option<PathBuf>,
+    /// Ask for each queried row at once in the terminal (s skips, q stops the stream).
+    #[arg(short, long, conflicts_with = "out")]
+    pub interactive: bool,
+    /// With --interactive: refit the model after this many new labels.
+    #[arg(long, default_value_t = 10, requires = "interactive")]
+    pub refit_every: usize,
 }
 
 #[derive(Args, Debug)]

@@ -504,6 +504,17 @@ impl PreparedRows {
         self.raw.is_empty()
     }
 
+    /// Row `i` alone, to insert rows one at a time.
+    pub fn one(&self, i: usize) -> PreparedRows {
+        PreparedRows {
+            raw: vec![self.raw[i].clone()],
+            features: vec![self.features[i].clone()],
+            dense: vec![self.dense[i].clone()],
+            labels: vec![self.labels[i]],
+            issues: vec![],
+        }
+    }
+
     pub fn report(&self, first_row_id: i64) -> AddReport {
         AddReport {
             rows: self.len() as u64,

@@ -21,6 +21,9 @@ use crate::output::{notice, print_json};
 type Spread = (f64, (f64, f64));
 
 pub fn run(global: &Global, args: StreamArgs) -> Result<()> {
+    if args.interactive && args.input.as_os_str() == "-" {
+        bail!("--interactive reads answers from stdin, so the rows must come from a file");
+    }
     let mut project = Project::open(&global.project)?;
     let rule = match (args.threshold, args.budget) {
         (Some(t), _) => Rule::Threshold(t),
@@ -55,6 +58,9 @@ pub fn run(global: &Global, args: StreamArgs) -> Result<()> {
         args.input.clone()
     };
     let prepared = project.prepare_rows(&input)?;
+    if args.interactive {
+        return interactive(global, &mut project, &prepared, &*scorer, rule, &args);
+    }
     for issue in prepared.issues.iter().take(20) {
         notice(global.quiet, issue);
     }
@@ -171,6 +177,111 @@ pub fn run(global: &Global, args: StreamArgs) -> Result<()> {
             selector.queried,
             file.map(|f| format!(" -> {} (round {})", f.display(), round.unwrap_or(0)))
                 .unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
+/// Rows one at a time: each is added in its own transaction, a queried one
+/// is asked at once, and the model refits every `--refit-every` labels;
+/// stopping (q, or the end of stdin) keeps everything entered so far.
+fn interactive(
+    global: &Global,
+    project: &mut Project,
+    prepared: &al_data::store::PreparedRows,
+    scorer: &dyn Fit,
+    rule: Rule,
+    args: &StreamArgs,
+) -> Result<()> {
+    use std::io::{BufRead, Write};
+    let headers = project.headers()?;
+    let target_name = project.recipe()?.target;
+    let refit = |project: &Project| -> Result<Box<dyn al_models::Predict>> {
+        let train = project.load(Subset::Training, true)?;
+        Ok(scorer.fit(
+            &Matrix::new(train.features, train.width),
+            &train.labels.iter().flatten().copied().collect::<Vec<_>>(),
+            args.seed,
+        )?)
+    };
+    let mut fitted = refit(project)?;
+    let mut selector = StreamSelector::new(rule, args.seed);
+    let mut coin = rand_chacha::ChaCha8Rng::seed_from_u64(args.seed ^ 0x57AE);
+    let stdin = std::io::stdin();
+    let mut answers = stdin.lock().lines();
+    let (mut added, mut labeled, mut since_refit) = (0usize, 0usize, 0usize);
+    'rows: for i in 0..prepared.len() {
+        let one = prepared.one(i);
+        let row_id = project.write(|tx| store::insert_prepared(tx, &one, "stream"))?;
+        added += 1;
+        if prepared.labels[i].is_some() {
+            continue;
+        }
+        let x = Matrix::new(prepared.dense[i].clone(), prepared.dense[i].len());
+        let prediction = fitted.predict(&x)[0];
+        let utility = match args.strategy.as_str() {
+            "random" => coin.gen::<f64>(),
+            _ => fitted
+                .predict_members(&x)
+                .map(|m| spread(&m, 0).0.powi(2))
+                .unwrap_or(0.0),
+        };
+        if !selector.decide(utility) {
+            continue;
+        }
+        let raw: Vec<String> = serde_json::from_str(&prepared.raw[i]).unwrap_or_default();
+        println!("\nrow {row_id} (utility {utility:.4}):");
+        for (h, v) in headers.iter().zip(&raw) {
+            if *h != target_name {
+                println!("  {h:>16}: {v}");
+            }
+        }
+        println!("  model's guess for {target_name}: {prediction:.4}");
+        loop {
+            print!("{target_name} for row {row_id} (number, s = skip, q = stop): ");
+            std::io::stdout().flush()?;
+            let Some(line) = answers.next() else {
+                break 'rows;
+            };
+            match line?.trim() {
+                "q" => break 'rows,
+                "s" | "" => continue 'rows,
+                text => match text.parse::<f64>() {
+                    Ok(value) if value.is_finite() => {
+                        let event = al_data::LabelEvent {
+                            row_id,
+                            value,
+                            round: None,
+                            annotator: None,
+                            note: None,
+                        };
+                        project.write(|tx| store::apply_labels(tx, &[event], "annotator"))?;
+                        labeled += 1;
+                        since_refit += 1;
+                        if since_refit >= args.refit_every.max(1) {
+                            fitted = refit(project)?;
+                            selector.reset_window();
+                            since_refit = 0;
+                        }
+                        continue 'rows;
+                    }
+                    _ => println!("  {text:?} is not a number; try again"),
+                },
+            }
+        }
+    }
+    if global.json {
+        print_json(&json!({
+            "seen": selector.seen,
+            "queried": selector.queried,
+            "threshold": if selector.threshold.is_finite() { Some(selector.threshold) } else { None },
+            "added": added,
+            "labeled": labeled,
+        }));
+    } else if !global.quiet {
+        println!(
+            "\nstreamed {added} row(s): {} queried, {labeled} labeled",
+            selector.queried
         );
     }
     Ok(())
