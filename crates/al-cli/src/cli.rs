@@ -260,6 +260,10 @@ pub struct SimulateArgs {
     /// synthetic rows labeled by a kNN oracle against pool mode.
     #[arg(long, value_enum, default_value_t = SimMode::Pool)]
     pub mode: SimMode,
+    /// Who labels synthetic rows in synthesis mode: knn (the mean target of
+    /// the k nearest known rows, an approximation of an annotator) or knn:k=N.
+    #[arg(long, default_value = "knn")]
+    pub oracle: String,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]

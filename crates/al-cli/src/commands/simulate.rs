@@ -101,7 +101,7 @@ pub fn run(global: &Global, args: SimulateArgs) -> Result<()> {
             compact: &compact,
             space: &space,
             expand: &expand,
-            oracle_k: 5,
+            oracle_k: oracle_k(&args.oracle)?,
         };
         run_synthesis_simulation(&synth, &config, &stop, &progress)?
     } else {
@@ -141,7 +141,8 @@ pub fn run(global: &Global, args: SimulateArgs) -> Result<()> {
     } else if !global.quiet {
         if config.mode == Mode::Synthesis {
             println!(
-                "synthesis mode: committee-chosen and random synthetic rows, labeled by a 5-NN oracle over the known rows (an approximation of an annotator), against pool-mode random and committee"
+                "synthesis mode: committee-chosen and random synthetic rows, labeled by the {} oracle over the known rows (an approximation of an annotator), against pool-mode random and committee",
+                args.oracle
             );
         }
         if config.mode == Mode::Stream {
@@ -273,4 +274,17 @@ pub fn plot_simulation(path: &std::path::Path, result: &SimulationResult) -> Res
         "test MAE by labels (mean ± 1 std over repeats)",
         &series,
     )
+}
+
+/// `knn` or `knn:k=N`; other oracles (plugins) are not wired into simulate yet.
+fn oracle_k(spec: &str) -> Result<usize> {
+    match spec.split_once(':') {
+        None if spec == "knn" => Ok(5),
+        Some(("knn", rest)) => rest
+            .strip_prefix("k=")
+            .and_then(|k| k.parse::<usize>().ok())
+            .filter(|k| *k > 0)
+            .ok_or_else(|| anyhow::anyhow!("--oracle {spec:?}: write knn or knn:k=N with N > 0")),
+        _ => bail!("--oracle {spec:?}: only the knn oracle is available in simulations (oracle plugins are planned)"),
+    }
 }
