@@ -160,3 +160,46 @@ fn misbehaving_plugins_get_clear_errors_and_change_nothing() {
         .failure()
         .stderr(predicate::str::contains("al-strategy-NAME on PATH"));
 }
+
+#[test]
+fn oracle_plugins_label_synthetic_rows_in_simulation() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    al(&db)
+        .args(["init", &fixture("price_2k.csv"), "--target", "price"])
+        .assert()
+        .success();
+    let sim = |oracle: &str| {
+        let mut cmd = al_with_plugins(&db);
+        cmd.args([
+            "--json",
+            "simulate",
+            "--mode",
+            "synthesis",
+            "--rounds",
+            "2",
+            "--batch",
+            "3",
+            "--repeats",
+            "1",
+            "--model",
+            "forest:trees=5",
+            "--oracle",
+            oracle,
+        ]);
+        cmd
+    };
+    let out = json_of(&mut sim("const"));
+    assert_eq!(out["strategies"].as_array().unwrap().len(), 4);
+    sim("short")
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("oracle plugin \"short\""))
+        .stderr(predicate::str::contains(
+            "answered 1 label(s); 3 were asked for",
+        ));
+    sim("nosuch")
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("no oracle \"nosuch\""));
+}

@@ -97,7 +97,7 @@ pub enum PluginsCommand {
     /// Register an external program under NAME in this project.
     Add {
         name: String,
-        /// strategy (model and oracle plugins are planned).
+        /// strategy or oracle (model plugins are planned).
         #[arg(long, default_value = "strategy")]
         kind: String,
         /// The command line, run with `sh -c` (e.g. "python3 my_strategy.py").
@@ -261,7 +261,8 @@ pub struct SimulateArgs {
     #[arg(long, value_enum, default_value_t = SimMode::Pool)]
     pub mode: SimMode,
     /// Who labels synthetic rows in synthesis mode: knn (the mean target of
-    /// the k nearest known rows, an approximation of an annotator) or knn:k=N.
+    /// the k nearest known rows, an approximation of an annotator), knn:k=N,
+    /// or the name of an oracle plugin (al-oracle-NAME on PATH, or registered).
     #[arg(long, default_value = "knn")]
     pub oracle: String,
 }

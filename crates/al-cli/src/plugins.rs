@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use al_data::Project;
-use al_query::external::ExternalStrategy;
+use al_query::external::{ExternalOracle, ExternalStrategy, PluginCommand};
 use al_query::Registry;
 
 use crate::cli::{Global, PluginsArgs, PluginsCommand};
@@ -51,11 +51,35 @@ pub fn registry(global: &Global, project: Option<&Project>) -> Result<Registry> 
                     on_path(&format!("al-strategy-{name}")).map(|p| vec![p.display().to_string()])
                 })?;
             Some(Ok(Box::new(ExternalStrategy {
-                name: name.to_string(),
-                command,
-                timeout,
+                plugin: PluginCommand {
+                    kind: "strategy",
+                    name: name.to_string(),
+                    command,
+                    timeout,
+                },
             })))
         })))
+}
+
+/// The oracle plugin called `name`: registered in the project, or
+/// `al-oracle-NAME` on PATH.
+pub fn oracle(global: &Global, project: &Project, name: &str) -> Result<ExternalOracle> {
+    let command = registered(project)?
+        .into_iter()
+        .find(|p| p.name == name && p.kind == "oracle")
+        .map(|p| vec!["sh".to_string(), "-c".to_string(), p.cmd])
+        .or_else(|| on_path(&format!("al-oracle-{name}")).map(|p| vec![p.display().to_string()]));
+    let Some(command) = command else {
+        bail!("no oracle {name:?}: use knn, register one with `al-cli plugins add {name} --kind oracle --cmd ...`, or put al-oracle-{name} on PATH");
+    };
+    Ok(ExternalOracle {
+        plugin: PluginCommand {
+            kind: "oracle",
+            name: name.to_string(),
+            command,
+            timeout: Duration::from_secs_f64(global.plugin_timeout.max(0.001)),
+        },
+    })
 }
 
 fn path_dirs() -> Vec<PathBuf> {
@@ -99,8 +123,8 @@ fn path_plugins() -> Vec<(String, String, PathBuf)> {
 pub fn run(global: &Global, args: PluginsArgs) -> Result<()> {
     match args.command {
         PluginsCommand::Add { name, kind, cmd } => {
-            if kind != "strategy" {
-                bail!("only strategy plugins are supported so far; model and oracle plugins are planned (docs/plugins.md)");
+            if kind != "strategy" && kind != "oracle" {
+                bail!("--kind {kind:?}: strategy and oracle plugins are supported; model plugins are planned (docs/plugins.md)");
             }
             if al_query::STRATEGIES.iter().any(|s| s.name == name) {
                 bail!("{name:?} is a built-in strategy; choose another name");

@@ -1,8 +1,8 @@
-//! External strategy plugins: any executable speaking the `al-plugin/1`
-//! protocol (docs/plugins.md). Matrices travel as CSV files named in a JSON
-//! request on stdin; the answer is one JSON object on stdout. Whatever the
-//! plugin does wrong (crash, hang, garbage, wrong rows, NaN) becomes an error
-//! naming the plugin and the fault; nothing it says is trusted unchecked.
+//! External plugins (`al-plugin/1`, docs/plugins.md): one JSON line in on
+//! stdin, one JSON object out on stdout, matrices as CSV files named in the
+//! request. Strategies and oracles run this way. Whatever a plugin does
+//! wrong (crash, hang, garbage, wrong rows, NaN) becomes an error naming the
+//! plugin and the fault; nothing it says is trusted unchecked.
 
 use std::io::{Read, Write};
 use std::path::Path;
@@ -10,56 +10,37 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use al_models::Matrix;
+
 use serde::Deserialize;
 
 use crate::{QueryError, QueryInput, Selection, Strategy};
 
 pub const PROTOCOL: &str = "al-plugin/1";
 
-/// A strategy run as an external program.
-pub struct ExternalStrategy {
+/// An external program: its name, command line and time limit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PluginCommand {
+    pub kind: &'static str,
     pub name: String,
-    /// Program and arguments.
     pub command: Vec<String>,
     pub timeout: Duration,
 }
 
-#[derive(Deserialize)]
-struct Answer {
-    rows: Vec<i64>,
-    scores: Option<Vec<Option<f64>>>,
-}
-
-fn write_matrix(path: &Path, x: &Matrix, y: Option<&[f64]>) -> std::io::Result<()> {
-    let mut out = String::new();
-    let mut header: Vec<String> = (0..x.cols()).map(|j| format!("f{j}")).collect();
-    if y.is_some() {
-        header.push("y".into());
-    }
-    out.push_str(&header.join(","));
-    out.push('\n');
-    for (i, row) in x.iter_rows().enumerate() {
-        let mut cells: Vec<String> = row.iter().map(|v| v.to_string()).collect();
-        if let Some(y) = y {
-            cells.push(y[i].to_string());
-        }
-        out.push_str(&cells.join(","));
-        out.push('\n');
-    }
-    std::fs::write(path, out)
-}
-
-impl ExternalStrategy {
-    fn fail(&self, what: impl std::fmt::Display) -> QueryError {
-        QueryError::Spec(format!(
-            "strategy plugin {:?} ({}): {what}",
+impl PluginCommand {
+    /// An error message naming the plugin.
+    pub fn fail(&self, what: impl std::fmt::Display) -> String {
+        format!(
+            "{} plugin {:?} ({}): {what}",
+            self.kind,
             self.name,
             self.command.join(" ")
-        ))
+        )
     }
 
-    /// Runs the program with `request` on stdin; returns its stdout.
-    fn exchange(&self, request: &str) -> Result<String, QueryError> {
+    /// Runs the program with `request` on stdin and returns its stdout;
+    /// a plugin that cannot start, exits non-zero or outlives its time limit
+    /// (it is killed) is an error.
+    pub fn exchange(&self, request: &str) -> Result<String, String> {
         let (program, args) = self
             .command
             .split_first()
@@ -120,25 +101,96 @@ impl ExternalStrategy {
         }
         Ok(out)
     }
+
+    /// Parses the answer as `T`, with a message that quotes the start of
+    /// whatever else the plugin printed.
+    pub fn parse<T: serde::de::DeserializeOwned>(&self, out: &str) -> Result<T, String> {
+        serde_json::from_str(out.trim()).map_err(|e| {
+            let head: String = out.chars().take(120).collect();
+            self.fail(format!(
+                "printed something that is not the expected JSON ({e}): {head:?}"
+            ))
+        })
+    }
+}
+
+/// Writes a matrix as CSV with header `f0..f{p-1}` (and `y` when given).
+pub fn write_matrix(path: &Path, x: &Matrix, y: Option<&[f64]>) -> std::io::Result<()> {
+    let mut out = String::new();
+    let mut header: Vec<String> = (0..x.cols()).map(|j| format!("f{j}")).collect();
+    if y.is_some() {
+        header.push("y".into());
+    }
+    out.push_str(&header.join(","));
+    out.push('\n');
+    for (i, row) in x.iter_rows().enumerate() {
+        let mut cells: Vec<String> = row.iter().map(|v| v.to_string()).collect();
+        if let Some(y) = y {
+            cells.push(y[i].to_string());
+        }
+        out.push_str(&cells.join(","));
+        out.push('\n');
+    }
+    std::fs::write(path, out)
+}
+
+/// Checks that a plugin answered exactly `n` finite numbers.
+pub fn check_numbers(
+    plugin: &PluginCommand,
+    what: &str,
+    values: &[Option<f64>],
+    n: usize,
+) -> Result<Vec<f64>, String> {
+    if values.len() != n {
+        return Err(plugin.fail(format!(
+            "answered {} {what}; {n} were asked for",
+            values.len()
+        )));
+    }
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            v.filter(|v| v.is_finite())
+                .ok_or_else(|| plugin.fail(format!("{what} {i} is not a finite number")))
+        })
+        .collect()
+}
+
+/// A strategy run as an external program.
+pub struct ExternalStrategy {
+    pub plugin: PluginCommand,
+}
+
+#[derive(Deserialize)]
+struct Answer {
+    rows: Vec<i64>,
+    scores: Option<Vec<Option<f64>>>,
 }
 
 impl Strategy for ExternalStrategy {
     fn name(&self) -> String {
-        self.name.clone()
+        self.plugin.name.clone()
     }
 
     fn query(&self, input: &QueryInput) -> Result<Vec<Selection>, QueryError> {
+        let fail = |what: String| QueryError::Spec(what);
         let n = input.candidates.rows();
         if n == 0 {
             return Err(QueryError::NoCandidates);
         }
-        let dir =
-            tempfile::tempdir().map_err(|e| self.fail(format!("no temporary directory: {e}")))?;
+        let dir = tempfile::tempdir()
+            .map_err(|e| fail(self.plugin.fail(format!("no temporary directory: {e}"))))?;
         let labeled = dir.path().join("labeled.csv");
         let candidates = dir.path().join("candidates.csv");
         write_matrix(&labeled, input.labeled_x, Some(input.labeled_y))
             .and_then(|()| write_matrix(&candidates, input.candidates, None))
-            .map_err(|e| self.fail(format!("cannot write its input files: {e}")))?;
+            .map_err(|e| {
+                fail(
+                    self.plugin
+                        .fail(format!("cannot write its input files: {e}")),
+                )
+            })?;
         let request = serde_json::json!({
             "protocol": PROTOCOL,
             "kind": "strategy",
@@ -151,23 +203,24 @@ impl Strategy for ExternalStrategy {
             "seed": input.seed,
             "model": input.model.to_string(),
         });
-        let out = self.exchange(&format!("{request}\n"))?;
-        let answer: Answer = serde_json::from_str(out.trim()).map_err(|e| {
-            let head: String = out.chars().take(120).collect();
-            self.fail(format!(
-                "printed something that is not the expected JSON ({e}): {head:?}"
-            ))
-        })?;
+        let out = self
+            .plugin
+            .exchange(&format!("{request}\n"))
+            .map_err(fail)?;
+        let answer: Answer = self.plugin.parse(&out).map_err(fail)?;
         let want = input.batch.min(n);
         if answer.rows.len() != want {
-            return Err(self.fail(format!(
+            return Err(fail(self.plugin.fail(format!(
                 "answered {} row(s); {want} were asked for",
                 answer.rows.len()
-            )));
+            ))));
         }
         let scores = answer.scores.unwrap_or_else(|| vec![Some(0.0); want]);
         if scores.len() != want {
-            return Err(self.fail(format!("gave {} score(s) for {want} row(s)", scores.len())));
+            return Err(fail(
+                self.plugin
+                    .fail(format!("gave {} score(s) for {want} row(s)", scores.len())),
+            ));
         }
         let mut seen = vec![false; n];
         let mut picks = Vec::with_capacity(want);
@@ -175,17 +228,52 @@ impl Strategy for ExternalStrategy {
             let index = usize::try_from(row)
                 .ok()
                 .filter(|&r| r < n)
-                .ok_or_else(|| self.fail(format!("answered row {row}, outside 0..{n}")))?;
+                .ok_or_else(|| {
+                    fail(
+                        self.plugin
+                            .fail(format!("answered row {row}, outside 0..{n}")),
+                    )
+                })?;
             if std::mem::replace(&mut seen[index], true) {
-                return Err(self.fail(format!("answered row {row} twice")));
+                return Err(fail(self.plugin.fail(format!("answered row {row} twice"))));
             }
             let score = score.filter(|s| s.is_finite()).ok_or_else(|| {
-                self.fail(format!(
+                fail(self.plugin.fail(format!(
                     "gave row {row} a score that is not a finite number"
-                ))
+                )))
             })?;
             picks.push(Selection { index, score });
         }
         Ok(picks)
+    }
+}
+
+/// An oracle run as an external program: it gets raw rows (source columns,
+/// target empty) and answers their labels.
+pub struct ExternalOracle {
+    pub plugin: PluginCommand,
+}
+
+#[derive(Deserialize)]
+struct Labels {
+    labels: Vec<Option<f64>>,
+}
+
+impl ExternalOracle {
+    /// Labels for `rows` (cells in the order of `headers`).
+    pub fn label(&self, headers: &[String], rows: &[Vec<String>]) -> Result<Vec<f64>, String> {
+        let dir = tempfile::tempdir()
+            .map_err(|e| self.plugin.fail(format!("no temporary directory: {e}")))?;
+        let path = dir.path().join("rows.csv");
+        let mut w = csv::Writer::from_path(&path).map_err(|e| self.plugin.fail(e))?;
+        w.write_record(headers).map_err(|e| self.plugin.fail(e))?;
+        for r in rows {
+            w.write_record(r).map_err(|e| self.plugin.fail(e))?;
+        }
+        w.flush().map_err(|e| self.plugin.fail(e))?;
+        let request = serde_json::json!({"protocol": PROTOCOL, "kind": "oracle", "rows": path, "n_rows": rows.len()});
+        let out = self.plugin.exchange(&format!("{request}\n"))?;
+        let answer: Labels = self.plugin.parse(&out)?;
+        check_numbers(&self.plugin, "label(s)", &answer.labels, rows.len())
     }
 }

@@ -400,8 +400,16 @@ pub struct SynthesisData<'a> {
     pub space: &'a Space,
     /// Compact point -> dense features as the models see them.
     pub expand: &'a (dyn Fn(&[f64]) -> Vec<f64> + Sync),
-    /// Neighbours the kNN oracle averages.
-    pub oracle_k: usize,
+    /// Who labels synthetic points.
+    pub oracle: Oracle<'a>,
+}
+
+/// Labels for synthetic points in simulation; never the model's own guess.
+pub enum Oracle<'a> {
+    /// The mean known target of the k nearest real non-test rows.
+    Knn(usize),
+    /// An external program (an oracle plugin) given the compact points.
+    External(&'a (dyn Fn(&[Vec<f64>]) -> Result<Vec<f64>, String> + Sync)),
 }
 
 /// Membership query synthesis against pool mode. Per repeat and round:
@@ -496,12 +504,13 @@ fn run_one_synthesis(
     let rows = data.rows;
     let (test, labeled, pool) = split(rows, config, repeat);
     let repeat_seed = derive_seed(config.seed, repeat as u64);
-    // The oracle knows every real non-test row's target.
     let known: Vec<usize> = labeled.iter().chain(&pool).copied().collect();
-    let oracle = KnnParams {
-        k: data.oracle_k.max(1),
-    }
-    .fit_knn(
+    let k = match data.oracle {
+        Oracle::Knn(k) => k.max(1),
+        Oracle::External(_) => 5,
+    };
+    // The kNN oracle knows every real non-test row's target.
+    let knn = KnnParams { k }.fit_knn(
         &rows.x.select(&known),
         &known.iter().map(|&i| rows.y[i]).collect::<Vec<_>>(),
     )?;
@@ -550,7 +559,10 @@ fn run_one_synthesis(
                     .map(|(p, _)| p)
                     .collect();
             let dense = to_dense(&points);
-            let labels = oracle.predict(&dense);
+            let labels = match data.oracle {
+                Oracle::Knn(_) => knn.predict(&dense),
+                Oracle::External(ask) => ask(&points).map_err(QueryError::Spec)?,
+            };
             for (row, label) in dense.iter_rows().zip(labels) {
                 x.push_row(row);
                 y.push(label);

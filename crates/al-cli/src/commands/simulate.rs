@@ -10,7 +10,7 @@ use serde_json::json;
 use al_data::{store, Project, Subset};
 use al_models::Matrix;
 use al_query::simulate::{
-    run_simulation, run_synthesis_simulation, Mode, SimulationConfig, SimulationData,
+    run_simulation, run_synthesis_simulation, Mode, Oracle, SimulationConfig, SimulationData,
     SimulationResult, SynthesisData,
 };
 
@@ -96,12 +96,31 @@ pub fn run(global: &Global, args: SimulateArgs) -> Result<()> {
             recipe.scale_dense(&mut d);
             d
         };
+        let headers = project.headers()?;
+        let external = match knn_k(&args.oracle)? {
+            Some(_) => None,
+            None => Some(crate::plugins::oracle(global, &project, &args.oracle)?),
+        };
+        let ask = |points: &[Vec<f64>]| -> Result<Vec<f64>, String> {
+            let rows: Vec<Vec<String>> = points
+                .iter()
+                .map(|p| recipe.decode(p, headers.len()))
+                .collect();
+            match &external {
+                Some(o) => o.label(&headers, &rows),
+                None => Err("no oracle".into()),
+            }
+        };
+        let oracle = match knn_k(&args.oracle)? {
+            Some(k) => Oracle::Knn(k),
+            None => Oracle::External(&ask),
+        };
         let synth = SynthesisData {
             rows: &data,
             compact: &compact,
             space: &space,
             expand: &expand,
-            oracle_k: oracle_k(&args.oracle)?,
+            oracle,
         };
         run_synthesis_simulation(&synth, &config, &stop, &progress)?
     } else {
@@ -276,15 +295,17 @@ pub fn plot_simulation(path: &std::path::Path, result: &SimulationResult) -> Res
     )
 }
 
-/// `knn` or `knn:k=N`; other oracles (plugins) are not wired into simulate yet.
-fn oracle_k(spec: &str) -> Result<usize> {
+/// `Some(k)` for `knn` / `knn:k=N`; `None` for a plugin's name.
+fn knn_k(spec: &str) -> Result<Option<usize>> {
     match spec.split_once(':') {
-        None if spec == "knn" => Ok(5),
+        None if spec == "knn" => Ok(Some(5)),
+        None => Ok(None),
         Some(("knn", rest)) => rest
             .strip_prefix("k=")
             .and_then(|k| k.parse::<usize>().ok())
             .filter(|k| *k > 0)
+            .map(Some)
             .ok_or_else(|| anyhow::anyhow!("--oracle {spec:?}: write knn or knn:k=N with N > 0")),
-        _ => bail!("--oracle {spec:?}: only the knn oracle is available in simulations (oracle plugins are planned)"),
+        Some(_) => bail!("--oracle {spec:?}: knn, knn:k=N, or the name of an oracle plugin"),
     }
 }
