@@ -404,12 +404,15 @@ pub struct SynthesisData<'a> {
     pub oracle: Oracle<'a>,
 }
 
+/// Labels for compact points, or why there are none.
+pub type AskOracle<'a> = dyn Fn(&[Vec<f64>]) -> Result<Vec<f64>, String> + Sync + 'a;
+
 /// Labels for synthetic points in simulation; never the model's own guess.
 pub enum Oracle<'a> {
     /// The mean known target of the k nearest real non-test rows.
     Knn(usize),
     /// An external program (an oracle plugin) given the compact points.
-    External(&'a (dyn Fn(&[Vec<f64>]) -> Result<Vec<f64>, String> + Sync)),
+    External(&'a AskOracle<'a>),
 }
 
 /// Membership query synthesis against pool mode. Per repeat and round:
