@@ -166,6 +166,12 @@ impl Project {
             .transpose()
     }
 
+    /// The optional bounds labels must respect (`init --min/--max`).
+    pub fn target_bounds(&self) -> Result<(Option<f64>, Option<f64>)> {
+        let get = |key| -> Result<Option<f64>> { Ok(self.meta(key)?.and_then(|v| v.parse().ok())) };
+        Ok((get("target_min")?, get("target_max")?))
+    }
+
     /// Raw cells of a synthetic row not yet labeled into the project.
     pub fn synthetic_row(&self, id: i64) -> Result<Option<Vec<String>>> {
         let text: Option<String> = self
@@ -642,10 +648,7 @@ impl Project {
             })?);
         }
         let target = recipe.target_index();
-        let (lo, hi) = (
-            self.meta("target_min")?.and_then(|v| v.parse::<f64>().ok()),
-            self.meta("target_max")?.and_then(|v| v.parse::<f64>().ok()),
-        );
+        let (lo, hi) = self.target_bounds()?;
         let mut prepared = PreparedRows::default();
         for r in 0..table.n_rows() {
             let cells: Vec<&str> = positions.iter().map(|&c| table.cell(r, c)).collect();

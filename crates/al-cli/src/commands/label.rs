@@ -14,7 +14,7 @@ use crate::output::{print_json, table};
 
 pub fn run(global: &Global, args: LabelArgs) -> Result<()> {
     let mut project = Project::open(&global.project)?;
-    let bounds = bounds(&project)?;
+    let bounds = project.target_bounds()?;
     if args.interactive {
         return interactive(global, &mut project, &args, bounds);
     }
@@ -159,11 +159,6 @@ fn interactive(
 }
 
 type Bounds = (Option<f64>, Option<f64>);
-
-fn bounds(project: &Project) -> Result<Bounds> {
-    let get = |k| -> Result<Option<f64>> { Ok(project.meta(k)?.and_then(|v| v.parse().ok())) };
-    Ok((get("target_min")?, get("target_max")?))
-}
 
 fn check_value(v: f64, (lo, hi): Bounds) -> Result<(), String> {
     if !v.is_finite() {

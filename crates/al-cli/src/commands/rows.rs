@@ -126,22 +126,17 @@ pub fn predict(global: &Global, args: PredictArgs) -> Result<()> {
         "prediction_high",
         "label",
     ])?;
-    for i in 0..rows.len() {
+    for (i, prediction) in pred.iter().enumerate() {
         let (spread, low, high) = match &members {
             Some(m) => {
-                let mut v: Vec<f64> = m.iter().map(|p| p[i]).collect();
-                let mean = v.iter().sum::<f64>() / v.len() as f64;
-                let sd = (v.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / v.len() as f64)
-                    .sqrt();
-                v.sort_by(f64::total_cmp);
-                let q = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize];
-                (sd.to_string(), q(0.1).to_string(), q(0.9).to_string())
+                let (sd, (low, high)) = super::query::spread(m, i);
+                (sd.to_string(), low.to_string(), high.to_string())
             }
             None => Default::default(),
         };
         w.write_record([
             rows.row_ids[i].to_string(),
-            pred[i].to_string(),
+            prediction.to_string(),
             spread,
             low,
             high,
