@@ -125,6 +125,20 @@ pub fn run_simulation(
             registry.parse(n)?;
         }
     }
+    run_grid(&names, config, stop, |name, repeat| {
+        run_one(data, config, registry, &model, name, repeat, stop, progress)
+    })
+}
+
+/// Runs every (repeat, strategy) pair in parallel, then keeps the repeats
+/// every strategy finished (paired results) and summarises each strategy
+/// against the first, `random`, on the same repeats.
+fn run_grid<S: AsRef<str> + Sync>(
+    names: &[S],
+    config: &SimulationConfig,
+    stop: &AtomicBool,
+    run: impl Fn(&str, usize) -> Result<Option<Curve>, QueryError> + Sync,
+) -> Result<SimulationResult, QueryError> {
     let jobs: Vec<(usize, usize)> = (0..config.repeats)
         .flat_map(|r| (0..names.len()).map(move |s| (r, s)))
         .collect();
@@ -134,12 +148,9 @@ pub fn run_simulation(
             if stop.load(Ordering::Relaxed) {
                 return Ok(None);
             }
-            run_one(
-                data, config, registry, &model, &names[s], repeat, stop, progress,
-            )
+            run(names[s].as_ref(), repeat)
         })
         .collect::<Result<_, QueryError>>()?;
-    // A repeat counts only if every strategy finished it (paired results).
     let repeats_done: Vec<usize> = (0..config.repeats)
         .filter(|r| (0..names.len()).all(|s| runs[r * names.len() + s].is_some()))
         .collect();
@@ -156,7 +167,7 @@ pub fn run_simulation(
                 .iter()
                 .filter_map(|&r| curve(r, s).cloned())
                 .collect();
-            summarise(name, curves, &random_aulc, config.rounds)
+            summarise(name.as_ref(), curves, &random_aulc, config.rounds)
         })
         .collect();
     Ok(SimulationResult {
@@ -430,67 +441,31 @@ pub fn run_synthesis_simulation(
 ) -> Result<SimulationResult, QueryError> {
     let names = ["random", "committee", "synthesis", "synthesis-random"];
     let model = ModelSpec::parse(&config.model)?;
-    let jobs: Vec<(usize, usize)> = (0..config.repeats)
-        .flat_map(|r| (0..names.len()).map(move |s| (r, s)))
-        .collect();
     let registry = Registry::builtin();
-    let runs: Vec<Option<Curve>> = jobs
-        .par_iter()
-        .map(|&(repeat, s)| {
-            if stop.load(Ordering::Relaxed) {
-                return Ok(None);
-            }
-            match names[s] {
-                pool @ ("random" | "committee") => {
-                    let pool_config = SimulationConfig {
-                        mode: Mode::Pool,
-                        ..config.clone()
-                    };
-                    run_one(
-                        data.rows,
-                        &pool_config,
-                        &registry,
-                        &model,
-                        pool,
-                        repeat,
-                        stop,
-                        progress,
-                    )
-                }
-                synth => run_one_synthesis(
-                    data,
-                    config,
-                    &model,
-                    synth == "synthesis",
-                    repeat,
-                    stop,
-                    progress,
-                ),
-            }
-        })
-        .collect::<Result<_, QueryError>>()?;
-    let repeats_done: Vec<usize> = (0..config.repeats)
-        .filter(|r| (0..names.len()).all(|s| runs[r * names.len() + s].is_some()))
-        .collect();
-    let curve = |r: usize, s: usize| runs[r * names.len() + s].as_ref();
-    let random_aulc: Vec<f64> = repeats_done
-        .iter()
-        .map(|&r| curve(r, 0).map_or(f64::NAN, area))
-        .collect();
-    let strategies = names
-        .iter()
-        .enumerate()
-        .map(|(s, name)| {
-            let curves: Vec<Curve> = repeats_done
-                .iter()
-                .filter_map(|&r| curve(r, s).cloned())
-                .collect();
-            summarise(name, curves, &random_aulc, config.rounds)
-        })
-        .collect();
-    Ok(SimulationResult {
-        strategies,
-        repeats_done: repeats_done.len(),
+    let pool_config = SimulationConfig {
+        mode: Mode::Pool,
+        ..config.clone()
+    };
+    run_grid(&names, config, stop, |name, repeat| match name {
+        "random" | "committee" => run_one(
+            data.rows,
+            &pool_config,
+            &registry,
+            &model,
+            name,
+            repeat,
+            stop,
+            progress,
+        ),
+        synth => run_one_synthesis(
+            data,
+            config,
+            &model,
+            synth == "synthesis",
+            repeat,
+            stop,
+            progress,
+        ),
     })
 }
 
