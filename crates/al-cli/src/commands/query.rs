@@ -126,15 +126,7 @@ pub fn run(global: &Global, args: QueryArgs) -> Result<()> {
         )?);
         Ok(round)
     });
-    let round = match result {
-        Ok(r) => r,
-        Err(e) => {
-            if let Some(b) = &staged {
-                b.discard();
-            }
-            return Err(e.into());
-        }
-    };
+    let (round, staged) = StagedBatch::settle(result, staged)?;
     let staged = staged.context("no batch was written")?;
     let to_stdout = staged.to_stdout();
     let out = staged.out.clone();
@@ -266,8 +258,24 @@ impl StagedBatch {
         self.temp.is_none()
     }
 
-    /// After a failed transaction.
-    pub fn discard(&self) {
+    /// After the round's transaction: passes the batch on, or removes the
+    /// staged file when the transaction failed.
+    pub fn settle<T>(
+        result: al_data::Result<T>,
+        staged: Option<StagedBatch>,
+    ) -> Result<(T, Option<StagedBatch>)> {
+        match result {
+            Ok(v) => Ok((v, staged)),
+            Err(e) => {
+                if let Some(b) = &staged {
+                    b.discard();
+                }
+                Err(e.into())
+            }
+        }
+    }
+
+    fn discard(&self) {
         if let Some(t) = &self.temp {
             let _ = std::fs::remove_file(t);
         }

@@ -146,15 +146,7 @@ pub fn run(global: &Global, args: StreamArgs) -> Result<()> {
         )?);
         Ok(Some(round))
     });
-    let round = match round {
-        Ok(r) => r,
-        Err(e) => {
-            if let Some(b) = &staged {
-                b.discard();
-            }
-            return Err(e.into());
-        }
-    };
+    let (round, staged) = StagedBatch::settle(round, staged)?;
     let to_stdout = staged.as_ref().is_some_and(StagedBatch::to_stdout);
     let file = match staged {
         Some(b) => b.publish()?,

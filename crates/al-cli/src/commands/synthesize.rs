@@ -101,15 +101,7 @@ pub fn run(global: &Global, args: SynthesizeArgs) -> Result<()> {
         )?);
         Ok((round, batch.len()))
     });
-    let (round, n) = match result {
-        Ok(r) => r,
-        Err(e) => {
-            if let Some(b) = &staged {
-                b.discard();
-            }
-            return Err(e.into());
-        }
-    };
+    let ((round, n), staged) = StagedBatch::settle(result, staged)?;
     let staged = staged.context("no batch was written")?;
     let out = staged.out.clone();
     staged.publish()?;
