@@ -203,3 +203,44 @@ fn oracle_plugins_label_synthetic_rows_in_simulation() {
         .failure()
         .stderr(predicate::str::contains("no oracle \"nosuch\""));
 }
+
+#[test]
+fn model_plugins_fit_and_predict_by_name_and_failures_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = project(dir.path());
+    let e = json_of(al_with_plugins(&db).args(["--json", "evaluate", "--model", "mean"]));
+    assert_eq!(e["model"], "mean");
+    assert_eq!(e["labels"], 80);
+    // The mean of the 80 training prices predicts every test row: R² <= 0.
+    assert!(e["r2"].as_f64().unwrap() <= 0.0);
+    al_with_plugins(&db)
+        .args([
+            "query",
+            "--strategy",
+            "gsy",
+            "--model",
+            "mean",
+            "--batch",
+            "2",
+            "--out",
+            "-",
+        ])
+        .assert()
+        .success();
+    let before = snapshot(&db);
+    al_with_plugins(&db)
+        .args(["evaluate", "--model", "garbage"])
+        .assert()
+        .failure()
+        .code(1)
+        .stderr(predicate::str::contains("model plugin \"garbage\""))
+        .stderr(predicate::str::contains("not the expected JSON"));
+    al_with_plugins(&db)
+        .args(["query", "--strategy", "qbc", "--model", "garbage", "--out"])
+        .arg(dir.path().join("q.csv"))
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("model plugin \"garbage\""));
+    assert_eq!(snapshot(&db), before);
+    assert!(!dir.path().join("q.csv").exists());
+}

@@ -82,6 +82,40 @@ pub fn oracle(global: &Global, project: &Project, name: &str) -> Result<External
     })
 }
 
+/// Lets `--model NAME` find external model plugins: registered in the
+/// project (if it opens) or `al-model-NAME` on PATH.
+pub fn install_model_resolver(global: &Global) {
+    let registered = Project::open_for_reading(&global.project)
+        .ok()
+        .and_then(|p| registered(&p).ok())
+        .unwrap_or_default();
+    let timeout = Duration::from_secs_f64(global.plugin_timeout.max(0.001));
+    al_models::spec::set_model_resolver(Box::new(move |name| {
+        let command = registered
+            .iter()
+            .find(|p| p.name == name && p.kind == "model")
+            .map(|p| vec!["sh".to_string(), "-c".to_string(), p.cmd.clone()])
+            .or_else(|| {
+                on_path(&format!("al-model-{name}")).map(|p| vec![p.display().to_string()])
+            })?;
+        Some(PluginCommand {
+            kind: "model",
+            name: name.to_string(),
+            command,
+            timeout,
+        })
+    }));
+}
+
+/// Fails when a model plugin failed since the last check; called before
+/// every write, so a plugin's failure never lands in the project.
+pub fn check_models() -> Result<()> {
+    match al_models::plugin::take_plugin_failure() {
+        Some(message) => bail!("{message}"),
+        None => Ok(()),
+    }
+}
+
 fn path_dirs() -> Vec<PathBuf> {
     std::env::var_os("PATH")
         .map(|p| std::env::split_paths(&p).collect())
@@ -123,8 +157,8 @@ fn path_plugins() -> Vec<(String, String, PathBuf)> {
 pub fn run(global: &Global, args: PluginsArgs) -> Result<()> {
     match args.command {
         PluginsCommand::Add { name, kind, cmd } => {
-            if kind != "strategy" && kind != "oracle" {
-                bail!("--kind {kind:?}: strategy and oracle plugins are supported; model plugins are planned (docs/plugins.md)");
+            if !["strategy", "model", "oracle"].contains(&kind.as_str()) {
+                bail!("--kind {kind:?}: use strategy, model or oracle");
             }
             if al_query::STRATEGIES.iter().any(|s| s.name == name) {
                 bail!("{name:?} is a built-in strategy; choose another name");

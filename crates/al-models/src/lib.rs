@@ -16,6 +16,7 @@ pub mod knn;
 pub mod linear;
 pub mod matrix;
 pub mod metrics;
+pub mod plugin;
 pub mod spec;
 pub mod tree;
 

@@ -3,11 +3,13 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::OnceLock;
 
 use crate::committee::CommitteeParams;
 use crate::forest::ForestParams;
 use crate::knn::KnnParams;
 use crate::linear::LinearParams;
+use crate::plugin::{ExternalModel, PluginCommand};
 use crate::tree::TreeParams;
 use crate::{Fit, ModelError};
 
@@ -118,11 +120,23 @@ pub static MODELS: &[ModelInfo] = &[
     },
 ];
 
-/// A parsed spec: a registered name and its parameters, defaults filled in.
+/// A parsed spec: a registered name and its parameters, defaults filled in;
+/// or the name of an external model plugin.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModelSpec {
     name: String,
     params: BTreeMap<String, String>,
+    external: Option<PluginCommand>,
+}
+
+/// Finds external model plugins by name (set once, by the program).
+pub type ModelResolver = dyn Fn(&str) -> Option<PluginCommand> + Send + Sync;
+
+static EXTERNAL_MODELS: OnceLock<Box<ModelResolver>> = OnceLock::new();
+
+/// Lets specs name external model plugins; the first call wins.
+pub fn set_model_resolver(resolver: Box<ModelResolver>) {
+    let _ = EXTERNAL_MODELS.set(resolver);
 }
 
 /// Parameter values of one spec, looked up by key.
@@ -192,12 +206,24 @@ impl ModelSpec {
     pub fn parse(spec: &str) -> Result<ModelSpec, ModelError> {
         let spec = spec.trim();
         let (name, rest) = spec.split_once(':').unwrap_or((spec, ""));
-        let info = model_info(name).ok_or_else(|| {
-            ModelError::Spec(format!(
-                "unknown model {name:?}; the models are: {} (see `al-cli models`)",
+        let Some(info) = model_info(name) else {
+            if let Some(plugin) = EXTERNAL_MODELS.get().and_then(|r| r(name)) {
+                if !rest.is_empty() {
+                    return Err(ModelError::Spec(format!(
+                        "model plugin {name:?} takes no parameters in its spec"
+                    )));
+                }
+                return Ok(ModelSpec {
+                    name: name.to_string(),
+                    params: BTreeMap::new(),
+                    external: Some(plugin),
+                });
+            }
+            return Err(ModelError::Spec(format!(
+                "unknown model {name:?}; the models are: {} (see `al-cli models`; external ones are executables named al-model-NAME on PATH)",
                 MODELS.iter().map(|m| m.name).collect::<Vec<_>>().join(", ")
-            ))
-        })?;
+            )));
+        };
         let mut params: BTreeMap<String, String> = info
             .params
             .iter()
@@ -224,6 +250,7 @@ impl ModelSpec {
         let parsed = ModelSpec {
             name: name.to_string(),
             params,
+            external: None,
         };
         parsed.build()?;
         Ok(parsed)
@@ -239,6 +266,11 @@ impl ModelSpec {
 
     /// The learner this spec describes.
     pub fn build(&self) -> Result<Box<dyn Fit>, ModelError> {
+        if let Some(plugin) = &self.external {
+            return Ok(Box::new(ExternalModel {
+                plugin: plugin.clone(),
+            }));
+        }
         (self.info().build)(&Params {
             model: &self.name,
             values: &self.params,
@@ -251,6 +283,9 @@ impl ModelSpec {
 impl fmt::Display for ModelSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.name)?;
+        if self.external.is_some() {
+            return Ok(());
+        }
         let info = self.info();
         for (i, p) in info.params.iter().enumerate() {
             let sep = if i == 0 { ':' } else { ',' };

@@ -33,6 +33,7 @@ pub fn evaluate(project: &mut Project, model: &str, seed: u64) -> Result<Report>
     )?;
     let truth = test.targets();
     let pred = fitted.predict(&Matrix::new(test.features.clone(), test.width));
+    crate::plugins::check_models()?;
     let round = project.last_round()?;
     let report = Report {
         round: round.as_ref().map(|r| r.0),

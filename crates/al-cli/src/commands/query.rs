@@ -91,6 +91,7 @@ pub fn run(global: &Global, args: QueryArgs) -> Result<()> {
     let intervals: Vec<Option<(f64, f64)>> = (0..rows.len())
         .map(|k| members.as_ref().map(|m| spread(m, k).1))
         .collect();
+    crate::plugins::check_models()?;
     let record = RoundRecord {
         strategy: strategy.name(),
         model: spec.to_string(),

@@ -117,6 +117,7 @@ pub fn predict(global: &Global, args: PredictArgs) -> Result<()> {
     let x = Matrix::new(rows.features.clone(), rows.width);
     let pred = fitted.predict(&x);
     let members = fitted.predict_members(&x);
+    crate::plugins::check_models()?;
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record([
         "row_id",

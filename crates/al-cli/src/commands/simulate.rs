@@ -145,6 +145,7 @@ pub fn run(global: &Global, args: SimulateArgs) -> Result<()> {
             ),
         );
     }
+    crate::plugins::check_models()?;
     let id = project.write(|tx| {
         store::insert_simulation(
             tx,

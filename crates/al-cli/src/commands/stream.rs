@@ -97,6 +97,7 @@ pub fn run(global: &Global, args: StreamArgs) -> Result<()> {
             ));
         }
     }
+    crate::plugins::check_models()?;
     let headers = project.headers()?;
     let target = project.recipe()?.target_index();
     let spec_text = ModelSpec::parse(&args.model)?.to_string();
@@ -218,6 +219,7 @@ fn interactive(
                 .map(|m| spread(&m, 0).0.powi(2))
                 .unwrap_or(0.0),
         };
+        crate::plugins::check_models()?;
         if !selector.decide(utility) {
             continue;
         }

@@ -69,6 +69,7 @@ pub fn run(global: &Global, args: SynthesizeArgs) -> Result<()> {
     let predictions = fitted.predict(&x);
     let members = fitted.predict_members(&x);
     let utilities = utility(&rows.iter().map(|r| r.1.clone()).collect::<Vec<_>>());
+    crate::plugins::check_models()?;
     let target = recipe.target_index();
     let record = RoundRecord {
         strategy: format!("synthesize:{}", args.strategy),
