@@ -256,7 +256,8 @@ pub struct SimulateArgs {
     #[arg(long, value_name = "FILE.svg")]
     pub plot: Option<PathBuf>,
     /// pool: query batches from the pool; stream: rows arrive one by one and
-    /// are queried or let go (strategies random, qbc, committee); synthesis:
+    /// are queried or let go (strategies random, qbc, committee,
+    /// tree-variance); synthesis:
     /// synthetic rows labeled by a kNN oracle against pool mode.
     #[arg(long, value_enum, default_value_t = SimMode::Pool)]
     pub mode: SimMode,
@@ -296,7 +297,7 @@ pub struct SynthesizeArgs {
 pub struct StreamArgs {
     /// Rows to read one by one (a CSV with the project's columns), or - for stdin.
     pub input: PathBuf,
-    /// Per-row utility: qbc (variance of --model's members), committee, or random.
+    /// Per-row utility: qbc (variance of --model's members), committee, tree-variance, or random.
     #[arg(short, long, default_value = "qbc")]
     pub strategy: String,
     #[arg(short, long, default_value = "forest")]

@@ -13,13 +13,11 @@ use al_models::committee::CommitteeParams;
 use al_models::knn::KnnParams;
 use al_models::metrics::{aulc, mae, mse, relative_improvement};
 use al_models::{derive_seed, Fit, Matrix, ModelSpec, Predict};
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::strategies::{member_variance, shuffled, Diverse};
-use crate::stream::{Rule, StreamSelector};
+use crate::stream::{RowScorer, Rule, StreamSelector, STREAM_STRATEGIES};
 use crate::synthesis::{synthesize, Space};
 use crate::{QueryError, QueryInput, Registry, Strategy};
 
@@ -55,9 +53,6 @@ pub enum Mode {
     /// (see `run_synthesis_simulation`).
     Synthesis,
 }
-
-/// The per-row utilities stream mode knows.
-pub const STREAM_STRATEGIES: &[&str] = &["random", "qbc", "committee"];
 
 /// One (strategy, repeat) learning curve.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -340,11 +335,7 @@ fn run_one_stream(
     let spend = config.rounds * config.batch;
     let budget = (spend as f64 / order.len().max(1) as f64).min(1.0);
     let mut selector = StreamSelector::new(Rule::Budget(budget), derive_seed(repeat_seed, 4));
-    let mut coin = ChaCha8Rng::seed_from_u64(derive_seed(repeat_seed, 5));
-    let scorer: Box<dyn Fit> = match strategy_name {
-        "committee" => Box::new(CommitteeParams::default()),
-        _ => model.build()?,
-    };
+    let mut scorer = RowScorer::new(strategy_name, model, derive_seed(repeat_seed, 5))?;
     let learner = model.build()?;
     let x_test = data.x.select(&test);
     let y_test: Vec<f64> = test.iter().map(|&i| data.y[i]).collect();
@@ -356,17 +347,18 @@ fn run_one_stream(
         seconds: 0.0,
     };
     let fit_seed = derive_seed(config.seed, 1_000_000 + repeat as u64);
-    let evaluate = |labeled: &[usize], curve: &mut Curve| -> Result<Box<dyn Predict>, QueryError> {
-        let lx = data.x.select(labeled);
-        let ly: Vec<f64> = labeled.iter().map(|&i| data.y[i]).collect();
-        let fitted = learner.fit(&lx, &ly, fit_seed)?;
-        let pred = fitted.predict(&x_test);
-        curve.labels.push(labeled.len());
-        curve.mae.push(mae(&y_test, &pred));
-        curve.mse.push(mse(&y_test, &pred));
-        Ok(scorer.fit(&lx, &ly, fit_seed)?)
-    };
-    let mut current = evaluate(&labeled, &mut curve)?;
+    let evaluate =
+        |labeled: &[usize], curve: &mut Curve, scorer: &mut RowScorer| -> Result<(), QueryError> {
+            let lx = data.x.select(labeled);
+            let ly: Vec<f64> = labeled.iter().map(|&i| data.y[i]).collect();
+            let fitted = learner.fit(&lx, &ly, fit_seed)?;
+            let pred = fitted.predict(&x_test);
+            curve.labels.push(labeled.len());
+            curve.mae.push(mae(&y_test, &pred));
+            curve.mse.push(mse(&y_test, &pred));
+            scorer.fit(&lx, &ly, fit_seed)
+        };
+    evaluate(&labeled, &mut curve, &mut scorer)?;
     let mut since_refit = 0;
     for &row in &order {
         if labeled.len() - config.init.min(labeled.len()) >= spend {
@@ -375,28 +367,20 @@ fn run_one_stream(
         if stop.load(Ordering::Relaxed) {
             return Ok(None);
         }
-        let utility = if strategy_name == "random" {
-            coin.gen::<f64>()
-        } else {
-            let x = data.x.select(&[row]);
-            current
-                .predict_members(&x)
-                .map(|m| member_variance(&m, 1)[0])
-                .unwrap_or(0.0)
-        };
+        let utility = scorer.score(&data.x.select(&[row]));
         if selector.decide(utility) {
             labeled.push(row);
             since_refit += 1;
             if since_refit == config.batch {
                 since_refit = 0;
-                current = evaluate(&labeled, &mut curve)?;
+                evaluate(&labeled, &mut curve, &mut scorer)?;
                 selector.reset_window();
                 progress(strategy_name, repeat, curve.labels.len() - 1);
             }
         }
     }
     if since_refit > 0 {
-        evaluate(&labeled, &mut curve)?;
+        evaluate(&labeled, &mut curve, &mut scorer)?;
     }
     curve.seconds = started.elapsed().as_secs_f64();
     Ok(Some(curve))

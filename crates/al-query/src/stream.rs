@@ -93,6 +93,86 @@ impl StreamSelector {
     }
 }
 
+/// The per-row utilities a stream can use.
+pub const STREAM_STRATEGIES: &[&str] = &["random", "qbc", "committee", "tree-variance"];
+
+/// Scores rows one at a time from models fitted once (and refitted by the
+/// caller as labels arrive): `random` draws a seeded uniform number, `qbc`
+/// and `committee` take the variance of their members' predictions,
+/// `tree-variance` the target variance in the row's leaf of a depth-5 tree.
+pub struct RowScorer {
+    strategy: String,
+    model: al_models::ModelSpec,
+    coin: ChaCha8Rng,
+    fitted: Option<Box<dyn al_models::Predict>>,
+    tree: Option<al_models::tree::Tree>,
+}
+
+impl RowScorer {
+    pub fn new(
+        strategy: &str,
+        model: &al_models::ModelSpec,
+        seed: u64,
+    ) -> Result<RowScorer, crate::QueryError> {
+        if !STREAM_STRATEGIES.contains(&strategy) {
+            return Err(crate::QueryError::Spec(format!(
+                "a stream scores one row at a time with {}, not {strategy:?}",
+                STREAM_STRATEGIES.join(", ")
+            )));
+        }
+        Ok(RowScorer {
+            strategy: strategy.to_string(),
+            model: model.clone(),
+            coin: ChaCha8Rng::seed_from_u64(seed ^ 0x57AE),
+            fitted: None,
+            tree: None,
+        })
+    }
+
+    /// (Re)fits on the labeled rows.
+    pub fn fit(
+        &mut self,
+        x: &al_models::Matrix,
+        y: &[f64],
+        seed: u64,
+    ) -> Result<(), crate::QueryError> {
+        use al_models::Fit;
+        self.fitted = Some(match self.strategy.as_str() {
+            "committee" => al_models::committee::CommitteeParams::default().fit(x, y, seed)?,
+            _ => self.model.build()?.fit(x, y, seed)?,
+        });
+        if self.strategy == "tree-variance" {
+            self.tree = Some(
+                al_models::tree::TreeParams::default()
+                    .depth(Some(5))
+                    .fit_tree(x, y, seed)?,
+            );
+        }
+        Ok(())
+    }
+
+    /// The model predictions come from (the committee for `committee`).
+    pub fn fitted(&self) -> Option<&dyn al_models::Predict> {
+        self.fitted.as_deref()
+    }
+
+    /// The utility of one row (a one-row matrix).
+    pub fn score(&mut self, row: &al_models::Matrix) -> f64 {
+        match self.strategy.as_str() {
+            "random" => self.coin.gen::<f64>(),
+            "tree-variance" => self
+                .tree
+                .as_ref()
+                .map_or(0.0, |t| t.leaf_variance(row.row(0))),
+            _ => self
+                .fitted
+                .as_ref()
+                .and_then(|m| m.predict_members(row))
+                .map_or(0.0, |m| crate::strategies::member_variance(&m, 1)[0]),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,6 +204,34 @@ mod tests {
         let mut s = StreamSelector::new(Rule::Budget(0.1), 3);
         let queried = (0..10_000).filter(|_| s.decide(0.0)).count();
         assert!((900..=1100).contains(&queried), "queried {queried}");
+    }
+
+    #[test]
+    fn row_scorers_know_four_utilities() {
+        use al_models::{Matrix, ModelSpec};
+        let x = Matrix::from_rows(&(0..40).map(|i| vec![i as f64]).collect::<Vec<_>>());
+        let y: Vec<f64> = (0..40)
+            .map(|i| {
+                if i < 20 {
+                    1.0
+                } else {
+                    (i * 7 % 5) as f64 * 10.0
+                }
+            })
+            .collect();
+        let spec = ModelSpec::parse("forest:trees=10").unwrap();
+        let row = |v: f64| Matrix::from_rows(&[vec![v]]);
+        let mut tree = RowScorer::new("tree-variance", &spec, 0).unwrap();
+        tree.fit(&x, &y, 0).unwrap();
+        // Constant targets on the left, varied on the right.
+        assert_eq!(tree.score(&row(3.0)), 0.0);
+        assert!(tree.score(&row(35.0)) > 0.0);
+        for name in ["random", "qbc", "committee"] {
+            let mut s = RowScorer::new(name, &spec, 0).unwrap();
+            s.fit(&x, &y, 0).unwrap();
+            assert!(s.score(&row(30.0)).is_finite(), "{name}");
+        }
+        assert!(RowScorer::new("gsx", &spec, 0).is_err());
     }
 
     #[test]

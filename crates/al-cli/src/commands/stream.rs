@@ -5,13 +5,11 @@ use std::io::Read;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
-use rand::{Rng, SeedableRng};
 use serde_json::json;
 
 use al_data::{store, Project, QueriedRow, RoundRecord, Subset};
-use al_models::committee::CommitteeParams;
-use al_models::{Fit, Matrix, ModelSpec};
-use al_query::stream::{Rule, StreamSelector};
+use al_models::{Matrix, ModelSpec};
+use al_query::stream::{RowScorer, Rule, StreamSelector};
 
 use crate::cli::{Global, StreamArgs};
 use crate::commands::query::{spread, BatchRow, StagedBatch};
@@ -35,13 +33,7 @@ pub fn run(global: &Global, args: StreamArgs) -> Result<()> {
             Rule::Budget(b)
         }
     };
-    let scorer: Box<dyn Fit> = match args.strategy.as_str() {
-        "committee" => Box::new(CommitteeParams::default()),
-        "qbc" | "random" => ModelSpec::parse(&args.model)?.build()?,
-        other => {
-            bail!("stream scores one row at a time with random, qbc or committee, not {other:?}")
-        }
-    };
+    let mut scorer = RowScorer::new(&args.strategy, &ModelSpec::parse(&args.model)?, args.seed)?;
     // Stdin is read to the end first, then processed row by row.
     let mut _stdin_copy = None;
     let input: PathBuf = if args.input.as_os_str() == "-" {
@@ -59,19 +51,13 @@ pub fn run(global: &Global, args: StreamArgs) -> Result<()> {
     };
     let prepared = project.prepare_rows(&input)?;
     if args.interactive {
-        return interactive(global, &mut project, &prepared, &*scorer, rule, &args);
+        return interactive(global, &mut project, &prepared, scorer, rule, &args);
     }
     for issue in prepared.issues.iter().take(20) {
         notice(global.quiet, issue);
     }
-    let train = project.load(Subset::Training, true)?;
-    let fitted = scorer.fit(
-        &Matrix::new(train.features.clone(), train.width),
-        &train.targets(),
-        args.seed,
-    )?;
+    fit_on_training(&project, &mut scorer, args.seed)?;
     let mut selector = StreamSelector::new(rule, args.seed);
-    let mut coin = rand_chacha::ChaCha8Rng::seed_from_u64(args.seed ^ 0x57AE);
     // (row in the input, utility, prediction, member spread and interval)
     let mut queried: Vec<(usize, f64, f64, Option<Spread>)> = Vec::new();
     for (i, dense) in prepared.dense.iter().enumerate() {
@@ -79,15 +65,8 @@ pub fn run(global: &Global, args: StreamArgs) -> Result<()> {
             continue; // arrived labeled: nothing to ask
         }
         let x = Matrix::new(dense.clone(), dense.len());
-        let prediction = fitted.predict(&x)[0];
-        let members = fitted.predict_members(&x);
-        let utility = match args.strategy.as_str() {
-            "random" => coin.gen::<f64>(),
-            _ => members
-                .as_ref()
-                .map(|m| spread(m, 0).0.powi(2))
-                .unwrap_or(0.0),
-        };
+        let (prediction, members) = predict_one(&scorer, &x);
+        let utility = scorer.score(&x);
         if selector.decide(utility) {
             queried.push((
                 i,
@@ -182,24 +161,15 @@ fn interactive(
     global: &Global,
     project: &mut Project,
     prepared: &al_data::store::PreparedRows,
-    scorer: &dyn Fit,
+    mut scorer: RowScorer,
     rule: Rule,
     args: &StreamArgs,
 ) -> Result<()> {
     use std::io::{BufRead, Write};
     let headers = project.headers()?;
     let target_name = project.recipe()?.target;
-    let refit = |project: &Project| -> Result<Box<dyn al_models::Predict>> {
-        let train = project.load(Subset::Training, true)?;
-        Ok(scorer.fit(
-            &Matrix::new(train.features, train.width),
-            &train.labels.iter().flatten().copied().collect::<Vec<_>>(),
-            args.seed,
-        )?)
-    };
-    let mut fitted = refit(project)?;
+    fit_on_training(project, &mut scorer, args.seed)?;
     let mut selector = StreamSelector::new(rule, args.seed);
-    let mut coin = rand_chacha::ChaCha8Rng::seed_from_u64(args.seed ^ 0x57AE);
     let stdin = std::io::stdin();
     let mut answers = stdin.lock().lines();
     let (mut added, mut labeled, mut since_refit) = (0usize, 0usize, 0usize);
@@ -211,14 +181,8 @@ fn interactive(
             continue;
         }
         let x = Matrix::new(prepared.dense[i].clone(), prepared.dense[i].len());
-        let prediction = fitted.predict(&x)[0];
-        let utility = match args.strategy.as_str() {
-            "random" => coin.gen::<f64>(),
-            _ => fitted
-                .predict_members(&x)
-                .map(|m| spread(&m, 0).0.powi(2))
-                .unwrap_or(0.0),
-        };
+        let (prediction, _) = predict_one(&scorer, &x);
+        let utility = scorer.score(&x);
         crate::plugins::check_models()?;
         if !selector.decide(utility) {
             continue;
@@ -253,7 +217,7 @@ fn interactive(
                         labeled += 1;
                         since_refit += 1;
                         if since_refit >= args.refit_every.max(1) {
-                            fitted = refit(project)?;
+                            fit_on_training(project, &mut scorer, args.seed)?;
                             selector.reset_window();
                             since_refit = 0;
                         }
@@ -279,4 +243,19 @@ fn interactive(
         );
     }
     Ok(())
+}
+
+fn fit_on_training(project: &Project, scorer: &mut RowScorer, seed: u64) -> Result<()> {
+    let train = project.load(Subset::Training, true)?;
+    let y = train.targets();
+    scorer.fit(&Matrix::new(train.features, train.width), &y, seed)?;
+    Ok(())
+}
+
+/// The scorer model's prediction for a one-row matrix, and its members'.
+fn predict_one(scorer: &RowScorer, x: &Matrix) -> (f64, Option<Vec<Vec<f64>>>) {
+    match scorer.fitted() {
+        Some(m) => (m.predict(x)[0], m.predict_members(x)),
+        None => (f64::NAN, None),
+    }
 }
