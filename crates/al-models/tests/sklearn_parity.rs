@@ -1,7 +1,7 @@
 //! Test MAE on a slice of the seed data against scikit-learn's figure for the
 //! same split and features.
 //!
-//! Reference (scikit-learn 1.8, computed once on 2026-11-26): features of
+//! Reference (scikit-learn 1.9.1, computed once on 2026-11-26): features of
 //! fixtures/price_2k.csv as al's recipe builds them (loc1, loc2, para1-4
 //! coerced to numbers with mean imputation over all 2000 rows, dow one-hot),
 //! rows 1-1500 train, rows 1501-2000 test:

@@ -1,7 +1,7 @@
 //! GSx, GSy and iGS pick the same rows as scikit-activeml from the same
 //! initial labels. The reference (fixtures/gs_reference/expected.json) was
 //! made by `python3 bench/gs_reference.py` with scikit-activeml 1.0.1 and
-//! scikit-learn 1.8; see that script for the data and settings.
+//! scikit-learn 1.9.1; see that script for the data and settings.
 
 use std::path::Path;
 
