@@ -58,6 +58,8 @@ pub fn run(global: &Global, args: StreamArgs) -> Result<()> {
     }
     fit_on_training(&project, &mut scorer, args.seed)?;
     let mut selector = StreamSelector::new(rule, args.seed);
+    let spinner =
+        crate::output::spinner(global, &format!("scoring {} arriving rows", prepared.len()));
     // (row in the input, utility, prediction, member spread and interval)
     let mut queried: Vec<(usize, f64, f64, Option<Spread>)> = Vec::new();
     for (i, dense) in prepared.dense.iter().enumerate() {
@@ -75,6 +77,9 @@ pub fn run(global: &Global, args: StreamArgs) -> Result<()> {
                 members.as_ref().map(|m| spread(m, 0)),
             ));
         }
+    }
+    if let Some(s) = spinner {
+        s.finish_and_clear();
     }
     crate::plugins::check_models()?;
     let headers = project.headers()?;

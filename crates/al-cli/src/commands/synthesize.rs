@@ -54,7 +54,14 @@ pub fn run(global: &Global, args: SynthesizeArgs) -> Result<()> {
             None => vec![0.0; x.rows()],
         }
     };
+    let spinner = crate::output::spinner(
+        global,
+        &format!("searching for {} rows where the models disagree", args.n),
+    );
     let points = synthesize(&space, &real, args.n, args.seed, &utility);
+    if let Some(s) = spinner {
+        s.finish_and_clear();
+    }
     // Decode, then re-encode what was written: the stored features are
     // exactly what the written cells mean.
     let mut rows = Vec::with_capacity(points.len());
