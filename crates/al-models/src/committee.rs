@@ -2,6 +2,8 @@
 //! 10 trees and a linear regression. Its prediction is the mean of the three
 //! and the spread of the three is its uncertainty.
 
+use rayon::prelude::*;
+
 use crate::forest::ForestParams;
 use crate::linear::LinearParams;
 use crate::matrix::Matrix;
@@ -52,14 +54,14 @@ pub struct Committee {
 
 impl Predict for Committee {
     fn predict(&self, x: &Matrix) -> Vec<f64> {
-        let all: Vec<Vec<f64>> = self.members.iter().map(|m| m.predict(x)).collect();
+        let all: Vec<Vec<f64>> = self.members.par_iter().map(|m| m.predict(x)).collect();
         (0..x.rows())
             .map(|i| all.iter().map(|p| p[i]).sum::<f64>() / all.len() as f64)
             .collect()
     }
 
     fn predict_members(&self, x: &Matrix) -> Option<Vec<Vec<f64>>> {
-        Some(self.members.iter().map(|m| m.predict(x)).collect())
+        Some(self.members.par_iter().map(|m| m.predict(x)).collect())
     }
 }
 

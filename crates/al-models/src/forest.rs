@@ -99,21 +99,30 @@ impl Forest {
 
 impl Predict for Forest {
     fn predict(&self, x: &Matrix) -> Vec<f64> {
+        // Blocks of rows in parallel; every tree over a block.
+        const BLOCK: usize = 1024;
         let n = self.trees.len() as f64;
-        (0..x.rows())
-            .into_par_iter()
-            .map(|i| {
-                let row = x.row(i);
-                self.trees.iter().map(|t| t.predict_row(row)).sum::<f64>() / n
-            })
-            .collect()
+        let mut out = vec![0.0; x.rows()];
+        out.par_chunks_mut(BLOCK).enumerate().for_each(|(b, sums)| {
+            let mut one = vec![0.0; sums.len()];
+            for t in &self.trees {
+                t.predict_rows(x, b * BLOCK, &mut one);
+                sums.iter_mut().zip(&one).for_each(|(s, v)| *s += v);
+            }
+            sums.iter_mut().for_each(|s| *s /= n);
+        });
+        out
     }
 
     fn predict_members(&self, x: &Matrix) -> Option<Vec<Vec<f64>>> {
         Some(
             self.trees
                 .par_iter()
-                .map(|t| x.iter_rows().map(|r| t.predict_row(r)).collect())
+                .map(|t| {
+                    let mut out = vec![0.0; x.rows()];
+                    t.predict_rows(x, 0, &mut out);
+                    out
+                })
                 .collect(),
         )
     }
