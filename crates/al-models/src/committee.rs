@@ -7,8 +7,8 @@ use rayon::prelude::*;
 use crate::forest::ForestParams;
 use crate::linear::LinearParams;
 use crate::matrix::Matrix;
-use crate::tree::TreeParams;
-use crate::{derive_seed, Fit, ModelError, Predict};
+use crate::tree::{Binned, Tree, TreeParams};
+use crate::{check_training, derive_seed, Fit, ModelError, Predict};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CommitteeParams {
@@ -25,25 +25,29 @@ impl Default for CommitteeParams {
     }
 }
 
-impl CommitteeParams {
-    fn members(&self) -> Vec<Box<dyn Fit>> {
-        vec![
-            Box::new(TreeParams::default().depth(Some(self.tree_depth))),
-            Box::new(ForestParams::default().trees(self.forest_trees)),
-            Box::new(LinearParams::ols()),
-        ]
-    }
-}
-
 impl Fit for CommitteeParams {
     fn fit(&self, x: &Matrix, y: &[f64], seed: u64) -> Result<Box<dyn Predict>, ModelError> {
-        let members = self
-            .members()
-            .iter()
-            .enumerate()
-            .map(|(i, m)| m.fit(x, y, derive_seed(seed, i as u64)))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Box::new(Committee { members }))
+        check_training(x, y)?;
+        // One binning serves both tree members: expected model change fits
+        // a committee per candidate, hundreds of times per query.
+        let binned = Binned::new(x);
+        let tree_params = TreeParams::default().depth(Some(self.tree_depth));
+        let tree = Tree::fit(
+            &binned,
+            y,
+            &vec![1.0; y.len()],
+            &tree_params,
+            derive_seed(seed, 0),
+        );
+        let forest = ForestParams::default().trees(self.forest_trees).fit_binned(
+            &binned,
+            y,
+            derive_seed(seed, 1),
+        );
+        let linear = LinearParams::ols().fit_linear(x, y)?;
+        Ok(Box::new(Committee {
+            members: vec![Box::new(tree), Box::new(forest), Box::new(linear)],
+        }))
     }
 }
 

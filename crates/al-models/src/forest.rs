@@ -51,8 +51,13 @@ impl ForestParams {
     /// Fits the forest; also usable without boxing.
     pub fn fit_forest(&self, x: &Matrix, y: &[f64], seed: u64) -> Result<Forest, ModelError> {
         check_training(x, y)?;
-        let binned = Binned::new(x);
-        let n = x.rows();
+        Ok(self.fit_binned(&Binned::new(x), y, seed))
+    }
+
+    /// Fits on features binned once by the caller (the committee shares its
+    /// binning between its tree and its forest).
+    pub fn fit_binned(&self, binned: &Binned, y: &[f64], seed: u64) -> Forest {
+        let n = binned.rows();
         let trees = (0..self.trees.max(1))
             .into_par_iter()
             .map(|t| {
@@ -62,10 +67,10 @@ impl ForestParams {
                 } else {
                     vec![1.0; n]
                 };
-                Tree::fit(&binned, y, &weights, &self.tree, tree_seed)
+                Tree::fit(binned, y, &weights, &self.tree, tree_seed)
             })
             .collect();
-        Ok(Forest { trees })
+        Forest { trees }
     }
 }
 
