@@ -211,6 +211,7 @@ impl Tree {
         let mut max_depth = 0;
         let mut hist = vec![Acc::default(); MAX_BINS];
         let mut pairs: Vec<(u8, f64, f64)> = Vec::new();
+        let mut keys: Vec<u32> = Vec::new();
         while let Some((id, start, end, depth)) = stack.pop() {
             let here = &samples[start..end];
             let (w, s, ss) = here.iter().fold((0.0, 0.0, 0.0), |(w, s, ss), &i| {
@@ -241,7 +242,15 @@ impl Tree {
                 let candidate = if here.len() > 2 * binned.n_bins(f) {
                     best_split_histogram(binned, f, here, y, weights, min_leaf, &mut hist)
                 } else {
-                    best_split_sorted(binned, f, here, y, weights, min_leaf, &mut pairs)
+                    best_split_sorted(
+                        binned,
+                        f,
+                        here,
+                        y,
+                        weights,
+                        min_leaf,
+                        (&mut pairs, &mut keys),
+                    )
                 };
                 if let Some((bin, score)) = candidate {
                     if best.as_ref().is_none_or(|b| score > b.score) {
@@ -409,15 +418,26 @@ fn best_split_sorted(
     y: &[f64],
     weights: &[f64],
     min_leaf: u32,
-    pairs: &mut Vec<(u8, f64, f64)>,
+    (pairs, keys): (&mut Vec<(u8, f64, f64)>, &mut Vec<u32>),
 ) -> Option<(usize, f64)> {
     pairs.clear();
     let column = &binned.codes[f * binned.n..(f + 1) * binned.n];
-    pairs.extend(samples.iter().map(|&i| {
-        let i = i as usize;
+    // Sort 4-byte keys (code, position) rather than the 24-byte tuples:
+    // small nodes are most of a tree's nodes, and this sort was most of
+    // the time of fitting a committee on 200 rows. Small nodes have fewer
+    // than 2 × 256 samples, so the position fits in 16 bits.
+    keys.clear();
+    keys.extend(
+        samples
+            .iter()
+            .enumerate()
+            .map(|(k, &i)| (u32::from(column[i as usize]) << 16) | k as u32),
+    );
+    keys.sort_unstable();
+    pairs.extend(keys.iter().map(|key| {
+        let i = samples[(key & 0xFFFF) as usize] as usize;
         (column[i], weights[i], weights[i] * y[i])
     }));
-    pairs.sort_unstable_by_key(|p| p.0);
     let total = pairs.iter().fold(Acc::default(), |a, p| Acc {
         w: a.w + p.1,
         s: a.s + p.2,
