@@ -58,7 +58,9 @@ pub fn run(global: &Global, args: DemoArgs) -> Result<()> {
     }
     super::status::run(&local)?;
     let plot = dir.join("curves.svg");
-    let strategies = ["committee", "qbc", "gsx", "igs", "density"];
+    // The default strategy, the article's committee, the forest's own
+    // committee and improved greedy sampling, each against random.
+    let strategies = ["cover", "committee", "qbc", "igs"];
     if !global.quiet && !global.json {
         println!(
             "\nThe target is known for every row, so it can play the annotator: each strategy starts from 20 labels,\n\
