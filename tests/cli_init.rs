@@ -432,3 +432,24 @@ fn missing_project_says_how_to_create_one() {
         ));
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
+
+#[test]
+fn demo_runs_the_whole_example_and_leaves_its_files() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_cmd::Command::cargo_bin("al-cli")
+        .unwrap()
+        .env_remove("AL_PROJECT")
+        .args(["demo", "--dir"])
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "2000 rows (1600 labeled for training, 400 held out for testing, 0 to label), 13 features",
+        ))
+        .stdout(predicate::str::contains("│ cover"));
+    for f in ["price_2k.csv", "demo.db", "curves.svg"] {
+        assert!(dir.path().join(f).exists(), "{f} missing");
+    }
+    let svg = std::fs::read_to_string(dir.path().join("curves.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("cover"));
+}

@@ -11,7 +11,7 @@ use crate::cli::{DemoArgs, Global};
 
 /// Parses the simulate flags the demo uses, exactly as a user would type them.
 #[derive(Parser)]
-struct SimulateArgs {
+struct DemoSimulation {
     #[command(flatten)]
     args: crate::cli::SimulateArgs,
 }
@@ -71,7 +71,7 @@ pub fn run(global: &Global, args: DemoArgs) -> Result<()> {
             plot.display()
         );
     }
-    let args = SimulateArgs::parse_from(
+    let args = DemoSimulation::parse_from(
         ["simulate", "--strategies", &strategies.join(","), "--plot"]
             .into_iter()
             .map(String::from)
