@@ -6,7 +6,7 @@
 
 use al_models::knn::KnnParams;
 use al_models::{Fit, Matrix};
-use al_query::{top_k, QueryError, QueryInput, Selection, Strategy, StrategyInfo};
+use al_query::{QueryError, QueryInput, Strategy, StrategyInfo};
 
 /// Rows where two model families disagree most: |`--model` - kNN|. Where a
 /// forest and a k-nearest-neighbours regressor predict differently, at least
@@ -33,13 +33,6 @@ impl Disagreement {
 impl Strategy for Disagreement {
     fn name(&self) -> String {
         "disagreement".into()
-    }
-
-    fn query(&self, input: &QueryInput) -> Result<Vec<Selection>, QueryError> {
-        if input.candidates.rows() == 0 {
-            return Err(QueryError::NoCandidates);
-        }
-        Ok(top_k(&self.scores(input)?, input.batch))
     }
 
     fn utilities(&self, input: &QueryInput) -> Option<Result<Vec<f64>, QueryError>> {

@@ -59,12 +59,24 @@ pub trait Strategy: Send + Sync {
     /// The registry name (what the CLI accepts).
     fn name(&self) -> String;
 
-    /// Up to `input.batch` candidates, best first.
-    fn query(&self, input: &QueryInput) -> Result<Vec<Selection>, QueryError>;
+    /// Up to `input.batch` candidates, best first. By default the top of
+    /// [`Strategy::utilities`]; greedy strategies, whose utility depends on
+    /// what was already picked, implement this instead.
+    fn query(&self, input: &QueryInput) -> Result<Vec<Selection>, QueryError> {
+        if input.candidates.rows() == 0 {
+            return Err(QueryError::NoCandidates);
+        }
+        match self.utilities(input) {
+            Some(utilities) => Ok(top_k(&utilities?, input.batch)),
+            None => Err(QueryError::Spec(format!(
+                "strategy {} gives neither utilities nor a query",
+                self.name()
+            ))),
+        }
+    }
 
-    /// Utility of every candidate, when the strategy has one per row (greedy
-    /// strategies do not: their utility depends on what was already picked).
-    /// Used by density weighting and batch diversity.
+    /// Utility of every candidate, when the strategy has one per row. Used
+    /// by the default `query`, density weighting and batch diversity.
     fn utilities(&self, _input: &QueryInput) -> Option<Result<Vec<f64>, QueryError>> {
         None
     }

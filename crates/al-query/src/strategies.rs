@@ -20,16 +20,6 @@ fn fit_model(input: &QueryInput) -> Result<Box<dyn Predict>, QueryError> {
         .fit(input.labeled_x, input.labeled_y, input.seed)?)
 }
 
-fn rank(input: &QueryInput, s: &dyn Strategy) -> Result<Vec<Selection>, QueryError> {
-    if input.candidates.rows() == 0 {
-        return Err(QueryError::NoCandidates);
-    }
-    let scores = s
-        .utilities(input)
-        .unwrap_or_else(|| Ok(vec![0.0; input.candidates.rows()]))?;
-    Ok(top_k(&scores, input.batch))
-}
-
 /// Population variance across members, per row. Two passes that each read
 /// one member's predictions front to back (cache-friendly for 100 trees ×
 /// 100 000 rows).
@@ -82,9 +72,6 @@ impl Strategy for Random {
     fn name(&self) -> String {
         "random".into()
     }
-    fn query(&self, input: &QueryInput) -> Result<Vec<Selection>, QueryError> {
-        rank(input, self)
-    }
     fn utilities(&self, input: &QueryInput) -> Option<Result<Vec<f64>, QueryError>> {
         let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(input.seed, 7));
         Some(Ok((0..input.candidates.rows())
@@ -102,9 +89,6 @@ pub struct TreeVariance {
 impl Strategy for TreeVariance {
     fn name(&self) -> String {
         "tree-variance".into()
-    }
-    fn query(&self, input: &QueryInput) -> Result<Vec<Selection>, QueryError> {
-        rank(input, self)
     }
     fn utilities(&self, input: &QueryInput) -> Option<Result<Vec<f64>, QueryError>> {
         Some((|| {
@@ -130,9 +114,6 @@ impl Strategy for CommitteeVariance {
     fn name(&self) -> String {
         "committee".into()
     }
-    fn query(&self, input: &QueryInput) -> Result<Vec<Selection>, QueryError> {
-        rank(input, self)
-    }
     fn utilities(&self, input: &QueryInput) -> Option<Result<Vec<f64>, QueryError>> {
         Some((|| {
             let model =
@@ -152,9 +133,6 @@ pub struct Qbc {
 impl Strategy for Qbc {
     fn name(&self) -> String {
         "qbc".into()
-    }
-    fn query(&self, input: &QueryInput) -> Result<Vec<Selection>, QueryError> {
-        rank(input, self)
     }
     fn utilities(&self, input: &QueryInput) -> Option<Result<Vec<f64>, QueryError>> {
         Some((|| {
@@ -178,9 +156,6 @@ pub struct Emcm {
 impl Strategy for Emcm {
     fn name(&self) -> String {
         "emcm".into()
-    }
-    fn query(&self, input: &QueryInput) -> Result<Vec<Selection>, QueryError> {
-        rank(input, self)
     }
     fn utilities(&self, input: &QueryInput) -> Option<Result<Vec<f64>, QueryError>> {
         Some((|| {
@@ -214,9 +189,6 @@ pub struct EmcRetrain {
 impl Strategy for EmcRetrain {
     fn name(&self) -> String {
         "emc-retrain".into()
-    }
-    fn query(&self, input: &QueryInput) -> Result<Vec<Selection>, QueryError> {
-        rank(input, self)
     }
     fn utilities(&self, input: &QueryInput) -> Option<Result<Vec<f64>, QueryError>> {
         Some(self.scores(input))
@@ -385,9 +357,6 @@ impl Density {
 impl Strategy for Density {
     fn name(&self) -> String {
         format!("density:base={}", self.base.name())
-    }
-    fn query(&self, input: &QueryInput) -> Result<Vec<Selection>, QueryError> {
-        rank(input, self)
     }
     fn utilities(&self, input: &QueryInput) -> Option<Result<Vec<f64>, QueryError>> {
         let base = match self.base.utilities(input) {
@@ -756,9 +725,6 @@ mod tests {
         impl Strategy for Fixed {
             fn name(&self) -> String {
                 "fixed".into()
-            }
-            fn query(&self, i: &QueryInput) -> Result<Vec<Selection>, QueryError> {
-                rank(i, self)
             }
             fn utilities(&self, _: &QueryInput) -> Option<Result<Vec<f64>, QueryError>> {
                 Some(Ok(self.0.clone()))
