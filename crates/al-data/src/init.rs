@@ -11,6 +11,7 @@ use rusqlite::params;
 use crate::error::{sql, DataError, Result};
 use crate::project::{features_to_blob, set_meta, Project, NOW};
 use crate::recipe::{parse_number, Recipe, RecipeOptions};
+use crate::store::Bounds;
 use crate::table::{read_table, RawTable, ReadOptions};
 
 /// What to do with a target cell that is neither empty nor a finite number.
@@ -128,6 +129,10 @@ fn read_targets(
     opts: &InitOptions,
 ) -> Result<(Vec<Option<f64>>, u64)> {
     let col = recipe.target_index();
+    let bounds = Bounds {
+        min: opts.min,
+        max: opts.max,
+    };
     let mut skipped = 0;
     let mut targets = Vec::with_capacity(table.n_rows());
     for (row, cell) in table.column(col).enumerate() {
@@ -135,8 +140,7 @@ fn read_targets(
             targets.push(None);
             continue;
         }
-        let value = parse_number(cell)
-            .filter(|v| opts.min.is_none_or(|m| *v >= m) && opts.max.is_none_or(|m| *v <= m));
+        let value = parse_number(cell).filter(|v| bounds.contains(*v));
         match (value, opts.bad_target) {
             (Some(v), _) => targets.push(Some(v)),
             (None, BadTarget::Skip) => {
@@ -150,24 +154,13 @@ fn read_targets(
                     column: recipe.target.clone(),
                     message: format!(
                         "target {cell:?} is not a finite number{}; fix it, empty the cell to leave the row unlabeled, or pass --bad-target skip",
-                        bounds_text(opts.min, opts.max)
+                        if bounds.is_set() { format!(" within {bounds}") } else { String::new() }
                     ),
                 })
             }
         }
     }
     Ok((targets, skipped))
-}
-
-fn bounds_text(min: Option<f64>, max: Option<f64>) -> String {
-    match (min, max) {
-        (None, None) => String::new(),
-        (lo, hi) => format!(
-            " within [{}, {}]",
-            lo.map_or("-inf".into(), |v| v.to_string()),
-            hi.map_or("inf".into(), |v| v.to_string())
-        ),
-    }
 }
 
 /// Holds out round(frac × labeled) labeled rows, chosen by a seeded shuffle.

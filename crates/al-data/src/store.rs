@@ -7,6 +7,35 @@ use crate::error::{sql, DataError, Result};
 pub use crate::project::set_meta;
 use crate::project::{blob_to_features, Project, NOW};
 
+/// The optional bounds labels must respect (`init --min/--max`).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Bounds {
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+impl Bounds {
+    pub fn is_set(&self) -> bool {
+        self.min.is_some() || self.max.is_some()
+    }
+
+    /// A finite number within the bounds.
+    pub fn contains(&self, v: f64) -> bool {
+        v.is_finite() && self.min.is_none_or(|m| v >= m) && self.max.is_none_or(|m| v <= m)
+    }
+}
+
+impl std::fmt::Display for Bounds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "[{}, {}]",
+            self.min.map_or("-inf".into(), |v| v.to_string()),
+            self.max.map_or("inf".into(), |v| v.to_string())
+        )
+    }
+}
+
 /// Which rows to load.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Subset {
@@ -167,9 +196,12 @@ impl Project {
     }
 
     /// The optional bounds labels must respect (`init --min/--max`).
-    pub fn target_bounds(&self) -> Result<(Option<f64>, Option<f64>)> {
+    pub fn target_bounds(&self) -> Result<Bounds> {
         let get = |key| -> Result<Option<f64>> { Ok(self.meta(key)?.and_then(|v| v.parse().ok())) };
-        Ok((get("target_min")?, get("target_max")?))
+        Ok(Bounds {
+            min: get("target_min")?,
+            max: get("target_max")?,
+        })
     }
 
     /// Raw cells of a synthetic row not yet labeled into the project.
@@ -648,7 +680,7 @@ impl Project {
             })?);
         }
         let target = recipe.target_index();
-        let (lo, hi) = self.target_bounds()?;
+        let bounds = self.target_bounds()?;
         let mut prepared = PreparedRows::default();
         for r in 0..table.n_rows() {
             let cells: Vec<&str> = positions.iter().map(|&c| table.cell(r, c)).collect();
@@ -664,7 +696,7 @@ impl Project {
                 None
             } else {
                 match crate::recipe::parse_number(t)
-                    .filter(|v| lo.is_none_or(|l| *v >= l) && hi.is_none_or(|h| *v <= h))
+                    .filter(|v| bounds.contains(*v))
                 {
                     Some(v) => Some(v),
                     None => {

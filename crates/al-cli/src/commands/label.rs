@@ -6,6 +6,7 @@ use std::path::Path;
 use anyhow::{anyhow, bail, Result};
 use serde_json::json;
 
+use al_data::store::Bounds;
 use al_data::{store, LabelEvent, LabelOutcome, Project};
 
 use crate::cli::{Global, HistoryArgs, LabelArgs};
@@ -158,18 +159,12 @@ fn interactive(
     Ok(())
 }
 
-type Bounds = (Option<f64>, Option<f64>);
-
-fn check_value(v: f64, (lo, hi): Bounds) -> Result<(), String> {
+fn check_value(v: f64, bounds: Bounds) -> Result<(), String> {
     if !v.is_finite() {
         return Err("not a finite number".into());
     }
-    if lo.is_some_and(|l| v < l) || hi.is_some_and(|h| v > h) {
-        return Err(format!(
-            "outside the project's bounds [{}, {}]",
-            lo.map_or("-inf".into(), |v| v.to_string()),
-            hi.map_or("inf".into(), |v| v.to_string())
-        ));
+    if !bounds.contains(v) {
+        return Err(format!("outside the project's bounds {bounds}"));
     }
     Ok(())
 }
