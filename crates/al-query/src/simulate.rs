@@ -104,10 +104,7 @@ pub fn run_simulation(
     progress: Progress,
 ) -> Result<SimulationResult, QueryError> {
     let model = ModelSpec::parse(&config.model)?;
-    let mut names = config.strategies.clone();
-    if !names.iter().any(|n| n == "random") {
-        names.insert(0, "random".into());
-    }
+    let names = strategy_names(config);
     for n in &names {
         if config.mode == Mode::Stream {
             if !STREAM_STRATEGIES.contains(&n.as_str()) {
@@ -169,6 +166,22 @@ fn run_grid<S: AsRef<str> + Sync>(
         strategies,
         repeats_done: repeats_done.len(),
     })
+}
+
+/// The strategies a simulation runs, in result order: `random` first (the
+/// baseline every ratio refers to), then the asked ones; synthesis mode runs
+/// its fixed four.
+pub fn strategy_names(config: &SimulationConfig) -> Vec<String> {
+    if config.mode == Mode::Synthesis {
+        return ["random", "committee", "synthesis", "synthesis-random"]
+            .map(String::from)
+            .to_vec();
+    }
+    let mut names = config.strategies.clone();
+    if !names.iter().any(|n| n == "random") {
+        names.insert(0, "random".into());
+    }
+    names
 }
 
 fn area(c: &Curve) -> f64 {
@@ -423,7 +436,7 @@ pub fn run_synthesis_simulation(
     stop: &AtomicBool,
     progress: Progress,
 ) -> Result<SimulationResult, QueryError> {
-    let names = ["random", "committee", "synthesis", "synthesis-random"];
+    let names = strategy_names(config);
     let model = ModelSpec::parse(&config.model)?;
     let registry = Registry::builtin();
     let pool_config = SimulationConfig {

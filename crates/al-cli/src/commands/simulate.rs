@@ -10,8 +10,8 @@ use serde_json::json;
 use al_data::{store, Project, Subset};
 use al_models::Matrix;
 use al_query::simulate::{
-    run_simulation, run_synthesis_simulation, Mode, Oracle, SimulationConfig, SimulationData,
-    SimulationResult, SynthesisData,
+    run_simulation, run_synthesis_simulation, strategy_names, Mode, Oracle, SimulationConfig,
+    SimulationData, SimulationResult, SynthesisData,
 };
 
 use crate::cli::{Format, Global, SimulateArgs};
@@ -63,15 +63,7 @@ pub fn run(global: &Global, args: SimulateArgs) -> Result<()> {
         // Only the first handler installed in a process takes effect.
         let _ = ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst));
     }
-    let mut names = config.strategies.clone();
-    if !names.iter().any(|s| s == "random") {
-        names.insert(0, "random".into());
-    }
-    if config.mode == Mode::Synthesis {
-        names = ["random", "committee", "synthesis", "synthesis-random"]
-            .map(String::from)
-            .to_vec();
-    }
+    let names = strategy_names(&config);
     let bars = progress_bars(global, &names, config.repeats, config.rounds);
     let progress = |name: &str, repeat: usize, round: usize| {
         if let Some((_, bars)) = &bars {
