@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{al, fixture, json_of, snapshot};
+use common::{al, batch_ids, fixture, json_of, snapshot};
 use predicates::prelude::*;
 
 /// True prices of the 400 rows of `price_partial.csv`, by row id.
@@ -142,14 +142,7 @@ fn pending_rows_are_not_offered_twice() {
         .arg(&b)
         .assert()
         .success();
-    let ids = |p: &Path| -> Vec<i64> {
-        csv::Reader::from_path(p)
-            .unwrap()
-            .records()
-            .map(|r| r.unwrap()[0].parse().unwrap())
-            .collect()
-    };
-    let (ia, ib) = (ids(&a), ids(&b));
+    let (ia, ib) = (batch_ids(&a), batch_ids(&b));
     assert!(
         ia.iter().all(|i| !ib.contains(i)),
         "a row was offered twice"

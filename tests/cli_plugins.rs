@@ -5,7 +5,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{al, fixture, json_of, snapshot};
+use common::{al, batch_ids, fixture, json_of, snapshot};
 use predicates::prelude::*;
 
 fn plugins_dir() -> PathBuf {
@@ -29,14 +29,6 @@ fn project(dir: &Path) -> PathBuf {
         .assert()
         .success();
     db
-}
-
-fn batch_ids(path: &Path) -> Vec<i64> {
-    csv::Reader::from_path(path)
-        .unwrap()
-        .records()
-        .map(|r| r.unwrap()[0].parse().unwrap())
-        .collect()
 }
 
 #[test]

@@ -25,3 +25,12 @@ pub fn json_of(cmd: &mut assert_cmd::Command) -> serde_json::Value {
 pub fn snapshot(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap()
 }
+
+/// The `row_id`s of a batch CSV, in file order.
+pub fn batch_ids(path: &Path) -> Vec<i64> {
+    csv::Reader::from_path(path)
+        .unwrap()
+        .records()
+        .map(|r| r.unwrap()[0].parse().unwrap())
+        .collect()
+}
