@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use crate::checked;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Parser, Debug)]
@@ -42,7 +43,7 @@ pub struct Global {
     #[arg(short, long, global = true)]
     pub quiet: bool,
     /// Seconds an external plugin may take before it is stopped.
-    #[arg(long, global = true, default_value_t = 60.0, value_name = "SECONDS")]
+    #[arg(long, global = true, default_value_t = 60.0, value_name = "SECONDS", value_parser = checked::seconds)]
     pub plugin_timeout: f64,
 }
 
@@ -97,7 +98,7 @@ pub enum PluginsCommand {
     /// Register an external program under NAME in this project.
     Add {
         name: String,
-        /// strategy or oracle (model plugins are planned).
+        /// strategy, model or oracle.
         #[arg(long, default_value = "strategy")]
         kind: String,
         /// The command line, run with `sh -c` (e.g. "python3 my_strategy.py").
@@ -141,7 +142,7 @@ pub struct QueryArgs {
     #[arg(short, long)]
     pub strategy: Option<String>,
     /// How many rows to ask for.
-    #[arg(short, long, default_value_t = 10)]
+    #[arg(short, long, default_value_t = 10, value_parser = checked::count)]
     pub batch: usize,
     /// Model the strategy fits (see `al-cli models`).
     #[arg(short, long, default_value = "forest")]
@@ -150,7 +151,7 @@ pub struct QueryArgs {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Score at most this many candidates in the expensive strategies (emc-retrain).
-    #[arg(long, default_value_t = 500)]
+    #[arg(long, default_value_t = 500, value_parser = checked::count)]
     pub candidates: usize,
     /// Spread the batch out: top 10×batch by utility, then far-apart picks.
     #[arg(long)]
@@ -225,39 +226,38 @@ pub struct SimulateArgs {
     /// Model the strategies use and the curves evaluate.
     #[arg(short, long, default_value = "forest")]
     pub model: String,
-    /// Rows labeled at the start of each repeat.
-    #[arg(long, default_value_t = 20)]
+    /// Rows labeled at the start of each repeat (at least 2).
+    #[arg(long, default_value_t = 20, value_parser = checked::at_least_two)]
     pub init: usize,
     /// Rows queried per round.
-    #[arg(short, long, default_value_t = 10)]
+    #[arg(short, long, default_value_t = 10, value_parser = checked::count)]
     pub batch: usize,
     /// Query rounds per repeat.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = 20, value_parser = checked::count)]
     pub rounds: usize,
     /// Repeats with different test splits and initial rows (results are mean ± std).
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, value_parser = checked::count)]
     pub repeats: usize,
     /// Seed for every random choice: the same seed gives the same result.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Score at most this many candidates in the expensive strategies.
-    #[arg(long, default_value_t = 500)]
+    #[arg(long, default_value_t = 500, value_parser = checked::count)]
     pub candidates: usize,
     /// Use at most this many pool rows per repeat (a seeded subsample).
-    #[arg(long)]
+    #[arg(long, value_parser = checked::count)]
     pub pool_max: Option<usize>,
     /// Spread each batch out (see `query --diversity`).
     #[arg(long)]
     pub diversity: bool,
     /// Hold out this share of rows per repeat [default: the project's test rows, or 0.25 if it has none].
-    #[arg(long)]
+    #[arg(long, value_parser = checked::open_share)]
     pub test_frac: Option<f64>,
     /// Also write the learning curves as SVG.
     #[arg(long, value_name = "FILE.svg")]
     pub plot: Option<PathBuf>,
     /// pool: query batches from the pool; stream: rows arrive one by one and
-    /// are queried or let go (strategies random, qbc, committee,
-    /// tree-variance); synthesis:
+    /// are queried or let go (strategies with a per-row utility); synthesis:
     /// synthetic rows labeled by a kNN oracle against pool mode.
     #[arg(long, value_enum, default_value_t = SimMode::Pool)]
     pub mode: SimMode,
@@ -278,7 +278,7 @@ pub enum SimMode {
 #[derive(Args, Debug)]
 pub struct SynthesizeArgs {
     /// How many rows to generate.
-    #[arg(short, long, default_value_t = 10)]
+    #[arg(short, long, default_value_t = 10, value_parser = checked::count)]
     pub n: usize,
     /// Disagreement to maximise: committee (the article's) or qbc (--model's members).
     #[arg(short, long, default_value = "committee")]
@@ -297,16 +297,16 @@ pub struct SynthesizeArgs {
 pub struct StreamArgs {
     /// Rows to read one by one (a CSV with the project's columns), or - for stdin.
     pub input: PathBuf,
-    /// Per-row utility: qbc (variance of --model's members), committee, tree-variance, or random.
+    /// Any strategy with a per-row utility, with its parameters (qbc, committee, tree-variance:depth=3, emcm, density, random, ...; see `al-cli strategies`).
     #[arg(short, long, default_value = "qbc")]
     pub strategy: String,
     #[arg(short, long, default_value = "forest")]
     pub model: String,
     /// Query a row when its utility exceeds this.
-    #[arg(long, conflicts_with = "budget", allow_negative_numbers = true)]
+    #[arg(long, conflicts_with = "budget", allow_negative_numbers = true, value_parser = checked::finite)]
     pub threshold: Option<f64>,
     /// Query about this share of rows, with a threshold adapted to recent utilities [default: 0.1].
-    #[arg(long)]
+    #[arg(long, value_parser = checked::share)]
     pub budget: Option<f64>,
     /// Seed for every random choice: the same seed gives the same result.
     #[arg(long, default_value_t = 0)]
@@ -318,8 +318,11 @@ pub struct StreamArgs {
     #[arg(short, long, conflicts_with = "out")]
     pub interactive: bool,
     /// With --interactive: refit the model after this many new labels.
-    #[arg(long, default_value_t = 10, requires = "interactive")]
+    #[arg(long, default_value_t = 10, requires = "interactive", value_parser = checked::count)]
     pub refit_every: usize,
+    /// Score at most this many candidates per chunk of arriving rows in the expensive strategies (emc-retrain).
+    #[arg(long, default_value_t = 500, value_parser = checked::count)]
+    pub candidates: usize,
 }
 
 #[derive(Args, Debug)]
@@ -339,7 +342,7 @@ pub struct InitArgs {
     #[arg(long, value_parser = parse_delimiter)]
     pub delimiter: Option<u8>,
     /// A column is numeric when at least this fraction of its non-empty cells are numbers.
-    #[arg(long, default_value_t = 0.9)]
+    #[arg(long, default_value_t = 0.9, value_parser = checked::fraction)]
     pub numeric_threshold: f64,
     /// Treat COL as categorical whatever its cells look like (repeatable).
     #[arg(long, value_name = "COL")]
@@ -360,22 +363,22 @@ pub struct InitArgs {
     #[arg(long)]
     pub missing_indicators: bool,
     /// Keep at most this many levels per categorical column; the rarest are pooled into __other__.
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = 50, value_parser = checked::count)]
     pub max_levels: usize,
     /// What to do with a target cell that is not a number.
     #[arg(long, value_enum, default_value_t = BadTargetArg::Error)]
     pub bad_target: BadTargetArg,
     /// Share of labeled rows held out to measure MAE/MSE [default: 0.2 with >= 50 labels, else 0].
-    #[arg(long)]
+    #[arg(long, value_parser = checked::held_out_share)]
     pub test_frac: Option<f64>,
     /// Seed for the test split.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Smallest valid target value (labels below are rejected).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = checked::finite)]
     pub min: Option<f64>,
     /// Largest valid target value (labels above are rejected).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = checked::finite)]
     pub max: Option<f64>,
     /// Replace an existing project file.
     #[arg(long)]

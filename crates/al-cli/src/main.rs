@@ -1,10 +1,12 @@
 //! `al-cli`: a thin command-line layer over the al libraries.
 
+mod checked;
 mod cli;
 mod commands;
 mod output;
 mod plot;
 mod plugins;
+mod prompt;
 
 use clap::Parser;
 

@@ -32,33 +32,41 @@ pub fn registered(project: &Project) -> Result<Vec<Registered>> {
     })
 }
 
-/// The strategy registry for this invocation.
+/// The built-in strategies and those of the plugin crates linked in: one
+/// `with_crate` line per crate.
+pub fn linked_strategies() -> Registry {
+    let registry = Registry::builtin();
+    #[cfg(feature = "example-plugin")]
+    let registry = registry.with_crate("al-plugin-example", al_plugin_example::STRATEGIES);
+    registry
+}
+
+/// The strategy registry for this invocation: linked strategies, then
+/// project-registered and PATH plugins by name.
 pub fn registry(global: &Global, project: Option<&Project>) -> Result<Registry> {
     let registered = match project {
         Some(p) => registered(p)?,
         None => vec![],
     };
-    let timeout = Duration::from_secs_f64(global.plugin_timeout.max(0.001));
-    Ok(Registry::builtin()
-        .with(al_plugin_example::STRATEGIES)
-        .with_external(Box::new(move |spec| {
-            let name = spec.split(':').next().unwrap_or(spec);
-            let command = registered
-                .iter()
-                .find(|p| p.name == name && p.kind == "strategy")
-                .map(|p| vec!["sh".to_string(), "-c".to_string(), p.cmd.clone()])
-                .or_else(|| {
-                    on_path(&format!("al-strategy-{name}")).map(|p| vec![p.display().to_string()])
-                })?;
-            Some(Ok(Box::new(ExternalStrategy {
-                plugin: PluginCommand {
-                    kind: "strategy",
-                    name: name.to_string(),
-                    command,
-                    timeout,
-                },
-            })))
+    let timeout = Duration::from_secs_f64(global.plugin_timeout);
+    Ok(linked_strategies().with_external(Box::new(move |spec| {
+        let name = spec.split(':').next().unwrap_or(spec);
+        let command = registered
+            .iter()
+            .find(|p| p.name == name && p.kind == "strategy")
+            .map(|p| vec!["sh".to_string(), "-c".to_string(), p.cmd.clone()])
+            .or_else(|| {
+                on_path(&format!("al-strategy-{name}")).map(|p| vec![p.display().to_string()])
+            })?;
+        Some(Ok(Box::new(ExternalStrategy {
+            plugin: PluginCommand {
+                kind: "strategy",
+                name: name.to_string(),
+                command,
+                timeout,
+            },
         })))
+    })))
 }
 
 /// The oracle plugin called `name`: registered in the project, or
@@ -77,7 +85,7 @@ pub fn oracle(global: &Global, project: &Project, name: &str) -> Result<External
             kind: "oracle",
             name: name.to_string(),
             command,
-            timeout: Duration::from_secs_f64(global.plugin_timeout.max(0.001)),
+            timeout: Duration::from_secs_f64(global.plugin_timeout),
         },
     })
 }
@@ -89,7 +97,7 @@ pub fn install_model_resolver(global: &Global) {
         .ok()
         .and_then(|p| registered(&p).ok())
         .unwrap_or_default();
-    let timeout = Duration::from_secs_f64(global.plugin_timeout.max(0.001));
+    let timeout = Duration::from_secs_f64(global.plugin_timeout);
     al_models::spec::set_model_resolver(Box::new(move |name| {
         let command = registered
             .iter()
@@ -114,6 +122,20 @@ pub fn check_models() -> Result<()> {
         Some(message) => bail!("{message}"),
         None => Ok(()),
     }
+}
+
+/// A plugin may not take the name of something built in or linked of its
+/// kind: the built-in one would always win, and the plugin never run.
+fn check_name_is_free(name: &str, kind: &str) -> Result<()> {
+    let taken = match kind {
+        "strategy" => linked_strategies().find(name).is_some(),
+        "model" => al_models::spec::model_info(name).is_some(),
+        _ => name == "knn",
+    };
+    if taken {
+        bail!("{name:?} is already a built-in {kind}; choose another name");
+    }
+    Ok(())
 }
 
 fn path_dirs() -> Vec<PathBuf> {
@@ -160,9 +182,7 @@ pub fn run(global: &Global, args: PluginsArgs) -> Result<()> {
             if !["strategy", "model", "oracle"].contains(&kind.as_str()) {
                 bail!("--kind {kind:?}: use strategy, model or oracle");
             }
-            if al_query::STRATEGIES.iter().any(|s| s.name == name) {
-                bail!("{name:?} is a built-in strategy; choose another name");
-            }
+            check_name_is_free(&name, &kind)?;
             let mut project = Project::open(&global.project)?;
             let mut list = registered(&project)?;
             list.retain(|p| !(p.name == name && p.kind == kind));
@@ -175,7 +195,8 @@ pub fn run(global: &Global, args: PluginsArgs) -> Result<()> {
             project.write(|tx| al_data::store::set_meta(tx, "plugins", &text))?;
             if !global.quiet {
                 println!(
-                    "registered strategy plugin {name:?} in {}",
+                    "registered {} plugin {name:?} in {}",
+                    list.last().map_or("", |p| p.kind.as_str()),
                     global.project.display()
                 );
             }
@@ -188,14 +209,11 @@ pub fn run(global: &Global, args: PluginsArgs) -> Result<()> {
 fn list(global: &Global) -> Result<()> {
     let project = Project::open_for_reading(&global.project).ok();
     let mut rows: Vec<(String, String, String)> = Vec::new();
-    for s in al_query::STRATEGIES {
-        rows.push(("strategy".into(), s.name.into(), "built-in".into()));
-    }
-    for s in al_plugin_example::STRATEGIES {
+    for (s, source) in linked_strategies().entries() {
         rows.push((
             "strategy".into(),
             s.name.into(),
-            "crate al-plugin-example".into(),
+            crate::commands::catalog::source_text(*source),
         ));
     }
     for m in al_models::MODELS {

@@ -7,8 +7,17 @@ use rayon::prelude::*;
 use crate::forest::ForestParams;
 use crate::linear::LinearParams;
 use crate::matrix::Matrix;
+use crate::spec::ModelInfo;
 use crate::tree::{Binned, Tree, TreeParams};
 use crate::{check_training, derive_seed, Fit, ModelError, Predict};
+
+/// The registry entry of `committee`.
+pub static INFO: ModelInfo = ModelInfo {
+    name: "committee",
+    description: "the article's committee: tree (depth 5) + forest (10 trees) + linear, averaged",
+    params: &[],
+    build: |_| Box::new(CommitteeParams::default()),
+};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CommitteeParams {

@@ -7,8 +7,54 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use crate::matrix::Matrix;
+use crate::params::{at_least, param, Kind};
+use crate::spec::ModelInfo;
 use crate::tree::{Binned, Tree, TreeParams};
 use crate::{check_training, derive_seed, Fit, ModelError, Predict};
+
+/// The registry entry of `forest`.
+pub static INFO: ModelInfo = ModelInfo {
+    name: "forest",
+    description: "random forest of bootstrapped regression trees (per-tree predictions)",
+    params: &[
+        param("trees", "100", at_least(1), "number of trees"),
+        param(
+            "max_features",
+            "1.0",
+            Kind::Fraction,
+            "fraction of features tried per split",
+        ),
+        param(
+            "min_leaf",
+            "1",
+            at_least(1),
+            "fewest training rows in a leaf",
+        ),
+        param(
+            "depth",
+            "none",
+            Kind::CountOrNone { min: 1 },
+            "levels of splits at most (none = grow fully)",
+        ),
+        param(
+            "bootstrap",
+            "true",
+            Kind::Bool,
+            "draw each tree's rows with replacement",
+        ),
+    ],
+    build: |p| {
+        Box::new(ForestParams {
+            trees: p.count("trees"),
+            bootstrap: p.flag("bootstrap"),
+            tree: TreeParams {
+                max_depth: p.count_or_none("depth"),
+                min_samples_leaf: p.count("min_leaf"),
+                max_features: p.real("max_features"),
+            },
+        })
+    },
+};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ForestParams {
@@ -51,6 +97,15 @@ impl ForestParams {
     /// Fits the forest; also usable without boxing.
     pub fn fit_forest(&self, x: &Matrix, y: &[f64], seed: u64) -> Result<Forest, ModelError> {
         check_training(x, y)?;
+        self.tree.check()?;
+        if self.trees == 0 {
+            return Err(ModelError::Param(crate::params::ParamError::Invalid {
+                owner: "forest".into(),
+                key: "trees".into(),
+                value: "0".into(),
+                expected: "a whole number >= 1".into(),
+            }));
+        }
         Ok(self.fit_binned(&Binned::new(x), y, seed))
     }
 
@@ -58,7 +113,7 @@ impl ForestParams {
     /// binning between its tree and its forest).
     pub fn fit_binned(&self, binned: &Binned, y: &[f64], seed: u64) -> Forest {
         let n = binned.rows();
-        let trees = (0..self.trees.max(1))
+        let trees = (0..self.trees)
             .into_par_iter()
             .map(|t| {
                 let tree_seed = derive_seed(seed, t as u64);

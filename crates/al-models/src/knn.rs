@@ -3,7 +3,22 @@
 use rayon::prelude::*;
 
 use crate::matrix::Matrix;
+use crate::params::{at_least, param};
+use crate::spec::ModelInfo;
 use crate::{check_training, Fit, ModelError, Predict};
+
+/// The registry entry of `knn`.
+pub static INFO: ModelInfo = ModelInfo {
+    name: "knn",
+    description: "mean target of the k nearest rows on standardised features",
+    params: &[param(
+        "k",
+        "5",
+        at_least(1),
+        "neighbours (at most the labeled rows)",
+    )],
+    build: |p| Box::new(KnnParams { k: p.count("k") }),
+};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct KnnParams {
@@ -19,13 +34,23 @@ impl Default for KnnParams {
 impl KnnParams {
     pub fn fit_knn(&self, x: &Matrix, y: &[f64]) -> Result<Knn, ModelError> {
         check_training(x, y)?;
+        // As scikit-learn's KNeighborsRegressor: k neighbours or an error,
+        // never silently fewer.
+        if self.k == 0 || self.k > x.rows() {
+            return Err(ModelError::ParamAboveRows {
+                model: "knn",
+                key: "k",
+                value: self.k,
+                rows: x.rows(),
+            });
+        }
         let (mean, std) = x.column_scale();
         let mut scaled = Matrix::with_cols(x.cols());
         for r in x.iter_rows() {
             scaled.push_row(&standardise(r, &mean, &std));
         }
         Ok(Knn {
-            k: self.k.max(1),
+            k: self.k,
             x: scaled,
             y: y.to_vec(),
             mean,

@@ -16,11 +16,13 @@ pub mod knn;
 pub mod linear;
 pub mod matrix;
 pub mod metrics;
+pub mod params;
 pub mod plugin;
 pub mod spec;
 pub mod tree;
 
 pub use matrix::Matrix;
+pub use params::{ParamError, ParamInfo, Params};
 pub use spec::{ModelInfo, ModelSpec, MODELS};
 
 #[derive(Debug, thiserror::Error)]
@@ -31,8 +33,19 @@ pub enum ModelError {
     Shape { rows: usize, targets: usize },
     #[error("the targets contain a value that is not a finite number")]
     NonFinite,
-    #[error("{0}")]
-    Spec(String),
+    #[error(transparent)]
+    Param(#[from] params::ParamError),
+    #[error("unknown model {name:?}; the models are: {known} (see `al-cli models`; external ones are executables named al-model-NAME on PATH)")]
+    UnknownModel { name: String, known: String },
+    #[error("model plugin {0:?} takes no parameters in its spec")]
+    PluginParams(String),
+    #[error("{model}: {key}={value} needs at least {value} labeled rows; there are {rows}")]
+    ParamAboveRows {
+        model: &'static str,
+        key: &'static str,
+        value: usize,
+        rows: usize,
+    },
     #[error("{0}")]
     Plugin(String),
 }

@@ -11,7 +11,25 @@
 //! model change uses hundreds of times per query.
 
 use crate::matrix::Matrix;
+use crate::params::{param, Kind};
+use crate::spec::ModelInfo;
 use crate::{check_training, Fit, ModelError, Predict};
+
+/// The registry entry of `linear`.
+pub static LINEAR: ModelInfo = ModelInfo {
+    name: "linear",
+    description: "ordinary least squares with intercept",
+    params: &[],
+    build: |_| Box::new(LinearParams::ols()),
+};
+
+/// The registry entry of `ridge`.
+pub static RIDGE: ModelInfo = ModelInfo {
+    name: "ridge",
+    description: "least squares with an L2 penalty on the coefficients",
+    params: &[param("alpha", "1.0", Kind::NonNegative, "penalty strength")],
+    build: |p| Box::new(LinearParams::ridge(p.real("alpha"))),
+};
 
 /// `alpha = 0` is ordinary least squares; `alpha > 0` is ridge (the
 /// intercept is not penalised, as in scikit-learn).

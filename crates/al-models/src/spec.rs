@@ -1,131 +1,40 @@
 //! Model spec strings (`forest:trees=100,max_features=0.33`) and the one
 //! registry of models, which the CLI lists and the project stores by name.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::OnceLock;
 
-use crate::committee::CommitteeParams;
-use crate::forest::ForestParams;
-use crate::knn::KnnParams;
-use crate::linear::LinearParams;
+use crate::params::{split_name, ParamInfo, Params};
 use crate::plugin::{ExternalModel, PluginCommand};
-use crate::tree::TreeParams;
 use crate::{Fit, ModelError};
 
-/// One parameter a model takes.
-#[derive(Debug, Clone, Copy)]
-pub struct ParamInfo {
-    pub key: &'static str,
-    pub default: &'static str,
-    pub help: &'static str,
-}
-
-/// A registered model: how the CLI names, documents and builds it.
+/// A registered model: how the CLI names, documents and builds it. Each
+/// model's entry lives in its own file beside the algorithm.
 #[derive(Clone, Copy)]
 pub struct ModelInfo {
     pub name: &'static str,
     pub description: &'static str,
     pub params: &'static [ParamInfo],
-    pub build: fn(&Params) -> Result<Box<dyn Fit>, ModelError>,
+    /// Builds the learner from checked parameters.
+    pub build: fn(&Params) -> Box<dyn Fit>,
 }
 
-const fn param(key: &'static str, default: &'static str, help: &'static str) -> ParamInfo {
-    ParamInfo { key, default, help }
-}
-
-/// Every built-in model. Adding one is one entry here.
-pub static MODELS: &[ModelInfo] = &[
-    ModelInfo {
-        name: "forest",
-        description: "random forest of bootstrapped regression trees (per-tree predictions)",
-        params: &[
-            param("trees", "100", "number of trees"),
-            param(
-                "max_features",
-                "1.0",
-                "fraction of features tried per split",
-            ),
-            param("min_leaf", "1", "fewest training rows in a leaf"),
-            param(
-                "depth",
-                "none",
-                "levels of splits at most (none = grow fully)",
-            ),
-            param(
-                "bootstrap",
-                "true",
-                "draw each tree's rows with replacement",
-            ),
-        ],
-        build: |p| {
-            Ok(Box::new(ForestParams {
-                trees: p.usize("trees")?.max(1),
-                bootstrap: p.bool("bootstrap")?,
-                tree: TreeParams {
-                    max_depth: p.depth("depth")?,
-                    min_samples_leaf: p.usize("min_leaf")?.max(1),
-                    max_features: p.fraction("max_features")?,
-                },
-            }))
-        },
-    },
-    ModelInfo {
-        name: "tree",
-        description: "one regression tree (CART, squared error)",
-        params: &[
-            param(
-                "depth",
-                "none",
-                "levels of splits at most, as in scikit-learn",
-            ),
-            param("min_leaf", "1", "fewest training rows in a leaf"),
-        ],
-        build: |p| {
-            Ok(Box::new(TreeParams {
-                max_depth: p.depth("depth")?,
-                min_samples_leaf: p.usize("min_leaf")?.max(1),
-                max_features: 1.0,
-            }))
-        },
-    },
-    ModelInfo {
-        name: "linear",
-        description: "ordinary least squares with intercept",
-        params: &[],
-        build: |_| Ok(Box::new(LinearParams::ols())),
-    },
-    ModelInfo {
-        name: "ridge",
-        description: "least squares with an L2 penalty on the coefficients",
-        params: &[param("alpha", "1.0", "penalty strength")],
-        build: |p| Ok(Box::new(LinearParams::ridge(p.non_negative("alpha")?))),
-    },
-    ModelInfo {
-        name: "knn",
-        description: "mean target of the k nearest rows on standardised features",
-        params: &[param("k", "5", "neighbours")],
-        build: |p| {
-            Ok(Box::new(KnnParams {
-                k: p.usize("k")?.max(1),
-            }))
-        },
-    },
-    ModelInfo {
-        name: "committee",
-        description:
-            "the article's committee: tree (depth 5) + forest (10 trees) + linear, averaged",
-        params: &[],
-        build: |_| Ok(Box::new(CommitteeParams::default())),
-    },
+/// Every built-in model. Adding one is its file and one line here.
+pub static MODELS: &[&ModelInfo] = &[
+    &crate::forest::INFO,
+    &crate::tree::INFO,
+    &crate::linear::LINEAR,
+    &crate::linear::RIDGE,
+    &crate::knn::INFO,
+    &crate::committee::INFO,
 ];
 
-/// A parsed spec: a registered name and its parameters, defaults filled in;
-/// or the name of an external model plugin.
+/// A parsed spec: a registered name and its checked parameters, defaults
+/// filled in; or the name of an external model plugin.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModelSpec {
     name: String,
-    params: BTreeMap<String, String>,
+    params: Params,
     external: Option<PluginCommand>,
 }
 
@@ -139,129 +48,49 @@ pub fn set_model_resolver(resolver: Box<ModelResolver>) {
     let _ = EXTERNAL_MODELS.set(resolver);
 }
 
-/// Parameter values of one spec, looked up by key.
-pub struct Params<'a> {
-    model: &'a str,
-    values: &'a BTreeMap<String, String>,
-}
-
-impl Params<'_> {
-    fn raw(&self, key: &str) -> &str {
-        self.values.get(key).map(String::as_str).unwrap_or("")
-    }
-
-    fn bad(&self, key: &str, what: &str) -> ModelError {
-        ModelError::Spec(format!(
-            "{}: {key}={:?} is not {what}",
-            self.model,
-            self.raw(key)
-        ))
-    }
-
-    pub fn usize(&self, key: &str) -> Result<usize, ModelError> {
-        self.raw(key)
-            .parse()
-            .map_err(|_| self.bad(key, "a whole number"))
-    }
-
-    pub fn fraction(&self, key: &str) -> Result<f64, ModelError> {
-        match self.raw(key).parse::<f64>() {
-            Ok(v) if v > 0.0 && v <= 1.0 => Ok(v),
-            _ => Err(self.bad(key, "a fraction in (0, 1]")),
-        }
-    }
-
-    pub fn non_negative(&self, key: &str) -> Result<f64, ModelError> {
-        match self.raw(key).parse::<f64>() {
-            Ok(v) if v >= 0.0 && v.is_finite() => Ok(v),
-            _ => Err(self.bad(key, "a non-negative number")),
-        }
-    }
-
-    pub fn bool(&self, key: &str) -> Result<bool, ModelError> {
-        match self.raw(key) {
-            "true" | "yes" | "1" => Ok(true),
-            "false" | "no" | "0" => Ok(false),
-            _ => Err(self.bad(key, "true or false")),
-        }
-    }
-
-    pub fn depth(&self, key: &str) -> Result<Option<usize>, ModelError> {
-        match self.raw(key) {
-            "none" | "" => Ok(None),
-            v => v
-                .parse()
-                .map(Some)
-                .map_err(|_| self.bad(key, "a whole number or none")),
-        }
-    }
-}
-
 pub fn model_info(name: &str) -> Option<&'static ModelInfo> {
-    MODELS.iter().find(|m| m.name == name)
+    MODELS.iter().copied().find(|m| m.name == name)
 }
 
 impl ModelSpec {
-    /// Parses `name` or `name:key=value,key=value`.
+    /// Parses and checks `name` or `name:key=value,key=value`.
     pub fn parse(spec: &str) -> Result<ModelSpec, ModelError> {
-        let spec = spec.trim();
-        let (name, rest) = spec.split_once(':').unwrap_or((spec, ""));
+        let (name, rest) = split_name(spec);
         let Some(info) = model_info(name) else {
             if let Some(plugin) = EXTERNAL_MODELS.get().and_then(|r| r(name)) {
                 if !rest.is_empty() {
-                    return Err(ModelError::Spec(format!(
-                        "model plugin {name:?} takes no parameters in its spec"
-                    )));
+                    return Err(ModelError::PluginParams(name.to_string()));
                 }
                 return Ok(ModelSpec {
                     name: name.to_string(),
-                    params: BTreeMap::new(),
+                    params: Params::check(name, &[], "")?,
                     external: Some(plugin),
                 });
             }
-            return Err(ModelError::Spec(format!(
-                "unknown model {name:?}; the models are: {} (see `al-cli models`; external ones are executables named al-model-NAME on PATH)",
-                MODELS.iter().map(|m| m.name).collect::<Vec<_>>().join(", ")
-            )));
+            return Err(ModelError::UnknownModel {
+                name: name.to_string(),
+                known: MODELS.iter().map(|m| m.name).collect::<Vec<_>>().join(", "),
+            });
         };
-        let mut params: BTreeMap<String, String> = info
-            .params
-            .iter()
-            .map(|p| (p.key.to_string(), p.default.to_string()))
-            .collect();
-        for pair in rest.split(',').filter(|s| !s.trim().is_empty()) {
-            let (k, v) = pair
-                .split_once('=')
-                .ok_or_else(|| ModelError::Spec(format!("{name}: {pair:?} is not key=value")))?;
-            let k = k.trim();
-            if !params.contains_key(k) {
-                let valid: Vec<&str> = info.params.iter().map(|p| p.key).collect();
-                return Err(ModelError::Spec(format!(
-                    "{name} has no parameter {k:?}; its parameters are: {}",
-                    if valid.is_empty() {
-                        "none".to_string()
-                    } else {
-                        valid.join(", ")
-                    }
-                )));
-            }
-            params.insert(k.to_string(), v.trim().to_string());
-        }
-        let parsed = ModelSpec {
+        Ok(ModelSpec {
             name: name.to_string(),
-            params,
+            params: Params::check(name, info.params, rest)?,
             external: None,
-        };
-        parsed.build()?;
-        Ok(parsed)
+        })
     }
 
     pub fn name(&self) -> &str {
         &self.name
     }
 
-    pub fn info(&self) -> &'static ModelInfo {
-        model_info(&self.name).unwrap_or(&MODELS[0])
+    /// The checked parameters.
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+
+    /// Whether this spec names an external model plugin.
+    pub fn is_external(&self) -> bool {
+        self.external.is_some()
     }
 
     /// The learner this spec describes.
@@ -271,10 +100,11 @@ impl ModelSpec {
                 plugin: plugin.clone(),
             }));
         }
-        (self.info().build)(&Params {
-            model: &self.name,
-            values: &self.params,
-        })
+        let info = model_info(&self.name).ok_or_else(|| ModelError::UnknownModel {
+            name: self.name.clone(),
+            known: MODELS.iter().map(|m| m.name).collect::<Vec<_>>().join(", "),
+        })?;
+        Ok((info.build)(&self.params))
     }
 }
 
@@ -282,16 +112,10 @@ impl ModelSpec {
 /// the project stores.
 impl fmt::Display for ModelSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.name)?;
         if self.external.is_some() {
-            return Ok(());
+            return write!(f, "{}", self.name);
         }
-        let info = self.info();
-        for (i, p) in info.params.iter().enumerate() {
-            let sep = if i == 0 { ':' } else { ',' };
-            write!(f, "{sep}{}={}", p.key, self.params[p.key])?;
-        }
-        Ok(())
+        write!(f, "{}", self.params.canonical())
     }
 }
 
@@ -338,5 +162,16 @@ mod tests {
             .to_string();
         assert!(e.contains("fraction"), "{e}");
         assert!(ModelSpec::parse("linear:alpha=1").is_err());
+        // Values a model cannot use are refused once, here, never clamped.
+        for bad in [
+            "forest:trees=0",
+            "forest:min_leaf=0",
+            "tree:depth=0",
+            "knn:k=0",
+            "ridge:alpha=-1",
+            "ridge:alpha=NaN",
+        ] {
+            assert!(ModelSpec::parse(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -16,6 +16,8 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::matrix::Matrix;
+use crate::params::{at_least, param, Kind};
+use crate::spec::ModelInfo;
 use crate::{check_training, Fit, ModelError, Predict};
 
 const MAX_BINS: usize = 256;
@@ -96,6 +98,33 @@ fn midpoint(lo: f64, hi: f64) -> f64 {
     }
 }
 
+/// The registry entry of `tree`.
+pub static INFO: ModelInfo = ModelInfo {
+    name: "tree",
+    description: "one regression tree (CART, squared error)",
+    params: &[
+        param(
+            "depth",
+            "none",
+            Kind::CountOrNone { min: 1 },
+            "levels of splits at most, as in scikit-learn",
+        ),
+        param(
+            "min_leaf",
+            "1",
+            at_least(1),
+            "fewest training rows in a leaf",
+        ),
+    ],
+    build: |p| {
+        Box::new(TreeParams {
+            max_depth: p.count_or_none("depth"),
+            min_samples_leaf: p.count("min_leaf"),
+            max_features: 1.0,
+        })
+    },
+};
+
 /// Growth limits of one tree.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TreeParams {
@@ -127,9 +156,37 @@ impl TreeParams {
         self
     }
 
+    /// Refuses limits no tree can meet (the spec parser refuses them first;
+    /// this guards parameters built in code).
+    pub fn check(&self) -> Result<(), ModelError> {
+        let bad = |key: &str, value: String, expected: &str| {
+            Err(ModelError::Param(crate::params::ParamError::Invalid {
+                owner: "tree".into(),
+                key: key.into(),
+                value,
+                expected: expected.into(),
+            }))
+        };
+        if self.max_depth == Some(0) {
+            return bad("depth", "0".into(), "a whole number >= 1, or none");
+        }
+        if self.min_samples_leaf == 0 {
+            return bad("min_leaf", "0".into(), "a whole number >= 1");
+        }
+        if !(self.max_features > 0.0 && self.max_features <= 1.0) {
+            return bad(
+                "max_features",
+                self.max_features.to_string(),
+                "a fraction in (0, 1]",
+            );
+        }
+        Ok(())
+    }
+
     /// Fits one tree on all rows with equal weight.
     pub fn fit_tree(&self, x: &Matrix, y: &[f64], seed: u64) -> Result<Tree, ModelError> {
         check_training(x, y)?;
+        self.check()?;
         let binned = Binned::new(x);
         Ok(Tree::fit(&binned, y, &vec![1.0; y.len()], self, seed))
     }
@@ -205,7 +262,7 @@ impl Tree {
         let mut variances = vec![0.0];
         let p = binned.cols();
         let n_try = ((params.max_features * p as f64).round() as usize).clamp(1, p.max(1));
-        let min_leaf = params.min_samples_leaf.max(1) as u32;
+        let min_leaf = params.min_samples_leaf as u32;
         let mut stack = vec![(0usize, 0usize, samples.len(), 0usize)];
         nodes.push(leaf_at(0));
         let mut max_depth = 0;

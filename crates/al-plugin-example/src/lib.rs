@@ -5,6 +5,7 @@
 //! one line in `crates/al-cli/src/plugins.rs`. See docs/plugins.md.
 
 use al_models::knn::KnnParams;
+use al_models::params::{at_least, param};
 use al_models::{Fit, Matrix};
 use al_query::{QueryError, QueryInput, Strategy, StrategyInfo};
 
@@ -23,31 +24,39 @@ impl Disagreement {
             .build()?
             .fit(x, input.labeled_y, input.seed)?
             .predict(input.candidates);
-        let knn = KnnParams { k: self.k }
-            .fit(x, input.labeled_y, input.seed)?
-            .predict(input.candidates);
+        // At most k neighbours, as the parameter's help says: with fewer
+        // labeled rows than k, all of them.
+        let knn = KnnParams {
+            k: self.k.min(x.rows()),
+        }
+        .fit(x, input.labeled_y, input.seed)?
+        .predict(input.candidates);
         Ok(main.iter().zip(&knn).map(|(a, b)| (a - b).abs()).collect())
     }
 }
 
 impl Strategy for Disagreement {
-    fn name(&self) -> String {
-        "disagreement".into()
-    }
-
     fn utilities(&self, input: &QueryInput) -> Option<Result<Vec<f64>, QueryError>> {
         Some(self.scores(input))
     }
 }
 
 /// This crate's registry entries.
-pub static STRATEGIES: &[StrategyInfo] = &[StrategyInfo {
+pub static STRATEGIES: &[&StrategyInfo] = &[&DISAGREEMENT];
+
+/// The registry entry of `disagreement`.
+pub static DISAGREEMENT: StrategyInfo = StrategyInfo {
     name: "disagreement",
     description: "(example plugin) rows where --model and a kNN regressor disagree most",
     reference: "crates/al-plugin-example",
-    params: &[("k", "5")],
-    build: |a| Ok(Box::new(Disagreement { k: a.usize("k")? })),
-}];
+    params: &[param(
+        "k",
+        "5",
+        at_least(1),
+        "neighbours of the kNN regressor (all labeled rows when fewer)",
+    )],
+    build: |p| Ok(Box::new(Disagreement { k: p.count("k") })),
+};
 
 #[cfg(test)]
 mod tests {

@@ -24,7 +24,7 @@ impl Strategy for ExternalStrategy {
     }
 
     fn query(&self, input: &QueryInput) -> Result<Vec<Selection>, QueryError> {
-        let fail = |what: String| QueryError::Spec(what);
+        let fail = QueryError::Plugin;
         let n = input.candidates.rows();
         if n == 0 {
             return Err(QueryError::NoCandidates);

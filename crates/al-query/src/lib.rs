@@ -17,10 +17,10 @@ pub mod strategies;
 pub mod stream;
 pub mod synthesis;
 
-use al_models::{Matrix, ModelError, ModelSpec};
+use al_models::{Matrix, ModelError, ModelSpec, ParamError};
 
 pub use registry::{
-    parse_strategy, strategy_info, Args, Registry, Resolver, StrategyInfo, DEFAULT_STRATEGY,
+    parse_strategy, strategy_info, Registry, Resolver, Source, StrategyInfo, DEFAULT_STRATEGY,
     STRATEGIES,
 };
 
@@ -28,10 +28,26 @@ pub use registry::{
 pub enum QueryError {
     #[error(transparent)]
     Model(#[from] ModelError),
-    #[error("{0}")]
-    Spec(String),
+    #[error(transparent)]
+    Param(#[from] ParamError),
+    #[error("unknown strategy {name:?}; the strategies are: {known} (see `al-cli strategies`; external ones are executables named al-strategy-NAME on PATH)")]
+    UnknownStrategy { name: String, known: String },
     #[error("no candidates to choose from: every unlabeled row is already labeled or out in a pending batch")]
     NoCandidates,
+    #[error("{0} has no per-row utility (it picks a whole batch at once); use one that has, such as qbc, committee, tree-variance, emcm or random")]
+    NoUtilities(String),
+    #[error("{option} {value}: expected {expected}")]
+    BadOption {
+        option: &'static str,
+        value: String,
+        expected: &'static str,
+    },
+    #[error("density cannot take density as its base")]
+    DensityOfDensity,
+    #[error("{0}")]
+    Plugin(String),
+    #[error("{0}")]
+    Oracle(String),
 }
 
 /// Everything a strategy may look at.
@@ -56,8 +72,13 @@ pub struct Selection {
 
 /// A query strategy.
 pub trait Strategy: Send + Sync {
-    /// The registry name (what the CLI accepts).
-    fn name(&self) -> String;
+    /// What the strategy is called in records and messages. The registry
+    /// names what it builds by the canonical spec (`qbc:members=10`); this
+    /// default only names strategies built by hand in code.
+    fn name(&self) -> String {
+        let path = std::any::type_name::<Self>();
+        path.rsplit("::").next().unwrap_or(path).to_string()
+    }
 
     /// Up to `input.batch` candidates, best first. By default the top of
     /// [`Strategy::utilities`]; greedy strategies, whose utility depends on
@@ -68,10 +89,7 @@ pub trait Strategy: Send + Sync {
         }
         match self.utilities(input) {
             Some(utilities) => Ok(top_k(&utilities?, input.batch)),
-            None => Err(QueryError::Spec(format!(
-                "strategy {} gives neither utilities nor a query",
-                self.name()
-            ))),
+            None => Err(QueryError::NoUtilities(self.name())),
         }
     }
 

@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::strategies::{member_variance, shuffled, Diverse};
-use crate::stream::{RowScorer, Rule, StreamSelector, STREAM_STRATEGIES};
+use crate::stream::{Rule, StreamScorer, StreamSelector};
 use crate::synthesis::{synthesize, Space};
 use crate::{QueryError, QueryInput, Registry, Strategy};
 
@@ -39,6 +39,42 @@ pub struct SimulationConfig {
     /// Pool-based queries, or a stream of rows each queried or let go.
     #[serde(default)]
     pub mode: Mode,
+}
+
+impl SimulationConfig {
+    /// Refuses settings no simulation can run with, naming the option; run
+    /// before any work (the CLI checks the same ranges when it parses).
+    pub fn check(&self) -> Result<(), QueryError> {
+        let bad = |option: &'static str, value: String, expected: &'static str| {
+            Err(QueryError::BadOption {
+                option,
+                value,
+                expected,
+            })
+        };
+        if self.init < 2 {
+            return bad("--init", self.init.to_string(), "a whole number >= 2");
+        }
+        for (option, value) in [
+            ("--batch", self.batch),
+            ("--rounds", self.rounds),
+            ("--repeats", self.repeats),
+            ("--candidates", self.max_candidates),
+        ] {
+            if value == 0 {
+                return bad(option, "0".into(), "a whole number >= 1");
+            }
+        }
+        if self.pool_max == Some(0) {
+            return bad("--pool-max", "0".into(), "a whole number >= 1");
+        }
+        if let Some(f) = self.test_frac {
+            if !(f > 0.0 && f < 1.0) {
+                return bad("--test-frac", f.to_string(), "a share in (0, 1)");
+            }
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -103,19 +139,11 @@ pub fn run_simulation(
     stop: &AtomicBool,
     progress: Progress,
 ) -> Result<SimulationResult, QueryError> {
+    config.check()?;
     let model = ModelSpec::parse(&config.model)?;
     let names = strategy_names(config);
     for n in &names {
-        if config.mode == Mode::Stream {
-            if !STREAM_STRATEGIES.contains(&n.as_str()) {
-                return Err(QueryError::Spec(format!(
-                    "stream mode scores one row at a time; it knows {}, not {n:?}",
-                    STREAM_STRATEGIES.join(", ")
-                )));
-            }
-        } else {
-            registry.parse(n)?;
-        }
+        registry.parse(n)?;
     }
     run_grid(&names, config, stop, |name, repeat| {
         run_one(data, config, registry, &model, name, repeat, stop, progress)
@@ -182,6 +210,33 @@ pub fn strategy_names(config: &SimulationConfig) -> Vec<String> {
         names.insert(0, "random".into());
     }
     names
+}
+
+impl Curve {
+    fn new() -> Curve {
+        Curve {
+            labels: vec![],
+            mae: vec![],
+            mse: vec![],
+            seconds: 0.0,
+        }
+    }
+
+    /// The one evaluate-round step of pool, stream and synthesis
+    /// simulations: fit `learner` on the labeled rows, record the test error.
+    fn evaluate(
+        &mut self,
+        learner: &dyn Fit,
+        labeled: (&Matrix, &[f64]),
+        test: (&Matrix, &[f64]),
+        seed: u64,
+    ) -> Result<(), QueryError> {
+        let pred = learner.fit(labeled.0, labeled.1, seed)?.predict(test.0);
+        self.labels.push(labeled.1.len());
+        self.mae.push(mae(test.1, &pred));
+        self.mse.push(mse(test.1, &pred));
+        Ok(())
+    }
 }
 
 fn area(c: &Curve) -> f64 {
@@ -266,10 +321,19 @@ fn run_one(
     stop: &AtomicBool,
     progress: Progress,
 ) -> Result<Option<Curve>, QueryError> {
-    if config.mode == Mode::Stream {
-        return run_one_stream(data, config, model, strategy_name, repeat, stop, progress);
-    }
     let mut strategy: Box<dyn Strategy> = registry.parse(strategy_name)?;
+    if config.mode == Mode::Stream {
+        return run_one_stream(
+            data,
+            config,
+            &*strategy,
+            model,
+            strategy_name,
+            repeat,
+            stop,
+            progress,
+        );
+    }
     if config.diversity {
         strategy = Box::new(Diverse { inner: strategy });
     }
@@ -278,12 +342,7 @@ fn run_one(
     let y_test: Vec<f64> = test.iter().map(|&i| data.y[i]).collect();
     let learner = model.build()?;
     let started = Instant::now();
-    let mut curve = Curve {
-        labels: vec![],
-        mae: vec![],
-        mse: vec![],
-        seconds: 0.0,
-    };
+    let mut curve = Curve::new();
     for round in 0..=config.rounds {
         if round > 0 {
             if stop.load(Ordering::Relaxed) {
@@ -313,26 +372,31 @@ fn run_one(
         }
         let lx = data.x.select(&labeled);
         let ly: Vec<f64> = labeled.iter().map(|&i| data.y[i]).collect();
-        let fitted = learner.fit(
-            &lx,
-            &ly,
-            derive_seed(config.seed, 1_000_000 + repeat as u64),
+        curve.evaluate(
+            &*learner,
+            (&lx, &ly),
+            (&x_test, &y_test),
+            fit_seed(config, repeat),
         )?;
-        let pred = fitted.predict(&x_test);
-        curve.labels.push(labeled.len());
-        curve.mae.push(mae(&y_test, &pred));
-        curve.mse.push(mse(&y_test, &pred));
         progress(strategy_name, repeat, round);
     }
     curve.seconds = started.elapsed().as_secs_f64();
     Ok(Some(curve))
 }
 
-/// Stream mode: the pool arrives shuffled; each row is scored by the current
-/// model and queried or let go; the model refits every `batch` labels.
+/// The seed every evaluation fit of a repeat uses, whatever the strategy.
+fn fit_seed(config: &SimulationConfig, repeat: usize) -> u64 {
+    derive_seed(config.seed, 1_000_000 + repeat as u64)
+}
+
+/// Stream mode: the pool arrives shuffled; each row is scored by the
+/// strategy (with its parameters, [`StreamScorer`]) and queried or let go;
+/// the model refits every `batch` labels.
+#[allow(clippy::too_many_arguments)]
 fn run_one_stream(
     data: &SimulationData,
     config: &SimulationConfig,
+    strategy: &dyn Strategy,
     model: &ModelSpec,
     strategy_name: &str,
     repeat: usize,
@@ -345,42 +409,46 @@ fn run_one_stream(
         .into_iter()
         .map(|i| pool[i])
         .collect();
+    let arriving = data.x.select(&order);
     let spend = config.rounds * config.batch;
-    let budget = (spend as f64 / order.len().max(1) as f64).min(1.0);
+    let budget = if order.is_empty() {
+        1.0
+    } else {
+        (spend as f64 / order.len() as f64).min(1.0)
+    };
     let mut selector = StreamSelector::new(Rule::Budget(budget), derive_seed(repeat_seed, 4));
-    let mut scorer = RowScorer::new(strategy_name, model, derive_seed(repeat_seed, 5))?;
+    let mut scorer = StreamScorer::new(
+        strategy,
+        model,
+        derive_seed(repeat_seed, 5),
+        config.max_candidates,
+    );
     let learner = model.build()?;
     let x_test = data.x.select(&test);
     let y_test: Vec<f64> = test.iter().map(|&i| data.y[i]).collect();
     let started = Instant::now();
-    let mut curve = Curve {
-        labels: vec![],
-        mae: vec![],
-        mse: vec![],
-        seconds: 0.0,
+    let mut curve = Curve::new();
+    let fit_seed = fit_seed(config, repeat);
+    let evaluate = |labeled: &[usize],
+                    curve: &mut Curve,
+                    scorer: &mut StreamScorer|
+     -> Result<(), QueryError> {
+        let lx = data.x.select(labeled);
+        let ly: Vec<f64> = labeled.iter().map(|&i| data.y[i]).collect();
+        curve.evaluate(&*learner, (&lx, &ly), (&x_test, &y_test), fit_seed)?;
+        scorer.fit(lx, ly, fit_seed);
+        Ok(())
     };
-    let fit_seed = derive_seed(config.seed, 1_000_000 + repeat as u64);
-    let evaluate =
-        |labeled: &[usize], curve: &mut Curve, scorer: &mut RowScorer| -> Result<(), QueryError> {
-            let lx = data.x.select(labeled);
-            let ly: Vec<f64> = labeled.iter().map(|&i| data.y[i]).collect();
-            let fitted = learner.fit(&lx, &ly, fit_seed)?;
-            let pred = fitted.predict(&x_test);
-            curve.labels.push(labeled.len());
-            curve.mae.push(mae(&y_test, &pred));
-            curve.mse.push(mse(&y_test, &pred));
-            scorer.fit(&lx, &ly, fit_seed)
-        };
     evaluate(&labeled, &mut curve, &mut scorer)?;
     let mut since_refit = 0;
-    for &row in &order {
+    for (i, &row) in order.iter().enumerate() {
         if labeled.len() - config.init.min(labeled.len()) >= spend {
             break;
         }
         if stop.load(Ordering::Relaxed) {
             return Ok(None);
         }
-        let utility = scorer.score(&data.x.select(&[row]));
+        let utility = scorer.score(&arriving, i)?;
         if selector.decide(utility) {
             labeled.push(row);
             since_refit += 1;
@@ -415,6 +483,14 @@ pub struct SynthesisData<'a> {
 /// Labels for compact points, or why there are none.
 pub type AskOracle<'a> = dyn Fn(&[Vec<f64>]) -> Result<Vec<f64>, String> + Sync + 'a;
 
+/// The parameters of the built-in `knn` oracle (`--oracle knn:k=N`).
+pub static KNN_ORACLE_PARAMS: &[al_models::ParamInfo] = &[al_models::params::param(
+    "k",
+    "5",
+    al_models::params::at_least(1),
+    "known rows whose mean target labels a synthetic row",
+)];
+
 /// Labels for synthetic points in simulation; never the model's own guess.
 pub enum Oracle<'a> {
     /// The mean known target of the k nearest real non-test rows.
@@ -436,6 +512,7 @@ pub fn run_synthesis_simulation(
     stop: &AtomicBool,
     progress: Progress,
 ) -> Result<SimulationResult, QueryError> {
+    config.check()?;
     let names = strategy_names(config);
     let model = ModelSpec::parse(&config.model)?;
     let registry = Registry::builtin();
@@ -481,7 +558,7 @@ fn run_one_synthesis(
     let repeat_seed = derive_seed(config.seed, repeat as u64);
     let known: Vec<usize> = labeled.iter().chain(&pool).copied().collect();
     let k = match data.oracle {
-        Oracle::Knn(k) => k.max(1),
+        Oracle::Knn(k) => k,
         Oracle::External(_) => 5,
     };
     // The kNN oracle knows every real non-test row's target.
@@ -497,13 +574,8 @@ fn run_one_synthesis(
     let learner = model.build()?;
     let committee = CommitteeParams::default();
     let started = Instant::now();
-    let mut curve = Curve {
-        labels: vec![],
-        mae: vec![],
-        mse: vec![],
-        seconds: 0.0,
-    };
-    let fit_seed = derive_seed(config.seed, 1_000_000 + repeat as u64);
+    let mut curve = Curve::new();
+    let fit_seed = fit_seed(config, repeat);
     for round in 0..=config.rounds {
         if round > 0 {
             if stop.load(Ordering::Relaxed) {
@@ -536,18 +608,14 @@ fn run_one_synthesis(
             let dense = to_dense(&points);
             let labels = match data.oracle {
                 Oracle::Knn(_) => knn.predict(&dense),
-                Oracle::External(ask) => ask(&points).map_err(QueryError::Spec)?,
+                Oracle::External(ask) => ask(&points).map_err(QueryError::Oracle)?,
             };
             for (row, label) in dense.iter_rows().zip(labels) {
                 x.push_row(row);
                 y.push(label);
             }
         }
-        let fitted = learner.fit(&x, &y, fit_seed)?;
-        let pred = fitted.predict(&x_test);
-        curve.labels.push(y.len());
-        curve.mae.push(mae(&y_test, &pred));
-        curve.mse.push(mse(&y_test, &pred));
+        curve.evaluate(&*learner, (&x, &y), (&x_test, &y_test), fit_seed)?;
         progress(
             if disagreement {
                 "synthesis"
@@ -614,7 +682,12 @@ mod tests {
                 // 10 initial labels, up to 4 x 5 more.
                 assert_eq!(ca.labels[0], 10);
                 assert!(*ca.labels.last().unwrap() <= 30);
-                assert!(*ca.labels.last().unwrap() >= 20, "{:?}", ca.labels);
+                assert!(
+                    *ca.labels.last().unwrap() >= 20,
+                    "{}: {:?}",
+                    sa.name,
+                    ca.labels
+                );
             }
         }
         let bad = SimulationConfig {
@@ -659,6 +732,49 @@ mod tests {
         // Paired: every strategy's round-0 error on a repeat is the same.
         let first: Vec<f64> = a.strategies.iter().map(|s| s.curves[0].mae[0]).collect();
         assert!(first.iter().all(|v| *v == first[0]));
+    }
+
+    #[test]
+    fn a_test_share_outside_0_1_is_an_error_not_a_panic() {
+        let (x, y) = data();
+        let is_test = vec![false; y.len()];
+        let d = SimulationData {
+            x: &x,
+            y: &y,
+            is_test: &is_test,
+        };
+        let stop = AtomicBool::new(false);
+        for f in [1.5, 1.0, 0.0, -0.2, f64::NAN] {
+            let c = SimulationConfig {
+                test_frac: Some(f),
+                ..config()
+            };
+            let e = run_simulation(&d, &c, &Registry::builtin(), &stop, &|_, _, _| {})
+                .err()
+                .unwrap_or_else(|| panic!("{f} was accepted"));
+            assert!(e.to_string().starts_with("--test-frac "), "{f}: {e}");
+        }
+    }
+
+    #[test]
+    fn stream_mode_runs_any_per_row_strategy_with_its_parameters() {
+        let (x, y) = data();
+        let is_test = vec![false; y.len()];
+        let d = SimulationData {
+            x: &x,
+            y: &y,
+            is_test: &is_test,
+        };
+        let stop = AtomicBool::new(false);
+        let c = SimulationConfig {
+            strategies: vec!["tree-variance:depth=2".into(), "emcm".into()],
+            mode: Mode::Stream,
+            ..config()
+        };
+        let r = run_simulation(&d, &c, &Registry::builtin(), &stop, &|_, _, _| {}).unwrap();
+        assert_eq!(r.strategies.len(), 3);
+        assert_eq!(r.strategies[1].name, "tree-variance:depth=2");
+        assert!(r.strategies[1].curves.iter().all(|c| c.labels.len() > 2));
     }
 
     #[test]

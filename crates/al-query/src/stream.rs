@@ -12,8 +12,11 @@
 
 use std::collections::VecDeque;
 
+use al_models::{Matrix, ModelSpec};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+
+use crate::{QueryError, QueryInput, Strategy};
 
 /// How rows are chosen.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -78,9 +81,15 @@ impl StreamSelector {
                     self.threshold = sorted[k];
                     let affordable = (self.queried as f64) < b * self.seen as f64 + 1.0;
                     // Ties at the threshold (many equal utilities) are broken
-                    // by a seeded coin, so the share stays near b.
+                    // by a seeded coin weighted so that, with the rows above
+                    // the threshold, a share `rate` of the window passes.
+                    let above = sorted.len() - sorted.partition_point(|u| *u <= self.threshold);
+                    let equal = sorted.iter().filter(|u| **u == self.threshold).count();
+                    let wanted = rate * sorted.len() as f64 - above as f64;
+                    let tie_share = (wanted / equal.max(1) as f64).clamp(0.0, 1.0);
                     affordable
-                        && (utility > self.threshold || (utility == self.threshold && coin < b))
+                        && (utility > self.threshold
+                            || (utility == self.threshold && coin < tie_share))
                 }
             }
         };
@@ -93,83 +102,82 @@ impl StreamSelector {
     }
 }
 
-/// The per-row utilities a stream can use.
-pub const STREAM_STRATEGIES: &[&str] = &["random", "qbc", "committee", "tree-variance"];
+/// Arriving rows scored in chunks of this many against one fit: the same
+/// rows get the same utilities in `stream` and in a stream simulation.
+pub const CHUNK: usize = 256;
 
-/// Scores rows one at a time from models fitted once (and refitted by the
-/// caller as labels arrive): `random` draws a seeded uniform number, `qbc`
-/// and `committee` take the variance of their members' predictions,
-/// `tree-variance` the target variance in the row's leaf of a depth-5 tree.
-pub struct RowScorer {
-    strategy: String,
-    model: al_models::ModelSpec,
-    coin: ChaCha8Rng,
-    fitted: Option<Box<dyn al_models::Predict>>,
-    tree: Option<al_models::tree::Tree>,
+/// Scores arriving rows with any strategy that has a per-row utility
+/// ([`Strategy::utilities`]), with its parameters: the rows from the one to
+/// score onwards are scored in a chunk of up to [`CHUNK`] rows as the
+/// strategy's candidates against the labeled rows of the last
+/// [`StreamScorer::fit`]; a refit forgets the chunk. Strategies that pick a
+/// whole batch at once (gsx, cover) are refused with
+/// [`QueryError::NoUtilities`]. Strategies whose utility depends on the
+/// other candidates (`density`, `emc-retrain`'s reference sample) see the
+/// chunk as the pool.
+pub struct StreamScorer<'a> {
+    strategy: &'a dyn Strategy,
+    model: &'a ModelSpec,
+    seed: u64,
+    max_candidates: usize,
+    labeled_x: Matrix,
+    labeled_y: Vec<f64>,
+    fit_seed: u64,
+    /// Utilities of arriving rows `start..start + utilities.len()`.
+    start: usize,
+    utilities: Vec<f64>,
 }
 
-impl RowScorer {
+impl<'a> StreamScorer<'a> {
     pub fn new(
-        strategy: &str,
-        model: &al_models::ModelSpec,
+        strategy: &'a dyn Strategy,
+        model: &'a ModelSpec,
         seed: u64,
-    ) -> Result<RowScorer, crate::QueryError> {
-        if !STREAM_STRATEGIES.contains(&strategy) {
-            return Err(crate::QueryError::Spec(format!(
-                "a stream scores one row at a time with {}, not {strategy:?}",
-                STREAM_STRATEGIES.join(", ")
-            )));
+        max_candidates: usize,
+    ) -> StreamScorer<'a> {
+        StreamScorer {
+            strategy,
+            model,
+            seed,
+            max_candidates,
+            labeled_x: Matrix::with_cols(0),
+            labeled_y: vec![],
+            fit_seed: seed,
+            start: 0,
+            utilities: vec![],
         }
-        Ok(RowScorer {
-            strategy: strategy.to_string(),
-            model: model.clone(),
-            coin: ChaCha8Rng::seed_from_u64(seed ^ 0x57AE),
-            fitted: None,
-            tree: None,
-        })
     }
 
-    /// (Re)fits on the labeled rows.
-    pub fn fit(
-        &mut self,
-        x: &al_models::Matrix,
-        y: &[f64],
-        seed: u64,
-    ) -> Result<(), crate::QueryError> {
-        use al_models::Fit;
-        self.fitted = Some(match self.strategy.as_str() {
-            "committee" => al_models::committee::CommitteeParams::default().fit(x, y, seed)?,
-            _ => self.model.build()?.fit(x, y, seed)?,
-        });
-        if self.strategy == "tree-variance" {
-            self.tree = Some(
-                al_models::tree::TreeParams::default()
-                    .depth(Some(5))
-                    .fit_tree(x, y, seed)?,
-            );
-        }
-        Ok(())
+    /// Scores against these labeled rows from now on.
+    pub fn fit(&mut self, x: Matrix, y: Vec<f64>, seed: u64) {
+        self.labeled_x = x;
+        self.labeled_y = y;
+        self.fit_seed = seed;
+        self.utilities.clear();
     }
 
-    /// The model predictions come from (the committee for `committee`).
-    pub fn fitted(&self) -> Option<&dyn al_models::Predict> {
-        self.fitted.as_deref()
-    }
-
-    /// The utility of one row (a one-row matrix).
-    pub fn score(&mut self, row: &al_models::Matrix) -> f64 {
-        match self.strategy.as_str() {
-            "random" => self.coin.gen::<f64>(),
-            "tree-variance" => self
-                .tree
-                .as_ref()
-                .map_or(0.0, |t| t.leaf_variance(row.row(0))),
-            _ => self
-                .fitted
-                .as_ref()
-                .and_then(|m| m.predict_members(row))
-                .map_or(0.0, |m| crate::strategies::member_variance(&m, 1)[0]),
+    /// The utility of arriving row `i` of `rows`.
+    pub fn score(&mut self, rows: &Matrix, i: usize) -> Result<f64, QueryError> {
+        let cached = i >= self.start && i < self.start + self.utilities.len();
+        if !cached {
+            let end = (i + CHUNK).min(rows.rows());
+            let chunk = rows.select(&(i..end).collect::<Vec<_>>());
+            let input = QueryInput {
+                labeled_x: &self.labeled_x,
+                labeled_y: &self.labeled_y,
+                candidates: &chunk,
+                model: self.model,
+                batch: chunk.rows(),
+                seed: al_models::derive_seed(self.fit_seed ^ self.seed, i as u64),
+                max_candidates: self.max_candidates,
+            };
+            self.utilities = match self.strategy.utilities(&input) {
+                Some(u) => u?,
+                None => return Err(QueryError::NoUtilities(self.strategy.name())),
+            };
+            self.start = i;
         }
+        Ok(self.utilities[i - self.start])
     }
 }
 
@@ -207,31 +215,62 @@ mod tests {
     }
 
     #[test]
-    fn row_scorers_know_four_utilities() {
-        use al_models::{Matrix, ModelSpec};
+    fn the_scorer_uses_the_strategy_and_its_parameters() {
         let x = Matrix::from_rows(&(0..40).map(|i| vec![i as f64]).collect::<Vec<_>>());
+        // Constant targets on the left, 100/110/120/130/140 on the right.
         let y: Vec<f64> = (0..40)
             .map(|i| {
                 if i < 20 {
                     1.0
                 } else {
-                    (i * 7 % 5) as f64 * 10.0
+                    100.0 + (i % 5) as f64 * 10.0
                 }
             })
             .collect();
+        let rows = Matrix::from_rows(&[vec![3.0], vec![35.0]]);
         let spec = ModelSpec::parse("forest:trees=10").unwrap();
-        let row = |v: f64| Matrix::from_rows(&[vec![v]]);
-        let mut tree = RowScorer::new("tree-variance", &spec, 0).unwrap();
-        tree.fit(&x, &y, 0).unwrap();
-        // Constant targets on the left, varied on the right.
-        assert_eq!(tree.score(&row(3.0)), 0.0);
-        assert!(tree.score(&row(35.0)) > 0.0);
-        for name in ["random", "qbc", "committee"] {
-            let mut s = RowScorer::new(name, &spec, 0).unwrap();
-            s.fit(&x, &y, 0).unwrap();
-            assert!(s.score(&row(30.0)).is_finite(), "{name}");
+        let scores = |name: &str| {
+            let strategy = crate::parse_strategy(name).unwrap();
+            let mut s = StreamScorer::new(&*strategy, &spec, 0, 100);
+            s.fit(x.clone(), y.clone(), 0);
+            [s.score(&rows, 0).unwrap(), s.score(&rows, 1).unwrap()]
+        };
+        // The forest's trees agree where the targets are constant.
+        for name in ["qbc", "tree-variance:depth=1", "tree-variance"] {
+            let [left, right] = scores(name);
+            assert_eq!(left, 0.0, "{name}");
+            assert!(right > 0.0, "{name}: {right}");
         }
-        assert!(RowScorer::new("gsx", &spec, 0).is_err());
+        // A parameter reaches the strategy: a stump's right leaf is wider
+        // than a deep tree's, so its variance differs.
+        assert_ne!(
+            scores("tree-variance:depth=1")[1],
+            scores("tree-variance:depth=none")[1]
+        );
+        let gsx = crate::parse_strategy("gsx").unwrap();
+        let mut s = StreamScorer::new(&*gsx, &spec, 0, 100);
+        s.fit(x.clone(), y.clone(), 0);
+        assert!(matches!(s.score(&rows, 0), Err(QueryError::NoUtilities(n)) if n == "gsx"));
+    }
+
+    #[test]
+    fn many_ties_at_the_top_still_spend_the_budget() {
+        // A fifth of the rows share the highest utility; the rest are spread
+        // below it. The threshold lands on the tie, which must pass half the
+        // time for a tenth of the rows to be queried.
+        let mut rng = ChaCha8Rng::seed_from_u64(4);
+        let mut s = StreamSelector::new(Rule::Budget(0.1), 5);
+        let queried = (0..10_000)
+            .filter(|_| {
+                let u = if rng.gen::<f64>() < 0.2 {
+                    9.0
+                } else {
+                    rng.gen::<f64>()
+                };
+                s.decide(u)
+            })
+            .count();
+        assert!((900..=1100).contains(&queried), "queried {queried}");
     }
 
     #[test]

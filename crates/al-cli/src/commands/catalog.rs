@@ -3,8 +3,8 @@
 use anyhow::Result;
 use serde_json::json;
 
-use al_models::MODELS;
-use al_query::DEFAULT_STRATEGY;
+use al_models::{ParamInfo, MODELS};
+use al_query::{Source, DEFAULT_STRATEGY};
 
 use crate::cli::Global;
 use crate::output::{print_json, table};
@@ -17,7 +17,7 @@ pub fn models(global: &Global) -> Result<()> {
                 json!({
                     "name": m.name,
                     "description": m.description,
-                    "params": m.params.iter().map(|p| json!({"key": p.key, "default": p.default, "help": p.help})).collect::<Vec<_>>(),
+                    "params": params_json(m.params),
                 })
             })
             .collect();
@@ -26,14 +26,9 @@ pub fn models(global: &Global) -> Result<()> {
     }
     let mut t = table(&["model", "parameters (default)", "what it is"]);
     for m in MODELS {
-        let params: Vec<String> = m
-            .params
-            .iter()
-            .map(|p| format!("{}={} — {}", p.key, p.default, p.help))
-            .collect();
         t.add_row(vec![
             m.name.to_string(),
-            params.join("\n"),
+            params_text(m.params),
             m.description.to_string(),
         ]);
     }
@@ -48,9 +43,15 @@ pub fn strategies(global: &Global) -> Result<()> {
     if global.json {
         let list: Vec<_> = strategies
             .iter()
-            .map(
-                |s| json!({"name": s.name, "description": s.description, "reference": s.reference}),
-            )
+            .map(|(s, source)| {
+                json!({
+                    "name": s.name,
+                    "description": s.description,
+                    "reference": s.reference,
+                    "params": params_json(s.params),
+                    "source": source_text(*source),
+                })
+            })
             .collect();
         print_json(&json!({ "default": DEFAULT_STRATEGY, "strategies": list }));
         return Ok(());
@@ -61,21 +62,44 @@ pub fn strategies(global: &Global) -> Result<()> {
         "reference",
         "parameters (default)",
     ]);
-    for s in strategies {
+    for (s, _) in strategies {
         let name = if s.name == DEFAULT_STRATEGY {
             format!("{} (default)", s.name)
         } else {
             s.name.to_string()
         };
-        let params: Vec<String> = s.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
         t.add_row(vec![
             name,
             s.description.to_string(),
             s.reference.to_string(),
-            params.join(", "),
+            params_text(s.params),
         ]);
     }
     println!("{t}");
     println!("use as --strategy NAME or NAME:key=value, e.g. --strategy density:base=committee; see docs/strategies.md");
     Ok(())
+}
+
+/// Where a strategy comes from, as `plugins list` and `strategies --json` say.
+pub fn source_text(source: Source) -> String {
+    match source {
+        Source::BuiltIn => "built-in".into(),
+        Source::Crate(name) => format!("crate {name}"),
+    }
+}
+
+fn params_json(params: &[ParamInfo]) -> Vec<serde_json::Value> {
+    params
+        .iter()
+        .map(|p| json!({"key": p.key, "default": p.default, "allowed": p.kind.to_string(), "help": p.help}))
+        .collect()
+}
+
+/// One line per parameter: `key=default (allowed) — help`.
+fn params_text(params: &[ParamInfo]) -> String {
+    params
+        .iter()
+        .map(|p| format!("{}={} ({}) — {}", p.key, p.default, p.kind, p.help))
+        .collect::<Vec<_>>()
+        .join("\n")
 }

@@ -7,6 +7,8 @@ use anyhow::{anyhow, bail, Result};
 use serde_json::json;
 
 use al_data::store::Bounds;
+
+use crate::prompt::{ask, check_value, Answer, Question};
 use al_data::{store, LabelEvent, LabelOutcome, Project};
 
 use crate::cli::{Global, HistoryArgs, LabelArgs};
@@ -79,7 +81,6 @@ fn interactive(
     args: &LabelArgs,
     bounds: Bounds,
 ) -> Result<()> {
-    use std::io::{BufRead, Write};
     let pending = project.pending()?;
     if pending.is_empty() {
         println!("no pending rows: run `al-cli query` first");
@@ -95,10 +96,9 @@ fn interactive(
         0,
     )?;
     let all = project.load(al_data::Subset::PoolWithPending, true)?;
-    let stdin = std::io::stdin();
-    let mut lines = stdin.lock().lines();
+    let mut lines = crate::prompt::stdin_lines();
     let mut total = LabelOutcome::default();
-    'rows: for (round, row_id) in pending {
+    for (round, row_id) in pending {
         let raw = project.raw_row(row_id)?.unwrap_or_default();
         let prediction = all.row_ids.iter().position(|&r| r == row_id).map(|i| {
             let x = al_models::Matrix::new(
@@ -107,46 +107,29 @@ fn interactive(
             );
             fitted.predict(&x)[0]
         });
-        println!("\nrow {row_id} (round {round}):");
-        for (h, v) in headers.iter().zip(&raw) {
-            if *h != target_name {
-                println!("  {h:>16}: {v}");
-            }
-        }
-        if let Some(p) = prediction {
-            println!("  model's guess for {target_name}: {p:.4}");
-        }
-        loop {
-            print!("{target_name} for row {row_id} (number, s = skip, q = quit): ");
-            std::io::stdout().flush()?;
-            let Some(line) = lines.next() else {
-                break 'rows;
-            };
-            let answer = line?.trim().to_string();
-            match answer.as_str() {
-                "q" => break 'rows,
-                "s" | "" => continue 'rows,
-                text => match text
-                    .parse::<f64>()
-                    .map_err(|_| "not a number".to_string())
-                    .and_then(|v| check_value(v, bounds).map(|()| v))
-                {
-                    Ok(value) => {
-                        let event = LabelEvent {
-                            row_id,
-                            value,
-                            round: Some(round),
-                            annotator: args.annotator.clone(),
-                            note: None,
-                        };
-                        let o =
-                            project.write(|tx| store::apply_labels(tx, &[event], "annotator"))?;
-                        total.new += o.new;
-                        total.changed += o.changed;
-                        continue 'rows;
-                    }
-                    Err(why) => println!("  {text:?}: {why}; try again"),
-                },
+        let question = Question {
+            row_id,
+            context: format!("round {round}"),
+            headers: &headers,
+            raw: &raw,
+            target: &target_name,
+            prediction,
+            bounds,
+        };
+        match ask(&mut lines, &question)? {
+            Answer::Stop => break,
+            Answer::Skip => continue,
+            Answer::Value(value) => {
+                let event = LabelEvent {
+                    row_id,
+                    value,
+                    round: Some(round),
+                    annotator: args.annotator.clone(),
+                    note: None,
+                };
+                let o = project.write(|tx| store::apply_labels(tx, &[event], "annotator"))?;
+                total.new += o.new;
+                total.changed += o.changed;
             }
         }
     }
@@ -155,16 +138,6 @@ fn interactive(
     if total.new + total.changed > 0 && !args.no_eval && project.counts()?.test > 0 {
         let report = super::evaluate::evaluate(project, &args.model, 0)?;
         super::evaluate::print_report(global, project, &report)?;
-    }
-    Ok(())
-}
-
-fn check_value(v: f64, bounds: Bounds) -> Result<(), String> {
-    if !v.is_finite() {
-        return Err("not a finite number".into());
-    }
-    if !bounds.contains(v) {
-        return Err(format!("outside the project's bounds {bounds}"));
     }
     Ok(())
 }

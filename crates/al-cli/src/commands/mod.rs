@@ -1,6 +1,6 @@
 //! One module per subcommand.
 
-mod catalog;
+pub mod catalog;
 mod demo;
 mod evaluate;
 mod init;

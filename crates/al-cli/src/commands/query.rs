@@ -60,7 +60,7 @@ pub fn run(global: &Global, args: QueryArgs) -> Result<()> {
         labeled_y: &ly,
         candidates: &candidates,
         model: &spec,
-        batch: args.batch.max(1),
+        batch: args.batch,
         seed: args.seed,
         max_candidates: args.candidates,
     };

@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use serde_json::json;
 
 use al_data::{store, Project, Subset};
@@ -39,13 +39,21 @@ pub fn run(global: &Global, args: SimulateArgs) -> Result<()> {
             args.batch
         );
     }
+    // Stored by their canonical specs, so the simulation re-runs exactly.
+    let registry = crate::plugins::registry(global, Some(&project))?;
+    let strategies = args
+        .strategies
+        .0
+        .iter()
+        .map(|s| Ok(registry.parse(s)?.name()))
+        .collect::<Result<Vec<String>>>()?;
     let config = SimulationConfig {
-        strategies: args.strategies.0.clone(),
+        strategies,
         model: al_models::ModelSpec::parse(&args.model)?.to_string(),
         init: args.init,
-        batch: args.batch.max(1),
+        batch: args.batch,
         rounds: args.rounds,
-        repeats: args.repeats.max(1),
+        repeats: args.repeats,
         seed: args.seed,
         max_candidates: args.candidates,
         pool_max: args.pool_max,
@@ -116,7 +124,6 @@ pub fn run(global: &Global, args: SimulateArgs) -> Result<()> {
         };
         run_synthesis_simulation(&synth, &config, &stop, &progress)?
     } else {
-        let registry = crate::plugins::registry(global, Some(&project))?;
         run_simulation(&data, &config, &registry, &stop, &progress)?
     };
     if let Some((multi, bars)) = &bars {
@@ -138,13 +145,11 @@ pub fn run(global: &Global, args: SimulateArgs) -> Result<()> {
         );
     }
     crate::plugins::check_models()?;
-    let id = project.write(|tx| {
-        store::insert_simulation(
-            tx,
-            &serde_json::to_string(&config).unwrap_or_default(),
-            &serde_json::to_string(&result).unwrap_or_default(),
-        )
-    })?;
+    let config_json =
+        serde_json::to_string(&config).context("cannot store the simulation's settings")?;
+    let result_json =
+        serde_json::to_string(&result).context("cannot store the simulation's results")?;
+    let id = project.write(|tx| store::insert_simulation(tx, &config_json, &result_json))?;
     if let Some(path) = &args.plot {
         plot_simulation(path, &result)?;
     }
@@ -290,15 +295,11 @@ pub fn plot_simulation(path: &std::path::Path, result: &SimulationResult) -> Res
 
 /// `Some(k)` for `knn` / `knn:k=N`; `None` for a plugin's name.
 fn knn_k(spec: &str) -> Result<Option<usize>> {
-    match spec.split_once(':') {
-        None if spec == "knn" => Ok(Some(5)),
-        None => Ok(None),
-        Some(("knn", rest)) => rest
-            .strip_prefix("k=")
-            .and_then(|k| k.parse::<usize>().ok())
-            .filter(|k| *k > 0)
-            .map(Some)
-            .ok_or_else(|| anyhow::anyhow!("--oracle {spec:?}: write knn or knn:k=N with N > 0")),
-        Some(_) => bail!("--oracle {spec:?}: knn, knn:k=N, or the name of an oracle plugin"),
+    let (name, rest) = al_models::params::split_name(spec);
+    if name != "knn" {
+        return Ok(None);
     }
+    let params = al_models::Params::check("knn", al_query::simulate::KNN_ORACLE_PARAMS, rest)
+        .map_err(|e| anyhow::anyhow!("--oracle: {e}"))?;
+    Ok(Some(params.count("k")))
 }

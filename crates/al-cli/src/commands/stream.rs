@@ -8,8 +8,12 @@ use anyhow::{bail, Context, Result};
 use serde_json::json;
 
 use al_data::{store, Project, QueriedRow, RoundRecord, Subset};
+use al_models::{Fit, Predict};
 use al_models::{Matrix, ModelSpec};
-use al_query::stream::{RowScorer, Rule, StreamSelector};
+use al_query::stream::{Rule, StreamScorer, StreamSelector};
+use al_query::Strategy;
+
+use crate::prompt::{ask, Answer, Question};
 
 use crate::cli::{Global, StreamArgs};
 use crate::commands::query::{spread, BatchRow, StagedBatch};
@@ -23,17 +27,12 @@ pub fn run(global: &Global, args: StreamArgs) -> Result<()> {
         bail!("--interactive reads answers from stdin, so the rows must come from a file");
     }
     let mut project = Project::open(&global.project)?;
-    let rule = match (args.threshold, args.budget) {
-        (Some(t), _) => Rule::Threshold(t),
-        (None, b) => {
-            let b = b.unwrap_or(0.1);
-            if !(b > 0.0 && b <= 1.0) {
-                bail!("--budget must be a share in (0, 1], not {b}");
-            }
-            Rule::Budget(b)
-        }
+    let rule = match args.threshold {
+        Some(t) => Rule::Threshold(t),
+        None => Rule::Budget(args.budget.unwrap_or(0.1)),
     };
-    let mut scorer = RowScorer::new(&args.strategy, &ModelSpec::parse(&args.model)?, args.seed)?;
+    let spec = ModelSpec::parse(&args.model)?;
+    let strategy = crate::plugins::registry(global, Some(&project))?.parse(&args.strategy)?;
     // Stdin is read to the end first, then processed row by row.
     let mut _stdin_copy = None;
     let input: PathBuf = if args.input.as_os_str() == "-" {
@@ -50,26 +49,35 @@ pub fn run(global: &Global, args: StreamArgs) -> Result<()> {
         args.input.clone()
     };
     let prepared = project.prepare_rows(&input)?;
+    let arriving = Matrix::new(prepared.dense.concat(), project.recipe()?.n_features());
+    let mut fitted = Fitted::new(&spec, &*strategy, args.seed, args.candidates);
     if args.interactive {
-        return interactive(global, &mut project, &prepared, scorer, rule, &args);
+        return interactive(
+            global,
+            &mut project,
+            &prepared,
+            &arriving,
+            fitted,
+            rule,
+            &args,
+        );
     }
     for issue in prepared.issues.iter().take(20) {
         notice(global.quiet, issue);
     }
-    fit_on_training(&project, &mut scorer, args.seed)?;
+    fitted.fit_on_training(&project)?;
     let mut selector = StreamSelector::new(rule, args.seed);
     let spinner =
         crate::output::spinner(global, &format!("scoring {} arriving rows", prepared.len()));
     // (row in the input, utility, prediction, member spread and interval)
     let mut queried: Vec<(usize, f64, f64, Option<Spread>)> = Vec::new();
-    for (i, dense) in prepared.dense.iter().enumerate() {
+    for i in 0..prepared.len() {
         if prepared.labels[i].is_some() {
             continue; // arrived labeled: nothing to ask
         }
-        let x = Matrix::new(dense.clone(), dense.len());
-        let (prediction, members) = predict_one(&scorer, &x);
-        let utility = scorer.score(&x);
+        let utility = fitted.scorer.score(&arriving, i)?;
         if selector.decide(utility) {
+            let (prediction, members) = fitted.predict_one(&arriving, i)?;
             queried.push((
                 i,
                 utility,
@@ -84,7 +92,11 @@ pub fn run(global: &Global, args: StreamArgs) -> Result<()> {
     crate::plugins::check_models()?;
     let headers = project.headers()?;
     let target = project.recipe()?.target_index();
-    let spec_text = ModelSpec::parse(&args.model)?.to_string();
+    let spec_text = spec.to_string();
+    let raws = queried
+        .iter()
+        .map(|(i, ..)| raw_cells(&prepared.raw[*i]))
+        .collect::<Result<Vec<_>>>()?;
     let mut staged: Option<StagedBatch> = None;
     let round = project.write(|tx| {
         let first = store::insert_prepared(tx, &prepared, "stream")?;
@@ -103,7 +115,7 @@ pub fn run(global: &Global, args: StreamArgs) -> Result<()> {
             })
             .collect();
         let record = RoundRecord {
-            strategy: format!("stream:{}", args.strategy),
+            strategy: format!("stream:{}", strategy.name()),
             model: spec_text.clone(),
             seed: args.seed,
             batch: rows.len(),
@@ -113,13 +125,14 @@ pub fn run(global: &Global, args: StreamArgs) -> Result<()> {
         let batch: Vec<BatchRow> = queried
             .iter()
             .zip(&rows)
-            .map(|((i, _, _, s), r)| BatchRow {
+            .zip(raws)
+            .map(|(((_, _, _, s), r), raw)| BatchRow {
                 row_id: r.row_id,
                 rank: r.rank,
                 score: r.score,
                 prediction: r.prediction,
                 interval: s.map(|s| s.1),
-                raw: serde_json::from_str(&prepared.raw[*i]).unwrap_or_default(),
+                raw,
             })
             .collect();
         staged = Some(StagedBatch::stage(
@@ -166,70 +179,58 @@ fn interactive(
     global: &Global,
     project: &mut Project,
     prepared: &al_data::store::PreparedRows,
-    mut scorer: RowScorer,
+    arriving: &Matrix,
+    mut fitted: Fitted,
     rule: Rule,
     args: &StreamArgs,
 ) -> Result<()> {
-    use std::io::{BufRead, Write};
     let headers = project.headers()?;
     let target_name = project.recipe()?.target;
-    fit_on_training(project, &mut scorer, args.seed)?;
+    let bounds = project.target_bounds()?;
+    fitted.fit_on_training(project)?;
     let mut selector = StreamSelector::new(rule, args.seed);
-    let stdin = std::io::stdin();
-    let mut answers = stdin.lock().lines();
+    let mut lines = crate::prompt::stdin_lines();
     let (mut added, mut labeled, mut since_refit) = (0usize, 0usize, 0usize);
-    'rows: for i in 0..prepared.len() {
+    for i in 0..prepared.len() {
         let one = prepared.one(i);
         let row_id = project.write(|tx| store::insert_prepared(tx, &one, "stream"))?;
         added += 1;
         if prepared.labels[i].is_some() {
             continue;
         }
-        let x = Matrix::new(prepared.dense[i].clone(), prepared.dense[i].len());
-        let (prediction, _) = predict_one(&scorer, &x);
-        let utility = scorer.score(&x);
-        crate::plugins::check_models()?;
+        let utility = fitted.scorer.score(arriving, i)?;
         if !selector.decide(utility) {
             continue;
         }
-        let raw: Vec<String> = serde_json::from_str(&prepared.raw[i]).unwrap_or_default();
-        println!("\nrow {row_id} (utility {utility:.4}):");
-        for (h, v) in headers.iter().zip(&raw) {
-            if *h != target_name {
-                println!("  {h:>16}: {v}");
-            }
-        }
-        println!("  model's guess for {target_name}: {prediction:.4}");
-        loop {
-            print!("{target_name} for row {row_id} (number, s = skip, q = stop): ");
-            std::io::stdout().flush()?;
-            let Some(line) = answers.next() else {
-                break 'rows;
-            };
-            match line?.trim() {
-                "q" => break 'rows,
-                "s" | "" => continue 'rows,
-                text => match text.parse::<f64>() {
-                    Ok(value) if value.is_finite() => {
-                        let event = al_data::LabelEvent {
-                            row_id,
-                            value,
-                            round: None,
-                            annotator: None,
-                            note: None,
-                        };
-                        project.write(|tx| store::apply_labels(tx, &[event], "annotator"))?;
-                        labeled += 1;
-                        since_refit += 1;
-                        if since_refit >= args.refit_every.max(1) {
-                            fit_on_training(project, &mut scorer, args.seed)?;
-                            selector.reset_window();
-                            since_refit = 0;
-                        }
-                        continue 'rows;
-                    }
-                    _ => println!("  {text:?} is not a number; try again"),
-                },
+        let raw = raw_cells(&prepared.raw[i])?;
+        let question = Question {
+            row_id,
+            context: format!("utility {utility:.4}"),
+            headers: &headers,
+            raw: &raw,
+            target: &target_name,
+            prediction: Some(fitted.predict_one(arriving, i)?.0),
+            bounds,
+        };
+        match ask(&mut lines, &question)? {
+            Answer::Stop => break,
+            Answer::Skip => continue,
+            Answer::Value(value) => {
+                let event = al_data::LabelEvent {
+                    row_id,
+                    value,
+                    round: None,
+                    annotator: None,
+                    note: None,
+                };
+                project.write(|tx| store::apply_labels(tx, &[event], "annotator"))?;
+                labeled += 1;
+                since_refit += 1;
+                if since_refit >= args.refit_every {
+                    fitted.fit_on_training(project)?;
+                    selector.reset_window();
+                    since_refit = 0;
+                }
             }
         }
     }
@@ -250,17 +251,46 @@ fn interactive(
     Ok(())
 }
 
-fn fit_on_training(project: &Project, scorer: &mut RowScorer, seed: u64) -> Result<()> {
-    let train = project.load(Subset::Training, true)?;
-    let y = train.targets();
-    scorer.fit(&Matrix::new(train.features, train.width), &y, seed)?;
-    Ok(())
+/// A prepared row's raw cells, stored as a JSON list of strings.
+fn raw_cells(json: &str) -> Result<Vec<String>> {
+    serde_json::from_str(json).context("a prepared row's raw cells are not a JSON list of strings")
 }
 
-/// The scorer model's prediction for a one-row matrix, and its members'.
-fn predict_one(scorer: &RowScorer, x: &Matrix) -> (f64, Option<Vec<Vec<f64>>>) {
-    match scorer.fitted() {
-        Some(m) => (m.predict(x)[0], m.predict_members(x)),
-        None => (f64::NAN, None),
+/// What a stream scores and predicts with, refitted on the project's
+/// labeled training rows together.
+struct Fitted<'a> {
+    scorer: StreamScorer<'a>,
+    learner: Box<dyn Fit>,
+    model: Option<Box<dyn Predict>>,
+    seed: u64,
+}
+
+impl<'a> Fitted<'a> {
+    fn new(spec: &'a ModelSpec, strategy: &'a dyn Strategy, seed: u64, candidates: usize) -> Self {
+        Fitted {
+            scorer: StreamScorer::new(strategy, spec, seed, candidates),
+            learner: spec.build().expect("a parsed spec builds"),
+            model: None,
+            seed,
+        }
+    }
+
+    fn fit_on_training(&mut self, project: &Project) -> Result<()> {
+        let train = project.load(Subset::Training, true)?;
+        let y = train.targets();
+        let x = Matrix::new(train.features, train.width);
+        self.model = Some(self.learner.fit(&x, &y, self.seed)?);
+        self.scorer.fit(x, y, self.seed);
+        Ok(())
+    }
+
+    /// The model's prediction for arriving row `i`, and its members'.
+    fn predict_one(&self, arriving: &Matrix, i: usize) -> Result<(f64, Option<Vec<Vec<f64>>>)> {
+        let model = self
+            .model
+            .as_ref()
+            .context("the stream's model was not fitted")?;
+        let x = arriving.select(&[i]);
+        Ok((model.predict(&x)[0], model.predict_members(&x)))
     }
 }

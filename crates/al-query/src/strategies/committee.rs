@@ -1,0 +1,31 @@
+//! `committee`: the article's query by committee.
+
+use al_models::committee::CommitteeParams;
+use al_models::Fit;
+
+use super::member_variance;
+use crate::registry::StrategyInfo;
+use crate::{QueryError, QueryInput, Strategy};
+
+pub static INFO: StrategyInfo = StrategyInfo {
+    name: "committee",
+    description: "variance of the article's committee: tree (depth 5) + forest (10) + linear",
+    reference: "Seung, Opper & Sompolinsky 1992; the article",
+    params: &[],
+    build: |_| Ok(Box::new(CommitteeVariance)),
+};
+
+/// Variance of the predictions of the article's tree (depth 5), 10-tree
+/// forest and linear regression.
+pub struct CommitteeVariance;
+
+impl Strategy for CommitteeVariance {
+    fn utilities(&self, input: &QueryInput) -> Option<Result<Vec<f64>, QueryError>> {
+        Some((|| {
+            let model =
+                CommitteeParams::default().fit(input.labeled_x, input.labeled_y, input.seed)?;
+            let members = model.predict_members(input.candidates).unwrap_or_default();
+            Ok(member_variance(&members, input.candidates.rows()))
+        })())
+    }
+}

@@ -1,0 +1,50 @@
+//! `emcm`: expected model change maximisation for a linear model.
+
+use al_models::linear::LinearParams;
+use al_models::params::{at_least, param};
+use al_models::Fit;
+
+use super::bootstrap_predictions;
+use crate::registry::StrategyInfo;
+use crate::{QueryError, QueryInput, Strategy};
+
+pub static INFO: StrategyInfo = StrategyInfo {
+    name: "emcm",
+    description: "expected model change of a linear model (bootstrap committee, gradient norm)",
+    reference: "Cai, Zhang & Zhou 2013",
+    params: &[param("members", "8", at_least(1), "bootstrap fits")],
+    build: |p| {
+        Ok(Box::new(Emcm {
+            members: p.count("members"),
+        }))
+    },
+};
+
+/// Cai, Zhang & Zhou (2013): the mean over a bootstrap committee of the norm
+/// of the squared-loss gradient a candidate would add,
+/// |f(x) - f_k(x)| * ||(1, x)||.
+pub struct Emcm {
+    pub members: usize,
+}
+
+impl Strategy for Emcm {
+    fn utilities(&self, input: &QueryInput) -> Option<Result<Vec<f64>, QueryError>> {
+        Some((|| {
+            let linear = LinearParams::ols();
+            let main = linear
+                .fit(input.labeled_x, input.labeled_y, input.seed)?
+                .predict(input.candidates);
+            let committee = bootstrap_predictions(&linear, input, self.members)?;
+            Ok(input
+                .candidates
+                .iter_rows()
+                .enumerate()
+                .map(|(i, x)| {
+                    let norm = (1.0 + x.iter().map(|v| v * v).sum::<f64>()).sqrt();
+                    let change: f64 = committee.iter().map(|p| (main[i] - p[i]).abs()).sum();
+                    change / committee.len() as f64 * norm
+                })
+                .collect())
+        })())
+    }
+}
