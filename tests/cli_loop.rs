@@ -311,10 +311,13 @@ fn catalogs_in_json() {
     }
     let m = json_of(al(&dir.path().join("none.db")).args(["models", "--json"]));
     assert_eq!(m["models"].as_array().unwrap().len(), 6);
-    al(&dir.path().join("none.db"))
+    // On a real project, so it fails for the model, not for a missing file.
+    let db = project(dir.path());
+    al(&db)
         .args(["query", "--model", "svm"])
         .assert()
-        .failure();
+        .failure()
+        .stderr(predicate::str::contains("unknown model \"svm\""));
 }
 
 #[test]

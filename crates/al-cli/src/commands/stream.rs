@@ -192,13 +192,18 @@ fn interactive(
     let mut lines = crate::prompt::stdin_lines();
     let (mut added, mut labeled, mut since_refit) = (0usize, 0usize, 0usize);
     for i in 0..prepared.len() {
+        // Scored before the row is added: a strategy that cannot score
+        // stops the stream with the project as it was.
+        let utility = match prepared.labels[i] {
+            Some(_) => None,
+            None => Some(fitted.scorer.score(arriving, i)?),
+        };
         let one = prepared.one(i);
         let row_id = project.write(|tx| store::insert_prepared(tx, &one, "stream"))?;
         added += 1;
-        if prepared.labels[i].is_some() {
+        let Some(utility) = utility else {
             continue;
-        }
-        let utility = fitted.scorer.score(arriving, i)?;
+        };
         if !selector.decide(utility) {
             continue;
         }

@@ -1,0 +1,233 @@
+//! Bad options and the bugs of the one-shape rework, each through the real
+//! binary: a usage error names the option, exits with status 2, never
+//! panics, and leaves the project byte-identical.
+
+mod common;
+
+use std::path::Path;
+
+use common::{al, fixture, snapshot};
+use predicates::prelude::*;
+
+fn project(dir: &Path, extra: &[&str]) -> std::path::PathBuf {
+    let db = dir.join("p.db");
+    al(&db)
+        .args(["init", &fixture("price_partial.csv"), "--target", "price"])
+        .args(extra)
+        .assert()
+        .success();
+    db
+}
+
+const NOT_WHOLE: &[&str] = &["0", "-1", "NaN", "inf", "1e300", "1.5", "abc", ""];
+
+#[test]
+fn every_numeric_option_refuses_bad_values_before_touching_the_project() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = project(dir.path(), &[]);
+    let arrivals = dir.path().join("arrivals.csv");
+    std::fs::write(&arrivals, "dow,loc1,loc2,para1,para2,para3,para4,price\n").unwrap();
+    let arrivals = arrivals.to_str().unwrap().to_string();
+    let shares_open = &["0", "1", "1.5", "-0.2", "NaN", "inf", "x"][..];
+    // (command and its required arguments, option, values it must refuse)
+    let cases: Vec<(Vec<&str>, &str, &[&str])> = vec![
+        (vec!["query"], "--batch", NOT_WHOLE),
+        (vec!["query"], "--candidates", NOT_WHOLE),
+        (vec!["simulate"], "--init", &["0", "1", "-3", "NaN", "x"]),
+        (vec!["simulate"], "--batch", NOT_WHOLE),
+        (vec!["simulate"], "--rounds", NOT_WHOLE),
+        (vec!["simulate"], "--repeats", NOT_WHOLE),
+        (vec!["simulate"], "--candidates", NOT_WHOLE),
+        (vec!["simulate"], "--pool-max", NOT_WHOLE),
+        (vec!["simulate"], "--test-frac", shares_open),
+        (
+            vec!["stream", &arrivals],
+            "--budget",
+            &["0", "1.5", "-0.1", "NaN", "inf", "x"],
+        ),
+        (
+            vec!["stream", &arrivals],
+            "--threshold",
+            &["NaN", "inf", "-inf", "x"],
+        ),
+        (vec!["stream", &arrivals], "--candidates", NOT_WHOLE),
+        (
+            vec!["stream", &arrivals, "--interactive"],
+            "--refit-every",
+            NOT_WHOLE,
+        ),
+        (vec!["synthesize"], "--n", NOT_WHOLE),
+        (
+            vec!["status"],
+            "--plugin-timeout",
+            &["0", "-1", "NaN", "inf", "1e300", "x"],
+        ),
+    ];
+    let before = snapshot(&db);
+    for (command, option, values) in &cases {
+        for value in *values {
+            al(&db)
+                .args(command)
+                .arg(format!("{option}={value}"))
+                .assert()
+                .code(2)
+                .stderr(predicate::str::contains(*option))
+                .stderr(predicate::str::contains("panicked").not());
+            assert_eq!(snapshot(&db), before, "{command:?} {option}={value}");
+        }
+    }
+}
+
+#[test]
+fn init_refuses_bad_numbers_and_creates_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("new.db");
+    let cases: &[(&str, &[&str])] = &[
+        ("--test-frac", &["1", "1.5", "-0.1", "NaN", "x"]),
+        ("--numeric-threshold", &["1.5", "-0.1", "NaN", "x"]),
+        ("--max-levels", NOT_WHOLE),
+        ("--min", &["NaN", "inf", "x"]),
+        ("--max", &["NaN", "-inf", "x"]),
+    ];
+    for (option, values) in cases {
+        for value in *values {
+            al(&db)
+                .args(["init", &fixture("price_partial.csv"), "--target", "price"])
+                .arg(format!("{option}={value}"))
+                .assert()
+                .code(2)
+                .stderr(predicate::str::contains(*option));
+            assert!(!db.exists(), "{option}={value} created the project");
+        }
+    }
+}
+
+#[test]
+fn bad_spec_parameters_name_the_key_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = project(dir.path(), &[]);
+    let arrivals = arrivals(dir.path(), 5);
+    let arrivals = arrivals.to_str().unwrap();
+    let before = snapshot(&db);
+    for (args, message) in [
+        (vec!["query", "--model", "svm"], "unknown model \"svm\""),
+        (vec!["query", "--model", "tree:depth=0"], "depth=\"0\""),
+        (vec!["query", "--model", "forest:trees=0"], "trees=\"0\""),
+        (
+            vec!["query", "--strategy", "tree-variance:depth=0"],
+            "depth=\"0\"",
+        ),
+        (
+            vec!["query", "--strategy", "cover:sample=-5"],
+            "sample=\"-5\"",
+        ),
+        (
+            vec!["query", "--strategy", "qbc:members=1,members=3"],
+            "given twice",
+        ),
+        (
+            vec!["stream", &arrivals, "--strategy", "gsx"],
+            "gsx has no per-row utility",
+        ),
+        (
+            vec!["stream", &arrivals, "--strategy", "gsx", "--interactive"],
+            "gsx has no per-row utility",
+        ),
+        (
+            vec!["simulate", "--oracle", "knn:k=0", "--mode", "synthesis"],
+            "k=\"0\"",
+        ),
+    ] {
+        al(&db)
+            .args(&args)
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains(message))
+            .stderr(predicate::str::contains("panicked").not());
+        assert_eq!(snapshot(&db), before, "{args:?}");
+    }
+}
+
+#[test]
+fn interactive_stream_asks_again_for_labels_outside_the_bounds() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = project(dir.path(), &["--min", "0", "--max", "2000"]);
+    let input = arrivals(dir.path(), 5);
+    let labeled_before = count_labels(&db);
+    al(&db)
+        .args([
+            "stream",
+            "--interactive",
+            "--threshold=-1",
+            "--model",
+            "forest:trees=10",
+        ])
+        .arg(&input)
+        .write_stdin("5000\n-3\n250\nq\n")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "outside the project's bounds [0, 2000]",
+        ))
+        .stdout(predicate::str::contains("1 labeled"));
+    assert_eq!(count_labels(&db), labeled_before + 1);
+}
+
+/// `n` unlabeled rows with the project's columns, from the seed slice.
+fn arrivals(dir: &Path, n: usize) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(fixture("price_2k.csv")).unwrap();
+    let mut lines = text.lines();
+    let mut body = format!("{}\n", lines.next().unwrap());
+    for r in lines.skip(500).take(n) {
+        body.push_str(&r[..=r.rfind(',').unwrap()]);
+        body.push('\n');
+    }
+    let input = dir.join("arrivals.csv");
+    std::fs::write(&input, body).unwrap();
+    input
+}
+
+fn count_labels(db: &Path) -> i64 {
+    let out = al(db).args(["status", "--json"]).assert().success();
+    let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    v["labeled"].as_i64().unwrap()
+}
+
+#[test]
+fn plugins_add_says_what_it_registered_and_refuses_built_in_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = project(dir.path(), &[]);
+    al(&db)
+        .args([
+            "plugins", "add", "expert", "--kind", "oracle", "--cmd", "cat",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "registered oracle plugin \"expert\"",
+        ));
+    al(&db)
+        .args([
+            "plugins", "add", "mymodel", "--kind", "model", "--cmd", "cat",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "registered model plugin \"mymodel\"",
+        ));
+    let before = snapshot(&db);
+    for (name, kind) in [
+        ("forest", "model"),
+        ("knn", "oracle"),
+        ("cover", "strategy"),
+    ] {
+        al(&db)
+            .args(["plugins", "add", name, "--kind", kind, "--cmd", "cat"])
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains(format!(
+                "{name:?} is already a built-in {kind}"
+            )));
+    }
+    assert_eq!(snapshot(&db), before);
+}
