@@ -231,3 +231,68 @@ fn plugins_add_says_what_it_registered_and_refuses_built_in_names() {
     }
     assert_eq!(snapshot(&db), before);
 }
+
+mod batch_files {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A project with one pending batch, and that batch's bytes with every
+    /// row's target filled in.
+    fn setup() -> (tempfile::TempDir, std::path::PathBuf, Vec<u8>) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = project(dir.path(), &[]);
+        let batch = dir.path().join("b.csv");
+        al(&db)
+            .args(["query", "--strategy", "random", "--batch", "3", "--out"])
+            .arg(&batch)
+            .assert()
+            .success();
+        let text = std::fs::read_to_string(&batch).unwrap();
+        // The target (price) is the last source column, before `note`.
+        let filled: String = text
+            .lines()
+            .enumerate()
+            .map(|(i, l)| {
+                if i == 0 {
+                    format!("{l}\n")
+                } else {
+                    format!("{}123.5,\n", &l[..l.len() - 1])
+                }
+            })
+            .collect();
+        (dir, db, filled.into_bytes())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// Whatever an annotator's editor does to a batch file, `label`
+        /// never panics, and when it refuses the file the project is
+        /// byte-identical and the message names the file.
+        #[test]
+        fn mutated_batch_files_never_panic_or_half_apply(
+            edits in prop::collection::vec(
+                (any::<usize>(), prop::sample::select(vec![b',', b'"', b'\n', b'x', b'9', b'-', 0xff, b'.'])),
+                1..4,
+            ),
+            delete in any::<bool>(),
+        ) {
+            let (dir, db, mut bytes) = setup();
+            for (i, b) in edits {
+                let n = bytes.len();
+                if delete { bytes.remove(i % n); } else { bytes.insert(i % (n + 1), b); }
+            }
+            let file = dir.path().join("edited.csv");
+            std::fs::write(&file, &bytes).unwrap();
+            let before = snapshot(&db);
+            let out = al(&db).args(["label", "--no-eval"]).arg(&file).output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            prop_assert!(!stderr.contains("panicked"), "{}", stderr);
+            if !out.status.success() {
+                prop_assert_eq!(out.status.code(), Some(1));
+                prop_assert!(stderr.contains("edited.csv"), "{}", stderr);
+                prop_assert!(snapshot(&db) == before, "a refused file changed the project");
+            }
+        }
+    }
+}
