@@ -642,6 +642,19 @@ mod tests {
         (Matrix::from_rows(&rows), y)
     }
 
+    /// Runs `config` on the test data, with or without a stop request.
+    fn simulate(config: &SimulationConfig, stopped: bool) -> Result<SimulationResult, QueryError> {
+        let (x, y) = data();
+        let is_test = vec![false; y.len()];
+        let d = SimulationData {
+            x: &x,
+            y: &y,
+            is_test: &is_test,
+        };
+        let stop = AtomicBool::new(stopped);
+        run_simulation(&d, config, &Registry::builtin(), &stop, &|_, _, _| {})
+    }
+
     fn config() -> SimulationConfig {
         SimulationConfig {
             strategies: vec!["qbc".into(), "gsx".into()],
@@ -661,21 +674,13 @@ mod tests {
 
     #[test]
     fn stream_mode_spends_about_the_pool_budget_and_is_seeded() {
-        let (x, y) = data();
-        let is_test = vec![false; y.len()];
-        let d = SimulationData {
-            x: &x,
-            y: &y,
-            is_test: &is_test,
-        };
-        let stop = AtomicBool::new(false);
         let c = SimulationConfig {
             strategies: vec!["qbc".into(), "committee".into()],
             mode: Mode::Stream,
             ..config()
         };
-        let a = run_simulation(&d, &c, &Registry::builtin(), &stop, &|_, _, _| {}).unwrap();
-        let b = run_simulation(&d, &c, &Registry::builtin(), &stop, &|_, _, _| {}).unwrap();
+        let a = simulate(&c, false).unwrap();
+        let b = simulate(&c, false).unwrap();
         for (sa, sb) in a.strategies.iter().zip(&b.strategies) {
             for (ca, cb) in sa.curves.iter().zip(&sb.curves) {
                 assert_eq!(ca.mae, cb.mae);
@@ -694,28 +699,17 @@ mod tests {
             strategies: vec!["gsx".into()],
             ..c
         };
-        assert!(run_simulation(&d, &bad, &Registry::builtin(), &stop, &|_, _, _| {}).is_err());
+        assert!(simulate(&bad, false).is_err());
     }
 
     #[test]
     fn paired_curves_same_for_a_seed_whatever_the_threads() {
-        let (x, y) = data();
-        let is_test = vec![false; y.len()];
-        let d = SimulationData {
-            x: &x,
-            y: &y,
-            is_test: &is_test,
-        };
-        let stop = AtomicBool::new(false);
         let run = |threads| {
             rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
                 .build()
                 .unwrap()
-                .install(|| {
-                    run_simulation(&d, &config(), &Registry::builtin(), &stop, &|_, _, _| {})
-                        .unwrap()
-                })
+                .install(|| simulate(&config(), false).unwrap())
         };
         let a = run(1);
         let b = run(2);
@@ -736,20 +730,12 @@ mod tests {
 
     #[test]
     fn a_test_share_outside_0_1_is_an_error_not_a_panic() {
-        let (x, y) = data();
-        let is_test = vec![false; y.len()];
-        let d = SimulationData {
-            x: &x,
-            y: &y,
-            is_test: &is_test,
-        };
-        let stop = AtomicBool::new(false);
         for f in [1.5, 1.0, 0.0, -0.2, f64::NAN] {
             let c = SimulationConfig {
                 test_frac: Some(f),
                 ..config()
             };
-            let e = run_simulation(&d, &c, &Registry::builtin(), &stop, &|_, _, _| {})
+            let e = simulate(&c, false)
                 .err()
                 .unwrap_or_else(|| panic!("{f} was accepted"));
             assert!(e.to_string().starts_with("--test-frac "), "{f}: {e}");
@@ -758,20 +744,12 @@ mod tests {
 
     #[test]
     fn stream_mode_runs_any_per_row_strategy_with_its_parameters() {
-        let (x, y) = data();
-        let is_test = vec![false; y.len()];
-        let d = SimulationData {
-            x: &x,
-            y: &y,
-            is_test: &is_test,
-        };
-        let stop = AtomicBool::new(false);
         let c = SimulationConfig {
             strategies: vec!["tree-variance:depth=2".into(), "emcm".into()],
             mode: Mode::Stream,
             ..config()
         };
-        let r = run_simulation(&d, &c, &Registry::builtin(), &stop, &|_, _, _| {}).unwrap();
+        let r = simulate(&c, false).unwrap();
         assert_eq!(r.strategies.len(), 3);
         assert_eq!(r.strategies[1].name, "tree-variance:depth=2");
         assert!(r.strategies[1].curves.iter().all(|c| c.labels.len() > 2));
@@ -779,15 +757,7 @@ mod tests {
 
     #[test]
     fn a_stop_request_keeps_no_half_repeat() {
-        let (x, y) = data();
-        let is_test = vec![false; y.len()];
-        let d = SimulationData {
-            x: &x,
-            y: &y,
-            is_test: &is_test,
-        };
-        let stop = AtomicBool::new(true);
-        let r = run_simulation(&d, &config(), &Registry::builtin(), &stop, &|_, _, _| {}).unwrap();
+        let r = simulate(&config(), true).unwrap();
         assert_eq!(r.repeats_done, 0);
     }
 }
