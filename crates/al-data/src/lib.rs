@@ -8,8 +8,10 @@
 //!   one-hot levels, and is the only thing that ever encodes a row;
 //! * [`project`] is the project file (schema in `docs/project-file.md`);
 //! * [`init`] ties them together for `al-cli init`;
-//! * [`store`] loads rows for models and records rounds, labels and reports.
+//! * [`store`] loads rows for models and records rounds, labels and reports;
+//! * [`batch`] writes the batch file an annotator fills in, with its round.
 
+pub mod batch;
 pub mod error;
 pub mod init;
 pub mod project;

@@ -12,8 +12,8 @@ use crate::prompt::{ask, check_value, Answer, Question};
 use al_data::{store, LabelEvent, LabelOutcome, Project};
 
 use crate::cli::{Global, HistoryArgs, LabelArgs};
-use crate::commands::query::LEAD;
 use crate::output::{print_json, table};
+use al_data::batch::LEAD;
 
 pub fn run(global: &Global, args: LabelArgs) -> Result<()> {
     let mut project = Project::open(&global.project)?;

@@ -66,7 +66,7 @@ fn write_out(global: &Global, out: &Path, bytes: &[u8]) -> Result<()> {
         std::io::stdout().write_all(bytes)?;
         return Ok(());
     }
-    let temp = super::query::temp_beside(out);
+    let temp = al_data::batch::temp_beside(out);
     std::fs::write(&temp, bytes).with_context(|| format!("cannot write {}", temp.display()))?;
     std::fs::rename(&temp, out).with_context(|| format!("cannot write {}", out.display()))
 }

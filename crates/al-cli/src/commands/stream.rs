@@ -16,8 +16,9 @@ use al_query::Strategy;
 use crate::prompt::{ask, Answer, Question};
 
 use crate::cli::{Global, StreamArgs};
-use crate::commands::query::{spread, BatchRow, StagedBatch};
+use crate::commands::query::spread;
 use crate::output::{notice, print_json};
+use al_data::batch::{stage_round, BatchFile, BatchRow, StagedBatch};
 
 /// Standard deviation of the members and their 10th/90th percentiles.
 type Spread = (f64, (f64, f64));
@@ -121,7 +122,6 @@ pub fn run(global: &Global, args: StreamArgs) -> Result<()> {
             batch: rows.len(),
             params: json!({"rule": format!("{rule:?}")}).to_string(),
         };
-        let round = store::record_round(tx, &record, &rows)?;
         let batch: Vec<BatchRow> = queried
             .iter()
             .zip(&rows)
@@ -135,13 +135,13 @@ pub fn run(global: &Global, args: StreamArgs) -> Result<()> {
                 raw,
             })
             .collect();
-        staged = Some(StagedBatch::stage(
-            args.out.as_deref(),
-            &headers,
+        let file = BatchFile {
+            out: args.out.as_deref(),
+            headers: &headers,
             target,
-            round,
-            &batch,
-        )?);
+        };
+        let (round, batch) = stage_round(tx, &record, &rows, file, &batch)?;
+        staged = Some(batch);
         Ok(Some(round))
     });
     let (round, staged) = StagedBatch::settle(round, staged)?;

@@ -12,8 +12,9 @@ use al_models::{Fit, Matrix, ModelSpec};
 use al_query::synthesis::{synthesize, Dim, Space};
 
 use crate::cli::{Global, SynthesizeArgs};
-use crate::commands::query::{spread, BatchRow, StagedBatch};
+use crate::commands::query::spread;
 use crate::output::print_json;
+use al_data::batch::{BatchFile, BatchRow, StagedBatch};
 
 pub fn run(global: &Global, args: SynthesizeArgs) -> Result<()> {
     let mut project = Project::open(&global.project)?;
@@ -85,8 +86,15 @@ pub fn run(global: &Global, args: SynthesizeArgs) -> Result<()> {
         batch: args.n,
         params: json!({"synthetic": true}).to_string(),
     };
+    let file = BatchFile {
+        out: args.out.as_deref(),
+        headers: &headers,
+        target,
+    };
     let mut staged: Option<StagedBatch> = None;
     let result = project.write(|tx| {
+        // Synthetic rows get their ids from the round, so the round is
+        // recorded first and the batch staged after them.
         let round = store::record_round(tx, &record, &[])?;
         let mut batch = Vec::with_capacity(rows.len());
         for (k, (cells, compact)) in rows.iter().enumerate() {
@@ -100,13 +108,7 @@ pub fn run(global: &Global, args: SynthesizeArgs) -> Result<()> {
                 raw: cells.clone(),
             });
         }
-        staged = Some(StagedBatch::stage(
-            args.out.as_deref(),
-            &headers,
-            target,
-            round,
-            &batch,
-        )?);
+        staged = Some(StagedBatch::stage(file, round, &batch)?);
         Ok((round, batch.len()))
     });
     let ((round, n), staged) = StagedBatch::settle(result, staged)?;

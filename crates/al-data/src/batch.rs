@@ -1,0 +1,182 @@
+//! The batch file an annotator fills in, and the one way a round is
+//! recorded with its file: `query`, `stream` and `synthesize` all record the
+//! round and stage the file in one transaction ([`stage_round`]), then put
+//! the file in place only after the commit ([`StagedBatch::publish`]), so a
+//! failure leaves neither round nor file.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use rusqlite::Transaction;
+
+use crate::store::{record_round, QueriedRow, RoundRecord};
+use crate::{DataError, Result};
+
+/// The columns a batch file starts with, before the source columns; `note` ends it.
+pub const LEAD: [&str; 7] = [
+    "row_id",
+    "round",
+    "rank",
+    "score",
+    "prediction",
+    "prediction_low",
+    "prediction_high",
+];
+
+/// A temporary name beside `path`, for writing a file then renaming it.
+pub fn temp_beside(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
+}
+
+/// One row of a batch file.
+pub struct BatchRow {
+    pub row_id: i64,
+    pub rank: usize,
+    pub score: f64,
+    pub prediction: Option<f64>,
+    pub interval: Option<(f64, f64)>,
+    /// Raw cells in source order.
+    pub raw: Vec<String>,
+}
+
+/// The batch CSV an annotator fills in: the lead columns, the raw source
+/// columns with the target emptied, and `note`.
+pub fn batch_csv(
+    headers: &[String],
+    target: usize,
+    round: i64,
+    rows: &[BatchRow],
+) -> Result<Vec<u8>> {
+    let csv_error = |e: csv::Error| DataError::Usage(format!("cannot write the batch: {e}"));
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<String> = LEAD.iter().map(|s| s.to_string()).collect();
+    header.extend(headers.iter().cloned());
+    header.push("note".into());
+    w.write_record(&header).map_err(csv_error)?;
+    let num = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v}"));
+    for r in rows {
+        let mut raw = r.raw.clone();
+        if let Some(t) = raw.get_mut(target) {
+            t.clear();
+        }
+        let mut record = vec![
+            r.row_id.to_string(),
+            round.to_string(),
+            r.rank.to_string(),
+            num(Some(r.score).filter(|s| s.is_finite())),
+            num(r.prediction),
+            num(r.interval.map(|i| i.0)),
+            num(r.interval.map(|i| i.1)),
+        ];
+        record.extend(raw);
+        record.push(String::new());
+        w.write_record(&record).map_err(csv_error)?;
+    }
+    w.into_inner()
+        .map_err(|e| DataError::Usage(format!("cannot write the batch: {e}")))
+}
+
+/// A batch file written under a temporary name inside the transaction that
+/// records its round (whose number is only known there), and put in place,
+/// or printed, only after the commit: a failure leaves neither round nor file.
+pub struct StagedBatch {
+    temp: Option<PathBuf>,
+    pub out: PathBuf,
+    bytes: Vec<u8>,
+}
+
+impl StagedBatch {
+    /// Writes the batch beside `out` (default `batch-ROUND.csv`; "-" is stdout).
+    pub fn stage(file: BatchFile, round: i64, rows: &[BatchRow]) -> Result<StagedBatch> {
+        let bytes = batch_csv(file.headers, file.target, round, rows)?;
+        let out = file.out.map_or_else(
+            || PathBuf::from(format!("batch-{round}.csv")),
+            Path::to_path_buf,
+        );
+        let temp = (out.as_os_str() != "-").then(|| temp_beside(&out));
+        if let Some(t) = &temp {
+            std::fs::write(t, &bytes).map_err(|source| DataError::Io {
+                path: t.clone(),
+                source,
+            })?;
+        }
+        Ok(StagedBatch { temp, out, bytes })
+    }
+
+    pub fn to_stdout(&self) -> bool {
+        self.temp.is_none()
+    }
+
+    /// After the round's transaction: passes the batch on, or removes the
+    /// staged file when the transaction failed.
+    pub fn settle<T>(
+        result: Result<T>,
+        staged: Option<StagedBatch>,
+    ) -> Result<(T, Option<StagedBatch>)> {
+        match result {
+            Ok(v) => Ok((v, staged)),
+            Err(e) => {
+                if let Some(b) = &staged {
+                    b.discard();
+                }
+                Err(e)
+            }
+        }
+    }
+
+    fn discard(&self) {
+        if let Some(t) = &self.temp {
+            let _ = std::fs::remove_file(t);
+        }
+    }
+
+    /// After the commit: the file's final path, or `None` when printed.
+    pub fn publish(self) -> Result<Option<PathBuf>> {
+        match &self.temp {
+            Some(t) => {
+                std::fs::rename(t, &self.out).map_err(|source| DataError::Io {
+                    path: self.out.clone(),
+                    source,
+                })?;
+                Ok(Some(self.out))
+            }
+            None => {
+                std::io::stdout()
+                    .write_all(&self.bytes)
+                    .map_err(|source| DataError::Io {
+                        path: PathBuf::from("-"),
+                        source,
+                    })?;
+                Ok(None)
+            }
+        }
+    }
+}
+
+/// Records `record` with its queried rows and stages the batch file of
+/// `batch` (default name `batch-ROUND.csv`) inside the round's transaction.
+pub fn stage_round(
+    tx: &Transaction,
+    record: &RoundRecord,
+    queried: &[QueriedRow],
+    file: BatchFile,
+    batch: &[BatchRow],
+) -> Result<(i64, StagedBatch)> {
+    let round = record_round(tx, record, queried)?;
+    let staged = StagedBatch::stage(file, round, batch)?;
+    Ok((round, staged))
+}
+
+/// Where a batch goes and the source columns it shows.
+#[derive(Clone, Copy)]
+pub struct BatchFile<'a> {
+    /// `None`: `batch-ROUND.csv`; `-`: standard output.
+    pub out: Option<&'a Path>,
+    pub headers: &'a [String],
+    /// The target's index among `headers` (its cells are emptied).
+    pub target: usize,
+}
