@@ -280,7 +280,7 @@ pub struct SynthesizeArgs {
     /// How many rows to generate.
     #[arg(short, long, default_value_t = 10, value_parser = checked::count)]
     pub n: usize,
-    /// Disagreement to maximise: committee (the article's) or qbc (--model's members).
+    /// Utility to maximise: any strategy with a per-row utility (committee, the article's; qbc, --model's members; tree-variance; ...).
     #[arg(short, long, default_value = "committee")]
     pub strategy: String,
     #[arg(short, long, default_value = "forest")]

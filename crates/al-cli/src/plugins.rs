@@ -1,9 +1,10 @@
-//! The one place where strategies are registered: the built-in ones, plugin
-//! crates of the workspace (one line each), and external executables
-//! (`al-strategy-NAME` on PATH, or registered in the project with
-//! `al-cli plugins add`). See docs/plugins.md.
+//! The one place where plugins are wired: the built-in strategies, plugin
+//! crates of the workspace (one line each), and external programs for
+//! strategies, models and oracles (`al-KIND-NAME` on PATH, or registered in
+//! the project with `al-cli plugins add`). See docs/plugins.md.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Result};
@@ -11,8 +12,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use al_data::Project;
-use al_query::external::{ExternalOracle, ExternalStrategy, PluginCommand};
-use al_query::Registry;
+use al_models::params::split_name;
+use al_models::{Fit, ModelSpec};
+use al_plugin::{ExternalModel, ExternalOracle, ExternalStrategy, PluginCommand};
+use al_query::{Registry, Strategy};
 
 use crate::cli::{Global, PluginsArgs, PluginsCommand};
 use crate::output::{print_json, table};
@@ -41,87 +44,62 @@ pub fn linked_strategies() -> Registry {
     registry
 }
 
-/// The strategy registry for this invocation: linked strategies, then
-/// project-registered and PATH plugins by name.
+/// What this invocation can run: linked strategies, then strategies and
+/// models of plugins registered in the project or on PATH, by name.
 pub fn registry(global: &Global, project: Option<&Project>) -> Result<Registry> {
     let registered = match project {
         Some(p) => registered(p)?,
         None => vec![],
     };
     let timeout = Duration::from_secs_f64(global.plugin_timeout);
-    Ok(linked_strategies().with_external(Box::new(move |spec| {
-        let name = spec.split(':').next().unwrap_or(spec);
-        let command = registered
-            .iter()
-            .find(|p| p.name == name && p.kind == "strategy")
-            .map(|p| vec!["sh".to_string(), "-c".to_string(), p.cmd.clone()])
-            .or_else(|| {
-                on_path(&format!("al-strategy-{name}")).map(|p| vec![p.display().to_string()])
-            })?;
-        Some(Ok(Box::new(ExternalStrategy {
-            plugin: PluginCommand {
-                kind: "strategy",
-                name: name.to_string(),
-                command,
-                timeout,
-            },
+    let models = registered.clone();
+    Ok(linked_strategies()
+        .with_external(Box::new(move |spec| {
+            let plugin = plugin_command(&registered, "strategy", split_name(spec).0, timeout)?;
+            Some(Ok(
+                Box::new(ExternalStrategy { plugin }) as Box<dyn Strategy>
+            ))
+        }))
+        .with_models(Box::new(move |name| {
+            let plugin = plugin_command(&models, "model", name, timeout)?;
+            Some(Arc::new(ExternalModel { plugin }) as Arc<dyn Fit>)
         })))
-    })))
+}
+
+/// A `--model` spec resolved as every command resolves it.
+pub fn model_spec(global: &Global, project: &Project, text: &str) -> Result<ModelSpec> {
+    Ok(registry(global, Some(project))?.model(text)?)
 }
 
 /// The oracle plugin called `name`: registered in the project, or
 /// `al-oracle-NAME` on PATH.
 pub fn oracle(global: &Global, project: &Project, name: &str) -> Result<ExternalOracle> {
-    let command = registered(project)?
-        .into_iter()
-        .find(|p| p.name == name && p.kind == "oracle")
-        .map(|p| vec!["sh".to_string(), "-c".to_string(), p.cmd])
-        .or_else(|| on_path(&format!("al-oracle-{name}")).map(|p| vec![p.display().to_string()]));
-    let Some(command) = command else {
-        bail!("no oracle {name:?}: use knn, register one with `al-cli plugins add {name} --kind oracle --cmd ...`, or put al-oracle-{name} on PATH");
-    };
-    Ok(ExternalOracle {
-        plugin: PluginCommand {
-            kind: "oracle",
-            name: name.to_string(),
-            command,
-            timeout: Duration::from_secs_f64(global.plugin_timeout),
-        },
-    })
-}
-
-/// Lets `--model NAME` find external model plugins: registered in the
-/// project (if it opens) or `al-model-NAME` on PATH.
-pub fn install_model_resolver(global: &Global) {
-    let registered = Project::open_for_reading(&global.project)
-        .ok()
-        .and_then(|p| registered(&p).ok())
-        .unwrap_or_default();
     let timeout = Duration::from_secs_f64(global.plugin_timeout);
-    al_models::spec::set_model_resolver(Box::new(move |name| {
-        let command = registered
-            .iter()
-            .find(|p| p.name == name && p.kind == "model")
-            .map(|p| vec!["sh".to_string(), "-c".to_string(), p.cmd.clone()])
-            .or_else(|| {
-                on_path(&format!("al-model-{name}")).map(|p| vec![p.display().to_string()])
-            })?;
-        Some(PluginCommand {
-            kind: "model",
-            name: name.to_string(),
-            command,
-            timeout,
-        })
-    }));
+    match plugin_command(&registered(project)?, "oracle", name, timeout) {
+        Some(plugin) => Ok(ExternalOracle { plugin }),
+        None => bail!("no oracle {name:?}: use knn, register one with `al-cli plugins add {name} --kind oracle --cmd ...`, or put al-oracle-{name} on PATH"),
+    }
 }
 
-/// Fails when a model plugin failed since the last check; called before
-/// every write, so a plugin's failure never lands in the project.
-pub fn check_models() -> Result<()> {
-    match al_models::plugin::take_plugin_failure() {
-        Some(message) => bail!("{message}"),
-        None => Ok(()),
-    }
+/// The plugin of this kind and name: registered in the project (run with
+/// `sh -c`), else `al-KIND-NAME` on PATH.
+fn plugin_command(
+    registered: &[Registered],
+    kind: &'static str,
+    name: &str,
+    timeout: Duration,
+) -> Option<PluginCommand> {
+    let command = registered
+        .iter()
+        .find(|p| p.name == name && p.kind == kind)
+        .map(|p| vec!["sh".to_string(), "-c".to_string(), p.cmd.clone()])
+        .or_else(|| on_path(&format!("al-{kind}-{name}")).map(|p| vec![p.display().to_string()]))?;
+    Some(PluginCommand {
+        kind,
+        name: name.to_string(),
+        command,
+        timeout,
+    })
 }
 
 /// A plugin may not take the name of something built in or linked of its

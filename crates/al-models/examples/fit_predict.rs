@@ -41,7 +41,7 @@ fn main() {
         let model = learner.fit(&xtr, &ytr, r as u64).expect("fit");
         fit_s = fit_s.min(t.elapsed().as_secs_f64());
         let t = Instant::now();
-        let pred = model.predict(&xte);
+        let pred = model.predict(&xte).unwrap();
         pred_s = pred_s.min(t.elapsed().as_secs_f64());
         mae = metrics::mae(&yte, &pred);
     }

@@ -66,15 +66,23 @@ pub struct Committee {
 }
 
 impl Predict for Committee {
-    fn predict(&self, x: &Matrix) -> Vec<f64> {
-        let all: Vec<Vec<f64>> = self.members.par_iter().map(|m| m.predict(x)).collect();
-        (0..x.rows())
+    fn predict(&self, x: &Matrix) -> Result<Vec<f64>, ModelError> {
+        let all: Vec<Vec<f64>> = self
+            .members
+            .par_iter()
+            .map(|m| m.predict(x))
+            .collect::<Result<_, _>>()?;
+        Ok((0..x.rows())
             .map(|i| all.iter().map(|p| p[i]).sum::<f64>() / all.len() as f64)
-            .collect()
+            .collect())
     }
 
-    fn predict_members(&self, x: &Matrix) -> Option<Vec<Vec<f64>>> {
-        Some(self.members.par_iter().map(|m| m.predict(x)).collect())
+    fn predict_members(&self, x: &Matrix) -> Result<Option<Vec<Vec<f64>>>, ModelError> {
+        self.members
+            .par_iter()
+            .map(|m| m.predict(x))
+            .collect::<Result<_, _>>()
+            .map(Some)
     }
 }
 
@@ -88,9 +96,9 @@ mod tests {
         let y: Vec<f64> = rows.iter().map(|r| r[0] * 0.5 + r[1] * r[1]).collect();
         let x = Matrix::from_rows(&rows);
         let c = CommitteeParams::default().fit(&x, &y, 3).unwrap();
-        let members = c.predict_members(&x).unwrap();
+        let members = c.predict_members(&x).unwrap().unwrap();
         assert_eq!(members.len(), 3);
-        let p = c.predict(&x);
+        let p = c.predict(&x).unwrap();
         for i in 0..x.rows() {
             let m = (members[0][i] + members[1][i] + members[2][i]) / 3.0;
             assert!((m - p[i]).abs() < 1e-9);

@@ -158,7 +158,7 @@ impl Forest {
 }
 
 impl Predict for Forest {
-    fn predict(&self, x: &Matrix) -> Vec<f64> {
+    fn predict(&self, x: &Matrix) -> Result<Vec<f64>, ModelError> {
         // Blocks of rows in parallel; every tree over a block.
         const BLOCK: usize = 1024;
         let n = self.trees.len() as f64;
@@ -171,11 +171,11 @@ impl Predict for Forest {
             }
             sums.iter_mut().for_each(|s| *s /= n);
         });
-        out
+        Ok(out)
     }
 
-    fn predict_members(&self, x: &Matrix) -> Option<Vec<Vec<f64>>> {
-        Some(
+    fn predict_members(&self, x: &Matrix) -> Result<Option<Vec<Vec<f64>>>, ModelError> {
+        Ok(Some(
             self.trees
                 .par_iter()
                 .map(|t| {
@@ -184,7 +184,7 @@ impl Predict for Forest {
                     out
                 })
                 .collect(),
-        )
+        ))
     }
 }
 
@@ -219,10 +219,10 @@ mod tests {
             .num_threads(2)
             .build()
             .unwrap();
-        let a = one.install(|| params.fit_forest(&x, &y, 42).unwrap().predict(&x));
-        let b = two.install(|| params.fit_forest(&x, &y, 42).unwrap().predict(&x));
+        let a = one.install(|| params.fit_forest(&x, &y, 42).unwrap().predict(&x).unwrap());
+        let b = two.install(|| params.fit_forest(&x, &y, 42).unwrap().predict(&x).unwrap());
         assert_eq!(a, b);
-        let c = params.fit_forest(&x, &y, 43).unwrap().predict(&x);
+        let c = params.fit_forest(&x, &y, 43).unwrap().predict(&x).unwrap();
         assert_ne!(a, c);
     }
 
@@ -233,9 +233,9 @@ mod tests {
             .trees(7)
             .fit_forest(&x, &y, 1)
             .unwrap();
-        let members = f.predict_members(&x).unwrap();
+        let members = f.predict_members(&x).unwrap().unwrap();
         assert_eq!(members.len(), 7);
-        let mean = f.predict(&x);
+        let mean = f.predict(&x).unwrap();
         for i in 0..x.rows() {
             let m: f64 = members.iter().map(|t| t[i]).sum::<f64>() / 7.0;
             assert!((m - mean[i]).abs() < 1e-9);
@@ -253,7 +253,7 @@ mod tests {
             .trees(50)
             .fit_forest(&x.select(&train), &ytr, 0)
             .unwrap();
-        let pred = f.predict(&x.select(&test));
+        let pred = f.predict(&x.select(&test)).unwrap();
         let mean = ytr.iter().sum::<f64>() / ytr.len() as f64;
         let mae = crate::metrics::mae(&yte, &pred);
         let baseline = crate::metrics::mae(&yte, &vec![mean; yte.len()]);

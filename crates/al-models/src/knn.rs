@@ -109,14 +109,14 @@ impl Knn {
 /// disagreed with a full refit (the model contract suite found it), and a
 /// full fit is only a standardisation pass, as cheap as the shortcut.
 impl Predict for Knn {
-    fn predict(&self, x: &Matrix) -> Vec<f64> {
-        (0..x.rows())
+    fn predict(&self, x: &Matrix) -> Result<Vec<f64>, ModelError> {
+        Ok((0..x.rows())
             .into_par_iter()
             .map(|i| {
                 let nb = self.neighbours(x.row(i));
                 nb.iter().map(|(j, _)| self.y[*j]).sum::<f64>() / nb.len() as f64
             })
-            .collect()
+            .collect())
     }
 }
 
@@ -137,7 +137,7 @@ mod tests {
         let m = KnnParams { k: 2 }
             .fit_knn(&Matrix::from_rows(&rows), &y)
             .unwrap();
-        let p = m.predict(&Matrix::from_rows(&[vec![1.5, 1500.0]]));
+        let p = m.predict(&Matrix::from_rows(&[vec![1.5, 1500.0]])).unwrap();
         assert_eq!(p, vec![2.5]);
         assert_eq!(m.neighbours(&[0.0, 0.0])[0], (0, 0.0));
     }

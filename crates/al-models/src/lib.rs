@@ -17,13 +17,12 @@ pub mod linear;
 pub mod matrix;
 pub mod metrics;
 pub mod params;
-pub mod plugin;
 pub mod spec;
 pub mod tree;
 
 pub use matrix::Matrix;
 pub use params::{ParamError, ParamInfo, Params};
-pub use spec::{ModelInfo, ModelSpec, MODELS};
+pub use spec::{ModelInfo, ModelResolver, ModelSpec, MODELS};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
@@ -56,13 +55,14 @@ pub trait Fit: Send + Sync {
     fn fit(&self, x: &Matrix, y: &[f64], seed: u64) -> Result<Box<dyn Predict>, ModelError>;
 }
 
-/// A fitted model.
+/// A fitted model. Predicting can fail (a model plugin that crashes or
+/// answers garbage); the built-in models never do.
 pub trait Predict: Send + Sync {
-    fn predict(&self, x: &Matrix) -> Vec<f64>;
+    fn predict(&self, x: &Matrix) -> Result<Vec<f64>, ModelError>;
 
     /// Each member's predictions (ensembles only): `members[m][row]`.
-    fn predict_members(&self, _x: &Matrix) -> Option<Vec<Vec<f64>>> {
-        None
+    fn predict_members(&self, _x: &Matrix) -> Result<Option<Vec<Vec<f64>>>, ModelError> {
+        Ok(None)
     }
 
     /// This model refitted with one more row, when that is cheaper than a
@@ -72,7 +72,9 @@ pub trait Predict: Send + Sync {
     }
 }
 
-pub(crate) fn check_training(x: &Matrix, y: &[f64]) -> Result<(), ModelError> {
+/// Refuses training data no model can fit: shapes that differ, fewer than
+/// two rows, a target that is not finite.
+pub fn check_training(x: &Matrix, y: &[f64]) -> Result<(), ModelError> {
     if x.rows() != y.len() {
         return Err(ModelError::Shape {
             rows: x.rows(),

@@ -200,10 +200,10 @@ fn cholesky_solve_skipping(a: &[f64], b: &[f64], p: usize) -> Vec<f64> {
 }
 
 impl Predict for Linear {
-    fn predict(&self, x: &Matrix) -> Vec<f64> {
-        x.iter_rows()
+    fn predict(&self, x: &Matrix) -> Result<Vec<f64>, ModelError> {
+        Ok(x.iter_rows()
             .map(|r| self.intercept + r.iter().zip(&self.coef).map(|(v, c)| v * c).sum::<f64>())
-            .collect()
+            .collect())
     }
 
     fn refit_with(&self, x: &[f64], y: f64) -> Option<Box<dyn Predict>> {
@@ -262,7 +262,7 @@ mod tests {
         let m = LinearParams::ols()
             .fit_linear(&Matrix::from_rows(&rows), &y)
             .unwrap();
-        let pred = m.predict(&Matrix::from_rows(&rows));
+        let pred = m.predict(&Matrix::from_rows(&rows)).unwrap();
         // Group means after the slope: the residuals sum to zero in each group.
         let r: Vec<f64> = y.iter().zip(&pred).map(|(a, b)| a - b).collect();
         assert!(close(r[0] + r[2], 0.0) && close(r[1] + r[3], 0.0));

@@ -2,10 +2,9 @@
 //! registry of models, which the CLI lists and the project stores by name.
 
 use std::fmt;
-use std::sync::OnceLock;
+use std::sync::Arc;
 
 use crate::params::{split_name, ParamInfo, Params};
-use crate::plugin::{ExternalModel, PluginCommand};
 use crate::{Fit, ModelError};
 
 /// A registered model: how the CLI names, documents and builds it. Each
@@ -30,41 +29,59 @@ pub static MODELS: &[&ModelInfo] = &[
 ];
 
 /// A parsed spec: a registered name and its checked parameters, defaults
-/// filled in; or the name of an external model plugin.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// filled in; or the name of a model found by a [`ModelResolver`] (an
+/// external model plugin).
+#[derive(Clone)]
 pub struct ModelSpec {
     name: String,
     params: Params,
-    external: Option<PluginCommand>,
+    external: Option<Arc<dyn Fit>>,
 }
 
-/// Finds external model plugins by name (set once, by the program).
-pub type ModelResolver = dyn Fn(&str) -> Option<PluginCommand> + Send + Sync;
+/// Finds models no registry entry has, by name (the program's plugins).
+/// Passed to [`ModelSpec::parse_with`]; there is no global one.
+pub type ModelResolver = dyn Fn(&str) -> Option<Arc<dyn Fit>> + Send + Sync;
 
-static EXTERNAL_MODELS: OnceLock<Box<ModelResolver>> = OnceLock::new();
-
-/// Lets specs name external model plugins; the first call wins.
-pub fn set_model_resolver(resolver: Box<ModelResolver>) {
-    let _ = EXTERNAL_MODELS.set(resolver);
+impl fmt::Debug for ModelSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ModelSpec({self})")
+    }
 }
+
+/// Two specs are equal when they print alike: the same built-in model with
+/// the same parameters, or the same external name.
+impl PartialEq for ModelSpec {
+    fn eq(&self, other: &Self) -> bool {
+        self.to_string() == other.to_string() && self.is_external() == other.is_external()
+    }
+}
+
+impl Eq for ModelSpec {}
 
 pub fn model_info(name: &str) -> Option<&'static ModelInfo> {
     MODELS.iter().copied().find(|m| m.name == name)
 }
 
 impl ModelSpec {
-    /// Parses and checks `name` or `name:key=value,key=value`.
+    /// Parses and checks a built-in model's spec: `name` or
+    /// `name:key=value,key=value`.
     pub fn parse(spec: &str) -> Result<ModelSpec, ModelError> {
+        ModelSpec::parse_with(spec, &|_| None)
+    }
+
+    /// As [`ModelSpec::parse`], with names no registry entry has looked up
+    /// by `external`.
+    pub fn parse_with(spec: &str, external: &ModelResolver) -> Result<ModelSpec, ModelError> {
         let (name, rest) = split_name(spec);
         let Some(info) = model_info(name) else {
-            if let Some(plugin) = EXTERNAL_MODELS.get().and_then(|r| r(name)) {
+            if let Some(model) = external(name) {
                 if !rest.is_empty() {
                     return Err(ModelError::PluginParams(name.to_string()));
                 }
                 return Ok(ModelSpec {
                     name: name.to_string(),
                     params: Params::check(name, &[], "")?,
-                    external: Some(plugin),
+                    external: Some(model),
                 });
             }
             return Err(ModelError::UnknownModel {
@@ -95,16 +112,28 @@ impl ModelSpec {
 
     /// The learner this spec describes.
     pub fn build(&self) -> Result<Box<dyn Fit>, ModelError> {
-        if let Some(plugin) = &self.external {
-            return Ok(Box::new(ExternalModel {
-                plugin: plugin.clone(),
-            }));
+        if let Some(model) = &self.external {
+            return Ok(Box::new(Shared(model.clone())));
         }
         let info = model_info(&self.name).ok_or_else(|| ModelError::UnknownModel {
             name: self.name.clone(),
             known: MODELS.iter().map(|m| m.name).collect::<Vec<_>>().join(", "),
         })?;
         Ok((info.build)(&self.params))
+    }
+}
+
+/// A resolved external model, shared by every build of its spec.
+struct Shared(Arc<dyn Fit>);
+
+impl Fit for Shared {
+    fn fit(
+        &self,
+        x: &crate::Matrix,
+        y: &[f64],
+        seed: u64,
+    ) -> Result<Box<dyn crate::Predict>, ModelError> {
+        self.0.fit(x, y, seed)
     }
 }
 

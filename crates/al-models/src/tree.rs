@@ -199,10 +199,10 @@ impl Fit for TreeParams {
 }
 
 impl Predict for Tree {
-    fn predict(&self, x: &Matrix) -> Vec<f64> {
+    fn predict(&self, x: &Matrix) -> Result<Vec<f64>, ModelError> {
         let mut out = vec![0.0; x.rows()];
         self.predict_rows(x, 0, &mut out);
-        out
+        Ok(out)
     }
 }
 

@@ -41,17 +41,17 @@ fn predictions_have_the_shape_of_the_rows_and_are_finite() {
     let (new, _) = data(13, 3);
     for spec in specs() {
         let model = spec.build().unwrap().fit(&x, &y, 1).unwrap();
-        let p = model.predict(&new);
+        let p = model.predict(&new).unwrap();
         assert_eq!(p.len(), 13, "{spec}");
         assert!(p.iter().all(|v| v.is_finite()), "{spec}");
-        if let Some(members) = model.predict_members(&new) {
+        if let Some(members) = model.predict_members(&new).unwrap() {
             assert!(!members.is_empty(), "{spec}");
             for m in &members {
                 assert_eq!(m.len(), 13, "{spec}");
             }
         }
         // One row at a time gives the same as the whole matrix.
-        let one = model.predict(&new.select(&[4]));
+        let one = model.predict(&new.select(&[4])).unwrap();
         assert_eq!(one, vec![p[4]], "{spec}");
     }
 }
@@ -65,7 +65,14 @@ fn the_same_seed_gives_the_same_model_with_one_or_two_threads() {
                 .num_threads(threads)
                 .build()
                 .unwrap()
-                .install(|| spec.build().unwrap().fit(&x, &y, 9).unwrap().predict(&x))
+                .install(|| {
+                    spec.build()
+                        .unwrap()
+                        .fit(&x, &y, 9)
+                        .unwrap()
+                        .predict(&x)
+                        .unwrap()
+                })
         };
         assert_eq!(run(1), run(2), "{spec}");
     }
@@ -76,7 +83,13 @@ fn constant_targets_are_predicted_as_that_constant() {
     let (x, _) = data(30, 3);
     let y = vec![4.25; 30];
     for spec in specs() {
-        let p = spec.build().unwrap().fit(&x, &y, 0).unwrap().predict(&x);
+        let p = spec
+            .build()
+            .unwrap()
+            .fit(&x, &y, 0)
+            .unwrap()
+            .predict(&x)
+            .unwrap();
         for v in p {
             assert!((v - 4.25).abs() < 1e-9, "{spec}: {v}");
         }
@@ -95,7 +108,8 @@ fn duplicate_rows_and_the_smallest_data_give_finite_predictions() {
             .unwrap()
             .fit(&dup, &y, 0)
             .unwrap()
-            .predict(&dup);
+            .predict(&dup)
+            .unwrap();
         assert!(p.iter().all(|v| *v == p[0]), "{spec}: {p:?}");
         assert!((1.0..=6.0).contains(&p[0]), "{spec}: {p:?}");
     }
@@ -103,7 +117,10 @@ fn duplicate_rows_and_the_smallest_data_give_finite_predictions() {
     let two = Matrix::from_rows(&[vec![0.0], vec![1.0]]);
     for spec in specs() {
         match spec.build().unwrap().fit(&two, &[1.0, 3.0], 0) {
-            Ok(m) => assert!(m.predict(&two).iter().all(|v| v.is_finite()), "{spec}"),
+            Ok(m) => assert!(
+                m.predict(&two).unwrap().iter().all(|v| v.is_finite()),
+                "{spec}"
+            ),
             Err(e) => assert!(
                 matches!(
                     e,
@@ -158,7 +175,12 @@ fn a_cheap_one_row_refit_equals_a_full_refit() {
         let mut y2 = y.clone();
         y2.push(5.5);
         let full = learner.fit(&x2, &y2, 2).unwrap();
-        for (a, b) in cheap.predict(&extra).iter().zip(full.predict(&extra)) {
+        for (a, b) in cheap
+            .predict(&extra)
+            .unwrap()
+            .iter()
+            .zip(full.predict(&extra).unwrap())
+        {
             assert!((a - b).abs() < 1e-6 * (1.0 + b.abs()), "{spec}: {a} vs {b}");
         }
     }

@@ -64,7 +64,7 @@ fn test_mae(spec: &str, seed: u64) -> f64 {
         .unwrap()
         .fit(&xtr, &ytr, seed)
         .unwrap();
-    metrics::mae(&yte, &model.predict(&xte))
+    metrics::mae(&yte, &model.predict(&xte).unwrap())
 }
 
 #[test]

@@ -23,14 +23,14 @@ impl Disagreement {
             .model
             .build()?
             .fit(x, input.labeled_y, input.seed)?
-            .predict(input.candidates);
+            .predict(input.candidates)?;
         // At most k neighbours, as the parameter's help says: with fewer
         // labeled rows than k, all of them.
         let knn = KnnParams {
             k: self.k.min(x.rows()),
         }
         .fit(x, input.labeled_y, input.seed)?
-        .predict(input.candidates);
+        .predict(input.candidates)?;
         Ok(main.iter().zip(&knn).map(|(a, b)| (a - b).abs()).collect())
     }
 }

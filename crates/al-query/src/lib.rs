@@ -10,7 +10,6 @@
 //! candidates in row-id order), so a seed fixes the whole selection.
 
 mod distance;
-pub mod external;
 mod registry;
 pub mod simulate;
 pub mod strategies;

@@ -4,6 +4,7 @@
 //! recorded round re-runs exactly.
 
 use al_models::params::{split_name, ParamInfo, Params};
+use al_models::{ModelResolver, ModelSpec};
 
 use crate::strategies::{
     committee, cover, density, emc_retrain, emcm, greedy, qbc, random, tree_variance,
@@ -54,11 +55,14 @@ pub enum Source {
     Crate(&'static str),
 }
 
-/// The strategies a program knows: the built-in ones, those of plugin crates
-/// added with [`Registry::with_crate`], and external ones found by a resolver.
+/// What a program can run: the built-in strategies, those of plugin crates
+/// added with [`Registry::with_crate`], external strategies found by a
+/// resolver, and models beyond the built-in ones found by a model resolver.
+/// One value per invocation, passed to whatever parses a spec; no globals.
 pub struct Registry {
     entries: Vec<(&'static StrategyInfo, Source)>,
     external: Option<Box<Resolver>>,
+    models: Option<Box<ModelResolver>>,
 }
 
 impl Registry {
@@ -66,6 +70,7 @@ impl Registry {
         Registry {
             entries: STRATEGIES.iter().map(|s| (*s, Source::BuiltIn)).collect(),
             external: None,
+            models: None,
         }
     }
 
@@ -80,6 +85,21 @@ impl Registry {
     pub fn with_external(mut self, resolver: Box<Resolver>) -> Registry {
         self.external = Some(resolver);
         self
+    }
+
+    /// Consulted for model names no built-in model has.
+    pub fn with_models(mut self, resolver: Box<ModelResolver>) -> Registry {
+        self.models = Some(resolver);
+        self
+    }
+
+    /// Parses and checks a model spec: a built-in model with its
+    /// parameters, or a name the model resolver knows.
+    pub fn model(&self, spec: &str) -> Result<ModelSpec, QueryError> {
+        Ok(match &self.models {
+            Some(resolve) => ModelSpec::parse_with(spec, &**resolve)?,
+            None => ModelSpec::parse(spec)?,
+        })
     }
 
     /// Every entry with where it comes from, in registry order.

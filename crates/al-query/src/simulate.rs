@@ -140,7 +140,7 @@ pub fn run_simulation(
     progress: Progress,
 ) -> Result<SimulationResult, QueryError> {
     config.check()?;
-    let model = ModelSpec::parse(&config.model)?;
+    let model = registry.model(&config.model)?;
     let names = strategy_names(config);
     for n in &names {
         registry.parse(n)?;
@@ -231,7 +231,7 @@ impl Curve {
         test: (&Matrix, &[f64]),
         seed: u64,
     ) -> Result<(), QueryError> {
-        let pred = learner.fit(labeled.0, labeled.1, seed)?.predict(test.0);
+        let pred = learner.fit(labeled.0, labeled.1, seed)?.predict(test.0)?;
         self.labels.push(labeled.1.len());
         self.mae.push(mae(test.1, &pred));
         self.mse.push(mse(test.1, &pred));
@@ -509,13 +509,13 @@ pub enum Oracle<'a> {
 pub fn run_synthesis_simulation(
     data: &SynthesisData,
     config: &SimulationConfig,
+    registry: &Registry,
     stop: &AtomicBool,
     progress: Progress,
 ) -> Result<SimulationResult, QueryError> {
     config.check()?;
     let names = strategy_names(config);
-    let model = ModelSpec::parse(&config.model)?;
-    let registry = Registry::builtin();
+    let model = registry.model(&config.model)?;
     let pool_config = SimulationConfig {
         mode: Mode::Pool,
         ..config.clone()
@@ -524,7 +524,7 @@ pub fn run_synthesis_simulation(
         "random" | "committee" => run_one(
             data.rows,
             &pool_config,
-            &registry,
+            registry,
             &model,
             name,
             repeat,
@@ -590,24 +590,22 @@ fn run_one_synthesis(
                 }
                 m
             };
-            let utility = |points: &[Vec<f64>]| -> Vec<f64> {
+            let utility = |points: &[Vec<f64>]| -> Result<Vec<f64>, QueryError> {
                 if !disagreement {
-                    return vec![0.0; points.len()];
+                    return Ok(vec![0.0; points.len()]);
                 }
                 let m = to_dense(points);
-                fitted
-                    .predict_members(&m)
-                    .map(|members| member_variance(&members, m.rows()))
-                    .unwrap_or_else(|| vec![0.0; m.rows()])
+                let members = fitted.predict_members(&m)?.unwrap_or_default();
+                Ok(member_variance(&members, m.rows()))
             };
             let points: Vec<Vec<f64>> =
-                synthesize(data.space, &real, config.batch, round_seed, &utility)
+                synthesize(data.space, &real, config.batch, round_seed, &utility)?
                     .into_iter()
                     .map(|(p, _)| p)
                     .collect();
             let dense = to_dense(&points);
             let labels = match data.oracle {
-                Oracle::Knn(_) => knn.predict(&dense),
+                Oracle::Knn(_) => knn.predict(&dense)?,
                 Oracle::External(ask) => ask(&points).map_err(QueryError::Oracle)?,
             };
             for (row, label) in dense.iter_rows().zip(labels) {

@@ -35,8 +35,9 @@ pub struct Space {
     pub dims: Vec<Dim>,
 }
 
-/// Utility of a batch of compact points (higher is more worth labeling).
-pub type Utility<'a> = &'a dyn Fn(&[Vec<f64>]) -> Vec<f64>;
+/// Utility of a batch of compact points (higher is more worth labeling),
+/// or why the model behind it could not score them.
+pub type Utility<'a> = &'a dyn Fn(&[Vec<f64>]) -> Result<Vec<f64>, crate::QueryError>;
 
 impl Space {
     /// Snaps a point into the space: numbers into range and onto the grid,
@@ -109,9 +110,9 @@ pub fn synthesize(
     n: usize,
     seed: u64,
     utility: Utility,
-) -> Vec<(Vec<f64>, f64)> {
+) -> Result<Vec<(Vec<f64>, f64)>, crate::QueryError> {
     if real.is_empty() || n == 0 {
-        return vec![];
+        return Ok(vec![]);
     }
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let start = (40 * n).max(200);
@@ -123,7 +124,7 @@ pub fn synthesize(
             space.perturb(&p, 0.05, 0.05, &mut rng)
         })
         .collect();
-    let mut scores = utility(&points);
+    let mut scores = utility(&points)?;
     // Keep the best 4n and refine each by a short local search.
     let mut order: Vec<usize> = (0..points.len()).collect();
     order.sort_by(|&i, &j| scores[j].total_cmp(&scores[i]).then(i.cmp(&j)));
@@ -136,7 +137,7 @@ pub fn synthesize(
             .iter()
             .map(|p| space.perturb(p, scale, 0.1, &mut rng))
             .collect();
-        let proposal_scores = utility(&proposals);
+        let proposal_scores = utility(&proposals)?;
         for (k, (p, s)) in proposals.into_iter().zip(proposal_scores).enumerate() {
             if s > scores[k] {
                 points[k] = p;
@@ -148,7 +149,7 @@ pub fn synthesize(
     ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
     ranked.dedup_by(|a, b| a.0 == b.0);
     ranked.truncate(n);
-    ranked
+    Ok(ranked)
 }
 
 #[cfg(test)]
@@ -175,8 +176,8 @@ mod tests {
     fn points_stay_in_range_on_the_grid_with_allowed_levels() {
         let real = vec![vec![1.0, 0.0], vec![9.0, 2.0], vec![4.5, 2.0]];
         // Utility: distance from 5, so the search runs to the edges.
-        let u = |ps: &[Vec<f64>]| ps.iter().map(|p| (p[0] - 5.0).abs()).collect();
-        let out = synthesize(&space(), &real, 5, 1, &u);
+        let u = |ps: &[Vec<f64>]| Ok(ps.iter().map(|p| (p[0] - 5.0).abs()).collect());
+        let out = synthesize(&space(), &real, 5, 1, &u).unwrap();
         assert_eq!(out.len(), 5);
         for (p, _) in &out {
             assert!((0.0..=10.0).contains(&p[0]));
@@ -188,6 +189,10 @@ mod tests {
             "the search should reach an edge: {:?}",
             out[0]
         );
-        assert_eq!(out, synthesize(&space(), &real, 5, 1, &u), "seeded");
+        assert_eq!(
+            out,
+            synthesize(&space(), &real, 5, 1, &u).unwrap(),
+            "seeded"
+        );
     }
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use al_models::{Matrix, ModelSpec};
-use al_query::external::{ExternalStrategy, PluginCommand};
+use al_plugin::{ExternalStrategy, PluginCommand};
 use al_query::stream::StreamScorer;
 use al_query::{QueryError, QueryInput, Registry, Selection, Strategy};
 

@@ -12,13 +12,13 @@ use crate::output::print_json;
 
 pub fn run(global: &Global, args: EvaluateArgs) -> Result<()> {
     let mut project = Project::open(&global.project)?;
-    let report = evaluate(&mut project, &args.model, args.seed)?;
+    let spec = crate::plugins::model_spec(global, &project, &args.model)?;
+    let report = evaluate(&mut project, &spec, args.seed)?;
     print_report(global, &project, &report)
 }
 
 /// Fits `model` on every labeled training row, stores and returns the report.
-pub fn evaluate(project: &mut Project, model: &str, seed: u64) -> Result<Report> {
-    let spec = ModelSpec::parse(model)?;
+pub fn evaluate(project: &mut Project, spec: &ModelSpec, seed: u64) -> Result<Report> {
     let train = project.load(Subset::Training, false)?;
     let test = project.load(Subset::Test, false)?;
     if test.is_empty() {
@@ -32,8 +32,7 @@ pub fn evaluate(project: &mut Project, model: &str, seed: u64) -> Result<Report>
         seed,
     )?;
     let truth = test.targets();
-    let pred = fitted.predict(&Matrix::new(test.features.clone(), test.width));
-    crate::plugins::check_models()?;
+    let pred = fitted.predict(&Matrix::new(test.features.clone(), test.width))?;
     let round = project.last_round()?;
     let report = Report {
         round: round.as_ref().map(|r| r.0),

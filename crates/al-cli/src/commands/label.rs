@@ -18,8 +18,10 @@ use al_data::batch::LEAD;
 pub fn run(global: &Global, args: LabelArgs) -> Result<()> {
     let mut project = Project::open(&global.project)?;
     let bounds = project.target_bounds()?;
+    // Resolved before any label is written: a bad --model changes nothing.
+    let spec = crate::plugins::model_spec(global, &project, &args.model)?;
     if args.interactive {
-        return interactive(global, &mut project, &args, bounds);
+        return interactive(global, &mut project, &args, &spec, bounds);
     }
     let events = match (&args.file, args.row, args.value) {
         (Some(file), _, _) => read_batch(&project, file, bounds, args.annotator.as_deref())?,
@@ -44,7 +46,7 @@ pub fn run(global: &Global, args: LabelArgs) -> Result<()> {
         print_outcome(&outcome);
     }
     let report = if changed && !args.no_eval && project.counts()?.test > 0 {
-        Some(super::evaluate::evaluate(&mut project, &args.model, 0)?)
+        Some(super::evaluate::evaluate(&mut project, &spec, 0)?)
     } else {
         None
     };
@@ -79,6 +81,7 @@ fn interactive(
     global: &Global,
     project: &mut Project,
     args: &LabelArgs,
+    spec: &al_models::ModelSpec,
     bounds: Bounds,
 ) -> Result<()> {
     let pending = project.pending()?;
@@ -88,7 +91,6 @@ fn interactive(
     }
     let headers = project.headers()?;
     let target_name = project.recipe()?.target;
-    let spec = al_models::ModelSpec::parse(&args.model)?;
     let train = project.load(al_data::Subset::Training, true)?;
     let fitted = spec.build()?.fit(
         &al_models::Matrix::new(train.features.clone(), train.width),
@@ -100,13 +102,16 @@ fn interactive(
     let mut total = LabelOutcome::default();
     for (round, row_id) in pending {
         let raw = project.raw_row(row_id)?.unwrap_or_default();
-        let prediction = all.row_ids.iter().position(|&r| r == row_id).map(|i| {
-            let x = al_models::Matrix::new(
-                all.features[i * all.width..(i + 1) * all.width].to_vec(),
-                all.width,
-            );
-            fitted.predict(&x)[0]
-        });
+        let prediction = match all.row_ids.iter().position(|&r| r == row_id) {
+            Some(i) => {
+                let x = al_models::Matrix::new(
+                    all.features[i * all.width..(i + 1) * all.width].to_vec(),
+                    all.width,
+                );
+                Some(fitted.predict(&x)?[0])
+            }
+            None => None,
+        };
         let question = Question {
             row_id,
             context: format!("round {round}"),
@@ -136,7 +141,7 @@ fn interactive(
     println!();
     print_outcome(&total);
     if total.new + total.changed > 0 && !args.no_eval && project.counts()?.test > 0 {
-        let report = super::evaluate::evaluate(project, &args.model, 0)?;
+        let report = super::evaluate::evaluate(project, spec, 0)?;
         super::evaluate::print_report(global, project, &report)?;
     }
     Ok(())

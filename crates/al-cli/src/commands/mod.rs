@@ -17,8 +17,7 @@ use crate::cli::{Cli, Command};
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     let g = &cli.global;
-    crate::plugins::install_model_resolver(g);
-    let result = match cli.command {
+    match cli.command {
         Command::Init(args) => init::run(g, *args),
         Command::Status => status::run(g),
         Command::Demo(args) => demo::run(g, args),
@@ -36,6 +35,5 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Plugins(args) => crate::plugins::run(g, args),
         Command::Stream(args) => stream::run(g, args),
         Command::Synthesize(args) => synthesize::run(g, args),
-    };
-    result.and(crate::plugins::check_models())
+    }
 }

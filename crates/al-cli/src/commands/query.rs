@@ -5,7 +5,7 @@ use serde_json::json;
 
 use al_data::batch::{stage_round, BatchFile, BatchRow, StagedBatch};
 use al_data::{Project, QueriedRow, RoundRecord, Subset};
-use al_models::{Matrix, ModelSpec};
+use al_models::Matrix;
 use al_query::strategies::Diverse;
 use al_query::{QueryInput, DEFAULT_STRATEGY};
 
@@ -18,11 +18,12 @@ pub fn run(global: &Global, args: QueryArgs) -> Result<()> {
         .strategy
         .clone()
         .unwrap_or_else(|| DEFAULT_STRATEGY.to_string());
-    let mut strategy = crate::plugins::registry(global, Some(&project))?.parse(&strategy_name)?;
+    let registry = crate::plugins::registry(global, Some(&project))?;
+    let mut strategy = registry.parse(&strategy_name)?;
     if args.diversity {
         strategy = Box::new(Diverse { inner: strategy });
     }
-    let spec = ModelSpec::parse(&args.model)?;
+    let spec = registry.model(&args.model)?;
     let train = project.load(Subset::Training, true)?;
     if train.len() < 2 {
         bail!(
@@ -62,8 +63,8 @@ pub fn run(global: &Global, args: QueryArgs) -> Result<()> {
     let picks = picks?;
     let chosen = candidates.select(&picks.iter().map(|p| p.index).collect::<Vec<_>>());
     let fitted = spec.build()?.fit(&lx, &ly, args.seed)?;
-    let predictions = fitted.predict(&chosen);
-    let members = fitted.predict_members(&chosen);
+    let predictions = fitted.predict(&chosen)?;
+    let members = fitted.predict_members(&chosen)?;
     let rows: Vec<QueriedRow> = picks
         .iter()
         .enumerate()
@@ -78,7 +79,6 @@ pub fn run(global: &Global, args: QueryArgs) -> Result<()> {
     let intervals: Vec<Option<(f64, f64)>> = (0..rows.len())
         .map(|k| members.as_ref().map(|m| spread(m, k).1))
         .collect();
-    crate::plugins::check_models()?;
     let record = RoundRecord {
         strategy: strategy.name(),
         model: spec.to_string(),

@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use serde_json::json;
 
 use al_data::{Project, Subset};
-use al_models::{Matrix, ModelSpec};
+use al_models::Matrix;
 
 use crate::cli::{AddArgs, ExportArgs, Global, PredictArgs};
 use crate::output::{notice, print_json};
@@ -99,7 +99,7 @@ pub fn export(global: &Global, args: ExportArgs) -> Result<()> {
 
 pub fn predict(global: &Global, args: PredictArgs) -> Result<()> {
     let project = Project::open_for_reading(&global.project)?;
-    let spec = ModelSpec::parse(&args.model)?;
+    let spec = crate::plugins::model_spec(global, &project, &args.model)?;
     let train = project.load(Subset::Training, true)?;
     let rows = project.load(
         if args.pool {
@@ -115,9 +115,8 @@ pub fn predict(global: &Global, args: PredictArgs) -> Result<()> {
         args.seed,
     )?;
     let x = Matrix::new(rows.features.clone(), rows.width);
-    let pred = fitted.predict(&x);
-    let members = fitted.predict_members(&x);
-    crate::plugins::check_models()?;
+    let pred = fitted.predict(&x)?;
+    let members = fitted.predict_members(&x)?;
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record([
         "row_id",

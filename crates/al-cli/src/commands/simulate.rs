@@ -49,7 +49,7 @@ pub fn run(global: &Global, args: SimulateArgs) -> Result<()> {
         .collect::<Result<Vec<String>>>()?;
     let config = SimulationConfig {
         strategies,
-        model: al_models::ModelSpec::parse(&args.model)?.to_string(),
+        model: registry.model(&args.model)?.to_string(),
         init: args.init,
         batch: args.batch,
         rounds: args.rounds,
@@ -122,7 +122,7 @@ pub fn run(global: &Global, args: SimulateArgs) -> Result<()> {
             expand: &expand,
             oracle,
         };
-        run_synthesis_simulation(&synth, &config, &stop, &progress)?
+        run_synthesis_simulation(&synth, &config, &registry, &stop, &progress)?
     } else {
         run_simulation(&data, &config, &registry, &stop, &progress)?
     };
@@ -144,7 +144,6 @@ pub fn run(global: &Global, args: SimulateArgs) -> Result<()> {
             ),
         );
     }
-    crate::plugins::check_models()?;
     let config_json =
         serde_json::to_string(&config).context("cannot store the simulation's settings")?;
     let result_json =

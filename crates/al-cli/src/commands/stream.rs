@@ -90,7 +90,6 @@ pub fn run(global: &Global, args: StreamArgs) -> Result<()> {
     if let Some(s) = spinner {
         s.finish_and_clear();
     }
-    crate::plugins::check_models()?;
     let headers = project.headers()?;
     let target = project.recipe()?.target_index();
     let spec_text = spec.to_string();
@@ -296,6 +295,6 @@ impl<'a> Fitted<'a> {
             .as_ref()
             .context("the stream's model was not fitted")?;
         let x = arriving.select(&[i]);
-        Ok((model.predict(&x)[0], model.predict_members(&x)))
+        Ok((model.predict(&x)?[0], model.predict_members(&x)?))
     }
 }

@@ -5,36 +5,33 @@
 use anyhow::{bail, Context, Result};
 use serde_json::json;
 
+use al_data::batch::{BatchFile, BatchRow, StagedBatch};
 use al_data::recipe::SynthDim;
 use al_data::{store, Project, RoundRecord, Subset};
-use al_models::committee::CommitteeParams;
-use al_models::{Fit, Matrix, ModelSpec};
+use al_models::Matrix;
 use al_query::synthesis::{synthesize, Dim, Space};
+use al_query::{QueryError, QueryInput};
 
 use crate::cli::{Global, SynthesizeArgs};
 use crate::commands::query::spread;
 use crate::output::print_json;
-use al_data::batch::{BatchFile, BatchRow, StagedBatch};
 
 pub fn run(global: &Global, args: SynthesizeArgs) -> Result<()> {
     let mut project = Project::open(&global.project)?;
     let recipe = project.recipe()?;
     let headers = project.headers()?;
-    let spec = ModelSpec::parse(&args.model)?;
-    let learner: Box<dyn Fit> = match args.strategy.as_str() {
-        "committee" => Box::new(CommitteeParams::default()),
-        "qbc" => spec.build()?,
-        other => bail!("synthesize maximises committee or qbc disagreement, not {other:?}"),
-    };
+    let registry = crate::plugins::registry(global, Some(&project))?;
+    let strategy = registry.parse(&args.strategy)?;
+    let spec = registry.model(&args.model)?;
     let train = project.load(Subset::Training, true)?;
     if train.len() < 2 {
         bail!("label at least 2 rows before synthesizing");
     }
-    let fitted = learner.fit(
-        &Matrix::new(train.features.clone(), train.width),
-        &train.targets(),
-        args.seed,
-    )?;
+    let (lx, ly) = (
+        Matrix::new(train.features.clone(), train.width),
+        train.targets(),
+    );
+    let fitted = spec.build()?.fit(&lx, &ly, args.seed)?;
     let (space, fill, dims) = space_of(&recipe);
     let mut real = project.load_compact(Subset::Training)?;
     real.extend(project.load_compact(Subset::PoolWithPending)?);
@@ -48,11 +45,22 @@ pub fn run(global: &Global, args: SynthesizeArgs) -> Result<()> {
         }
         Matrix::new(data, recipe.n_features())
     };
-    let utility = |points: &[Vec<f64>]| -> Vec<f64> {
+    // The strategy's per-row utility of synthetic points, as if they were
+    // the pool (the same seed each call, so the same fitted models).
+    let utility = |points: &[Vec<f64>]| -> Result<Vec<f64>, QueryError> {
         let x = dense(points);
-        match fitted.predict_members(&x) {
-            Some(m) => (0..x.rows()).map(|i| spread(&m, i).0.powi(2)).collect(),
-            None => vec![0.0; x.rows()],
+        let input = QueryInput {
+            labeled_x: &lx,
+            labeled_y: &ly,
+            candidates: &x,
+            model: &spec,
+            batch: x.rows(),
+            seed: args.seed,
+            max_candidates: x.rows().max(1),
+        };
+        match strategy.utilities(&input) {
+            Some(u) => u,
+            None => Err(QueryError::NoUtilities(strategy.name())),
         }
     };
     let spinner = crate::output::spinner(
@@ -63,6 +71,7 @@ pub fn run(global: &Global, args: SynthesizeArgs) -> Result<()> {
     if let Some(s) = spinner {
         s.finish_and_clear();
     }
+    let points = points?;
     // Decode, then re-encode what was written: the stored features are
     // exactly what the written cells mean.
     let mut rows = Vec::with_capacity(points.len());
@@ -74,13 +83,12 @@ pub fn run(global: &Global, args: SynthesizeArgs) -> Result<()> {
         rows.push((cells, compact));
     }
     let x = dense(&rows.iter().map(|r| r.1.clone()).collect::<Vec<_>>());
-    let predictions = fitted.predict(&x);
-    let members = fitted.predict_members(&x);
-    let utilities = utility(&rows.iter().map(|r| r.1.clone()).collect::<Vec<_>>());
-    crate::plugins::check_models()?;
+    let predictions = fitted.predict(&x)?;
+    let members = fitted.predict_members(&x)?;
+    let utilities = utility(&rows.iter().map(|r| r.1.clone()).collect::<Vec<_>>())?;
     let target = recipe.target_index();
     let record = RoundRecord {
-        strategy: format!("synthesize:{}", args.strategy),
+        strategy: format!("synthesize:{}", strategy.name()),
         model: spec.to_string(),
         seed: args.seed,
         batch: args.n,

@@ -24,7 +24,7 @@ impl Strategy for CommitteeVariance {
         Some((|| {
             let model =
                 CommitteeParams::default().fit(input.labeled_x, input.labeled_y, input.seed)?;
-            let members = model.predict_members(input.candidates).unwrap_or_default();
+            let members = model.predict_members(input.candidates)?.unwrap_or_default();
             Ok(member_variance(&members, input.candidates.rows()))
         })())
     }

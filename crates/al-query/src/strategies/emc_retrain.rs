@@ -51,8 +51,8 @@ impl EmcRetrain {
             self.reference,
             derive_seed(input.seed, 12),
         ));
-        let before = model.predict(&reference);
-        let guesses = model.predict(&input.candidates.select(&scored));
+        let before = model.predict(&reference)?;
+        let guesses = model.predict(&input.candidates.select(&scored))?;
         let changes: Vec<f64> = scored
             .par_iter()
             .zip(guesses.par_iter())
@@ -68,7 +68,7 @@ impl EmcRetrain {
                         learner.fit(&xs, &ys, input.seed)?
                     }
                 };
-                let after = refit.predict(&reference);
+                let after = refit.predict(&reference)?;
                 Ok(before
                     .iter()
                     .zip(&after)

@@ -33,7 +33,7 @@ impl Strategy for Emcm {
             let linear = LinearParams::ols();
             let main = linear
                 .fit(input.labeled_x, input.labeled_y, input.seed)?
-                .predict(input.candidates);
+                .predict(input.candidates)?;
             let committee = bootstrap_predictions(&linear, input, self.members)?;
             Ok(input
                 .candidates

@@ -72,7 +72,7 @@ impl Strategy for Greedy {
         let pred = if self.space == GreedySpace::Features {
             vec![0.0; c.rows()]
         } else {
-            fit_model(input)?.predict(c)
+            fit_model(input)?.predict(c)?
         };
         // The distance of candidate `i` to a reference row (features, target):
         // for iGS the product per pair, minimised over pairs, as in Wu et al.

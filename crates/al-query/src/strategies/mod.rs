@@ -87,7 +87,7 @@ pub(crate) fn bootstrap_predictions(
                 &y,
                 derive_seed(input.seed, m as u64),
             )?;
-            Ok(model.predict(input.candidates))
+            Ok(model.predict(input.candidates)?)
         })
         .collect()
 }
@@ -100,7 +100,7 @@ pub(crate) fn committee_predictions(
     members: usize,
 ) -> Result<Vec<Vec<f64>>, QueryError> {
     let model = fit_model(input)?;
-    match model.predict_members(input.candidates) {
+    match model.predict_members(input.candidates)? {
         Some(m) if m.len() > 1 => Ok(m),
         _ => bootstrap_predictions(&*input.model.build()?, input, members),
     }

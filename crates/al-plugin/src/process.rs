@@ -1,18 +1,12 @@
-//! External plugins (`al-plugin/1`, docs/plugins.md): one JSON line in on
-//! stdin, one JSON object out on stdout, matrices as CSV files named in the
-//! request. Models, strategies and oracles run this way. Whatever a plugin
-//! does wrong (crash, hang, garbage, wrong rows, NaN) becomes an error naming
-//! the plugin and the fault; nothing it says is trusted unchecked.
+//! Running one plugin program: the request on stdin, the answer on stdout,
+//! a time limit, and the checks every answer goes through.
 
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use serde::Deserialize;
-
-use crate::{check_training, Fit, Matrix, ModelError, Predict};
+use al_models::Matrix;
 
 pub const PROTOCOL: &str = "al-plugin/1";
 
@@ -154,82 +148,4 @@ pub fn check_numbers(
                 .ok_or_else(|| plugin.fail(format!("{what} {i} is not a finite number")))
         })
         .collect()
-}
-
-/// The first external-model failure since the last call, if any.
-///
-/// `Predict::predict` cannot return an error, so a model plugin that fails
-/// answers NaN and leaves its message here; every command checks it before
-/// it writes anything, and stops with the plugin's message.
-pub fn take_plugin_failure() -> Option<String> {
-    FAILURE.lock().ok().and_then(|mut f| f.take())
-}
-
-static FAILURE: Mutex<Option<String>> = Mutex::new(None);
-
-fn record_failure(message: String) {
-    if let Ok(mut f) = FAILURE.lock() {
-        f.get_or_insert(message);
-    }
-}
-
-/// A model run as an external program: fitting keeps the rows; predicting
-/// sends them with the rows to predict and checks the answer.
-#[derive(Debug, Clone)]
-pub struct ExternalModel {
-    pub plugin: PluginCommand,
-}
-
-struct ExternalFitted {
-    plugin: PluginCommand,
-    x: Matrix,
-    y: Vec<f64>,
-    seed: u64,
-}
-
-#[derive(Deserialize)]
-struct Predictions {
-    predictions: Vec<Option<f64>>,
-}
-
-impl Fit for ExternalModel {
-    fn fit(&self, x: &Matrix, y: &[f64], seed: u64) -> Result<Box<dyn Predict>, ModelError> {
-        check_training(x, y)?;
-        Ok(Box::new(ExternalFitted {
-            plugin: self.plugin.clone(),
-            x: x.clone(),
-            y: y.to_vec(),
-            seed,
-        }))
-    }
-}
-
-impl ExternalFitted {
-    fn try_predict(&self, x: &Matrix) -> Result<Vec<f64>, String> {
-        let dir = tempfile::tempdir()
-            .map_err(|e| self.plugin.fail(format!("no temporary directory: {e}")))?;
-        let (train, predict) = (dir.path().join("train.csv"), dir.path().join("predict.csv"));
-        write_matrix(&train, &self.x, Some(&self.y))
-            .and_then(|()| write_matrix(&predict, x, None))
-            .map_err(|e| {
-                self.plugin
-                    .fail(format!("cannot write its input files: {e}"))
-            })?;
-        let request = serde_json::json!({
-            "protocol": PROTOCOL, "kind": "model", "train": train, "predict": predict,
-            "n_train": self.x.rows(), "n_predict": x.rows(), "n_features": x.cols(), "seed": self.seed,
-        });
-        let out = self.plugin.exchange(&format!("{request}\n"))?;
-        let answer: Predictions = self.plugin.parse(&out)?;
-        check_numbers(&self.plugin, "prediction(s)", &answer.predictions, x.rows())
-    }
-}
-
-impl Predict for ExternalFitted {
-    fn predict(&self, x: &Matrix) -> Vec<f64> {
-        self.try_predict(x).unwrap_or_else(|message| {
-            record_failure(message);
-            vec![f64::NAN; x.rows()]
-        })
-    }
 }
