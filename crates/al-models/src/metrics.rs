@@ -54,6 +54,51 @@ pub fn aulc(labels: &[f64], values: &[f64]) -> f64 {
         .sum()
 }
 
+/// Mean and population standard deviation; NaN for no values.
+pub fn mean_std(values: &[f64]) -> MeanStd {
+    if values.is_empty() {
+        return MeanStd {
+            mean: f64::NAN,
+            std: f64::NAN,
+        };
+    }
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = values.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n;
+    MeanStd {
+        mean,
+        std: var.sqrt(),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MeanStd {
+    pub mean: f64,
+    pub std: f64,
+}
+
+/// How an ensemble's members disagree on one row: their standard deviation
+/// and their 10th and 90th percentiles (the interval a batch file shows).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Spread {
+    pub std: f64,
+    pub low: f64,
+    pub high: f64,
+}
+
+/// The spread of `members[m][row]` over the members (at least one).
+pub fn member_spread(members: &[Vec<f64>], row: usize) -> Spread {
+    let mut v: Vec<f64> = members.iter().map(|m| m[row]).collect();
+    let std = mean_std(&v).std;
+    v.sort_by(f64::total_cmp);
+    let q = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize];
+    Spread {
+        std,
+        low: q(0.1),
+        high: q(0.9),
+    }
+}
+
 fn mean(values: impl Iterator<Item = f64>, n: usize) -> f64 {
     if n == 0 {
         f64::NAN
@@ -65,6 +110,22 @@ fn mean(values: impl Iterator<Item = f64>, n: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spread_of_members_is_their_std_and_deciles() {
+        let members: Vec<Vec<f64>> = (0..11).map(|i| vec![i as f64]).collect();
+        let s = member_spread(&members, 0);
+        assert_eq!((s.low, s.high), (1.0, 9.0));
+        assert!((s.std - 10f64.sqrt()).abs() < 1e-12);
+        assert!(mean_std(&[]).mean.is_nan());
+        assert_eq!(
+            mean_std(&[1.0, 3.0]),
+            MeanStd {
+                mean: 2.0,
+                std: 1.0
+            }
+        );
+    }
 
     #[test]
     fn known_values() {

@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use al_models::committee::CommitteeParams;
 use al_models::knn::KnnParams;
-use al_models::metrics::{aulc, mae, mse, relative_improvement};
+use al_models::metrics::{aulc, mae, mean_std, mse, relative_improvement};
 use al_models::{derive_seed, Fit, Matrix, ModelSpec, Predict};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -244,15 +244,6 @@ fn area(c: &Curve) -> f64 {
     aulc(&labels, &c.mae)
 }
 
-fn mean_std(v: &[f64]) -> (f64, f64) {
-    if v.is_empty() {
-        return (f64::NAN, f64::NAN);
-    }
-    let m = v.iter().sum::<f64>() / v.len() as f64;
-    let var = v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / v.len() as f64;
-    (m, var.sqrt())
-}
-
 fn summarise(name: &str, curves: Vec<Curve>, random_aulc: &[f64], rounds: usize) -> StrategyResult {
     let areas: Vec<f64> = curves.iter().map(area).collect();
     let ratios: Vec<f64> = areas.iter().zip(random_aulc).map(|(a, r)| a / r).collect();
@@ -264,15 +255,15 @@ fn summarise(name: &str, curves: Vec<Curve>, random_aulc: &[f64], rounds: usize)
         .map(|c| relative_improvement(c.mae[0], last(&c.mae)))
         .collect();
     let seconds: f64 = curves.iter().map(|c| c.seconds).sum();
-    let (ratio_mean, ratio_std) = mean_std(&ratios);
+    let ratio = mean_std(&ratios);
     StrategyResult {
         name: name.to_string(),
-        aulc_mean: mean_std(&areas).0,
-        aulc_ratio_mean: ratio_mean,
-        aulc_ratio_std: ratio_std,
-        final_mae_mean: mean_std(&finals).0,
-        final_mse_mean: mean_std(&finals_mse).0,
-        improvement_pct_mean: mean_std(&improvements).0,
+        aulc_mean: mean_std(&areas).mean,
+        aulc_ratio_mean: ratio.mean,
+        aulc_ratio_std: ratio.std,
+        final_mae_mean: mean_std(&finals).mean,
+        final_mse_mean: mean_std(&finals_mse).mean,
+        improvement_pct_mean: mean_std(&improvements).mean,
         seconds_per_round: seconds / (curves.len().max(1) * rounds.max(1)) as f64,
         curves,
     }

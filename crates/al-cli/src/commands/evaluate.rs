@@ -35,14 +35,14 @@ pub fn evaluate(project: &mut Project, spec: &ModelSpec, seed: u64) -> Result<Re
     let pred = fitted.predict(&Matrix::new(test.features.clone(), test.width))?;
     let round = project.last_round()?;
     let report = Report {
-        round: round.as_ref().map(|r| r.0),
+        round: round.as_ref().map(|r| r.round),
         labels: train.len() as u64,
         mae: mae(&truth, &pred),
         mse: mse(&truth, &pred),
         rmse: rmse(&truth, &pred),
         r2: r2(&truth, &pred),
         model: spec.to_string(),
-        strategy: round.map(|r| r.1),
+        strategy: round.map(|r| r.strategy),
         created_at: String::new(),
     };
     project.write(|tx| store::insert_report(tx, &report))?;

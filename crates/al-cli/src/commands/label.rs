@@ -100,7 +100,7 @@ fn interactive(
     let all = project.load(al_data::Subset::PoolWithPending, true)?;
     let mut lines = crate::prompt::stdin_lines();
     let mut total = LabelOutcome::default();
-    for (round, row_id) in pending {
+    for al_data::store::Pending { round, row_id } in pending {
         let raw = project.raw_row(row_id)?.unwrap_or_default();
         let prediction = match all.row_ids.iter().position(|&r| r == row_id) {
             Some(i) => {
@@ -255,7 +255,7 @@ pub fn history(global: &Global, args: HistoryArgs) -> Result<()> {
     if global.json {
         let list: Vec<_> = events
             .iter()
-            .map(|e| json!({"value": e.0, "source": e.1, "round": e.2, "annotator": e.3, "note": e.4, "created_at": e.5}))
+            .map(|e| json!({"value": e.value, "source": e.source, "round": e.round, "annotator": e.annotator, "note": e.note, "created_at": e.created_at}))
             .collect();
         print_json(&json!({"row_id": args.row, "raw": raw, "labels": list}));
         return Ok(());
@@ -264,12 +264,12 @@ pub fn history(global: &Global, args: HistoryArgs) -> Result<()> {
     let mut t = table(&["when", "value", "source", "round", "annotator", "note"]);
     for e in &events {
         t.add_row(vec![
-            e.5.clone(),
-            e.0.to_string(),
-            e.1.clone(),
-            e.2.map_or("-".into(), |v| v.to_string()),
-            e.3.clone().unwrap_or_default(),
-            e.4.clone().unwrap_or_default(),
+            e.created_at.clone(),
+            e.value.to_string(),
+            e.source.clone(),
+            e.round.map_or("-".into(), |v| v.to_string()),
+            e.annotator.clone().unwrap_or_default(),
+            e.note.clone().unwrap_or_default(),
         ]);
     }
     println!("{t}");

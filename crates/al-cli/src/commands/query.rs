@@ -5,6 +5,7 @@ use serde_json::json;
 
 use al_data::batch::{stage_round, BatchFile, BatchRow, StagedBatch};
 use al_data::{Project, QueriedRow, RoundRecord, Subset};
+use al_models::metrics::member_spread;
 use al_models::Matrix;
 use al_query::strategies::Diverse;
 use al_query::{QueryInput, DEFAULT_STRATEGY};
@@ -73,11 +74,16 @@ pub fn run(global: &Global, args: QueryArgs) -> Result<()> {
             rank: k + 1,
             score: p.score,
             prediction: Some(predictions[k]),
-            spread: members.as_ref().map(|m| spread(m, k).0),
+            spread: members.as_ref().map(|m| member_spread(m, k).std),
         })
         .collect();
     let intervals: Vec<Option<(f64, f64)>> = (0..rows.len())
-        .map(|k| members.as_ref().map(|m| spread(m, k).1))
+        .map(|k| {
+            members.as_ref().map(|m| {
+                let s = member_spread(m, k);
+                (s.low, s.high)
+            })
+        })
         .collect();
     let record = RoundRecord {
         strategy: strategy.name(),
@@ -140,14 +146,4 @@ pub fn run(global: &Global, args: QueryArgs) -> Result<()> {
         );
     }
     Ok(())
-}
-
-/// Standard deviation across members, and their 10th/90th percentiles.
-pub fn spread(members: &[Vec<f64>], k: usize) -> (f64, (f64, f64)) {
-    let mut v: Vec<f64> = members.iter().map(|m| m[k]).collect();
-    let mean = v.iter().sum::<f64>() / v.len() as f64;
-    let sd = (v.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / v.len() as f64).sqrt();
-    v.sort_by(f64::total_cmp);
-    let q = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize];
-    (sd, (q(0.1), q(0.9)))
 }

@@ -108,13 +108,13 @@ pub fn run(global: &Global, args: ReportArgs) -> Result<()> {
 }
 
 fn simulation(global: &Global, project: &Project, id: i64, args: &ReportArgs) -> Result<()> {
-    let (_, results) = project.simulation(id)?.ok_or_else(|| {
+    let stored = project.simulation(id)?.ok_or_else(|| {
         anyhow!(
             "no simulation {id} in {}; `al-cli simulate` stores one",
             global.project.display()
         )
     })?;
-    let result: SimulationResult = serde_json::from_str(&results)?;
+    let result: SimulationResult = serde_json::from_str(&stored.results_json)?;
     if let Some(path) = &args.plot {
         super::simulate::plot_simulation(path, &result)?;
     }

@@ -80,14 +80,15 @@ pub fn export(global: &Global, args: ExportArgs) -> Result<()> {
     header.extend(headers);
     header.extend(["label_source".to_string(), "test".to_string()]);
     w.write_record(&header)?;
-    for (id, mut cells, label, source, test) in project.export_rows()? {
+    for row in project.export_rows()? {
+        let mut cells = row.cells;
         if let Some(t) = cells.get_mut(target) {
-            *t = label.map_or(String::new(), |v| v.to_string());
+            *t = row.label.map_or(String::new(), |v| v.to_string());
         }
-        let mut record = vec![id.to_string()];
+        let mut record = vec![row.row_id.to_string()];
         record.extend(cells);
-        record.push(source.unwrap_or_default());
-        record.push(if test { "1" } else { "0" }.into());
+        record.push(row.source.unwrap_or_default());
+        record.push(if row.is_test { "1" } else { "0" }.into());
         w.write_record(&record)?;
     }
     write_out(
@@ -129,8 +130,8 @@ pub fn predict(global: &Global, args: PredictArgs) -> Result<()> {
     for (i, prediction) in pred.iter().enumerate() {
         let (spread, low, high) = match &members {
             Some(m) => {
-                let (sd, (low, high)) = super::query::spread(m, i);
-                (sd.to_string(), low.to_string(), high.to_string())
+                let s = al_models::metrics::member_spread(m, i);
+                (s.std.to_string(), s.low.to_string(), s.high.to_string())
             }
             None => Default::default(),
         };

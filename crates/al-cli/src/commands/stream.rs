@@ -8,6 +8,7 @@ use anyhow::{bail, Context, Result};
 use serde_json::json;
 
 use al_data::{store, Project, QueriedRow, RoundRecord, Subset};
+use al_models::metrics::{member_spread, Spread};
 use al_models::{Fit, Predict};
 use al_models::{Matrix, ModelSpec};
 use al_query::stream::{Rule, StreamScorer, StreamSelector};
@@ -16,12 +17,17 @@ use al_query::Strategy;
 use crate::prompt::{ask, Answer, Question};
 
 use crate::cli::{Global, StreamArgs};
-use crate::commands::query::spread;
 use crate::output::{notice, print_json};
 use al_data::batch::{stage_round, BatchFile, BatchRow, StagedBatch};
 
-/// Standard deviation of the members and their 10th/90th percentiles.
-type Spread = (f64, (f64, f64));
+/// An arriving row the stream chose to ask about.
+struct Queried {
+    /// Its index among the arriving rows.
+    index: usize,
+    utility: f64,
+    prediction: f64,
+    spread: Option<Spread>,
+}
 
 pub fn run(global: &Global, args: StreamArgs) -> Result<()> {
     if args.interactive && args.input.as_os_str() == "-" {
@@ -70,8 +76,7 @@ pub fn run(global: &Global, args: StreamArgs) -> Result<()> {
     let mut selector = StreamSelector::new(rule, args.seed);
     let spinner =
         crate::output::spinner(global, &format!("scoring {} arriving rows", prepared.len()));
-    // (row in the input, utility, prediction, member spread and interval)
-    let mut queried: Vec<(usize, f64, f64, Option<Spread>)> = Vec::new();
+    let mut queried: Vec<Queried> = Vec::new();
     for i in 0..prepared.len() {
         if prepared.labels[i].is_some() {
             continue; // arrived labeled: nothing to ask
@@ -79,12 +84,12 @@ pub fn run(global: &Global, args: StreamArgs) -> Result<()> {
         let utility = fitted.scorer.score(&arriving, i)?;
         if selector.decide(utility) {
             let (prediction, members) = fitted.predict_one(&arriving, i)?;
-            queried.push((
-                i,
+            queried.push(Queried {
+                index: i,
                 utility,
                 prediction,
-                members.as_ref().map(|m| spread(m, 0)),
-            ));
+                spread: members.as_ref().map(|m| member_spread(m, 0)),
+            });
         }
     }
     if let Some(s) = spinner {
@@ -95,7 +100,7 @@ pub fn run(global: &Global, args: StreamArgs) -> Result<()> {
     let spec_text = spec.to_string();
     let raws = queried
         .iter()
-        .map(|(i, ..)| raw_cells(&prepared.raw[*i]))
+        .map(|q| raw_cells(&prepared.raw[q.index]))
         .collect::<Result<Vec<_>>>()?;
     let mut staged: Option<StagedBatch> = None;
     let round = project.write(|tx| {
@@ -106,12 +111,12 @@ pub fn run(global: &Global, args: StreamArgs) -> Result<()> {
         let rows: Vec<QueriedRow> = queried
             .iter()
             .enumerate()
-            .map(|(k, (i, u, p, s))| QueriedRow {
-                row_id: first + *i as i64,
+            .map(|(k, q)| QueriedRow {
+                row_id: first + q.index as i64,
                 rank: k + 1,
-                score: *u,
-                prediction: Some(*p),
-                spread: s.map(|s| s.0),
+                score: q.utility,
+                prediction: Some(q.prediction),
+                spread: q.spread.map(|s| s.std),
             })
             .collect();
         let record = RoundRecord {
@@ -125,12 +130,12 @@ pub fn run(global: &Global, args: StreamArgs) -> Result<()> {
             .iter()
             .zip(&rows)
             .zip(raws)
-            .map(|(((_, _, _, s), r), raw)| BatchRow {
+            .map(|((q, r), raw)| BatchRow {
                 row_id: r.row_id,
                 rank: r.rank,
                 score: r.score,
                 prediction: r.prediction,
-                interval: s.map(|s| s.1),
+                interval: q.spread.map(|s| (s.low, s.high)),
                 raw,
             })
             .collect();

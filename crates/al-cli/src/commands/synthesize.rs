@@ -8,12 +8,12 @@ use serde_json::json;
 use al_data::batch::{BatchFile, BatchRow, StagedBatch};
 use al_data::recipe::SynthDim;
 use al_data::{store, Project, RoundRecord, Subset};
+use al_models::metrics::member_spread;
 use al_models::Matrix;
 use al_query::synthesis::{synthesize, Dim, Space};
 use al_query::{QueryError, QueryInput};
 
 use crate::cli::{Global, SynthesizeArgs};
-use crate::commands::query::spread;
 use crate::output::print_json;
 
 pub fn run(global: &Global, args: SynthesizeArgs) -> Result<()> {
@@ -112,7 +112,10 @@ pub fn run(global: &Global, args: SynthesizeArgs) -> Result<()> {
                 rank: k + 1,
                 score: utilities[k],
                 prediction: Some(predictions[k]),
-                interval: members.as_ref().map(|m| spread(m, k).1),
+                interval: members.as_ref().map(|m| {
+                    let s = member_spread(m, k);
+                    (s.low, s.high)
+                }),
                 raw: cells.clone(),
             });
         }

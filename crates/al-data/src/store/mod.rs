@@ -1,0 +1,182 @@
+//! Reading rows for models and recording rounds, labels and reports, by
+//! concern: loading rows here; rounds, reports and simulations in
+//! `rounds.rs`; labels and their history in `labels.rs`; adding and
+//! exporting rows in `rows.rs`.
+
+mod labels;
+mod rounds;
+mod rows;
+
+pub use labels::*;
+pub use rounds::*;
+pub use rows::*;
+
+use rusqlite::OptionalExtension;
+
+use crate::error::{sql, DataError, Result};
+pub use crate::project::set_meta;
+use crate::project::{blob_to_features, Project};
+
+/// The optional bounds labels must respect (`init --min/--max`).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Bounds {
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+impl Bounds {
+    pub fn is_set(&self) -> bool {
+        self.min.is_some() || self.max.is_some()
+    }
+
+    /// A finite number within the bounds.
+    pub fn contains(&self, v: f64) -> bool {
+        v.is_finite() && self.min.is_none_or(|m| v >= m) && self.max.is_none_or(|m| v <= m)
+    }
+}
+
+impl std::fmt::Display for Bounds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "[{}, {}]",
+            self.min.map_or("-inf".into(), |v| v.to_string()),
+            self.max.map_or("inf".into(), |v| v.to_string())
+        )
+    }
+}
+
+/// Which rows to load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subset {
+    /// Labeled, not held out: what models train on.
+    Training,
+    /// Held out for evaluation.
+    Test,
+    /// Unlabeled rows not out in a pending batch.
+    Pool,
+    /// Unlabeled rows, pending or not.
+    PoolWithPending,
+    /// Every row.
+    All,
+}
+
+impl Subset {
+    fn condition(self) -> &'static str {
+        match self {
+            Subset::Training => "r.label IS NOT NULL AND r.is_test = 0",
+            Subset::Test => "r.is_test = 1",
+            Subset::Pool => {
+                "r.label IS NULL AND r.is_test = 0 AND r.row_id NOT IN (SELECT row_id FROM queries)"
+            }
+            Subset::PoolWithPending => "r.label IS NULL AND r.is_test = 0",
+            Subset::All => "1",
+        }
+    }
+}
+
+/// Rows in row-id order with dense features, ready for a model.
+#[derive(Debug, Clone, Default)]
+pub struct Rows {
+    pub row_ids: Vec<i64>,
+    /// Row-major, `width` values per row.
+    pub features: Vec<f64>,
+    pub width: usize,
+    pub labels: Vec<Option<f64>>,
+}
+
+impl Rows {
+    pub fn len(&self) -> usize {
+        self.row_ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.row_ids.is_empty()
+    }
+
+    /// Known labels; rows without one are skipped.
+    pub fn targets(&self) -> Vec<f64> {
+        self.labels.iter().flatten().copied().collect()
+    }
+}
+
+impl Project {
+    /// Loads rows with dense features; `scaled` z-scores numeric columns
+    /// with the recipe's mean and std (for distance-based strategies).
+    pub fn load(&self, subset: Subset, scaled: bool) -> Result<Rows> {
+        let recipe = self.recipe()?;
+        let width = recipe.n_features();
+        let mut stmt = self
+            .conn()
+            .prepare(&format!(
+                "SELECT r.row_id, r.label, d.features FROM rows r JOIN row_data d USING (row_id)
+                 WHERE {} ORDER BY r.row_id",
+                subset.condition()
+            ))
+            .map_err(sql)?;
+        let mut rows = Rows {
+            width,
+            ..Rows::default()
+        };
+        let mut q = stmt.query([]).map_err(sql)?;
+        while let Some(r) = q.next().map_err(sql)? {
+            rows.row_ids.push(r.get(0).map_err(sql)?);
+            rows.labels.push(r.get(1).map_err(sql)?);
+            let blob: Vec<u8> = r.get(2).map_err(sql)?;
+            let start = rows.features.len();
+            recipe.expand_into(&blob_to_features(&blob), &mut rows.features);
+            if scaled {
+                recipe.scale_dense(&mut rows.features[start..]);
+            }
+        }
+        Ok(rows)
+    }
+
+    /// Source header, in source order.
+    pub fn headers(&self) -> Result<Vec<String>> {
+        let text = self.meta("source_headers")?.unwrap_or_else(|| "[]".into());
+        serde_json::from_str(&text).map_err(|e| DataError::Usage(e.to_string()))
+    }
+
+    /// Raw cells of one row, as read from the source.
+    pub fn raw_row(&self, row_id: i64) -> Result<Option<Vec<String>>> {
+        let text: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT raw FROM row_data WHERE row_id = ?1",
+                [row_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(sql)?;
+        text.map(|t| serde_json::from_str(&t).map_err(|e| DataError::Usage(e.to_string())))
+            .transpose()
+    }
+
+    /// The optional bounds labels must respect (`init --min/--max`).
+    pub fn target_bounds(&self) -> Result<Bounds> {
+        let get = |key| -> Result<Option<f64>> { Ok(self.meta(key)?.and_then(|v| v.parse().ok())) };
+        Ok(Bounds {
+            min: get("target_min")?,
+            max: get("target_max")?,
+        })
+    }
+
+    /// Compact features of the rows of a subset, in row-id order.
+    pub fn load_compact(&self, subset: Subset) -> Result<Vec<Vec<f64>>> {
+        let mut stmt = self
+            .conn()
+            .prepare(&format!(
+                "SELECT d.features FROM rows r JOIN row_data d USING (row_id) WHERE {} ORDER BY r.row_id",
+                subset.condition()
+            ))
+            .map_err(sql)?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, Vec<u8>>(0))
+            .map_err(sql)?
+            .map(|b| b.map(|b| blob_to_features(&b)))
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(sql)?;
+        Ok(rows)
+    }
+}

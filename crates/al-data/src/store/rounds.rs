@@ -1,0 +1,228 @@
+//! Query rounds, their pending rows, reports and stored simulations.
+
+use rusqlite::{params, OptionalExtension, Transaction};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{sql, Result};
+use crate::project::{Project, NOW};
+
+/// A queried row that has no label yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pending {
+    pub round: i64,
+    pub row_id: i64,
+}
+
+/// The latest round and the strategy spec that chose it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastRound {
+    pub round: i64,
+    pub strategy: String,
+}
+
+/// A stored simulation, as JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSimulation {
+    pub config_json: String,
+    pub results_json: String,
+}
+
+/// A row chosen in a query round.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct QueriedRow {
+    pub row_id: i64,
+    pub rank: usize,
+    pub score: f64,
+    pub prediction: Option<f64>,
+    pub spread: Option<f64>,
+}
+
+/// A query round as recorded.
+#[derive(Debug, Clone, Serialize)]
+pub struct RoundRecord {
+    pub strategy: String,
+    pub model: String,
+    pub seed: u64,
+    pub batch: usize,
+    pub params: String,
+}
+
+/// One stored evaluation.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Report {
+    pub round: Option<i64>,
+    pub labels: u64,
+    pub mae: f64,
+    pub mse: f64,
+    pub rmse: f64,
+    pub r2: f64,
+    pub model: String,
+    pub strategy: Option<String>,
+    pub created_at: String,
+}
+
+impl Project {
+    /// Every queried row that has no label yet, in round and rank order.
+    pub fn pending(&self) -> Result<Vec<Pending>> {
+        let mut stmt = self
+            .conn()
+            .prepare(
+                "SELECT q.round, q.row_id FROM queries q JOIN rows r USING (row_id)
+                 WHERE r.label IS NULL ORDER BY q.round, q.rank",
+            )
+            .map_err(sql)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(Pending {
+                    round: r.get(0)?,
+                    row_id: r.get(1)?,
+                })
+            })
+            .map_err(sql)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(sql)?;
+        Ok(rows)
+    }
+
+    pub fn reports(&self) -> Result<Vec<Report>> {
+        let mut stmt = self
+            .conn()
+            .prepare(
+                "SELECT round, labels, mae, mse, rmse, r2, model, strategy, created_at
+                 FROM reports ORDER BY report_id",
+            )
+            .map_err(sql)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(Report {
+                    round: r.get(0)?,
+                    labels: r.get::<_, i64>(1)? as u64,
+                    mae: r.get(2)?,
+                    mse: r.get(3)?,
+                    rmse: r.get(4)?,
+                    r2: r.get(5)?,
+                    model: r.get(6)?,
+                    strategy: r.get(7)?,
+                    created_at: r.get(8)?,
+                })
+            })
+            .map_err(sql)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(sql)?;
+        Ok(rows)
+    }
+
+    /// The latest round, with its strategy.
+    pub fn last_round(&self) -> Result<Option<LastRound>> {
+        self.conn()
+            .query_row(
+                "SELECT round, strategy FROM rounds ORDER BY round DESC LIMIT 1",
+                [],
+                |r| {
+                    Ok(LastRound {
+                        round: r.get(0)?,
+                        strategy: r.get(1)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(sql)
+    }
+
+    /// A stored simulation: its settings and its results, as JSON.
+    pub fn simulation(&self, id: i64) -> Result<Option<StoredSimulation>> {
+        self.conn()
+            .query_row(
+                "SELECT params, results FROM simulations WHERE simulation_id = ?1",
+                [id],
+                |r| {
+                    Ok(StoredSimulation {
+                        config_json: r.get(0)?,
+                        results_json: r.get(1)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(sql)
+    }
+
+    pub fn last_simulation_id(&self) -> Result<Option<i64>> {
+        self.conn()
+            .query_row("SELECT max(simulation_id) FROM simulations", [], |r| {
+                r.get(0)
+            })
+            .map_err(sql)
+    }
+}
+
+/// Records a query round and its rows; returns the round number.
+pub fn record_round(tx: &Transaction, round: &RoundRecord, rows: &[QueriedRow]) -> Result<i64> {
+    tx.execute(
+        &format!(
+            "INSERT INTO rounds(strategy, model, seed, batch, params, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, {NOW})"
+        ),
+        params![
+            round.strategy,
+            round.model,
+            round.seed as i64,
+            round.batch as i64,
+            round.params
+        ],
+    )
+    .map_err(sql)?;
+    let id = tx.last_insert_rowid();
+    let mut stmt = tx
+        .prepare(
+            "INSERT INTO queries(round, rank, row_id, score, prediction, spread)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )
+        .map_err(sql)?;
+    for r in rows {
+        let score = if r.score.is_finite() {
+            Some(r.score)
+        } else {
+            None
+        };
+        stmt.execute(params![
+            id,
+            r.rank as i64,
+            r.row_id,
+            score,
+            r.prediction,
+            r.spread
+        ])
+        .map_err(sql)?;
+    }
+    Ok(id)
+}
+
+pub fn insert_report(tx: &Transaction, report: &Report) -> Result<()> {
+    tx.execute(
+        &format!(
+            "INSERT INTO reports(round, labels, model, strategy, mae, mse, rmse, r2, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, {NOW})"
+        ),
+        params![
+            report.round,
+            report.labels as i64,
+            report.model,
+            report.strategy,
+            report.mae,
+            report.mse,
+            report.rmse,
+            report.r2
+        ],
+    )
+    .map_err(sql)?;
+    Ok(())
+}
+
+pub fn insert_simulation(tx: &Transaction, params_json: &str, results_json: &str) -> Result<i64> {
+    tx.execute(
+        &format!("INSERT INTO simulations(params, results, created_at) VALUES (?1, ?2, {NOW})"),
+        params![params_json, results_json],
+    )
+    .map_err(sql)?;
+    Ok(tx.last_insert_rowid())
+}

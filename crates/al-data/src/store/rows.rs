@@ -1,0 +1,227 @@
+//! Adding rows from another file (`add`, `stream`) and exporting them.
+
+use rusqlite::{params, Transaction};
+use serde::Serialize;
+
+use crate::error::{sql, DataError, Result};
+use crate::project::{Project, NOW};
+
+/// Rows read and encoded, not yet written.
+#[derive(Debug, Clone, Default)]
+pub struct PreparedRows {
+    pub raw: Vec<String>,
+    pub features: Vec<Vec<u8>>,
+    /// Dense features with numeric columns z-scored, for scoring.
+    pub dense: Vec<Vec<f64>>,
+    pub labels: Vec<Option<f64>>,
+    pub issues: Vec<String>,
+}
+
+impl PreparedRows {
+    pub fn len(&self) -> usize {
+        self.raw.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.raw.is_empty()
+    }
+
+    /// Row `i` alone, to insert rows one at a time.
+    pub fn one(&self, i: usize) -> PreparedRows {
+        PreparedRows {
+            raw: vec![self.raw[i].clone()],
+            features: vec![self.features[i].clone()],
+            dense: vec![self.dense[i].clone()],
+            labels: vec![self.labels[i]],
+            issues: vec![],
+        }
+    }
+
+    pub fn report(&self, first_row_id: i64) -> AddReport {
+        AddReport {
+            rows: self.len() as u64,
+            labeled: self.labels.iter().flatten().count() as u64,
+            first_row_id,
+            issues: self.issues.clone(),
+        }
+    }
+}
+
+/// Inserts prepared rows after the last row id; returns the first new id.
+pub fn insert_prepared(tx: &Transaction, rows: &PreparedRows, source: &str) -> Result<i64> {
+    let next: i64 = tx
+        .query_row("SELECT coalesce(max(row_id), 0) + 1 FROM rows", [], |r| {
+            r.get(0)
+        })
+        .map_err(sql)?;
+    for i in 0..rows.len() {
+        let id = next + i as i64;
+        let label = rows.labels[i];
+        tx.execute(
+            "INSERT INTO rows(row_id, source, is_test, label, label_source) VALUES (?1, ?2, 0, ?3, ?4)",
+            params![id, source, label, label.map(|_| source)],
+        )
+        .map_err(sql)?;
+        tx.execute(
+            &format!(
+                "INSERT INTO row_data(row_id, raw, features, added_at) VALUES (?1, ?2, ?3, {NOW})"
+            ),
+            params![id, rows.raw[i], rows.features[i]],
+        )
+        .map_err(sql)?;
+        if let Some(v) = label {
+            tx.execute(
+                &format!("INSERT INTO labels(row_id, value, source, created_at) VALUES (?1, ?2, ?3, {NOW})"),
+                params![id, v, source],
+            )
+            .map_err(sql)?;
+        }
+    }
+    Ok(next)
+}
+
+/// What `add` did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AddReport {
+    pub rows: u64,
+    pub labeled: u64,
+    pub first_row_id: i64,
+    /// Cells that did not encode cleanly, as `line: message`.
+    pub issues: Vec<String>,
+}
+
+impl Project {
+    /// Appends the rows of another file with the same columns, encoded with
+    /// the stored recipe, in one transaction. Target cells that hold numbers
+    /// become labels of source `source`.
+    pub fn add_rows(&mut self, path: &std::path::Path, source: &str) -> Result<AddReport> {
+        let prepared = self.prepare_rows(path)?;
+        let first = self.write(|tx| insert_prepared(tx, &prepared, source))?;
+        Ok(prepared.report(first))
+    }
+
+    /// Reads and encodes a file's rows with the stored recipe, writing nothing.
+    pub fn prepare_rows(&self, path: &std::path::Path) -> Result<PreparedRows> {
+        let headers = self.headers()?;
+        let recipe = self.recipe()?;
+        let delimiter = self
+            .meta("delimiter")?
+            .and_then(|d| d.bytes().next())
+            .unwrap_or(b',');
+        let table = crate::table::read_table(
+            path,
+            &crate::table::ReadOptions {
+                delimiter: Some(delimiter),
+            },
+        )?;
+        // Columns are matched by name, so their order may differ.
+        let mut positions = Vec::with_capacity(headers.len());
+        for h in &headers {
+            positions.push(table.column_index(h).ok_or_else(|| {
+                DataError::input(
+                    path,
+                    format!(
+                        "has no column {h:?}; rows added to this project need its columns: {}",
+                        headers.join(", ")
+                    ),
+                )
+            })?);
+        }
+        let target = recipe.target_index();
+        let bounds = self.target_bounds()?;
+        let mut prepared = PreparedRows::default();
+        for r in 0..table.n_rows() {
+            let cells: Vec<&str> = positions.iter().map(|&c| table.cell(r, c)).collect();
+            let mut issues = Vec::new();
+            let compact = recipe.encode(&cells, &mut issues);
+            prepared.issues.extend(
+                issues
+                    .iter()
+                    .map(|i| format!("line {}: {i}", table.line(r))),
+            );
+            let t = cells[target].trim();
+            let label = if t.is_empty() {
+                None
+            } else {
+                match crate::recipe::parse_number(t)
+                    .filter(|v| bounds.contains(*v))
+                {
+                    Some(v) => Some(v),
+                    None => {
+                        return Err(DataError::AtCell {
+                            path: path.to_path_buf(),
+                            line: table.line(r),
+                            column: headers[target].clone(),
+                            message: format!(
+                                "target {t:?} is not a finite number within the project's bounds; empty the cell to add the row unlabeled"
+                            ),
+                        })
+                    }
+                }
+            };
+            let mut dense = recipe.expand(&compact);
+            recipe.scale_dense(&mut dense);
+            prepared
+                .raw
+                .push(serde_json::to_string(&cells).map_err(|e| DataError::Usage(e.to_string()))?);
+            prepared
+                .features
+                .push(crate::project::features_to_blob(&compact));
+            prepared.dense.push(dense);
+            prepared.labels.push(label);
+        }
+        Ok(prepared)
+    }
+
+    /// Every row's raw cells, current label and its source, in row-id order.
+    pub fn export_rows(&self) -> Result<Vec<ExportedRow>> {
+        let mut stmt = self
+            .conn()
+            .prepare(
+                "SELECT r.row_id, d.raw, r.label, r.label_source, r.is_test
+                 FROM rows r JOIN row_data d USING (row_id) ORDER BY r.row_id",
+            )
+            .map_err(sql)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                ))
+            })
+            .map_err(sql)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(sql)?;
+        rows.into_iter()
+            .map(|(row_id, raw, label, source, is_test)| {
+                let cells: Vec<String> = serde_json::from_str(&raw).map_err(|e| {
+                    DataError::Usage(format!(
+                        "row {row_id}: its stored cells are not a JSON list: {e}"
+                    ))
+                })?;
+                Ok(ExportedRow {
+                    row_id,
+                    cells,
+                    label,
+                    source,
+                    is_test,
+                })
+            })
+            .collect()
+    }
+}
+
+/// One row as `export` writes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportedRow {
+    pub row_id: i64,
+    /// Raw cells in source order, as read.
+    pub cells: Vec<String>,
+    pub label: Option<f64>,
+    /// Where the current label came from (`init`, `annotator`, ...).
+    pub source: Option<String>,
+    pub is_test: bool,
+}
