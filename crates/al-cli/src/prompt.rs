@@ -29,17 +29,6 @@ pub struct Question<'a> {
     pub bounds: Bounds,
 }
 
-/// A label value the project accepts, or why not.
-pub fn check_value(v: f64, bounds: Bounds) -> Result<(), String> {
-    if !v.is_finite() {
-        return Err("not a finite number".into());
-    }
-    if !bounds.contains(v) {
-        return Err(format!("outside the project's bounds {bounds}"));
-    }
-    Ok(())
-}
-
 /// Prints the row and asks until the answer is acceptable.
 pub fn ask(
     lines: &mut impl Iterator<Item = std::io::Result<String>>,
@@ -69,7 +58,7 @@ pub fn ask(
             text => match text
                 .parse::<f64>()
                 .map_err(|_| "not a number".to_string())
-                .and_then(|v| check_value(v, q.bounds).map(|()| v))
+                .and_then(|v| q.bounds.check(v).map(|()| v))
             {
                 Ok(value) => return Ok(Answer::Value(value)),
                 Err(why) => println!("  {text:?}: {why}; try again"),

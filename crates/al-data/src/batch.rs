@@ -1,16 +1,18 @@
-//! The batch file an annotator fills in, and the one way a round is
+//! The batch file an annotator fills in ([`batch_csv`]), how it is read
+//! back and checked ([`read_filled`]), and the one way a round is
 //! recorded with its file: `query`, `stream` and `synthesize` all record the
 //! round and stage the file in one transaction ([`stage_round`]), then put
 //! the file in place only after the commit ([`StagedBatch::publish`]), so a
 //! failure leaves neither round nor file.
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use rusqlite::Transaction;
 
-use crate::store::{record_round, QueriedRow, RoundRecord};
-use crate::{DataError, Result};
+use crate::store::{record_round, LabelEvent, QueriedRow, RoundRecord};
+use crate::{read_table, DataError, Project, ReadOptions, Result};
 
 /// The columns a batch file starts with, before the source columns; `note` ends it.
 pub const LEAD: [&str; 7] = [
@@ -179,4 +181,110 @@ pub struct BatchFile<'a> {
     pub headers: &'a [String],
     /// The target's index among `headers` (its cells are emptied).
     pub target: usize,
+}
+
+/// Reads and checks a whole filled-in batch file before anything is
+/// written: its columns are this project's batch columns, every row id is
+/// a row (or synthetic row) of the project, no cell but the target's was
+/// changed, every label is a number within the project's bounds, and a row
+/// labeled twice is labeled alike. Errors name the file, line and column.
+pub fn read_filled(
+    project: &Project,
+    path: &Path,
+    annotator: Option<&str>,
+) -> Result<Vec<LabelEvent>> {
+    let bounds = project.target_bounds()?;
+    let table = read_table(
+        path,
+        &ReadOptions {
+            delimiter: Some(b','),
+        },
+    )?;
+    let source = project.headers()?;
+    let mut expected: Vec<String> = LEAD.iter().map(|s| s.to_string()).collect();
+    expected.extend(source.iter().cloned());
+    expected.push("note".into());
+    if table.headers != expected {
+        return Err(DataError::input(
+            path,
+            format!(
+                "its columns are not those of a batch from this project (expected {}); was it written by `al-cli query` on {}?",
+                expected.join(","),
+                project.path().display()
+            ),
+        ));
+    }
+    let target = project.recipe()?.target_index();
+    let target_col = LEAD.len() + target;
+    let note_col = expected.len() - 1;
+    let at = |row: usize, column: &str, message: String| DataError::AtCell {
+        path: path.to_path_buf(),
+        line: table.line(row),
+        column: column.to_string(),
+        message,
+    };
+    let mut seen: HashMap<i64, (f64, usize)> = HashMap::new();
+    let mut events = Vec::new();
+    for r in 0..table.n_rows() {
+        let id_text = table.cell(r, 0).trim();
+        let row_id: i64 = id_text
+            .parse()
+            .map_err(|_| at(r, "row_id", format!("{id_text:?} is not a row id")))?;
+        let raw = match project.raw_row(row_id)? {
+            Some(raw) => Some(raw),
+            None => project.synthetic_row(row_id)?,
+        };
+        let Some(raw) = raw else {
+            return Err(at(
+                r,
+                "row_id",
+                format!("row {row_id} is not in this project"),
+            ));
+        };
+        for (c, original) in raw.iter().enumerate() {
+            if c != target && table.cell(r, LEAD.len() + c) != original {
+                return Err(at(
+                    r,
+                    &source[c],
+                    format!(
+                        "changed from {original:?} to {:?}; only the target column may be filled in",
+                        table.cell(r, LEAD.len() + c)
+                    ),
+                ));
+            }
+        }
+        let cell = table.cell(r, target_col).trim();
+        if cell.is_empty() {
+            continue; // still pending
+        }
+        let value: f64 = cell
+            .parse()
+            .map_err(|_| at(r, &source[target], format!("{cell:?} is not a number")))?;
+        bounds
+            .check(value)
+            .map_err(|m| at(r, &source[target], format!("{cell}: {m}")))?;
+        if let Some((previous, line)) = seen.insert(row_id, (value, r)) {
+            if previous != value {
+                return Err(at(
+                    r,
+                    &source[target],
+                    format!(
+                        "row {row_id} is labeled {previous} on line {} and {value} here",
+                        table.line(line)
+                    ),
+                ));
+            }
+            continue;
+        }
+        let round = table.cell(r, 1).trim().parse().ok();
+        let note = Some(table.cell(r, note_col).trim().to_string()).filter(|n| !n.is_empty());
+        events.push(LabelEvent {
+            row_id,
+            value,
+            round,
+            annotator: annotator.map(str::to_string),
+            note,
+        });
+    }
+    Ok(events)
 }

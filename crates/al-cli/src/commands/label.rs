@@ -1,19 +1,14 @@
 //! `label`: import an annotator's answers, all or nothing.
 
-use std::collections::HashMap;
-use std::path::Path;
-
 use anyhow::{anyhow, bail, Result};
 use serde_json::json;
 
 use al_data::store::Bounds;
-
-use crate::prompt::{ask, check_value, Answer, Question};
 use al_data::{store, LabelEvent, LabelOutcome, Project};
 
 use crate::cli::{Global, HistoryArgs, LabelArgs};
 use crate::output::{print_json, table};
-use al_data::batch::LEAD;
+use crate::prompt::{ask, Answer, Question};
 
 pub fn run(global: &Global, args: LabelArgs) -> Result<()> {
     let mut project = Project::open(&global.project)?;
@@ -24,9 +19,13 @@ pub fn run(global: &Global, args: LabelArgs) -> Result<()> {
         return interactive(global, &mut project, &args, &spec, bounds);
     }
     let events = match (&args.file, args.row, args.value) {
-        (Some(file), _, _) => read_batch(&project, file, bounds, args.annotator.as_deref())?,
+        (Some(file), _, _) => {
+            al_data::batch::read_filled(&project, file, args.annotator.as_deref())?
+        }
         (None, Some(row), Some(value)) => {
-            check_value(value, bounds).map_err(|m| anyhow!("--value {value}: {m}"))?;
+            bounds
+                .check(value)
+                .map_err(|m| anyhow!("--value {value}: {m}"))?;
             if project.row_state(row)?.is_none() {
                 bail!("row {row} is not in the project");
             }
@@ -145,105 +144,6 @@ fn interactive(
         super::evaluate::print_report(global, project, &report)?;
     }
     Ok(())
-}
-
-/// Reads and checks a whole batch file before anything is written.
-fn read_batch(
-    project: &Project,
-    path: &Path,
-    bounds: Bounds,
-    annotator: Option<&str>,
-) -> Result<Vec<LabelEvent>> {
-    let table = al_data::read_table(
-        path,
-        &al_data::ReadOptions {
-            delimiter: Some(b','),
-        },
-    )?;
-    let source = project.headers()?;
-    let mut expected: Vec<String> = LEAD.iter().map(|s| s.to_string()).collect();
-    expected.extend(source.iter().cloned());
-    expected.push("note".into());
-    if table.headers != expected {
-        bail!(
-            "{}: its columns are not those of a batch from this project (expected {}); was it written by `al-cli query` on {}?",
-            path.display(),
-            expected.join(","),
-            project.path().display()
-        );
-    }
-    let target = project.recipe()?.target_index();
-    let target_col = LEAD.len() + target;
-    let note_col = expected.len() - 1;
-    let at = |row: usize, column: &str, message: String| {
-        anyhow!(
-            "{}:{}: column {column:?}: {message}",
-            path.display(),
-            table.line(row)
-        )
-    };
-    let mut seen: HashMap<i64, (f64, usize)> = HashMap::new();
-    let mut events = Vec::new();
-    for r in 0..table.n_rows() {
-        let id_text = table.cell(r, 0).trim();
-        let row_id: i64 = id_text
-            .parse()
-            .map_err(|_| at(r, "row_id", format!("{id_text:?} is not a row id")))?;
-        let raw = match project.raw_row(row_id)? {
-            Some(raw) => Some(raw),
-            None => project.synthetic_row(row_id)?,
-        };
-        let Some(raw) = raw else {
-            return Err(at(
-                r,
-                "row_id",
-                format!("row {row_id} is not in this project"),
-            ));
-        };
-        for (c, original) in raw.iter().enumerate() {
-            if c != target && table.cell(r, LEAD.len() + c) != original {
-                return Err(at(
-                    r,
-                    &source[c],
-                    format!(
-                        "changed from {original:?} to {:?}; only the target column may be filled in",
-                        table.cell(r, LEAD.len() + c)
-                    ),
-                ));
-            }
-        }
-        let cell = table.cell(r, target_col).trim();
-        if cell.is_empty() {
-            continue; // still pending
-        }
-        let value: f64 = cell
-            .parse()
-            .map_err(|_| at(r, &source[target], format!("{cell:?} is not a number")))?;
-        check_value(value, bounds).map_err(|m| at(r, &source[target], format!("{cell}: {m}")))?;
-        if let Some((previous, line)) = seen.insert(row_id, (value, r)) {
-            if previous != value {
-                return Err(at(
-                    r,
-                    &source[target],
-                    format!(
-                        "row {row_id} is labeled {previous} on line {} and {value} here",
-                        table.line(line)
-                    ),
-                ));
-            }
-            continue;
-        }
-        let round = table.cell(r, 1).trim().parse().ok();
-        let note = Some(table.cell(r, note_col).trim().to_string()).filter(|n| !n.is_empty());
-        events.push(LabelEvent {
-            row_id,
-            value,
-            round,
-            annotator: annotator.map(str::to_string),
-            note,
-        });
-    }
-    Ok(events)
 }
 
 pub fn history(global: &Global, args: HistoryArgs) -> Result<()> {

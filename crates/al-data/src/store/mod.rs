@@ -33,6 +33,17 @@ impl Bounds {
     pub fn contains(&self, v: f64) -> bool {
         v.is_finite() && self.min.is_none_or(|m| v >= m) && self.max.is_none_or(|m| v <= m)
     }
+
+    /// A label value the project accepts, or why not.
+    pub fn check(&self, v: f64) -> std::result::Result<(), String> {
+        if !v.is_finite() {
+            return Err("not a finite number".into());
+        }
+        if !self.contains(v) {
+            return Err(format!("outside the project's bounds {self}"));
+        }
+        Ok(())
+    }
 }
 
 impl std::fmt::Display for Bounds {
