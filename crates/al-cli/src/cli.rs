@@ -261,11 +261,24 @@ pub struct SimulateArgs {
     /// synthetic rows labeled by a kNN oracle against pool mode.
     #[arg(long, value_enum, default_value_t = SimMode::Pool)]
     pub mode: SimMode,
+    /// The error whose learning-curve area the ratios compare (both are stored).
+    #[arg(long, value_enum, default_value_t = MetricArg::Mae)]
+    pub metric: MetricArg,
+    /// Every strategy but random also chooses the first --init rows, from
+    /// zero labels, with the cold-start strategy (a k-median of the pool).
+    #[arg(long)]
+    pub cold_start: bool,
     /// Who labels synthetic rows in synthesis mode: knn (the mean target of
     /// the k nearest known rows, an approximation of an annotator), knn:k=N,
     /// or the name of an oracle plugin (al-oracle-NAME on PATH, or registered).
     #[arg(long, default_value = "knn")]
     pub oracle: String,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricArg {
+    Mae,
+    Rmse,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,6 +10,7 @@
 //! candidates in row-id order), so a seed fixes the whole selection.
 
 mod distance;
+mod leaf_space;
 mod registry;
 pub mod simulate;
 pub mod strategies;

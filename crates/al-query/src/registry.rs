@@ -7,7 +7,8 @@ use al_models::params::{split_name, ParamInfo, Params};
 use al_models::{ModelResolver, ModelSpec};
 
 use crate::strategies::{
-    committee, cover, density, emc_retrain, emcm, greedy, qbc, random, tree_variance,
+    committee, cover, density, emc_retrain, emcm, greedy, kmeanspp, lcmd, qbc, random,
+    tree_variance,
 };
 use crate::{QueryError, QueryInput, Selection, Strategy};
 
@@ -38,6 +39,8 @@ pub static STRATEGIES: &[&StrategyInfo] = &[
     &greedy::IGS,
     &cover::INFO,
     &density::INFO,
+    &lcmd::INFO,
+    &kmeanspp::INFO,
 ];
 
 pub fn strategy_info(name: &str) -> Option<&'static StrategyInfo> {

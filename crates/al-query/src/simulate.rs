@@ -39,6 +39,27 @@ pub struct SimulationConfig {
     /// Pool-based queries, or a stream of rows each queried or let go.
     #[serde(default)]
     pub mode: Mode,
+    /// The error whose curve area `aulc_ratio_*` compares (both are stored).
+    #[serde(default)]
+    pub metric: Metric,
+    /// Every strategy but `random` also chooses the first `init` rows, from
+    /// zero labels, with the cold-start strategy ([`COLD_START`]).
+    #[serde(default)]
+    pub cold_start: bool,
+}
+
+/// What a query with no labels uses: a greedy k-median of the pool, the
+/// rows that best represent it (Wu 2019's representativeness; Nemhauser,
+/// Wolsey & Fisher 1978). `query` and `simulate --cold-start` use it.
+pub const COLD_START: &str = "cover:weight=uniform";
+
+/// Which error a learning curve's area is measured on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    #[default]
+    Mae,
+    Rmse,
 }
 
 impl SimulationConfig {
@@ -106,8 +127,17 @@ pub struct StrategyResult {
     /// One curve per finished repeat, in repeat order.
     pub curves: Vec<Curve>,
     pub aulc_mean: f64,
+    /// The ratio of `--metric`'s curve area to random's on the same repeat:
+    /// its mean, standard deviation and paired bootstrap 95 % interval.
     pub aulc_ratio_mean: f64,
     pub aulc_ratio_std: f64,
+    #[serde(default)]
+    pub aulc_ratio_ci: [f64; 2],
+    /// The ratios for MAE and for RMSE, whatever `--metric` is.
+    #[serde(default)]
+    pub mae_ratio: RatioSummary,
+    #[serde(default)]
+    pub rmse_ratio: RatioSummary,
     pub final_mae_mean: f64,
     pub final_mse_mean: f64,
     pub improvement_pct_mean: f64,
@@ -175,9 +205,10 @@ fn run_grid<S: AsRef<str> + Sync>(
         .filter(|r| (0..names.len()).all(|s| runs[r * names.len() + s].is_some()))
         .collect();
     let curve = |r: usize, s: usize| runs[r * names.len() + s].as_ref();
-    let random_aulc: Vec<f64> = repeats_done
+    // Every finished repeat has all its curves, random's among them.
+    let random: Vec<&Curve> = repeats_done
         .iter()
-        .map(|&r| curve(r, 0).map_or(f64::NAN, area))
+        .filter_map(|&r| curve(r, 0))
         .collect();
     let strategies = names
         .iter()
@@ -187,7 +218,7 @@ fn run_grid<S: AsRef<str> + Sync>(
                 .iter()
                 .filter_map(|&r| curve(r, s).cloned())
                 .collect();
-            summarise(name.as_ref(), curves, &random_aulc, config.rounds)
+            summarise(name.as_ref(), curves, &random, config)
         })
         .collect();
     Ok(SimulationResult {
@@ -239,14 +270,74 @@ impl Curve {
     }
 }
 
-fn area(c: &Curve) -> f64 {
+/// Area under a curve's MAE or RMSE against labels.
+fn area(c: &Curve, metric: Metric) -> f64 {
     let labels: Vec<f64> = c.labels.iter().map(|&l| l as f64).collect();
-    aulc(&labels, &c.mae)
+    match metric {
+        Metric::Mae => aulc(&labels, &c.mae),
+        Metric::Rmse => aulc(&labels, &c.mse.iter().map(|v| v.sqrt()).collect::<Vec<_>>()),
+    }
 }
 
-fn summarise(name: &str, curves: Vec<Curve>, random_aulc: &[f64], rounds: usize) -> StrategyResult {
-    let areas: Vec<f64> = curves.iter().map(area).collect();
-    let ratios: Vec<f64> = areas.iter().zip(random_aulc).map(|(a, r)| a / r).collect();
+/// Per-repeat ratios of a strategy's curve area to random's, summarised.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct RatioSummary {
+    pub mean: f64,
+    pub std: f64,
+    /// Paired bootstrap 95 % interval of the mean over repeats.
+    pub ci: [f64; 2],
+    /// One ratio per finished repeat, in repeat order.
+    pub per_repeat: Vec<f64>,
+}
+
+impl RatioSummary {
+    fn of(areas: &[f64], random_areas: &[f64], seed: u64) -> RatioSummary {
+        let per_repeat: Vec<f64> = areas.iter().zip(random_areas).map(|(a, r)| a / r).collect();
+        let m = mean_std(&per_repeat);
+        RatioSummary {
+            mean: m.mean,
+            std: m.std,
+            ci: bootstrap_ci(&per_repeat, seed),
+            per_repeat,
+        }
+    }
+}
+
+/// The percentile bootstrap 95 % interval of the mean of `values` (2 000
+/// resamples, seeded). The values are per-repeat ratios, each already
+/// paired with random on its own repeat, so resampling repeats keeps the
+/// pairing.
+pub fn bootstrap_ci(values: &[f64], seed: u64) -> [f64; 2] {
+    use rand::{Rng, SeedableRng};
+    let n = values.len();
+    if n == 0 {
+        return [f64::NAN, f64::NAN];
+    }
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let mut means: Vec<f64> = (0..2000)
+        .map(|_| (0..n).map(|_| values[rng.gen_range(0..n)]).sum::<f64>() / n as f64)
+        .collect();
+    means.sort_by(f64::total_cmp);
+    [means[49], means[1949]]
+}
+
+fn summarise(
+    name: &str,
+    curves: Vec<Curve>,
+    random: &[&Curve],
+    config: &SimulationConfig,
+) -> StrategyResult {
+    let rounds = config.rounds;
+    let seed = derive_seed(config.seed, 7_000_000);
+    let areas = |metric| curves.iter().map(|c| area(c, metric)).collect::<Vec<f64>>();
+    let random_areas = |metric| random.iter().map(|c| area(c, metric)).collect::<Vec<f64>>();
+    let mae_ratio = RatioSummary::of(&areas(Metric::Mae), &random_areas(Metric::Mae), seed);
+    let rmse_ratio = RatioSummary::of(&areas(Metric::Rmse), &random_areas(Metric::Rmse), seed);
+    let chosen = match config.metric {
+        Metric::Mae => &mae_ratio,
+        Metric::Rmse => &rmse_ratio,
+    };
+    let areas = areas(config.metric);
     let last = |v: &Vec<f64>| v.last().copied().unwrap_or(f64::NAN);
     let finals: Vec<f64> = curves.iter().map(|c| last(&c.mae)).collect();
     let finals_mse: Vec<f64> = curves.iter().map(|c| last(&c.mse)).collect();
@@ -255,16 +346,18 @@ fn summarise(name: &str, curves: Vec<Curve>, random_aulc: &[f64], rounds: usize)
         .map(|c| relative_improvement(c.mae[0], last(&c.mae)))
         .collect();
     let seconds: f64 = curves.iter().map(|c| c.seconds).sum();
-    let ratio = mean_std(&ratios);
     StrategyResult {
         name: name.to_string(),
         aulc_mean: mean_std(&areas).mean,
-        aulc_ratio_mean: ratio.mean,
-        aulc_ratio_std: ratio.std,
+        aulc_ratio_mean: chosen.mean,
+        aulc_ratio_std: chosen.std,
+        aulc_ratio_ci: chosen.ci,
         final_mae_mean: mean_std(&finals).mean,
         final_mse_mean: mean_std(&finals_mse).mean,
         improvement_pct_mean: mean_std(&improvements).mean,
         seconds_per_round: seconds / (curves.len().max(1) * rounds.max(1)) as f64,
+        mae_ratio,
+        rmse_ratio,
         curves,
     }
 }
@@ -329,6 +422,9 @@ fn run_one(
         strategy = Box::new(Diverse { inner: strategy });
     }
     let (test, mut labeled, mut pool) = split(data, config, repeat);
+    if config.cold_start && strategy_name != "random" {
+        (labeled, pool) = cold_start_rows(data, config, model, labeled, pool, repeat)?;
+    }
     let x_test = data.x.select(&test);
     let y_test: Vec<f64> = test.iter().map(|&i| data.y[i]).collect();
     let learner = model.build()?;
@@ -373,6 +469,40 @@ fn run_one(
     }
     curve.seconds = started.elapsed().as_secs_f64();
     Ok(Some(curve))
+}
+
+/// The first `init` rows chosen by [`COLD_START`] from zero labels among
+/// the repeat's initial and pool rows, and the rows left as the pool.
+fn cold_start_rows(
+    data: &SimulationData,
+    config: &SimulationConfig,
+    model: &ModelSpec,
+    initial: Vec<usize>,
+    pool: Vec<usize>,
+    repeat: usize,
+) -> Result<(Vec<usize>, Vec<usize>), QueryError> {
+    let mut rows = initial;
+    let n0 = rows.len();
+    rows.extend(pool);
+    rows.sort_unstable();
+    let candidates = data.x.select(&rows);
+    let none = Matrix::with_cols(data.x.cols());
+    let picks = crate::parse_strategy(COLD_START)?.query(&QueryInput {
+        labeled_x: &none,
+        labeled_y: &[],
+        candidates: &candidates,
+        model,
+        batch: n0,
+        seed: derive_seed(derive_seed(config.seed, repeat as u64), 0),
+        max_candidates: config.max_candidates,
+    })?;
+    let mut chosen = vec![false; rows.len()];
+    for p in &picks {
+        chosen[p.index] = true;
+    }
+    let labeled = (0..rows.len()).filter(|&i| chosen[i]).map(|i| rows[i]);
+    let pool = (0..rows.len()).filter(|&i| !chosen[i]).map(|i| rows[i]);
+    Ok((labeled.collect(), pool.collect()))
 }
 
 /// The seed every evaluation fit of a repeat uses, whatever the strategy.
@@ -658,6 +788,8 @@ mod tests {
             diversity: false,
             test_frac: Some(0.25),
             mode: Mode::Pool,
+            metric: Metric::Mae,
+            cold_start: false,
         }
     }
 

@@ -59,6 +59,11 @@ pub fn run(global: &Global, args: SimulateArgs) -> Result<()> {
         pool_max: args.pool_max,
         diversity: args.diversity,
         test_frac,
+        metric: match args.metric {
+            crate::cli::MetricArg::Mae => al_query::simulate::Metric::Mae,
+            crate::cli::MetricArg::Rmse => al_query::simulate::Metric::Rmse,
+        },
+        cold_start: args.cold_start,
         mode: match args.mode {
             crate::cli::SimMode::Pool => Mode::Pool,
             crate::cli::SimMode::Stream => Mode::Stream,
@@ -222,6 +227,14 @@ pub fn simulation_json(id: i64, result: &SimulationResult) -> serde_json::Value 
                 "name": s.name,
                 "aulc_ratio_mean": s.aulc_ratio_mean,
                 "aulc_ratio_std": s.aulc_ratio_std,
+                "aulc_ratio_ci": s.aulc_ratio_ci,
+                "mae_ratio": {"mean": s.mae_ratio.mean, "ci": s.mae_ratio.ci, "per_repeat": s.mae_ratio.per_repeat},
+                "rmse_ratio": {"mean": s.rmse_ratio.mean, "ci": s.rmse_ratio.ci, "per_repeat": s.rmse_ratio.per_repeat},
+                "curves": {
+                    "labels": s.curves.first().map(|c| &c.labels),
+                    "mae": s.curves.iter().map(|c| &c.mae).collect::<Vec<_>>(),
+                    "mse": s.curves.iter().map(|c| &c.mse).collect::<Vec<_>>(),
+                },
                 "final_mae_mean": s.final_mae_mean,
                 "final_mse_mean": s.final_mse_mean,
                 "improvement_pct_mean": s.improvement_pct_mean,
@@ -232,9 +245,10 @@ pub fn simulation_json(id: i64, result: &SimulationResult) -> serde_json::Value 
     json!({ "simulation": id, "repeats": result.repeats_done, "strategies": strategies })
 }
 
-const HEADER: [&str; 6] = [
+const HEADER: [&str; 7] = [
     "strategy",
     "AULC ratio",
+    "95 % interval",
     "final MAE",
     "final MSE",
     "MAE improvement %",
@@ -245,6 +259,7 @@ fn row(s: &al_query::simulate::StrategyResult) -> Vec<String> {
     vec![
         s.name.clone(),
         format!("{:.3} ± {:.3}", s.aulc_ratio_mean, s.aulc_ratio_std),
+        format!("[{:.3}, {:.3}]", s.aulc_ratio_ci[0], s.aulc_ratio_ci[1]),
         format!("{:.2}", s.final_mae_mean),
         format!("{:.1}", s.final_mse_mean),
         format!("{:.1}", s.improvement_pct_mean),

@@ -176,6 +176,18 @@ impl Strategy for Cover {
                 (covered, dist)
             }
         };
+        // With no labeled row nothing is covered yet: start every pool row
+        // at a distance beyond any pair's, so the first pick is the pool's
+        // 1-median and the batch a greedy k-median (cold start).
+        let farthest = dist
+            .iter()
+            .flatten()
+            .copied()
+            .filter(|d| d.is_finite())
+            .fold(0.0, f64::max);
+        for c in covered.iter_mut().filter(|c| c.is_infinite()) {
+            *c = 2.0 * farthest + 1.0;
+        }
         let mut taken = vec![false; cand.len()];
         let mut picked = Vec::with_capacity(input.batch);
         for _ in 0..input.batch.min(cand.len()) {
