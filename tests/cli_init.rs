@@ -263,9 +263,15 @@ fn bad_inputs_fail_cleanly() {
         "bad/invalid_utf8.csv",
         &["invalid_utf8.csv:3: column \"b\"", "invalid UTF-8"],
     );
-    run(
-        "bad/target_empty.csv",
-        &["target_empty.csv", "no numeric value"],
+    assert_init_fails(
+        &[
+            &fixture("bad/target_text.csv"),
+            "--target",
+            "price",
+            "--bad-target",
+            "skip",
+        ],
+        &["target_text.csv", "no numeric value, only text"],
     );
     run(
         "bad/bad_target.csv",
@@ -452,4 +458,71 @@ fn demo_runs_the_whole_example_and_leaves_its_files() {
     }
     let svg = std::fs::read_to_string(dir.path().join("curves.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("cover"));
+}
+
+#[test]
+fn an_empty_target_column_starts_a_project_with_zero_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    al(&db)
+        .args([
+            "init",
+            &fixture("odd/target_empty.csv"),
+            "--target",
+            "price",
+        ])
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("every row is in the pool"));
+    let status = json_of(al(&db).args(["status", "--json"]));
+    assert_eq!(status["labeled"], 0);
+    assert_eq!(status["unlabeled"], 3);
+}
+
+#[test]
+fn query_with_no_labels_uses_the_cold_start_strategy_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    // The seed slice with every target emptied: 2 000 rows, no label.
+    let text = std::fs::read_to_string(fixture("price_2k.csv")).unwrap();
+    let mut lines = text.lines();
+    let mut body = format!("{}\n", lines.next().unwrap());
+    for r in lines {
+        body.push_str(&r[..=r.rfind(',').unwrap()]);
+        body.push('\n');
+    }
+    let data = dir.path().join("unlabeled.csv");
+    std::fs::write(&data, body).unwrap();
+    al(&db)
+        .args(["init", data.to_str().unwrap(), "--target", "price"])
+        .assert()
+        .success();
+    let batch = dir.path().join("b.csv");
+    let out = al(&db)
+        .args([
+            "--json",
+            "query",
+            "--strategy",
+            "qbc",
+            "--batch",
+            "5",
+            "--out",
+        ])
+        .arg(&batch)
+        .assert()
+        .success()
+        .stderr(predicates::str::contains(
+            "0 labeled row(s), too few for a model: this batch is chosen by cover:weight=uniform",
+        ));
+    let json: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(json["cold_start"], true);
+    assert_eq!(
+        json["strategy"],
+        "cover:weight=uniform,metric=features,sample=2000,power=1"
+    );
+    // No model yet, so no guess in the file; five distinct rows.
+    let ids = common::batch_ids(&batch);
+    assert_eq!(ids.len(), 5);
+    let rows = json["rows"].as_array().unwrap();
+    assert!(rows.iter().all(|r| r["prediction"].is_null()));
 }

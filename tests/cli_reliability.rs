@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{al, fixture, snapshot};
+use common::{al, fixture, json_of, snapshot};
 use predicates::prelude::*;
 
 fn bin() -> PathBuf {
@@ -211,4 +211,77 @@ fn read_only_and_newer_projects_are_refused_unchanged() {
         .failure()
         .stderr(predicate::str::contains("newer al-cli (schema 99"));
     assert_eq!(snapshot(&db), before);
+}
+
+#[test]
+fn an_older_project_is_refused_unchanged_until_upgraded_then_works() {
+    // fixtures/v1/project.db was written by the schema-1 al-cli (init on
+    // the first 60 rows of price_partial.csv, then evaluate).
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("old.db");
+    std::fs::copy(fixture("v1/project.db"), &db).unwrap();
+    let before = snapshot(&db);
+    for args in [
+        vec!["status"],
+        vec!["query", "--batch", "2"],
+        vec!["report"],
+    ] {
+        al(&db)
+            .args(&args)
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains("older al-cli (schema 1"))
+            .stderr(predicate::str::contains("upgrade`"));
+        assert_eq!(snapshot(&db), before, "{args:?} changed the old file");
+    }
+    al(&db)
+        .arg("upgrade")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("schema 1 -> 2"));
+    // The report written before the upgrade reads as measured on held-out rows.
+    let report = json_of(al(&db).args(["--json", "report"]));
+    assert_eq!(report["reports"][0]["method"], "holdout");
+    assert_eq!(report["reports"][0]["labels"], 12);
+    al(&db)
+        .arg("upgrade")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("already at schema 2"));
+    al(&db)
+        .args(["query", "--batch", "2", "--out", "-"])
+        .assert()
+        .success();
+}
+
+#[test]
+fn without_held_out_rows_evaluate_cross_validates_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    al(&db)
+        .args([
+            "init",
+            &fixture("price_partial.csv"),
+            "--target",
+            "price",
+            "--test-frac",
+            "0",
+        ])
+        .assert()
+        .success();
+    al(&db)
+        .arg("evaluate")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("by 5-fold cross-validation"));
+    let r = json_of(al(&db).args(["--json", "evaluate", "--seed", "3"]));
+    assert_eq!(r["method"], "cv5");
+    let again = json_of(al(&db).args(["--json", "evaluate", "--seed", "3"]));
+    assert_eq!(r["mae"], again["mae"], "seeded folds");
+    let all = json_of(al(&db).args(["--json", "report"]));
+    assert!(all["reports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["method"] == "cv5"));
 }

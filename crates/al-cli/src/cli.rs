@@ -51,6 +51,8 @@ pub struct Global {
 pub enum Command {
     /// Create a project from a CSV/TSV file whose target is known for some rows.
     Init(Box<InitArgs>),
+    /// Bring a project written by an older al-cli to this one's schema (one transaction).
+    Upgrade,
     /// Show what the project holds: rows, labels, columns, rounds.
     Status,
     /// Run a complete example on built-in data (no arguments needed).

@@ -88,13 +88,22 @@ pub fn init(opts: &InitOptions) -> Result<InitReport> {
     let labeled: Vec<usize> = (0..targets.len())
         .filter(|&r| targets[r].is_some())
         .collect();
-    if labeled.is_empty() {
+    // An entirely empty target column is the most common real start: a
+    // project with every row in the pool. A column with values none of
+    // which is a number (text, --bad-target skip) is a mistake.
+    if labeled.is_empty() && skipped > 0 {
         return Err(DataError::input(
             &table.path,
             format!(
-                "the target column {:?} has no numeric value, so no row is labeled; al needs some labeled rows to start from",
+                "the target column {:?} has no numeric value, only text, so no row is labeled; check --target",
                 recipe.target
             ),
+        ));
+    }
+    if labeled.is_empty() {
+        notices.push(format!(
+            "the target column {:?} is empty: every row is in the pool; `al-cli query` picks a first batch that represents the data, no labels needed",
+            recipe.target
         ));
     }
     if skipped > 0 {

@@ -13,8 +13,14 @@ use crate::recipe::Recipe;
 
 /// "ALPR" in ASCII: marks a SQLite file as an al project.
 pub const APPLICATION_ID: i32 = 0x414C_5052;
-/// Bumped whenever the schema changes; older tools refuse newer files.
-pub const SCHEMA_VERSION: i32 = 1;
+/// Bumped whenever the schema changes; older tools refuse newer files, and
+/// this one asks for `al-cli upgrade` on older ones ([`Project::upgrade`]).
+pub const SCHEMA_VERSION: i32 = 2;
+
+/// What takes a project from schema `n` to `n + 1`, in order: 1 → 2 adds
+/// how each report was measured (held-out rows or 5-fold cross-validation).
+const MIGRATIONS: &[&str] =
+    &["ALTER TABLE reports ADD COLUMN method TEXT NOT NULL DEFAULT 'holdout';"];
 
 const SCHEMA: &str = r#"
 CREATE TABLE meta (
@@ -72,6 +78,7 @@ CREATE TABLE reports (
     mse        REAL,
     rmse       REAL,
     r2         REAL,
+    method     TEXT NOT NULL DEFAULT 'holdout',
     created_at TEXT NOT NULL
 );
 CREATE TABLE synthetic (
@@ -163,15 +170,37 @@ fn inspect(path: &Path) -> Result<FileKind> {
 impl Project {
     /// Opens an existing project for reading and writing.
     pub fn open(path: &Path) -> Result<Project> {
-        Self::open_with(path, true)
+        Self::open_with(path, true, false)
     }
 
     /// Opens an existing project to read it; works on read-only files too.
     pub fn open_for_reading(path: &Path) -> Result<Project> {
-        Self::open_with(path, false)
+        Self::open_with(path, false, false)
     }
 
-    fn open_with(path: &Path, write: bool) -> Result<Project> {
+    /// Brings a project written by an older al-cli to [`SCHEMA_VERSION`] in
+    /// one transaction; returns the version it had. A project already
+    /// current is left as it is.
+    pub fn upgrade(path: &Path) -> Result<i32> {
+        let mut project = Self::open_with(path, true, true)?;
+        let version: i32 = project
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(sql)?;
+        if version == SCHEMA_VERSION {
+            return Ok(version);
+        }
+        project.write(|tx| {
+            for step in &MIGRATIONS[(version - 1) as usize..] {
+                tx.execute_batch(step).map_err(sql)?;
+            }
+            tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION};"))
+                .map_err(sql)
+        })?;
+        Ok(version)
+    }
+
+    fn open_with(path: &Path, write: bool, upgrading: bool) -> Result<Project> {
         match inspect(path)? {
             FileKind::Missing => {
                 return Err(project_error(
@@ -210,6 +239,15 @@ impl Project {
                 path,
                 format!(
                     "was written by a newer al-cli (schema {version}, this one reads up to {SCHEMA_VERSION}); upgrade al-cli"
+                ),
+            ));
+        }
+        if version < SCHEMA_VERSION && !upgrading {
+            return Err(project_error(
+                path,
+                format!(
+                    "was written by an older al-cli (schema {version}; this one uses {SCHEMA_VERSION}); run `al-cli -p {} upgrade` once (one transaction; nothing else changes)",
+                    path.display()
                 ),
             ));
         }

@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod params;
 pub mod spec;
 pub mod tree;
+pub mod validation;
 
 pub use matrix::Matrix;
 pub use params::{ParamError, ParamInfo, Params};

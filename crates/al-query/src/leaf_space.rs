@@ -34,18 +34,16 @@ impl LeafSpace {
         input_weight: f64,
         seed: u64,
     ) -> Result<LeafSpace, QueryError> {
-        let forest =
-            ForestParams::default()
-                .trees(trees)
-                .fit_forest(labeled_x, labeled_y, derive_seed(seed, 31))?;
+        let forest = ForestParams::default().trees(trees).fit_forest(
+            labeled_x,
+            labeled_y,
+            derive_seed(seed, 31),
+        )?;
         let leaves: Vec<u32> = (0..rows.rows())
             .into_par_iter()
             .flat_map_iter(|i| {
                 let row = rows.row(i);
-                forest
-                    .trees()
-                    .iter()
-                    .map(move |t| t.leaf_index(row) as u32)
+                forest.trees().iter().map(move |t| t.leaf_index(row) as u32)
             })
             .collect();
         Ok(LeafSpace {

@@ -7,8 +7,8 @@ use al_models::params::{split_name, ParamInfo, Params};
 use al_models::{ModelResolver, ModelSpec};
 
 use crate::strategies::{
-    committee, cover, density, emc_retrain, emcm, greedy, kmeanspp, lcmd, qbc, random,
-    tree_variance,
+    committee, cover, density, emc_retrain, emcm, greedy, kmeanspp, lcmd, leaf_alloc, qbc, random,
+    tree_variance, var_reduction,
 };
 use crate::{QueryError, QueryInput, Selection, Strategy};
 
@@ -41,6 +41,8 @@ pub static STRATEGIES: &[&StrategyInfo] = &[
     &density::INFO,
     &lcmd::INFO,
     &kmeanspp::INFO,
+    &leaf_alloc::INFO,
+    &var_reduction::INFO,
 ];
 
 pub fn strategy_info(name: &str) -> Option<&'static StrategyInfo> {
@@ -184,7 +186,7 @@ mod tests {
         );
         assert_eq!(
             parse_strategy("cover:sample=300").unwrap().name(),
-            "cover:weight=variance,metric=features,sample=300"
+            "cover:weight=variance,metric=features,sample=300,power=1"
         );
         assert_eq!(parse_strategy(" gsx ").unwrap().name(), "gsx");
         let e = parse_strategy("uncertainty").err().unwrap().to_string();

@@ -206,10 +206,7 @@ fn run_grid<S: AsRef<str> + Sync>(
         .collect();
     let curve = |r: usize, s: usize| runs[r * names.len() + s].as_ref();
     // Every finished repeat has all its curves, random's among them.
-    let random: Vec<&Curve> = repeats_done
-        .iter()
-        .filter_map(|&r| curve(r, 0))
-        .collect();
+    let random: Vec<&Curve> = repeats_done.iter().filter_map(|&r| curve(r, 0)).collect();
     let strategies = names
         .iter()
         .enumerate()

@@ -44,7 +44,7 @@ pub fn run(global: &Global, args: LabelArgs) -> Result<()> {
     if !global.json && !global.quiet {
         print_outcome(&outcome);
     }
-    let report = if changed && !args.no_eval && project.counts()?.test > 0 {
+    let report = if changed && !args.no_eval && super::evaluate::measurable(&project)? {
         Some(super::evaluate::evaluate(&mut project, &spec, 0)?)
     } else {
         None
@@ -139,7 +139,7 @@ fn interactive(
     }
     println!();
     print_outcome(&total);
-    if total.new + total.changed > 0 && !args.no_eval && project.counts()?.test > 0 {
+    if total.new + total.changed > 0 && !args.no_eval && super::evaluate::measurable(project)? {
         let report = super::evaluate::evaluate(project, spec, 0)?;
         super::evaluate::print_report(global, project, &report)?;
     }

@@ -20,6 +20,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Init(args) => init::run(g, *args),
         Command::Status => status::run(g),
+        Command::Upgrade => status::upgrade(g),
         Command::Demo(args) => demo::run(g, args),
         Command::Models => catalog::models(g),
         Command::Strategies => catalog::strategies(g),

@@ -5,39 +5,44 @@ use serde_json::json;
 
 use al_data::batch::{stage_round, BatchFile, BatchRow, StagedBatch};
 use al_data::{Project, QueriedRow, RoundRecord, Subset};
-use al_models::metrics::member_spread;
+use al_models::metrics::{member_spread, Spread};
 use al_models::Matrix;
+use al_query::simulate::COLD_START;
 use al_query::strategies::Diverse;
 use al_query::{QueryInput, DEFAULT_STRATEGY};
 
 use crate::cli::{Global, QueryArgs};
-use crate::output::print_json;
+use crate::output::{notice, print_json};
 
 pub fn run(global: &Global, args: QueryArgs) -> Result<()> {
     let mut project = Project::open(&global.project)?;
-    let strategy_name = args
-        .strategy
-        .clone()
-        .unwrap_or_else(|| DEFAULT_STRATEGY.to_string());
     let registry = crate::plugins::registry(global, Some(&project))?;
-    let mut strategy = registry.parse(&strategy_name)?;
+    let spec = registry.model(&args.model)?;
+    let train = project.load(Subset::Training, true)?;
+    let asked = args.strategy.as_deref().unwrap_or(DEFAULT_STRATEGY);
+    // A model needs two labeled rows: before that, the cold-start strategy.
+    let cold = train.len() < 2;
+    let mut strategy = registry.parse(if cold { COLD_START } else { asked })?;
+    if cold {
+        notice(
+            global.quiet,
+            &format!(
+                "{} labeled row(s), too few for a model: this batch is chosen by {COLD_START} (the rows that best represent the pool; no model needed) instead of {asked}",
+                train.len()
+            ),
+        );
+    }
     if args.diversity {
         strategy = Box::new(Diverse { inner: strategy });
     }
-    let spec = registry.model(&args.model)?;
-    let train = project.load(Subset::Training, true)?;
-    if train.len() < 2 {
-        bail!(
-            "only {} labeled training row(s); label at least 2 before querying",
-            train.len()
-        );
-    }
-    let subset = if args.include_pending {
-        Subset::PoolWithPending
-    } else {
-        Subset::Pool
-    };
-    let pool = project.load(subset, true)?;
+    let pool = project.load(
+        if args.include_pending {
+            Subset::PoolWithPending
+        } else {
+            Subset::Pool
+        },
+        true,
+    )?;
     if pool.is_empty() {
         bail!("no unlabeled rows left to offer (pending batches are held back unless --include-pending)");
     }
@@ -63,26 +68,17 @@ pub fn run(global: &Global, args: QueryArgs) -> Result<()> {
     }
     let picks = picks?;
     let chosen = candidates.select(&picks.iter().map(|p| p.index).collect::<Vec<_>>());
-    let fitted = spec.build()?.fit(&lx, &ly, args.seed)?;
-    let predictions = fitted.predict(&chosen)?;
-    let members = fitted.predict_members(&chosen)?;
+    let guesses = guesses(&input, &chosen, cold)?;
     let rows: Vec<QueriedRow> = picks
         .iter()
+        .zip(&guesses)
         .enumerate()
-        .map(|(k, p)| QueriedRow {
+        .map(|(k, (p, g))| QueriedRow {
             row_id: pool.row_ids[p.index],
             rank: k + 1,
             score: p.score,
-            prediction: Some(predictions[k]),
-            spread: members.as_ref().map(|m| member_spread(m, k).std),
-        })
-        .collect();
-    let intervals: Vec<Option<(f64, f64)>> = (0..rows.len())
-        .map(|k| {
-            members.as_ref().map(|m| {
-                let s = member_spread(m, k);
-                (s.low, s.high)
-            })
+            prediction: g.map(|g| g.prediction),
+            spread: g.and_then(|g| g.spread.map(|s| s.std)),
         })
         .collect();
     let record = RoundRecord {
@@ -90,48 +86,33 @@ pub fn run(global: &Global, args: QueryArgs) -> Result<()> {
         model: spec.to_string(),
         seed: args.seed,
         batch: args.batch,
-        params: json!({"diversity": args.diversity, "include_pending": args.include_pending, "candidates": args.candidates}).to_string(),
+        params: json!({"diversity": args.diversity, "include_pending": args.include_pending, "candidates": args.candidates, "cold_start": cold}).to_string(),
     };
     let batch_rows = rows
         .iter()
-        .zip(&intervals)
-        .map(|(r, interval)| {
+        .zip(&guesses)
+        .map(|(r, g)| {
             Ok(BatchRow {
                 row_id: r.row_id,
                 rank: r.rank,
                 score: r.score,
                 prediction: r.prediction,
-                interval: *interval,
+                interval: g.and_then(|g| g.spread.map(|s| (s.low, s.high))),
                 raw: project.raw_row(r.row_id)?.unwrap_or_default(),
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    let headers = project.headers()?;
-    let file = BatchFile {
-        out: args.out.as_deref(),
-        headers: &headers,
-        target: project.recipe()?.target_index(),
-    };
-    let mut staged: Option<StagedBatch> = None;
-    let result = project.write(|tx| {
-        let (round, batch) = stage_round(tx, &record, &rows, file, &batch_rows)?;
-        staged = Some(batch);
-        Ok(round)
-    });
-    let (round, staged) = StagedBatch::settle(result, staged)?;
-    let staged = staged.context("no batch was written")?;
-    let to_stdout = staged.to_stdout();
-    let out = staged.out.clone();
-    staged.publish()?;
-    if global.json && !to_stdout {
+    let (round, out) = record_and_write(&mut project, &args, &record, &rows, &batch_rows)?;
+    let Some(out) = out else { return Ok(()) };
+    if global.json {
         let list: Vec<_> = rows
             .iter()
             .map(|r| json!({"row_id": r.row_id, "rank": r.rank, "score": r.score, "prediction": r.prediction, "spread": r.spread}))
             .collect();
         print_json(
-            &json!({"round": round, "strategy": record.strategy, "model": record.model, "file": out.display().to_string(), "rows": list}),
+            &json!({"round": round, "strategy": record.strategy, "model": record.model, "cold_start": cold, "file": out.display().to_string(), "rows": list}),
         );
-    } else if !global.quiet && !to_stdout {
+    } else if !global.quiet {
         println!(
             "round {round}: {} row(s) chosen by {} from a pool of {} -> {}",
             rows.len(),
@@ -146,4 +127,60 @@ pub fn run(global: &Global, args: QueryArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The model's guess for a chosen row, with its members' spread.
+#[derive(Clone, Copy)]
+struct Guess {
+    prediction: f64,
+    spread: Option<Spread>,
+}
+
+/// `--model`'s guesses for the chosen rows; none before it can be fitted.
+fn guesses(input: &QueryInput, chosen: &Matrix, cold: bool) -> Result<Vec<Option<Guess>>> {
+    if cold {
+        return Ok(vec![None; chosen.rows()]);
+    }
+    let fitted = input
+        .model
+        .build()?
+        .fit(input.labeled_x, input.labeled_y, input.seed)?;
+    let predictions = fitted.predict(chosen)?;
+    let members = fitted.predict_members(chosen)?;
+    Ok(predictions
+        .iter()
+        .enumerate()
+        .map(|(k, &prediction)| {
+            Some(Guess {
+                prediction,
+                spread: members.as_ref().map(|m| member_spread(m, k)),
+            })
+        })
+        .collect())
+}
+
+/// Records the round and writes its batch file in one transaction; the
+/// file's path, or `None` when it went to standard output.
+fn record_and_write(
+    project: &mut Project,
+    args: &QueryArgs,
+    record: &RoundRecord,
+    rows: &[QueriedRow],
+    batch: &[BatchRow],
+) -> Result<(i64, Option<std::path::PathBuf>)> {
+    let headers = project.headers()?;
+    let file = BatchFile {
+        out: args.out.as_deref(),
+        headers: &headers,
+        target: project.recipe()?.target_index(),
+    };
+    let mut staged: Option<StagedBatch> = None;
+    let result = project.write(|tx| {
+        let (round, batch) = stage_round(tx, record, rows, file, batch)?;
+        staged = Some(batch);
+        Ok(round)
+    });
+    let (round, staged) = StagedBatch::settle(result, staged)?;
+    let staged = staged.context("no batch was written")?;
+    Ok((round, staged.publish()?))
 }

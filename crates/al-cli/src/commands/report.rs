@@ -52,7 +52,8 @@ pub fn run(global: &Global, args: ReportArgs) -> Result<()> {
             .iter()
             .map(|r| {
                 json!({"round": r.round, "labels": r.labels, "mae": r.mae, "mse": r.mse, "rmse": r.rmse,
-                       "r2": r.r2, "model": r.model, "strategy": r.strategy, "created_at": r.created_at})
+                       "r2": r.r2, "model": r.model, "strategy": r.strategy, "method": r.method,
+                       "created_at": r.created_at})
             })
             .collect();
         print_json(&json!({ "reports": list }));
@@ -83,6 +84,7 @@ pub fn run(global: &Global, args: ReportArgs) -> Result<()> {
                     format!("{:+.1}", relative_improvement(p, r.mae))
                 }),
                 format!("{:+.1}", relative_improvement(first, r.mae)),
+                r.method.as_str().to_string(),
                 r.strategy.clone().unwrap_or_else(|| "-".into()),
                 r.model.clone(),
             ]
@@ -97,6 +99,7 @@ pub fn run(global: &Global, args: ReportArgs) -> Result<()> {
         "R²",
         "MAE vs prev %",
         "MAE vs first %",
+        "measured",
         "strategy",
         "model",
     ];

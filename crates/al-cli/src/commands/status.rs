@@ -69,3 +69,22 @@ pub fn run(global: &Global) -> Result<()> {
     println!("{t}");
     Ok(())
 }
+
+/// `upgrade`: brings an older project file to this al-cli's schema.
+pub fn upgrade(global: &Global) -> Result<()> {
+    let from = Project::upgrade(&global.project)?;
+    let to = al_data::project::SCHEMA_VERSION;
+    if global.json {
+        print_json(&serde_json::json!({"from": from, "to": to, "changed": from != to}));
+    } else if !global.quiet {
+        if from == to {
+            println!(
+                "{} is already at schema {to}; nothing to do",
+                global.project.display()
+            );
+        } else {
+            println!("{}: schema {from} -> {to}", global.project.display());
+        }
+    }
+    Ok(())
+}

@@ -59,6 +59,27 @@ pub struct Report {
     pub model: String,
     pub strategy: Option<String>,
     pub created_at: String,
+    /// How the errors were measured.
+    pub method: EvalMethod,
+}
+
+/// How a report measured its errors.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum EvalMethod {
+    /// On the held-out test rows, never trained on.
+    Holdout,
+    /// By 5-fold cross-validation on the labeled rows (no held-out rows).
+    Cv5,
+}
+
+impl EvalMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EvalMethod::Holdout => "holdout",
+            EvalMethod::Cv5 => "cv5",
+        }
+    }
 }
 
 impl Project {
@@ -88,7 +109,7 @@ impl Project {
         let mut stmt = self
             .conn()
             .prepare(
-                "SELECT round, labels, mae, mse, rmse, r2, model, strategy, created_at
+                "SELECT round, labels, mae, mse, rmse, r2, model, strategy, created_at, method
                  FROM reports ORDER BY report_id",
             )
             .map_err(sql)?;
@@ -104,6 +125,10 @@ impl Project {
                     model: r.get(6)?,
                     strategy: r.get(7)?,
                     created_at: r.get(8)?,
+                    method: match r.get::<_, String>(9)?.as_str() {
+                        "cv5" => EvalMethod::Cv5,
+                        _ => EvalMethod::Holdout,
+                    },
                 })
             })
             .map_err(sql)?
@@ -200,8 +225,8 @@ pub fn record_round(tx: &Transaction, round: &RoundRecord, rows: &[QueriedRow]) 
 pub fn insert_report(tx: &Transaction, report: &Report) -> Result<()> {
     tx.execute(
         &format!(
-            "INSERT INTO reports(round, labels, model, strategy, mae, mse, rmse, r2, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, {NOW})"
+            "INSERT INTO reports(round, labels, model, strategy, mae, mse, rmse, r2, method, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, {NOW})"
         ),
         params![
             report.round,
@@ -211,7 +236,8 @@ pub fn insert_report(tx: &Transaction, report: &Report) -> Result<()> {
             report.mae,
             report.mse,
             report.rmse,
-            report.r2
+            report.r2,
+            report.method.as_str()
         ],
     )
     .map_err(sql)?;

@@ -37,6 +37,12 @@ pub static INFO: StrategyInfo = StrategyInfo {
             at_least(1),
             "candidates and covered pool rows, each a seeded sample of at most this many",
         ),
+        param(
+            "power",
+            "1",
+            Kind::NonNegative,
+            "with weight=variance, rows count by the variance to this power (0.5: the standard deviation)",
+        ),
     ],
     build: |p| {
         let weight = match p.text("weight") {
@@ -51,6 +57,7 @@ pub static INFO: StrategyInfo = StrategyInfo {
             weight,
             metric,
             sample: p.count("sample"),
+            power: p.real("power"),
         }))
     },
 };
@@ -75,6 +82,8 @@ pub struct Cover {
     pub weight: CoverWeight,
     pub sample: usize,
     pub metric: CoverMetric,
+    /// Exponent of the variance weight.
+    pub power: f64,
 }
 
 /// The distance `cover` measures coverage in.
@@ -125,7 +134,8 @@ impl Strategy for Cover {
                     },
                     10,
                 )?;
-                member_variance(&members, x.rows())
+                let variance = member_variance(&members, x.rows());
+                variance.into_iter().map(|v| v.powf(self.power)).collect()
             }
         };
         let lx = input.labeled_x;

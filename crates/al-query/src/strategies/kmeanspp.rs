@@ -110,7 +110,17 @@ mod tests {
         let y: Vec<f64> = labeled.iter().map(|r| r[0]).collect();
         // Two exact copies of labeled rows, three new rows.
         let pool = vec![vec![3.0], vec![5.0], vec![20.0], vec![30.0], vec![40.0]];
-        let picks = run(&KmeansPp { trees: 20, input: 0.05 }, &labeled, &y, &pool, 3, "linear");
+        let picks = run(
+            &KmeansPp {
+                trees: 20,
+                input: 0.05,
+            },
+            &labeled,
+            &y,
+            &pool,
+            3,
+            "linear",
+        );
         let mut sorted = picks.clone();
         sorted.sort_unstable();
         assert_eq!(sorted, vec![2, 3, 4]);

@@ -2,8 +2,8 @@
 //! Zaverkin, Kästner & Steinwart, JMLR 2023) in a random forest's leaf
 //! space.
 
-use al_models::params::{at_least, param, Kind};
 use al_models::derive_seed;
+use al_models::params::{at_least, param, Kind};
 
 use crate::leaf_space::{stack, LeafSpace};
 use crate::registry::StrategyInfo;
@@ -114,7 +114,17 @@ mod tests {
         let y: Vec<f64> = labeled.iter().map(|r| r[0] * 2.0).collect();
         let mut pool: Vec<Vec<f64>> = vec![vec![1.2], vec![2.7], vec![3.1]];
         pool.extend((0..12).map(|i| vec![10.0 + i as f64 * 2.0]));
-        let picks = run(&Lcmd { trees: 20, input: 0.05 }, &labeled, &y, &pool, 3, "linear");
+        let picks = run(
+            &Lcmd {
+                trees: 20,
+                input: 0.05,
+            },
+            &labeled,
+            &y,
+            &pool,
+            3,
+            "linear",
+        );
         assert_eq!(picks.len(), 3);
         assert!(picks.iter().all(|&i| i >= 3), "{picks:?}");
         // No two picks at the same spot.

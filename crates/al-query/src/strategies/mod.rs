@@ -14,9 +14,11 @@ pub mod emcm;
 pub mod greedy;
 pub mod kmeanspp;
 pub mod lcmd;
+pub mod leaf_alloc;
 pub mod qbc;
 pub mod random;
 pub mod tree_variance;
+pub mod var_reduction;
 
 pub use committee::CommitteeVariance;
 pub use cover::{Cover, CoverMetric, CoverWeight};
@@ -27,9 +29,11 @@ pub use emcm::Emcm;
 pub use greedy::{Greedy, GreedySpace};
 pub use kmeanspp::KmeansPp;
 pub use lcmd::Lcmd;
+pub use leaf_alloc::LeafAlloc;
 pub use qbc::Qbc;
 pub use random::Random;
 pub use tree_variance::TreeVariance;
+pub use var_reduction::VarReduction;
 
 use al_models::{derive_seed, Fit, Predict};
 use rand::seq::SliceRandom;
