@@ -526,3 +526,144 @@ fn query_with_no_labels_uses_the_cold_start_strategy_and_says_so() {
     let rows = json["rows"].as_array().unwrap();
     assert!(rows.iter().all(|r| r["prediction"].is_null()));
 }
+
+/// Lines `from..to` of the seed slice (header first), the target column
+/// kept, emptied, or left out.
+fn slice(dir: &std::path::Path, name: &str, from: usize, to: usize, target: &str) -> String {
+    let text = std::fs::read_to_string(fixture("price_2k.csv")).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let cut = |l: &str| l[..l.rfind(',').unwrap()].to_string();
+    let mut out = match target {
+        "drop" => format!("{}\n", cut(header)),
+        _ => format!("{header}\n"),
+    };
+    for l in lines.skip(from).take(to - from) {
+        match target {
+            "keep" => out.push_str(l),
+            "empty" => out.push_str(&format!("{},", cut(l))),
+            _ => out.push_str(&cut(l)),
+        }
+        out.push('\n');
+    }
+    let path = dir.join(name);
+    std::fs::write(&path, out).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+#[test]
+fn separate_train_pool_and_test_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    let train = slice(dir.path(), "train.csv", 0, 60, "keep");
+    let pool = slice(dir.path(), "pool.csv", 60, 160, "drop");
+    let test = slice(dir.path(), "test.csv", 160, 200, "keep");
+    al(&db)
+        .args([
+            "init", &train, "--target", "price", "--pool", &pool, "--test", &test,
+        ])
+        .assert()
+        .success();
+    let status = json_of(al(&db).args(["status", "--json"]));
+    assert_eq!(
+        (
+            status["labeled"].clone(),
+            status["test"].clone(),
+            status["unlabeled"].clone()
+        ),
+        (60.into(), 40.into(), 100.into())
+    );
+    // Measured on exactly the test file's rows.
+    let r = json_of(al(&db).args(["--json", "evaluate"]));
+    assert_eq!(r["method"], "holdout");
+    // More rows of each kind later.
+    let more_test = slice(dir.path(), "more_test.csv", 200, 210, "keep");
+    let more_pool = slice(dir.path(), "more_pool.csv", 210, 230, "empty");
+    al(&db)
+        .args(["add", &more_test, "--as", "test"])
+        .assert()
+        .success();
+    al(&db)
+        .args(["add", &more_pool, "--as", "pool"])
+        .assert()
+        .success();
+    let status = json_of(al(&db).args(["status", "--json"]));
+    assert_eq!(
+        (
+            status["labeled"].clone(),
+            status["test"].clone(),
+            status["unlabeled"].clone()
+        ),
+        (60.into(), 50.into(), 120.into())
+    );
+    // Test rows are never offered.
+    let b = dir.path().join("b.csv");
+    al(&db)
+        .args(["query", "--strategy", "random", "--batch", "120", "--out"])
+        .arg(&b)
+        .assert()
+        .success();
+    // Ids: main file 1..=60, pool file 61..=160, test file 161..=200,
+    // added test rows 201..=210, added pool rows 211..=230.
+    let mut ids = common::batch_ids(&b);
+    ids.sort_unstable();
+    let pool: Vec<i64> = (61..=160).chain(211..=230).collect();
+    assert_eq!(ids, pool);
+}
+
+#[test]
+fn mismatched_or_unfit_extra_files_are_refused_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let train = slice(dir.path(), "train.csv", 0, 60, "keep");
+    let test_unlabeled = slice(dir.path(), "t.csv", 60, 70, "empty");
+    let pool_labeled = slice(dir.path(), "p.csv", 70, 80, "keep");
+    std::fs::write(dir.path().join("odd.csv"), "loc1,x\n1,2\n").unwrap();
+    let odd = dir.path().join("odd.csv").to_str().unwrap().to_string();
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let db = out.join("p.db");
+    for (args, message) in [
+        (
+            vec!["--test", test_unlabeled.as_str()],
+            "t.csv:2: column \"price\": is empty; every row of a test file needs its label",
+        ),
+        (
+            vec!["--pool", pool_labeled.as_str()],
+            "a pool file's rows are unlabeled",
+        ),
+        (
+            vec!["--pool", odd.as_str()],
+            "odd.csv: has no column \"loc2\"",
+        ),
+        (
+            vec!["--test", test_unlabeled.as_str(), "--test-frac", "0.2"],
+            "cannot be used with",
+        ),
+    ] {
+        al(&db)
+            .args(["init", &train, "--target", "price"])
+            .args(&args)
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains(message));
+        assert_eq!(
+            std::fs::read_dir(&out).unwrap().count(),
+            0,
+            "{args:?} left a file"
+        );
+    }
+    // add --as test refuses unlabeled rows and leaves the project as it was.
+    al(&db)
+        .args(["init", &train, "--target", "price"])
+        .assert()
+        .success();
+    let before = snapshot(&db);
+    al(&db)
+        .args(["add", &test_unlabeled, "--as", "test"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "every row of a test file needs its label",
+        ));
+    assert_eq!(snapshot(&db), before);
+}

@@ -113,6 +113,18 @@ pub enum PluginsCommand {
 pub struct AddArgs {
     /// A CSV/TSV with the project's columns (any order); an empty target means unlabeled.
     pub file: PathBuf,
+    /// What the rows become: train (labeled rows train, unlabeled join the
+    /// pool), pool (unlabeled rows; the target column may be missing) or
+    /// test (labeled rows held out to measure, never queried or trained on).
+    #[arg(long = "as", value_enum, default_value_t = RoleArg::Train)]
+    pub role: RoleArg,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoleArg {
+    Train,
+    Pool,
+    Test,
 }
 
 #[derive(Args, Debug)]
@@ -386,6 +398,12 @@ pub struct InitArgs {
     /// Share of labeled rows held out to measure MAE/MSE [default: 0.2 with >= 50 labels, else 0].
     #[arg(long, value_parser = checked::held_out_share)]
     pub test_frac: Option<f64>,
+    /// Unlabeled rows for the pool from a file of their own (same columns; the target may be missing).
+    #[arg(long, value_name = "FILE")]
+    pub pool: Option<PathBuf>,
+    /// The held-out rows from a file of their own (same columns, every row labeled); replaces --test-frac.
+    #[arg(long, value_name = "FILE", conflicts_with = "test_frac")]
+    pub test: Option<PathBuf>,
     /// Seed for the test split.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,

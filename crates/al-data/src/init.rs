@@ -11,7 +11,7 @@ use rusqlite::params;
 use crate::error::{sql, DataError, Result};
 use crate::project::{features_to_blob, set_meta, Project, NOW};
 use crate::recipe::{parse_number, Recipe, RecipeOptions};
-use crate::store::Bounds;
+use crate::store::{insert_prepared_as, prepare_file, Bounds, PreparedRows, Role, RowsFormat};
 use crate::table::{read_table, RawTable, ReadOptions};
 
 /// What to do with a target cell that is neither empty nor a finite number.
@@ -37,6 +37,10 @@ pub struct InitOptions {
     pub seed: u64,
     pub min: Option<f64>,
     pub max: Option<f64>,
+    /// Unlabeled rows for the pool, from a file of their own.
+    pub pool: Option<PathBuf>,
+    /// The held-out rows, from a file of their own (instead of `test_frac`).
+    pub test: Option<PathBuf>,
 }
 
 impl InitOptions {
@@ -56,6 +60,8 @@ impl InitOptions {
             seed: 0,
             min: None,
             max: None,
+            pool: None,
+            test: None,
         }
     }
 }
@@ -80,6 +86,11 @@ pub fn init(opts: &InitOptions) -> Result<InitReport> {
                 "--test-frac must be at least 0 and below 1, not {f}"
             )));
         }
+    }
+    if opts.test.is_some() && opts.test_frac.is_some() {
+        return Err(DataError::Usage(
+            "--test FILE is the held-out set; leave out --test-frac, or drop --test to hold out a share of the main file".into(),
+        ));
     }
     let table = read_table(&opts.source, &opts.read)?;
     let (recipe, mut notices) = Recipe::fit(&table, &opts.recipe)?;
@@ -111,21 +122,51 @@ pub fn init(opts: &InitOptions) -> Result<InitReport> {
             "{skipped} row(s) with a non-numeric target left unlabeled (--bad-target skip)"
         ));
     }
-    let test_frac = opts
-        .test_frac
-        .unwrap_or(if labeled.len() >= 50 { 0.2 } else { 0.0 });
+    let format = RowsFormat {
+        headers: &table.headers,
+        recipe: &recipe,
+        bounds: Bounds {
+            min: opts.min,
+            max: opts.max,
+        },
+        delimiter: None,
+    };
+    // Read and checked whole before anything is created.
+    let pool = match &opts.pool {
+        Some(path) => prepare_file(path, &format, Role::Pool)?,
+        None => PreparedRows::default(),
+    };
+    let test = match &opts.test {
+        Some(path) => prepare_file(path, &format, Role::Test)?,
+        None => PreparedRows::default(),
+    };
+    notices.extend(pool.issues.iter().chain(&test.issues).take(20).cloned());
+    let test_frac = match (&opts.test, opts.test_frac) {
+        (Some(_), _) => 0.0,
+        (None, Some(f)) => f,
+        (None, None) => {
+            if labeled.len() >= 50 {
+                0.2
+            } else {
+                0.0
+            }
+        }
+    };
     let is_test = choose_test_rows(&labeled, targets.len(), test_frac, opts.seed);
     let n_test = is_test.iter().filter(|&&t| t).count() as u64;
 
     Project::create(&opts.project, opts.force, |tx| {
         write_meta(tx, &table, &recipe, opts, test_frac)?;
-        write_rows(tx, &table, &recipe, &targets, &is_test)
+        write_rows(tx, &table, &recipe, &targets, &is_test)?;
+        insert_prepared_as(tx, &pool, "pool", Role::Pool)?;
+        insert_prepared_as(tx, &test, "test", Role::Test)?;
+        Ok(())
     })?;
     Ok(InitReport {
-        rows: table.n_rows() as u64,
+        rows: (table.n_rows() + pool.len() + test.len()) as u64,
         labeled: labeled.len() as u64 - n_test,
-        test: n_test,
-        unlabeled: (table.n_rows() - labeled.len()) as u64,
+        test: n_test + test.len() as u64,
+        unlabeled: (table.n_rows() - labeled.len() + pool.len()) as u64,
         features: recipe.n_features(),
         skipped_targets: skipped,
         notices,

@@ -87,6 +87,8 @@ fn options(global: &Global, args: InitArgs) -> Result<InitOptions> {
         seed: args.seed,
         min: args.min,
         max: args.max,
+        pool: args.pool,
+        test: args.test,
     })
 }
 

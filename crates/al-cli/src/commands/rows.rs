@@ -6,6 +6,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde_json::json;
 
+use al_data::store::Role;
 use al_data::{Project, Subset};
 use al_models::Matrix;
 
@@ -14,7 +15,12 @@ use crate::output::{notice, print_json};
 
 pub fn add(global: &Global, args: AddArgs) -> Result<()> {
     let mut project = Project::open(&global.project)?;
-    let report = project.add_rows(&args.file, "added")?;
+    let role = match args.role {
+        crate::cli::RoleArg::Train => Role::Train,
+        crate::cli::RoleArg::Pool => Role::Pool,
+        crate::cli::RoleArg::Test => Role::Test,
+    };
+    let report = project.add_rows_as(&args.file, "added", role)?;
     if global.json {
         print_json(&json!(report));
         return Ok(());

@@ -47,8 +47,123 @@ impl PreparedRows {
     }
 }
 
+/// What rows from another file become.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Labeled rows train the model, unlabeled ones join the pool.
+    Train,
+    /// Unlabeled rows for the pool; the file may lack the target column.
+    Pool,
+    /// Labeled rows held out to measure the model, never queried or
+    /// trained on; every row needs its label.
+    Test,
+}
+
+/// What a project's rows look like: enough to read and encode another file.
+pub struct RowsFormat<'a> {
+    pub headers: &'a [String],
+    pub recipe: &'a crate::recipe::Recipe,
+    pub bounds: crate::store::Bounds,
+    /// `None`: sniffed from the file's header line.
+    pub delimiter: Option<u8>,
+}
+
+/// Reads and encodes a file's rows with a fitted recipe, checked for
+/// `role`, writing nothing. Columns are matched by name, in any order.
+pub fn prepare_file(
+    path: &std::path::Path,
+    format: &RowsFormat,
+    role: Role,
+) -> Result<PreparedRows> {
+    let (headers, recipe) = (format.headers, format.recipe);
+    let table = crate::table::read_table(
+        path,
+        &crate::table::ReadOptions {
+            delimiter: format.delimiter,
+        },
+    )?;
+    let target = recipe.target_index();
+    let mut positions = Vec::with_capacity(headers.len());
+    for (c, h) in headers.iter().enumerate() {
+        let position = table.column_index(h);
+        if position.is_none() && !(role == Role::Pool && c == target) {
+            return Err(DataError::input(
+                path,
+                format!(
+                    "has no column {h:?}; rows added to this project need its columns: {}",
+                    headers.join(", ")
+                ),
+            ));
+        }
+        positions.push(position);
+    }
+    let mut prepared = PreparedRows::default();
+    for r in 0..table.n_rows() {
+        let cells: Vec<&str> = positions
+            .iter()
+            .map(|p| p.map_or("", |c| table.cell(r, c)))
+            .collect();
+        let at = |message: String| DataError::AtCell {
+            path: path.to_path_buf(),
+            line: table.line(r),
+            column: headers[target].clone(),
+            message,
+        };
+        let mut issues = Vec::new();
+        let compact = recipe.encode(&cells, &mut issues);
+        prepared.issues.extend(
+            issues
+                .iter()
+                .map(|i| format!("line {}: {i}", table.line(r))),
+        );
+        let t = cells[target].trim();
+        let label = match (t.is_empty(), role) {
+            (true, Role::Test) => {
+                return Err(at(
+                    "is empty; every row of a test file needs its label".into(),
+                ))
+            }
+            (true, _) => None,
+            (false, Role::Pool) => {
+                return Err(at(format!(
+                    "{t:?}: a pool file's rows are unlabeled; add labeled rows with --as train or --as test"
+                )))
+            }
+            (false, _) => match crate::recipe::parse_number(t).filter(|v| format.bounds.contains(*v)) {
+                Some(v) => Some(v),
+                None => {
+                    return Err(at(format!(
+                        "target {t:?} is not a finite number within the project's bounds; empty the cell to add the row unlabeled"
+                    )))
+                }
+            },
+        };
+        let mut dense = recipe.expand(&compact);
+        recipe.scale_dense(&mut dense);
+        prepared
+            .raw
+            .push(serde_json::to_string(&cells).map_err(|e| DataError::Usage(e.to_string()))?);
+        prepared
+            .features
+            .push(crate::project::features_to_blob(&compact));
+        prepared.dense.push(dense);
+        prepared.labels.push(label);
+    }
+    Ok(prepared)
+}
+
 /// Inserts prepared rows after the last row id; returns the first new id.
 pub fn insert_prepared(tx: &Transaction, rows: &PreparedRows, source: &str) -> Result<i64> {
+    insert_prepared_as(tx, rows, source, Role::Train)
+}
+
+/// As [`insert_prepared`], the rows held out when `role` is [`Role::Test`].
+pub fn insert_prepared_as(
+    tx: &Transaction,
+    rows: &PreparedRows,
+    source: &str,
+    role: Role,
+) -> Result<i64> {
     let next: i64 = tx
         .query_row("SELECT coalesce(max(row_id), 0) + 1 FROM rows", [], |r| {
             r.get(0)
@@ -58,8 +173,8 @@ pub fn insert_prepared(tx: &Transaction, rows: &PreparedRows, source: &str) -> R
         let id = next + i as i64;
         let label = rows.labels[i];
         tx.execute(
-            "INSERT INTO rows(row_id, source, is_test, label, label_source) VALUES (?1, ?2, 0, ?3, ?4)",
-            params![id, source, label, label.map(|_| source)],
+            "INSERT INTO rows(row_id, source, is_test, label, label_source) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![id, source, role == Role::Test, label, label.map(|_| source)],
         )
         .map_err(sql)?;
         tx.execute(
@@ -95,82 +210,42 @@ impl Project {
     /// the stored recipe, in one transaction. Target cells that hold numbers
     /// become labels of source `source`.
     pub fn add_rows(&mut self, path: &std::path::Path, source: &str) -> Result<AddReport> {
-        let prepared = self.prepare_rows(path)?;
-        let first = self.write(|tx| insert_prepared(tx, &prepared, source))?;
+        self.add_rows_as(path, source, Role::Train)
+    }
+
+    /// Appends a file's rows in one transaction, as training, pool or test rows.
+    pub fn add_rows_as(
+        &mut self,
+        path: &std::path::Path,
+        source: &str,
+        role: Role,
+    ) -> Result<AddReport> {
+        let prepared = self.prepare_rows_as(path, role)?;
+        let first = self.write(|tx| insert_prepared_as(tx, &prepared, source, role))?;
         Ok(prepared.report(first))
     }
 
     /// Reads and encodes a file's rows with the stored recipe, writing nothing.
     pub fn prepare_rows(&self, path: &std::path::Path) -> Result<PreparedRows> {
-        let headers = self.headers()?;
-        let recipe = self.recipe()?;
+        self.prepare_rows_as(path, Role::Train)
+    }
+
+    /// As [`Project::prepare_rows`], checked for the role the rows will have.
+    pub fn prepare_rows_as(&self, path: &std::path::Path, role: Role) -> Result<PreparedRows> {
         let delimiter = self
             .meta("delimiter")?
             .and_then(|d| d.bytes().next())
             .unwrap_or(b',');
-        let table = crate::table::read_table(
+        prepare_file(
             path,
-            &crate::table::ReadOptions {
+            &RowsFormat {
+                headers: &self.headers()?,
+                recipe: &self.recipe()?,
+                bounds: self.target_bounds()?,
                 delimiter: Some(delimiter),
             },
-        )?;
-        // Columns are matched by name, so their order may differ.
-        let mut positions = Vec::with_capacity(headers.len());
-        for h in &headers {
-            positions.push(table.column_index(h).ok_or_else(|| {
-                DataError::input(
-                    path,
-                    format!(
-                        "has no column {h:?}; rows added to this project need its columns: {}",
-                        headers.join(", ")
-                    ),
-                )
-            })?);
-        }
-        let target = recipe.target_index();
-        let bounds = self.target_bounds()?;
-        let mut prepared = PreparedRows::default();
-        for r in 0..table.n_rows() {
-            let cells: Vec<&str> = positions.iter().map(|&c| table.cell(r, c)).collect();
-            let mut issues = Vec::new();
-            let compact = recipe.encode(&cells, &mut issues);
-            prepared.issues.extend(
-                issues
-                    .iter()
-                    .map(|i| format!("line {}: {i}", table.line(r))),
-            );
-            let t = cells[target].trim();
-            let label = if t.is_empty() {
-                None
-            } else {
-                match crate::recipe::parse_number(t)
-                    .filter(|v| bounds.contains(*v))
-                {
-                    Some(v) => Some(v),
-                    None => {
-                        return Err(DataError::AtCell {
-                            path: path.to_path_buf(),
-                            line: table.line(r),
-                            column: headers[target].clone(),
-                            message: format!(
-                                "target {t:?} is not a finite number within the project's bounds; empty the cell to add the row unlabeled"
-                            ),
-                        })
-                    }
-                }
-            };
-            let mut dense = recipe.expand(&compact);
-            recipe.scale_dense(&mut dense);
-            prepared
-                .raw
-                .push(serde_json::to_string(&cells).map_err(|e| DataError::Usage(e.to_string()))?);
-            prepared
-                .features
-                .push(crate::project::features_to_blob(&compact));
-            prepared.dense.push(dense);
-            prepared.labels.push(label);
-        }
-        Ok(prepared)
+            role,
+        )
     }
 
     /// Every row's raw cells, current label and its source, in row-id order.
