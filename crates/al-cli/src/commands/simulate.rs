@@ -10,9 +10,10 @@ use serde_json::json;
 use al_data::{store, Project, Subset};
 use al_models::Matrix;
 use al_query::simulate::{
-    run_simulation, run_synthesis_simulation, strategy_names, Mode, Oracle, SimulationConfig,
-    SimulationData, SimulationResult, SynthesisData,
+    run_simulation, run_synthesis_simulation, strategy_names, Metric, Mode, Oracle,
+    SimulationConfig, SimulationData, SimulationResult, SynthesisData,
 };
+use al_query::Registry;
 
 use crate::cli::{Format, Global, SimulateArgs};
 use crate::output::{notice, print_json};
@@ -20,56 +21,17 @@ use crate::plot::{learning_curves, Series};
 
 pub fn run(global: &Global, args: SimulateArgs) -> Result<()> {
     let mut project = Project::open(&global.project)?;
-    let train = project.load(Subset::Training, true)?;
-    let test = project.load(Subset::Test, true)?;
-    let mut features = train.features;
-    features.extend_from_slice(&test.features);
-    let mut y = train.labels.iter().flatten().copied().collect::<Vec<_>>();
-    y.extend(test.labels.iter().flatten());
-    let is_test: Vec<bool> = (0..y.len()).map(|i| i >= train.row_ids.len()).collect();
-    let x = Matrix::new(features, train.width);
-    let test_frac = args
-        .test_frac
-        .or(if test.is_empty() { Some(0.25) } else { None });
-    if y.len() < args.init + args.batch + 2 {
+    let labeled = Labeled::load(&project)?;
+    if labeled.y.len() < args.init + args.batch + 2 {
         bail!(
             "the project has {} labeled rows; a simulation needs more than --init {} + --batch {}",
-            y.len(),
+            labeled.y.len(),
             args.init,
             args.batch
         );
     }
-    // Stored by their canonical specs, so the simulation re-runs exactly.
     let registry = crate::plugins::registry(global, Some(&project))?;
-    let strategies = args
-        .strategies
-        .0
-        .iter()
-        .map(|s| Ok(registry.parse(s)?.name()))
-        .collect::<Result<Vec<String>>>()?;
-    let config = SimulationConfig {
-        strategies,
-        model: registry.model(&args.model)?.to_string(),
-        init: args.init,
-        batch: args.batch,
-        rounds: args.rounds,
-        repeats: args.repeats,
-        seed: args.seed,
-        max_candidates: args.candidates,
-        pool_max: args.pool_max,
-        diversity: args.diversity,
-        test_frac,
-        metric: match args.metric {
-            crate::cli::MetricArg::Mae => al_query::simulate::Metric::Mae,
-            crate::cli::MetricArg::Rmse => al_query::simulate::Metric::Rmse,
-        },
-        cold_start: args.cold_start,
-        mode: match args.mode {
-            crate::cli::SimMode::Pool => Mode::Pool,
-            crate::cli::SimMode::Stream => Mode::Stream,
-            crate::cli::SimMode::Synthesis => Mode::Synthesis,
-        },
-    };
+    let config = config(&args, &registry, labeled.has_test)?;
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = stop.clone();
@@ -86,48 +48,15 @@ pub fn run(global: &Global, args: SimulateArgs) -> Result<()> {
         }
     };
     let data = SimulationData {
-        x: &x,
-        y: &y,
-        is_test: &is_test,
+        x: &labeled.x,
+        y: &labeled.y,
+        is_test: &labeled.is_test,
     };
     let result = if config.mode == Mode::Synthesis {
-        let recipe = project.recipe()?;
-        let (space, fill, dims) = super::synthesize::space_of(&recipe);
-        let mut compact = project.load_compact(Subset::Training)?;
-        compact.extend(project.load_compact(Subset::Test)?);
-        super::synthesize::fill_compact(&mut compact, &fill, &dims);
-        let expand = |p: &[f64]| {
-            let mut d = recipe.expand(p);
-            recipe.scale_dense(&mut d);
-            d
+        let run = |synth: &SynthesisData| {
+            run_synthesis_simulation(synth, &config, &registry, &stop, &progress)
         };
-        let headers = project.headers()?;
-        let external = match knn_k(&args.oracle)? {
-            Some(_) => None,
-            None => Some(crate::plugins::oracle(global, &project, &args.oracle)?),
-        };
-        let ask = |points: &[Vec<f64>]| -> Result<Vec<f64>, String> {
-            let rows: Vec<Vec<String>> = points
-                .iter()
-                .map(|p| recipe.decode(p, headers.len()))
-                .collect();
-            match &external {
-                Some(o) => o.label(&headers, &rows),
-                None => Err("no oracle".into()),
-            }
-        };
-        let oracle = match knn_k(&args.oracle)? {
-            Some(k) => Oracle::Knn(k),
-            None => Oracle::External(&ask),
-        };
-        let synth = SynthesisData {
-            rows: &data,
-            compact: &compact,
-            space: &space,
-            expand: &expand,
-            oracle,
-        };
-        run_synthesis_simulation(&synth, &config, &registry, &stop, &progress)?
+        with_synthesis_data(global, &project, &data, &args.oracle, run)?
     } else {
         run_simulation(&data, &config, &registry, &stop, &progress)?
     };
@@ -160,35 +89,161 @@ pub fn run(global: &Global, args: SimulateArgs) -> Result<()> {
     if global.json {
         print_json(&simulation_json(id, &result));
     } else if !global.quiet {
-        if config.mode == Mode::Synthesis {
-            println!(
-                "synthesis mode: committee-chosen and random synthetic rows, labeled by the {} oracle over the known rows (an approximation of an annotator), against pool-mode random and committee",
-                args.oracle
-            );
-        }
-        if config.mode == Mode::Stream {
-            println!(
-                "stream mode: the pool arrives one row at a time; each strategy may spend {} labels",
-                config.rounds * config.batch
-            );
-        }
-        println!(
-            "{} labeled rows, {} repeat(s) of {} rounds of {} from {} initial labels, model {}",
-            y.len(),
-            result.repeats_done,
-            config.rounds,
-            config.batch,
-            config.init,
-            config.model
-        );
-        print_simulation(&result, Format::Table);
-        println!("AULC ratio: area under the test-MAE curve divided by random's on the same repeat (below 1 beats random)");
-        println!("stored as simulation {id}: `al-cli report --simulation {id}`");
-        if let Some(p) = &args.plot {
-            println!("learning curves: {}", p.display());
-        }
+        print_outcome(&args, &config, &result, labeled.y.len(), id);
     }
     Ok(())
+}
+
+/// Every labeled row, training rows first, then the held-out ones.
+struct Labeled {
+    x: Matrix,
+    y: Vec<f64>,
+    is_test: Vec<bool>,
+    has_test: bool,
+}
+
+impl Labeled {
+    fn load(project: &Project) -> Result<Labeled> {
+        let train = project.load(Subset::Training, true)?;
+        let test = project.load(Subset::Test, true)?;
+        let mut features = train.features;
+        features.extend_from_slice(&test.features);
+        let mut y = train.labels.iter().flatten().copied().collect::<Vec<_>>();
+        y.extend(test.labels.iter().flatten());
+        let is_test: Vec<bool> = (0..y.len()).map(|i| i >= train.row_ids.len()).collect();
+        Ok(Labeled {
+            x: Matrix::new(features, train.width),
+            y,
+            is_test,
+            has_test: !test.is_empty(),
+        })
+    }
+}
+
+/// The simulation's settings from the options; strategies and model stored
+/// by their canonical specs, so the simulation re-runs exactly.
+fn config(args: &SimulateArgs, registry: &Registry, has_test: bool) -> Result<SimulationConfig> {
+    let strategies = args
+        .strategies
+        .0
+        .iter()
+        .map(|s| Ok(registry.parse(s)?.name()))
+        .collect::<Result<Vec<String>>>()?;
+    Ok(SimulationConfig {
+        strategies,
+        model: registry.model(&args.model)?.to_string(),
+        init: args.init,
+        batch: args.batch,
+        rounds: args.rounds,
+        repeats: args.repeats,
+        seed: args.seed,
+        max_candidates: args.candidates,
+        pool_max: args.pool_max,
+        diversity: args.diversity,
+        test_frac: args.test_frac.or((!has_test).then_some(0.25)),
+        metric: match args.metric {
+            crate::cli::MetricArg::Mae => Metric::Mae,
+            crate::cli::MetricArg::Rmse => Metric::Rmse,
+        },
+        cold_start: args.cold_start,
+        mode: match args.mode {
+            crate::cli::SimMode::Pool => Mode::Pool,
+            crate::cli::SimMode::Stream => Mode::Stream,
+            crate::cli::SimMode::Synthesis => Mode::Synthesis,
+        },
+    })
+}
+
+/// Runs `run` with what synthesis mode needs: the compact rows, the space
+/// synthetic rows live in, and the oracle (kNN or a plugin).
+fn with_synthesis_data(
+    global: &Global,
+    project: &Project,
+    data: &SimulationData,
+    oracle_spec: &str,
+    run: impl Fn(&SynthesisData) -> Result<SimulationResult, al_query::QueryError>,
+) -> Result<SimulationResult> {
+    let recipe = project.recipe()?;
+    let (space, fill, dims) = super::synthesize::space_of(&recipe);
+    let mut compact = project.load_compact(Subset::Training)?;
+    compact.extend(project.load_compact(Subset::Test)?);
+    super::synthesize::fill_compact(&mut compact, &fill, &dims);
+    let expand = |p: &[f64]| {
+        let mut d = recipe.expand(p);
+        recipe.scale_dense(&mut d);
+        d
+    };
+    let headers = project.headers()?;
+    let knn = knn_k(oracle_spec)?;
+    let external = match knn {
+        Some(_) => None,
+        None => Some(crate::plugins::oracle(global, project, oracle_spec)?),
+    };
+    let ask = |points: &[Vec<f64>]| -> Result<Vec<f64>, String> {
+        let rows: Vec<Vec<String>> = points
+            .iter()
+            .map(|p| recipe.decode(p, headers.len()))
+            .collect();
+        match &external {
+            Some(o) => o.label(&headers, &rows),
+            None => Err("no oracle".into()),
+        }
+    };
+    let oracle = match knn {
+        Some(k) => Oracle::Knn(k),
+        None => Oracle::External(&ask),
+    };
+    Ok(run(&SynthesisData {
+        rows: data,
+        compact: &compact,
+        space: &space,
+        expand: &expand,
+        oracle,
+    })?)
+}
+
+fn print_outcome(
+    args: &SimulateArgs,
+    config: &SimulationConfig,
+    result: &SimulationResult,
+    labeled: usize,
+    id: i64,
+) {
+    if config.mode == Mode::Synthesis {
+        println!(
+            "synthesis mode: committee-chosen and random synthetic rows, labeled by the {} oracle over the known rows (an approximation of an annotator), against pool-mode random and committee",
+            args.oracle
+        );
+    }
+    if config.mode == Mode::Stream {
+        println!(
+            "stream mode: the pool arrives one row at a time; each strategy may spend {} labels",
+            config.rounds * config.batch
+        );
+    }
+    println!(
+        "{labeled} labeled rows, {} repeat(s) of {} rounds of {} from {} initial labels{}, model {}",
+        result.repeats_done,
+        config.rounds,
+        config.batch,
+        config.init,
+        if config.cold_start {
+            " (chosen by the cold-start strategy, random's at random)"
+        } else {
+            ""
+        },
+        config.model
+    );
+    print_simulation(result, Format::Table);
+    let metric = match config.metric {
+        Metric::Mae => "MAE",
+        Metric::Rmse => "RMSE",
+    };
+    println!("AULC ratio: area under the test-{metric} curve divided by random's on the same repeat (below 1 beats random); the interval is a paired bootstrap 95 % interval over repeats");
+    println!("stored as simulation {id}: `al-cli report --simulation {id}`");
+    if let Some(p) = &args.plot {
+        println!("learning curves: {}", p.display());
+    }
 }
 
 /// One bar per strategy × repeat, on a terminal only.
