@@ -38,24 +38,11 @@ pub fn run(global: &Global, args: StreamArgs) -> Result<()> {
         Some(t) => Rule::Threshold(t),
         None => Rule::Budget(args.budget.unwrap_or(0.1)),
     };
-    let spec = ModelSpec::parse(&args.model)?;
-    let strategy = crate::plugins::registry(global, Some(&project))?.parse(&args.strategy)?;
-    // Stdin is read to the end first, then processed row by row.
-    let mut _stdin_copy = None;
-    let input: PathBuf = if args.input.as_os_str() == "-" {
-        let mut bytes = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut bytes)
-            .context("cannot read stdin")?;
-        let file = tempfile::NamedTempFile::new()?;
-        std::fs::write(file.path(), bytes)?;
-        let path = file.path().to_path_buf();
-        _stdin_copy = Some(file);
-        path
-    } else {
-        args.input.clone()
-    };
-    let prepared = project.prepare_rows(&input)?;
+    let registry = crate::plugins::registry(global, Some(&project))?;
+    let spec = registry.model(&args.model)?;
+    let strategy = registry.parse(&args.strategy)?;
+    let input = Input::open(&args.input)?;
+    let prepared = project.prepare_rows(input.path())?;
     let arriving = Matrix::new(prepared.dense.concat(), project.recipe()?.n_features());
     let mut fitted = Fitted::new(&spec, &*strategy, args.seed, args.candidates);
     if args.interactive {
@@ -258,6 +245,35 @@ fn interactive(
         );
     }
     Ok(())
+}
+
+/// The rows' file: the one named, or stdin read to the end into a
+/// temporary file (kept until the command ends).
+enum Input {
+    File(PathBuf),
+    Stdin(tempfile::NamedTempFile),
+}
+
+impl Input {
+    fn open(path: &std::path::Path) -> Result<Input> {
+        if path.as_os_str() != "-" {
+            return Ok(Input::File(path.to_path_buf()));
+        }
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .context("cannot read stdin")?;
+        let file = tempfile::NamedTempFile::new()?;
+        std::fs::write(file.path(), bytes)?;
+        Ok(Input::Stdin(file))
+    }
+
+    fn path(&self) -> &std::path::Path {
+        match self {
+            Input::File(p) => p,
+            Input::Stdin(f) => f.path(),
+        }
+    }
 }
 
 /// A prepared row's raw cells, stored as a JSON list of strings.
