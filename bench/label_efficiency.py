@@ -99,7 +99,14 @@ def main():
     ap.add_argument("--max-rows", type=int, default=4000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", help="write every figure as JSON here")
+    ap.add_argument("--report-only", metavar="JSON", help="print the tables of an earlier --out file and stop")
     args = ap.parse_args()
+    defaults = strategy_defaults(args.al)
+    if args.report_only:
+        with open(args.report_only) as f:
+            saved = json.load(f)
+        report(saved["results"], saved["repeats"], defaults)
+        return
     wanted = set(filter(None, args.datasets.split(",")))
     results = {}
     started = time.time()
@@ -155,16 +162,45 @@ def main():
     print(f"whole run: {time.time() - started:.0f} s, {args.repeats} repeats", file=sys.stderr)
     if args.out:
         with open(args.out, "w") as f:
-            json.dump(results, f, indent=1)
-    report(results, args.repeats)
+            json.dump({"repeats": args.repeats, "seed": args.seed, "results": results}, f, indent=1)
+    report(results, args.repeats, defaults)
 
 
-def report(results, repeats):
+def strategy_defaults(al):
+    """Each strategy's parameter defaults, from `al-cli strategies --json`."""
+    out = json.loads(subprocess.run([al, "--json", "strategies"], check=True, capture_output=True,
+                                    text=True).stdout)
+    return {s["name"]: {p["key"]: p["default"] for p in s["params"]} for s in out["strategies"]}
+
+
+def is_number(text):
+    try:
+        float(text)
+        return True
+    except (TypeError, ValueError):
+        return False
+
+
+def short(spec, defaults):
+    """A canonical spec without the parameters left at their defaults."""
+    name, _, rest = spec.partition(":")
+    own = defaults.get(name, {})
+
+    def default(kv):
+        key, _, value = kv.partition("=")
+        d = own.get(key)
+        return value == d or (is_number(value) and is_number(d) and float(value) == float(d))
+
+    kept = [kv for kv in rest.split(",") if kv and not default(kv)]
+    return name + (":" + ",".join(kept) if kept else "")
+
+
+def report(results, repeats, defaults):
     for track, by_dataset in results.items():
         names = list(next(iter(by_dataset.values()))["strategies"])
         print(f"\n### Track {track} ({repeats} paired repeats)\n")
         print("| dataset | kind | random slope | log RMSE − log MAE | " + " | ".join(
-            n.split(":")[0] + " MAE [95 %]" for n in names) + " |")
+            f"`{short(n, defaults)}` MAE [95 %]" for n in names) + " |")
         print("|---|---|---:|---:|" + "---:|" * len(names))
         for label, e in by_dataset.items():
             cells = [f"{e['strategies'][n]['mae']:.3f} [{e['strategies'][n]['mae_ci'][0]:.3f}, "
@@ -177,7 +213,7 @@ def report(results, repeats):
         for n in names:
             vals = [e["strategies"][n] for e in by_dataset.values()]
             wtl = lambda key: "/".join(str(sum(verdict(v[key]) == w for v in vals)) for w in ("win", "tie", "loss"))
-            row = (f"| {n} | {sum(v['mae'] for v in vals) / len(vals):.3f} | {wtl('mae_ci')} | "
+            row = (f"| `{short(n, defaults)}` | {sum(v['mae'] for v in vals) / len(vals):.3f} | {wtl('mae_ci')} | "
                    f"{sum(v['mae'] < 1 for v in vals)}/{len(vals)} | {sum(v['rmse'] for v in vals) / len(vals):.3f} | "
                    f"{wtl('rmse_ci')} |")
             if track == "cold":
