@@ -7,7 +7,7 @@ use al_models::params::{split_name, ParamInfo, Params};
 use al_models::{ModelResolver, ModelSpec};
 
 use crate::strategies::{
-    committee, cover, density, emc_retrain, emcm, greedy, kmeanspp, lcmd, leaf_alloc, qbc, random,
+    committee, cover, density, emc_retrain, emcm, greedy, lcmd, leaf_alloc, qbc, random,
     tree_variance, var_reduction,
 };
 use crate::{QueryError, QueryInput, Selection, Strategy};
@@ -40,7 +40,6 @@ pub static STRATEGIES: &[&StrategyInfo] = &[
     &cover::INFO,
     &density::INFO,
     &lcmd::INFO,
-    &kmeanspp::INFO,
     &leaf_alloc::INFO,
     &var_reduction::INFO,
 ];
