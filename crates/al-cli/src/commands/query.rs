@@ -88,9 +88,31 @@ pub fn run(global: &Global, args: QueryArgs) -> Result<()> {
         batch: args.batch,
         params: json!({"diversity": args.diversity, "include_pending": args.include_pending, "candidates": args.candidates, "cold_start": cold}).to_string(),
     };
-    let batch_rows = rows
-        .iter()
-        .zip(&guesses)
+    let batch = batch_rows(&project, &rows, &guesses)?;
+    let (round, out) = record_and_write(&mut project, &args, &record, &rows, &batch)?;
+    if let Some(out) = out {
+        print_outcome(
+            global,
+            &project,
+            round,
+            &record,
+            &rows,
+            pool.len(),
+            cold,
+            &out,
+        )?;
+    }
+    Ok(())
+}
+
+/// The batch file's rows: each queried row with its raw cells and interval.
+fn batch_rows(
+    project: &Project,
+    rows: &[QueriedRow],
+    guesses: &[Option<Guess>],
+) -> Result<Vec<BatchRow>> {
+    rows.iter()
+        .zip(guesses)
         .map(|(r, g)| {
             Ok(BatchRow {
                 row_id: r.row_id,
@@ -101,9 +123,20 @@ pub fn run(global: &Global, args: QueryArgs) -> Result<()> {
                 raw: project.raw_row(r.row_id)?.unwrap_or_default(),
             })
         })
-        .collect::<Result<Vec<_>>>()?;
-    let (round, out) = record_and_write(&mut project, &args, &record, &rows, &batch_rows)?;
-    let Some(out) = out else { return Ok(()) };
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn print_outcome(
+    global: &Global,
+    project: &Project,
+    round: i64,
+    record: &RoundRecord,
+    rows: &[QueriedRow],
+    pool: usize,
+    cold: bool,
+    out: &std::path::Path,
+) -> Result<()> {
     if global.json {
         let list: Vec<_> = rows
             .iter()
@@ -114,10 +147,9 @@ pub fn run(global: &Global, args: QueryArgs) -> Result<()> {
         );
     } else if !global.quiet {
         println!(
-            "round {round}: {} row(s) chosen by {} from a pool of {} -> {}",
+            "round {round}: {} row(s) chosen by {} from a pool of {pool} -> {}",
             rows.len(),
             record.strategy,
-            pool.len(),
             out.display()
         );
         println!(

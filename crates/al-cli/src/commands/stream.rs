@@ -82,60 +82,14 @@ pub fn run(global: &Global, args: StreamArgs) -> Result<()> {
     if let Some(s) = spinner {
         s.finish_and_clear();
     }
-    let headers = project.headers()?;
-    let target = project.recipe()?.target_index();
-    let spec_text = spec.to_string();
-    let raws = queried
-        .iter()
-        .map(|q| raw_cells(&prepared.raw[q.index]))
-        .collect::<Result<Vec<_>>>()?;
-    let mut staged: Option<StagedBatch> = None;
-    let round = project.write(|tx| {
-        let first = store::insert_prepared(tx, &prepared, "stream")?;
-        if queried.is_empty() {
-            return Ok(None);
-        }
-        let rows: Vec<QueriedRow> = queried
-            .iter()
-            .enumerate()
-            .map(|(k, q)| QueriedRow {
-                row_id: first + q.index as i64,
-                rank: k + 1,
-                score: q.utility,
-                prediction: Some(q.prediction),
-                spread: q.spread.map(|s| s.std),
-            })
-            .collect();
-        let record = RoundRecord {
-            strategy: format!("stream:{}", strategy.name()),
-            model: spec_text.clone(),
-            seed: args.seed,
-            batch: rows.len(),
-            params: json!({"rule": format!("{rule:?}")}).to_string(),
-        };
-        let batch: Vec<BatchRow> = queried
-            .iter()
-            .zip(&rows)
-            .zip(raws)
-            .map(|((q, r), raw)| BatchRow {
-                row_id: r.row_id,
-                rank: r.rank,
-                score: r.score,
-                prediction: r.prediction,
-                interval: q.spread.map(|s| (s.low, s.high)),
-                raw,
-            })
-            .collect();
-        let file = BatchFile {
-            out: args.out.as_deref(),
-            headers: &headers,
-            target,
-        };
-        let (round, batch) = stage_round(tx, &record, &rows, file, &batch)?;
-        staged = Some(batch);
-        Ok(Some(round))
-    });
-    let (round, staged) = StagedBatch::settle(round, staged)?;
+    let record = RoundRecord {
+        strategy: format!("stream:{}", strategy.name()),
+        model: spec.to_string(),
+        seed: args.seed,
+        batch: queried.len(),
+        params: json!({"rule": format!("{rule:?}")}).to_string(),
+    };
+    let (round, staged) = add_and_stage(&mut project, &args, &prepared, &queried, &record)?;
     let to_stdout = staged.as_ref().is_some_and(StagedBatch::to_stdout);
     let file = match staged {
         Some(b) => b.publish()?,
@@ -161,6 +115,62 @@ pub fn run(global: &Global, args: StreamArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Adds every arriving row and, when some were queried, records their round
+/// and stages its batch file, all in one transaction.
+fn add_and_stage(
+    project: &mut Project,
+    args: &StreamArgs,
+    prepared: &al_data::store::PreparedRows,
+    queried: &[Queried],
+    record: &RoundRecord,
+) -> Result<(Option<i64>, Option<StagedBatch>)> {
+    let headers = project.headers()?;
+    let file = BatchFile {
+        out: args.out.as_deref(),
+        headers: &headers,
+        target: project.recipe()?.target_index(),
+    };
+    let raws = queried
+        .iter()
+        .map(|q| raw_cells(&prepared.raw[q.index]))
+        .collect::<Result<Vec<_>>>()?;
+    let mut staged: Option<StagedBatch> = None;
+    let round = project.write(|tx| {
+        let first = store::insert_prepared(tx, prepared, "stream")?;
+        if queried.is_empty() {
+            return Ok(None);
+        }
+        let rows: Vec<QueriedRow> = queried
+            .iter()
+            .enumerate()
+            .map(|(k, q)| QueriedRow {
+                row_id: first + q.index as i64,
+                rank: k + 1,
+                score: q.utility,
+                prediction: Some(q.prediction),
+                spread: q.spread.map(|s| s.std),
+            })
+            .collect();
+        let batch: Vec<BatchRow> = queried
+            .iter()
+            .zip(&rows)
+            .zip(raws)
+            .map(|((q, r), raw)| BatchRow {
+                row_id: r.row_id,
+                rank: r.rank,
+                score: r.score,
+                prediction: r.prediction,
+                interval: q.spread.map(|s| (s.low, s.high)),
+                raw,
+            })
+            .collect();
+        let (round, batch) = stage_round(tx, record, &rows, file, &batch)?;
+        staged = Some(batch);
+        Ok(Some(round))
+    });
+    Ok(StagedBatch::settle(round, staged)?)
 }
 
 /// Rows one at a time: each is added in its own transaction, a queried one

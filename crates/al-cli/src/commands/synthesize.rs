@@ -86,7 +86,6 @@ pub fn run(global: &Global, args: SynthesizeArgs) -> Result<()> {
     let predictions = fitted.predict(&x)?;
     let members = fitted.predict_members(&x)?;
     let utilities = utility(&rows.iter().map(|r| r.1.clone()).collect::<Vec<_>>())?;
-    let target = recipe.target_index();
     let record = RoundRecord {
         strategy: format!("synthesize:{}", strategy.name()),
         model: spec.to_string(),
@@ -97,22 +96,58 @@ pub fn run(global: &Global, args: SynthesizeArgs) -> Result<()> {
     let file = BatchFile {
         out: args.out.as_deref(),
         headers: &headers,
-        target,
+        target: recipe.target_index(),
     };
+    let made = Synthesized {
+        rows: &rows,
+        utilities: &utilities,
+        predictions: &predictions,
+        members: members.as_deref(),
+    };
+    let (round, n, out) = record_and_write(&mut project, &record, file, &made)?;
+    if global.json {
+        print_json(&json!({"round": round, "rows": n, "file": out.display().to_string()}));
+    } else if !global.quiet {
+        println!("round {round}: {n} synthetic row(s) -> {}", out.display());
+        println!(
+            "their row_ids start at {}; label them like any batch: al-cli label {}",
+            store::SYNTHETIC_BASE + 1,
+            out.display()
+        );
+    }
+    Ok(())
+}
+
+/// Synthetic rows ready to record: (decoded cells, compact features) with
+/// their utilities and the model's guesses.
+struct Synthesized<'a> {
+    rows: &'a [(Vec<String>, Vec<f64>)],
+    utilities: &'a [f64],
+    predictions: &'a [f64],
+    members: Option<&'a [Vec<f64>]>,
+}
+
+/// Records the round, its synthetic rows and its batch file in one
+/// transaction. Synthetic rows get their ids from the round, so the round
+/// is recorded first and the batch staged after them.
+fn record_and_write(
+    project: &mut Project,
+    record: &RoundRecord,
+    file: BatchFile,
+    made: &Synthesized,
+) -> Result<(i64, usize, std::path::PathBuf)> {
     let mut staged: Option<StagedBatch> = None;
     let result = project.write(|tx| {
-        // Synthetic rows get their ids from the round, so the round is
-        // recorded first and the batch staged after them.
-        let round = store::record_round(tx, &record, &[])?;
-        let mut batch = Vec::with_capacity(rows.len());
-        for (k, (cells, compact)) in rows.iter().enumerate() {
-            let id = store::insert_synthetic(tx, round, cells, compact, utilities[k])?;
+        let round = store::record_round(tx, record, &[])?;
+        let mut batch = Vec::with_capacity(made.rows.len());
+        for (k, (cells, compact)) in made.rows.iter().enumerate() {
+            let id = store::insert_synthetic(tx, round, cells, compact, made.utilities[k])?;
             batch.push(BatchRow {
                 row_id: id,
                 rank: k + 1,
-                score: utilities[k],
-                prediction: Some(predictions[k]),
-                interval: members.as_ref().map(|m| {
+                score: made.utilities[k],
+                prediction: Some(made.predictions[k]),
+                interval: made.members.map(|m| {
                     let s = member_spread(m, k);
                     (s.low, s.high)
                 }),
@@ -126,17 +161,7 @@ pub fn run(global: &Global, args: SynthesizeArgs) -> Result<()> {
     let staged = staged.context("no batch was written")?;
     let out = staged.out.clone();
     staged.publish()?;
-    if global.json {
-        print_json(&json!({"round": round, "rows": n, "file": out.display().to_string()}));
-    } else if !global.quiet {
-        println!("round {round}: {n} synthetic row(s) -> {}", out.display());
-        println!(
-            "their row_ids start at {}; label them like any batch: al-cli label {}",
-            store::SYNTHETIC_BASE + 1,
-            out.display()
-        );
-    }
-    Ok(())
+    Ok((round, n, out))
 }
 
 /// The compact space synthetic rows live in, with each column's fill value.
