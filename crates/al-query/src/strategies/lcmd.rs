@@ -5,6 +5,7 @@
 use al_models::derive_seed;
 use al_models::params::{at_least, param, Kind};
 
+use super::in_pick_order;
 use crate::leaf_space::{stack, LeafSpace};
 use crate::registry::StrategyInfo;
 use crate::{QueryError, QueryInput, Selection, Strategy};
@@ -92,12 +93,8 @@ impl Strategy for Lcmd {
                 }
             }
         }
-        // Best first: the pick order is the priority order, so scores are
-        // made non-increasing (a later pick can be farther from its centre).
-        for k in 1..picked.len() {
-            picked[k].score = picked[k].score.min(picked[k - 1].score);
-        }
-        Ok(picked)
+        // A later pick can be farther from its centre than an earlier one.
+        Ok(in_pick_order(picked))
     }
 }
 

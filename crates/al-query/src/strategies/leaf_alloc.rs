@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use al_models::params::{at_least, param, Kind};
 use al_models::tree::TreeParams;
 
+use super::in_pick_order;
 use crate::distance::squared;
 use crate::registry::StrategyInfo;
 use crate::{QueryError, QueryInput, Selection, Strategy};
@@ -239,11 +240,7 @@ impl Strategy for LeafAlloc {
                 nearest[i] = nearest[i].min(squared(c.row(i), c.row(best)));
             }
         }
-        // Pick order is priority order: scores made non-increasing.
-        for k in 1..picked.len() {
-            picked[k].score = picked[k].score.min(picked[k - 1].score);
-        }
-        Ok(picked)
+        Ok(in_pick_order(picked))
     }
 }
 

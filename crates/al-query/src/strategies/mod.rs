@@ -39,7 +39,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
-use crate::{QueryError, QueryInput};
+use crate::{QueryError, QueryInput, Selection};
 
 /// `--model` fitted on the labeled rows.
 pub(crate) fn fit_model(input: &QueryInput) -> Result<Box<dyn Predict>, QueryError> {
@@ -110,6 +110,15 @@ pub(crate) fn committee_predictions(
         Some(m) if m.len() > 1 => Ok(m),
         _ => bootstrap_predictions(&*input.model.build()?, input, members),
     }
+}
+
+/// A greedy batch, best first: the pick order is the priority order, so each
+/// score is capped by the one before it and the scores never increase.
+pub(crate) fn in_pick_order(mut picked: Vec<Selection>) -> Vec<Selection> {
+    for k in 1..picked.len() {
+        picked[k].score = picked[k].score.min(picked[k - 1].score);
+    }
+    picked
 }
 
 /// A seeded sample of `k` of `0..n` (all of them when `k >= n`), in

@@ -8,6 +8,7 @@ use al_models::forest::ForestParams;
 use al_models::params::{at_least, param, Kind};
 use rayon::prelude::*;
 
+use super::in_pick_order;
 use super::sample_sorted;
 use crate::registry::StrategyInfo;
 use crate::{QueryError, QueryInput, Selection, Strategy};
@@ -144,10 +145,7 @@ impl Strategy for VarReduction {
                 row.iter_mut().zip(&column).for_each(|(x, c)| *x -= f * c);
             });
         }
-        for k in 1..picked.len() {
-            picked[k].score = picked[k].score.min(picked[k - 1].score);
-        }
-        Ok(picked)
+        Ok(in_pick_order(picked))
     }
 }
 
