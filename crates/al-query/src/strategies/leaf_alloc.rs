@@ -14,13 +14,13 @@ use crate::{QueryError, QueryInput, Selection, Strategy};
 
 pub static INFO: StrategyInfo = StrategyInfo {
     name: "leaf-alloc",
-    description: "leaf-stratified allocation: a tree's leaves get labels by pool share and target spread, counting the labels they hold; inside a leaf the row farthest from the labeled rows",
+    description: "leaf-stratified allocation: a tree's leaves get labels by pool share and target spread, counting the labels they hold; inside a leaf the row that best covers the leaf's pool",
     reference: "Goetz, Tewari & Zimmerman 2018; Jose et al. 2023",
     params: &[
         param("min_leaf", "5", at_least(1), "fewest labeled rows in a leaf of the tree"),
         param(
             "loss",
-            "mae",
+            "mse",
             Kind::Choice(&["mae", "mse"]),
             "the error the allocation minimises: (p·σ)^(2/3) per leaf for mae, √p·σ for mse",
         ),
@@ -32,7 +32,7 @@ pub static INFO: StrategyInfo = StrategyInfo {
         ),
         param(
             "within",
-            "far",
+            "cover",
             Kind::Choice(&["far", "cover"]),
             "the row taken in a leaf: farthest from its labeled rows, or the one that best covers the leaf's pool (k-median)",
         ),

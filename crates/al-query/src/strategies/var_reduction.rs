@@ -22,7 +22,7 @@ pub static INFO: StrategyInfo = StrategyInfo {
         param("min_leaf", "3", at_least(1), "fewest training rows in a leaf of that forest"),
         param(
             "noise",
-            "0.1",
+            "1",
             Kind::NonNegative,
             "label noise relative to the kernel's unit prior variance",
         ),
