@@ -13,26 +13,40 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-/// One compact column.
-#[derive(Debug, Clone)]
-pub enum Dim {
-    Numeric {
-        min: f64,
-        max: f64,
-        std: f64,
-        /// Values are multiples of this (10^-decimals, or 1 for integers).
-        step: f64,
-    },
-    Categorical {
-        /// Level indices a synthetic point may take.
-        allowed: Vec<usize>,
-    },
-}
+/// One compact column: the recipe's own description (one type for the
+/// data layer and synthesis).
+pub use al_data::recipe::SynthDim as Dim;
 
 /// The shape of the compact space.
 #[derive(Debug, Clone)]
 pub struct Space {
     pub dims: Vec<Dim>,
+}
+
+impl Space {
+    /// The compact space of a project's recipe.
+    pub fn of(recipe: &al_data::Recipe) -> Space {
+        Space {
+            dims: recipe.synthesis_dims(),
+        }
+    }
+
+    /// Missing numbers and unseen levels of real rows take the column's
+    /// fill value (a numeric column's imputation, a categorical column's
+    /// first allowed level), so interpolation starts from real values.
+    pub fn fill_missing(&self, rows: &mut [Vec<f64>]) {
+        for row in rows {
+            for (v, d) in row.iter_mut().zip(&self.dims) {
+                match d {
+                    Dim::Numeric { fill, .. } if v.is_nan() => *v = *fill,
+                    Dim::Categorical { allowed } if *v < 0.0 || v.is_nan() => {
+                        *v = allowed.first().copied().unwrap_or(0) as f64
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
 }
 
 /// Utility of a batch of compact points (higher is more worth labeling),
@@ -164,6 +178,7 @@ mod tests {
                     max: 10.0,
                     std: 3.0,
                     step: 0.5,
+                    fill: 5.0,
                 },
                 Dim::Categorical {
                     allowed: vec![0, 2],

@@ -164,10 +164,10 @@ fn with_synthesis_data(
     run: impl Fn(&SynthesisData) -> Result<SimulationResult, al_query::QueryError>,
 ) -> Result<SimulationResult> {
     let recipe = project.recipe()?;
-    let (space, fill, dims) = super::synthesize::space_of(&recipe);
+    let space = al_query::synthesis::Space::of(&recipe);
     let mut compact = project.load_compact(Subset::Training)?;
     compact.extend(project.load_compact(Subset::Test)?);
-    super::synthesize::fill_compact(&mut compact, &fill, &dims);
+    space.fill_missing(&mut compact);
     let expand = |p: &[f64]| {
         let mut d = recipe.expand(p);
         recipe.scale_dense(&mut d);

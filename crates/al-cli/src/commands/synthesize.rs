@@ -6,11 +6,10 @@ use anyhow::{bail, Context, Result};
 use serde_json::json;
 
 use al_data::batch::{BatchFile, BatchRow, StagedBatch};
-use al_data::recipe::SynthDim;
 use al_data::{store, Project, RoundRecord, Subset};
 use al_models::metrics::member_spread;
 use al_models::Matrix;
-use al_query::synthesis::{synthesize, Dim, Space};
+use al_query::synthesis::{synthesize, Space};
 use al_query::{QueryError, QueryInput};
 
 use crate::cli::{Global, SynthesizeArgs};
@@ -32,10 +31,10 @@ pub fn run(global: &Global, args: SynthesizeArgs) -> Result<()> {
         train.targets(),
     );
     let fitted = spec.build()?.fit(&lx, &ly, args.seed)?;
-    let (space, fill, dims) = space_of(&recipe);
+    let space = Space::of(&recipe);
     let mut real = project.load_compact(Subset::Training)?;
     real.extend(project.load_compact(Subset::PoolWithPending)?);
-    fill_compact(&mut real, &fill, &dims);
+    space.fill_missing(&mut real);
     let dense = |points: &[Vec<f64>]| {
         let mut data = Vec::with_capacity(points.len() * recipe.n_features());
         for p in points {
@@ -162,50 +161,4 @@ fn record_and_write(
     let out = staged.out.clone();
     staged.publish()?;
     Ok((round, n, out))
-}
-
-/// The compact space synthetic rows live in, with each column's fill value.
-pub fn space_of(recipe: &al_data::Recipe) -> (Space, Vec<f64>, Vec<SynthDim>) {
-    let dims = recipe.synthesis_dims();
-    let fill: Vec<f64> = dims
-        .iter()
-        .map(|d| match d {
-            SynthDim::Numeric { fill, .. } => *fill,
-            SynthDim::Categorical { allowed } => allowed.first().copied().unwrap_or(0) as f64,
-        })
-        .collect();
-    let space = Space {
-        dims: dims
-            .iter()
-            .map(|d| match d {
-                SynthDim::Numeric {
-                    min,
-                    max,
-                    std,
-                    step,
-                    ..
-                } => Dim::Numeric {
-                    min: *min,
-                    max: *max,
-                    std: *std,
-                    step: *step,
-                },
-                SynthDim::Categorical { allowed } => Dim::Categorical {
-                    allowed: allowed.clone(),
-                },
-            })
-            .collect(),
-    };
-    (space, fill, dims)
-}
-
-/// Missing numbers and unseen levels of real rows take the fill value.
-pub fn fill_compact(rows: &mut [Vec<f64>], fill: &[f64], dims: &[SynthDim]) {
-    for row in rows {
-        for ((v, f), d) in row.iter_mut().zip(fill).zip(dims) {
-            if v.is_nan() || (matches!(d, SynthDim::Categorical { .. }) && *v < 0.0) {
-                *v = *f;
-            }
-        }
-    }
 }
