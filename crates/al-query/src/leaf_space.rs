@@ -7,17 +7,36 @@
 //! many ties of a distance that moves in steps of 1 / trees.
 
 use al_models::derive_seed;
-use al_models::forest::ForestParams;
+use al_models::forest::{Forest, ForestParams};
 use al_models::Matrix;
 use rayon::prelude::*;
 
 use crate::distance::squared;
 use crate::QueryError;
 
+/// The leaf of each of `rows` of `x` in every tree of `forest`.
+pub fn leaf_ids(forest: &Forest, x: &Matrix, rows: &[usize]) -> Vec<Vec<u32>> {
+    rows.par_iter()
+        .map(|&i| {
+            forest
+                .trees()
+                .iter()
+                .map(|t| t.leaf_index(x.row(i)) as u32)
+                .collect()
+        })
+        .collect()
+}
+
+/// The share of trees in which two rows fall into the same leaf.
+pub fn proximity(a: &[u32], b: &[u32]) -> f64 {
+    let same = a.iter().zip(b).filter(|(x, y)| x == y).count();
+    same as f64 / a.len().max(1) as f64
+}
+
 /// Rows embedded by their leaf in every tree, with their inputs.
 pub struct LeafSpace {
-    /// `leaves[row * trees + t]`: the row's leaf in tree `t`.
-    leaves: Vec<u32>,
+    /// `leaves[row][t]`: the row's leaf in tree `t`.
+    leaves: Vec<Vec<u32>>,
     trees: usize,
     inputs: Matrix,
     /// Weight of the input distance (already divided by √features).
@@ -39,15 +58,9 @@ impl LeafSpace {
             labeled_y,
             derive_seed(seed, 31),
         )?;
-        let leaves: Vec<u32> = (0..rows.rows())
-            .into_par_iter()
-            .flat_map_iter(|i| {
-                let row = rows.row(i);
-                forest.trees().iter().map(move |t| t.leaf_index(row) as u32)
-            })
-            .collect();
+        let all: Vec<usize> = (0..rows.rows()).collect();
         Ok(LeafSpace {
-            leaves,
+            leaves: leaf_ids(&forest, rows, &all),
             trees: forest.trees().len(),
             inputs: rows.clone(),
             input_weight: input_weight / (rows.cols().max(1) as f64).sqrt(),
@@ -61,10 +74,7 @@ impl LeafSpace {
     /// The share of trees in which rows `a` and `b` fall into different
     /// leaves, plus the weighted input distance.
     pub fn distance(&self, a: usize, b: usize) -> f64 {
-        let (la, lb) = (
-            &self.leaves[a * self.trees..(a + 1) * self.trees],
-            &self.leaves[b * self.trees..(b + 1) * self.trees],
-        );
+        let (la, lb) = (&self.leaves[a], &self.leaves[b]);
         let differ = la.iter().zip(lb).filter(|(x, y)| x != y).count();
         differ as f64 / self.trees as f64
             + self.input_weight * squared(self.inputs.row(a), self.inputs.row(b)).sqrt()

@@ -2,13 +2,13 @@
 //! the model's uncertainty.
 
 use al_models::derive_seed;
-use al_models::forest::{Forest, ForestParams};
+use al_models::forest::ForestParams;
 use al_models::params::{at_least, param, Kind};
-use al_models::Matrix;
 use rayon::prelude::*;
 
 use super::{committee_predictions, member_variance, sample_sorted};
 use crate::distance::squared;
+use crate::leaf_space::{leaf_ids, proximity};
 use crate::registry::StrategyInfo;
 use crate::{top_k, QueryError, QueryInput, Selection, Strategy};
 
@@ -97,22 +97,9 @@ pub enum CoverMetric {
     Forest,
 }
 
-/// Pairwise distances between rows `a` and rows `b` (indices into `x`).
-fn leaf_ids(forest: &Forest, x: &Matrix, rows: &[usize]) -> Vec<Vec<u32>> {
-    rows.par_iter()
-        .map(|&i| {
-            forest
-                .trees()
-                .iter()
-                .map(|t| t.leaf_index(x.row(i)) as u32)
-                .collect()
-        })
-        .collect()
-}
-
+/// Forest distance: 1 - the share of trees in which two rows share a leaf.
 fn proximity_distance(a: &[u32], b: &[u32]) -> f64 {
-    let same = a.iter().zip(b).filter(|(x, y)| x == y).count();
-    1.0 - same as f64 / a.len().max(1) as f64
+    1.0 - proximity(a, b)
 }
 
 impl Strategy for Cover {

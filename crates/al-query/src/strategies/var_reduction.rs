@@ -10,6 +10,7 @@ use rayon::prelude::*;
 
 use super::in_pick_order;
 use super::sample_sorted;
+use crate::leaf_space::{leaf_ids, proximity};
 use crate::registry::StrategyInfo;
 use crate::{QueryError, QueryInput, Selection, Strategy};
 
@@ -70,24 +71,11 @@ impl Strategy for VarReduction {
                 input.labeled_y,
                 derive_seed(input.seed, 61),
             )?;
-        let trees = forest.trees();
-        let leaves = |x: &al_models::Matrix, rows: &[usize]| -> Vec<Vec<u32>> {
-            rows.par_iter()
-                .map(|&i| {
-                    trees
-                        .iter()
-                        .map(|t| t.leaf_index(x.row(i)) as u32)
-                        .collect()
-                })
-                .collect()
-        };
         let sample = sample_sorted(n, self.sample, derive_seed(input.seed, 62));
         let all_labeled: Vec<usize> = (0..input.labeled_x.rows()).collect();
-        let lab = leaves(input.labeled_x, &all_labeled);
-        let pool = leaves(input.candidates, &sample);
-        let kernel = |a: &[u32], b: &[u32]| {
-            a.iter().zip(b).filter(|(x, y)| x == y).count() as f64 / a.len() as f64
-        };
+        let lab = leaf_ids(&forest, input.labeled_x, &all_labeled);
+        let pool = leaf_ids(&forest, input.candidates, &sample);
+        let kernel = proximity;
         let (l, m) = (lab.len(), pool.len());
         // Cholesky of K_LL + noise·I, then V = L⁻¹ K_LS.
         let mut a: Vec<f64> = (0..l * l)
