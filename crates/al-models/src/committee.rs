@@ -15,6 +15,7 @@ use crate::{check_training, derive_seed, Fit, ModelError, Predict};
 pub static INFO: ModelInfo = ModelInfo {
     name: "committee",
     description: "the article's committee: tree (depth 5) + forest (10 trees) + linear, averaged",
+    library: "al",
     params: &[],
     build: |_| Box::new(CommitteeParams::default()),
 };

@@ -16,6 +16,7 @@ use crate::{check_training, derive_seed, Fit, ModelError, Predict};
 pub static INFO: ModelInfo = ModelInfo {
     name: "forest",
     description: "random forest of bootstrapped regression trees (per-tree predictions)",
+    library: "al",
     params: &[
         param("trees", "100", at_least(1), "number of trees"),
         param(

@@ -11,6 +11,7 @@ use crate::{check_training, Fit, ModelError, Predict};
 pub static INFO: ModelInfo = ModelInfo {
     name: "knn",
     description: "mean target of the k nearest rows on standardised features",
+    library: "al",
     params: &[param(
         "k",
         "5",

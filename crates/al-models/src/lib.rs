@@ -11,13 +11,19 @@
 //! strings such as `forest:trees=100,max_features=0.33`.
 
 pub mod committee;
+pub mod elasticnet;
 pub mod forest;
+pub mod gbm;
+pub mod glm;
+pub mod gp;
 pub mod knn;
 pub mod linear;
 pub mod matrix;
 pub mod metrics;
 pub mod params;
+mod scaled;
 pub mod spec;
+pub mod svr;
 pub mod tree;
 pub mod validation;
 
@@ -48,6 +54,18 @@ pub enum ModelError {
     },
     #[error("{0}")]
     Plugin(String),
+    #[error("{model} needs {requirement}; the labeled targets include {value}")]
+    Target {
+        model: &'static str,
+        requirement: &'static str,
+        value: f64,
+    },
+    #[error("{model} could not be fitted on these rows ({library}: {message}); try another model, such as forest")]
+    Library {
+        model: &'static str,
+        library: &'static str,
+        message: String,
+    },
 }
 
 /// A parameter set that can be fitted: one per algorithm.
@@ -64,6 +82,18 @@ pub trait Predict: Send + Sync {
     /// Each member's predictions (ensembles only): `members[m][row]`.
     fn predict_members(&self, _x: &Matrix) -> Result<Option<Vec<Vec<f64>>>, ModelError> {
         Ok(None)
+    }
+
+    /// Each row's predictive spread: the standard deviation and an 80 %
+    /// interval. Ensembles derive it from their members (the 10 % and 90 %
+    /// member quantiles); a Gaussian process has its own predictive variance.
+    /// `None`: the model has no notion of its uncertainty.
+    fn predict_spread(&self, x: &Matrix) -> Result<Option<Vec<metrics::Spread>>, ModelError> {
+        Ok(self.predict_members(x)?.filter(|m| m.len() > 1).map(|m| {
+            (0..x.rows())
+                .map(|i| metrics::member_spread(&m, i))
+                .collect()
+        }))
     }
 
     /// This model refitted with one more row, when that is cheaper than a

@@ -19,6 +19,7 @@ use crate::{check_training, Fit, ModelError, Predict};
 pub static LINEAR: ModelInfo = ModelInfo {
     name: "linear",
     description: "ordinary least squares with intercept",
+    library: "al",
     params: &[],
     build: |_| Box::new(LinearParams::ols()),
 };
@@ -27,6 +28,7 @@ pub static LINEAR: ModelInfo = ModelInfo {
 pub static RIDGE: ModelInfo = ModelInfo {
     name: "ridge",
     description: "least squares with an L2 penalty on the coefficients",
+    library: "al",
     params: &[param("alpha", "1.0", Kind::NonNegative, "penalty strength")],
     build: |p| Box::new(LinearParams::ridge(p.real("alpha"))),
 };
@@ -154,7 +156,7 @@ impl Linear {
 /// Solves A w = b for symmetric positive semi-definite A (lower triangle
 /// given). A column whose remaining pivot is negligible next to its diagonal
 /// is linearly dependent on earlier ones: its coefficient is set to 0.
-fn cholesky_solve_skipping(a: &[f64], b: &[f64], p: usize) -> Vec<f64> {
+pub(crate) fn cholesky_solve_skipping(a: &[f64], b: &[f64], p: usize) -> Vec<f64> {
     const TOL: f64 = 1e-10;
     let mut l = vec![0.0; p * p];
     let mut kept = vec![false; p];

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 /// What values a parameter takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Kind {
     /// A whole number in `min..=max`.
     Count { min: usize, max: usize },
@@ -22,6 +22,13 @@ pub enum Kind {
     Fraction,
     /// A finite real number `>= 0`.
     NonNegative,
+    /// A finite real number `> 0`.
+    Positive,
+    /// A finite real number `> 0`, or the given word (a default the
+    /// algorithm derives from the data, such as `scale`).
+    PositiveOr(&'static str),
+    /// A real number in `min..=max`.
+    Between { min: f64, max: f64 },
     /// `true` or `false` (also `yes`/`no`, `1`/`0`).
     Bool,
     /// One of the listed words.
@@ -29,6 +36,10 @@ pub enum Kind {
     /// Free text checked by the one who reads it (another spec's name).
     Text,
 }
+
+/// The bounds in [`Kind::Between`] are finite constants, so equality is
+/// total.
+impl Eq for Kind {}
 
 impl fmt::Display for Kind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -40,6 +51,9 @@ impl fmt::Display for Kind {
             Kind::CountOrNone { min } => write!(f, "a whole number >= {min}, or none"),
             Kind::Fraction => write!(f, "a fraction in (0, 1]"),
             Kind::NonNegative => write!(f, "a finite number >= 0"),
+            Kind::Positive => write!(f, "a finite number > 0"),
+            Kind::PositiveOr(word) => write!(f, "a finite number > 0, or {word}"),
+            Kind::Between { min, max } => write!(f, "a number in [{min}, {max}]"),
             Kind::Bool => write!(f, "true or false"),
             Kind::Choice(words) => write!(f, "one of {}", words.join(", ")),
             Kind::Text => write!(f, "text"),
@@ -214,10 +228,20 @@ impl Params {
         }
     }
 
-    /// A [`Kind::Fraction`] or [`Kind::NonNegative`] parameter.
+    /// A [`Kind::Fraction`], [`Kind::NonNegative`], [`Kind::Positive`] or
+    /// [`Kind::Between`] parameter.
     pub fn real(&self, key: &str) -> f64 {
-        debug_assert!(matches!(self.kind(key), Kind::Fraction | Kind::NonNegative));
+        debug_assert!(matches!(
+            self.kind(key),
+            Kind::Fraction | Kind::NonNegative | Kind::Positive | Kind::Between { .. }
+        ));
         self.raw(key).parse().expect("checked")
+    }
+
+    /// A [`Kind::PositiveOr`] parameter: `None` when it is the word.
+    pub fn real_or_word(&self, key: &str) -> Option<f64> {
+        debug_assert!(matches!(self.kind(key), Kind::PositiveOr(_)));
+        self.raw(key).parse().ok()
     }
 
     /// A [`Kind::Bool`] parameter.
@@ -269,6 +293,13 @@ fn normalise(info: &ParamInfo, value: &str) -> Result<String, ()> {
             let v: f64 = value.parse().map_err(|_| ())?;
             (v >= 0.0 && v.is_finite()).then(|| v.to_string()).ok_or(())
         }
+        Kind::Positive => positive(value),
+        Kind::PositiveOr(word) if value == word => Ok(word.to_string()),
+        Kind::PositiveOr(_) => positive(value),
+        Kind::Between { min, max } => {
+            let v: f64 = value.parse().map_err(|_| ())?;
+            (min..=max).contains(&v).then(|| v.to_string()).ok_or(())
+        }
         Kind::Bool => match value {
             "true" | "yes" | "1" => Ok("true".into()),
             "false" | "no" | "0" => Ok("false".into()),
@@ -277,6 +308,11 @@ fn normalise(info: &ParamInfo, value: &str) -> Result<String, ()> {
         Kind::Choice(words) => words.contains(&value).then(|| value.to_string()).ok_or(()),
         Kind::Text => (!value.is_empty()).then(|| value.to_string()).ok_or(()),
     }
+}
+
+fn positive(value: &str) -> Result<String, ()> {
+    let v: f64 = value.parse().map_err(|_| ())?;
+    (v > 0.0 && v.is_finite()).then(|| v.to_string()).ok_or(())
 }
 
 #[cfg(test)]
@@ -288,6 +324,9 @@ mod tests {
         param("depth", "none", Kind::CountOrNone { min: 1 }, "depth"),
         param("share", "1.0", Kind::Fraction, "share"),
         param("alpha", "1", Kind::NonNegative, "alpha"),
+        param("c", "1", Kind::Positive, "c"),
+        param("gamma", "scale", Kind::PositiveOr("scale"), "gamma"),
+        param("power", "2", Kind::Between { min: 1.0, max: 3.0 }, "power"),
         param("boot", "yes", Kind::Bool, "bootstrap"),
         param(
             "metric",
@@ -308,9 +347,12 @@ mod tests {
         let canonical = p.canonical();
         assert_eq!(
             canonical,
-            "m:trees=7,depth=3,share=1,alpha=1,boot=true,metric=features"
+            "m:trees=7,depth=3,share=1,alpha=1,c=1,gamma=scale,power=2,boot=true,metric=features"
         );
         assert_eq!(Params::parse_spec(&canonical, INFOS).unwrap(), p);
+        assert_eq!(p.real_or_word("gamma"), None);
+        let p = Params::parse_spec("m:gamma=0.5,power=1.5", INFOS).unwrap();
+        assert_eq!((p.real_or_word("gamma"), p.real("power")), (Some(0.5), 1.5));
     }
 
     #[test]
@@ -339,6 +381,15 @@ mod tests {
         assert_eq!(
             err("m:alpha=inf"),
             "m: alpha=\"inf\" is not a finite number >= 0"
+        );
+        assert_eq!(err("m:c=0"), "m: c=\"0\" is not a finite number > 0");
+        assert_eq!(
+            err("m:gamma=auto"),
+            "m: gamma=\"auto\" is not a finite number > 0, or scale"
+        );
+        assert_eq!(
+            err("m:power=0.5"),
+            "m: power=\"0.5\" is not a number in [1, 3]"
         );
         assert_eq!(
             err("m:metric=cosine"),

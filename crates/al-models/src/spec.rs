@@ -13,6 +13,9 @@ use crate::{Fit, ModelError};
 pub struct ModelInfo {
     pub name: &'static str,
     pub description: &'static str,
+    /// Where the algorithm comes from: `al` for the hand-written ones, else
+    /// the crate.
+    pub library: &'static str,
     pub params: &'static [ParamInfo],
     /// Builds the learner from checked parameters.
     pub build: fn(&Params) -> Box<dyn Fit>,
@@ -26,6 +29,12 @@ pub static MODELS: &[&ModelInfo] = &[
     &crate::linear::RIDGE,
     &crate::knn::INFO,
     &crate::committee::INFO,
+    &crate::gbm::INFO,
+    &crate::gp::INFO,
+    &crate::elasticnet::ELASTICNET,
+    &crate::elasticnet::LASSO,
+    &crate::svr::INFO,
+    &crate::glm::INFO,
 ];
 
 /// A parsed spec: a registered name and its checked parameters, defaults
@@ -178,7 +187,7 @@ mod tests {
     fn errors_list_what_is_valid() {
         let e = ModelSpec::parse("svm").unwrap_err().to_string();
         assert!(
-            e.contains("forest, tree, linear, ridge, knn, committee"),
+            e.contains("forest, tree, linear, ridge, knn, committee, gbm, gp"),
             "{e}"
         );
         let e = ModelSpec::parse("forest:leaves=3").unwrap_err().to_string();

@@ -102,6 +102,7 @@ fn midpoint(lo: f64, hi: f64) -> f64 {
 pub static INFO: ModelInfo = ModelInfo {
     name: "tree",
     description: "one regression tree (CART, squared error)",
+    library: "al",
     params: &[
         param(
             "depth",

@@ -14,6 +14,11 @@ fn specs() -> Vec<ModelSpec> {
         "forest:trees=7,max_features=0.5,min_leaf=2,depth=4",
         "ridge:alpha=0",
         "knn:k=1",
+        "gbm:members=1,budget=1",
+        "gp:noise=0.01",
+        "glm:power=1,alpha=0",
+        "svr:gamma=0.5,epsilon=0.01",
+        "lasso:alpha=0.1",
     ] {
         specs.push(ModelSpec::parse(s).unwrap());
     }
@@ -30,7 +35,8 @@ fn data(n: usize, cols: usize) -> (Matrix, Vec<f64>) {
         .collect();
     let y = rows
         .iter()
-        .map(|r| 3.0 * r[0] - r[cols - 1] + 1.0)
+        // Positive, so models of positive targets (glm) fit too.
+        .map(|r| 3.0 * r[0] - r[cols - 1] + 20.0)
         .collect();
     (Matrix::from_rows(&rows), y)
 }

@@ -17,6 +17,7 @@ pub fn models(global: &Global) -> Result<()> {
                 json!({
                     "name": m.name,
                     "description": m.description,
+                    "library": m.library,
                     "params": params_json(m.params),
                 })
             })
@@ -24,12 +25,13 @@ pub fn models(global: &Global) -> Result<()> {
         print_json(&json!({ "models": models }));
         return Ok(());
     }
-    let mut t = table(&["model", "parameters (default)", "what it is"]);
+    let mut t = table(&["model", "parameters (default)", "what it is", "from"]);
     for m in MODELS {
         t.add_row(vec![
             m.name.to_string(),
             params_text(m.params),
             m.description.to_string(),
+            m.library.to_string(),
         ]);
     }
     println!("{t}");
