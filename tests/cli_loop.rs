@@ -712,3 +712,49 @@ fn interactive_stream_asks_at_once_refits_and_keeps_answers_on_stop() {
         .failure()
         .stderr(predicate::str::contains("rows must come from a file"));
 }
+
+#[test]
+fn a_gaussian_process_gives_intervals_and_its_variance_drives_qbc() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = project(dir.path());
+    let pred = json_of(al(&db).args(["--json", "predict", "--pool", "--model", "gp"]));
+    let pred = pred.as_array().unwrap();
+    assert_eq!(pred.len(), 300);
+    // predict's JSON carries the CSV's cells, numbers as text.
+    let number = |v: &serde_json::Value| v.as_str().unwrap().parse::<f64>().unwrap();
+    for p in pred {
+        let (low, mid, high) = (
+            number(&p["prediction_low"]),
+            number(&p["prediction"]),
+            number(&p["prediction_high"]),
+        );
+        // The 80 % normal interval: mean ± 1.2816 standard deviations.
+        let std = number(&p["spread"]);
+        assert!(std > 0.0, "{p}");
+        assert!((high - mid - 1.281_551_565_545 * std).abs() < 1e-6 * (1.0 + high.abs()));
+        assert!(
+            (mid - low - (high - mid)).abs() < 1e-6 * (1.0 + high.abs()),
+            "{p}"
+        );
+    }
+    // qbc scores a GP's pool rows by its posterior variance, no bootstrap.
+    let batch = dir.path().join("batch.csv");
+    let picks = json_of(al(&db).args([
+        "--json",
+        "query",
+        "--strategy",
+        "qbc",
+        "--model",
+        "gp",
+        "--batch",
+        "3",
+        "-o",
+        batch.to_str().unwrap(),
+    ]));
+    assert_eq!(picks["rows"].as_array().unwrap().len(), 3);
+    for row in picks["rows"].as_array().unwrap() {
+        let spread = row["spread"].as_f64().unwrap();
+        let score = row["score"].as_f64().unwrap();
+        assert!((score / (spread * spread) - 1.0).abs() < 1e-9, "{row}");
+    }
+}

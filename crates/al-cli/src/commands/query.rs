@@ -5,7 +5,7 @@ use serde_json::json;
 
 use al_data::batch::{stage_round, BatchFile, BatchRow, StagedBatch};
 use al_data::{Project, QueriedRow, RoundRecord, Subset};
-use al_models::metrics::{member_spread, Spread};
+use al_models::metrics::Spread;
 use al_models::Matrix;
 use al_query::simulate::COLD_START;
 use al_query::strategies::Diverse;
@@ -178,14 +178,14 @@ fn guesses(input: &QueryInput, chosen: &Matrix, cold: bool) -> Result<Vec<Option
         .build()?
         .fit(input.labeled_x, input.labeled_y, input.seed)?;
     let predictions = fitted.predict(chosen)?;
-    let members = fitted.predict_members(chosen)?;
+    let spreads = fitted.predict_spread(chosen)?;
     Ok(predictions
         .iter()
         .enumerate()
         .map(|(k, &prediction)| {
             Some(Guess {
                 prediction,
-                spread: members.as_ref().map(|m| member_spread(m, k)),
+                spread: spreads.as_ref().map(|s| s[k]),
             })
         })
         .collect())

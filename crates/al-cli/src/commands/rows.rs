@@ -123,7 +123,7 @@ pub fn predict(global: &Global, args: PredictArgs) -> Result<()> {
     )?;
     let x = Matrix::new(rows.features.clone(), rows.width);
     let pred = fitted.predict(&x)?;
-    let members = fitted.predict_members(&x)?;
+    let spreads = fitted.predict_spread(&x)?;
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record([
         "row_id",
@@ -134,9 +134,9 @@ pub fn predict(global: &Global, args: PredictArgs) -> Result<()> {
         "label",
     ])?;
     for (i, prediction) in pred.iter().enumerate() {
-        let (spread, low, high) = match &members {
-            Some(m) => {
-                let s = al_models::metrics::member_spread(m, i);
+        let (spread, low, high) = match &spreads {
+            Some(all) => {
+                let s = all[i];
                 (s.std.to_string(), s.low.to_string(), s.high.to_string())
             }
             None => Default::default(),

@@ -8,7 +8,7 @@ use anyhow::{bail, Context, Result};
 use serde_json::json;
 
 use al_data::{store, Project, QueriedRow, RoundRecord, Subset};
-use al_models::metrics::{member_spread, Spread};
+use al_models::metrics::Spread;
 use al_models::{Fit, Predict};
 use al_models::{Matrix, ModelSpec};
 use al_query::stream::{Rule, StreamScorer, StreamSelector};
@@ -70,12 +70,12 @@ pub fn run(global: &Global, args: StreamArgs) -> Result<()> {
         }
         let utility = fitted.scorer.score(&arriving, i)?;
         if selector.decide(utility) {
-            let (prediction, members) = fitted.predict_one(&arriving, i)?;
+            let (prediction, spread) = fitted.predict_one(&arriving, i)?;
             queried.push(Queried {
                 index: i,
                 utility,
                 prediction,
-                spread: members.as_ref().map(|m| member_spread(m, 0)),
+                spread,
             });
         }
     }
@@ -319,13 +319,14 @@ impl<'a> Fitted<'a> {
         Ok(())
     }
 
-    /// The model's prediction for arriving row `i`, and its members'.
-    fn predict_one(&self, arriving: &Matrix, i: usize) -> Result<(f64, Option<Vec<Vec<f64>>>)> {
+    /// The model's prediction for arriving row `i`, and its spread.
+    fn predict_one(&self, arriving: &Matrix, i: usize) -> Result<(f64, Option<Spread>)> {
         let model = self
             .model
             .as_ref()
             .context("the stream's model was not fitted")?;
         let x = arriving.select(&[i]);
-        Ok((model.predict(&x)?[0], model.predict_members(&x)?))
+        let spread = model.predict_spread(&x)?.map(|s| s[0]);
+        Ok((model.predict(&x)?[0], spread))
     }
 }

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use al_data::batch::{BatchFile, BatchRow, StagedBatch};
 use al_data::{store, Project, RoundRecord, Subset};
-use al_models::metrics::member_spread;
+use al_models::metrics::Spread;
 use al_models::Matrix;
 use al_query::synthesis::{synthesize, Space};
 use al_query::{QueryError, QueryInput};
@@ -83,7 +83,7 @@ pub fn run(global: &Global, args: SynthesizeArgs) -> Result<()> {
     }
     let x = dense(&rows.iter().map(|r| r.1.clone()).collect::<Vec<_>>());
     let predictions = fitted.predict(&x)?;
-    let members = fitted.predict_members(&x)?;
+    let spreads = fitted.predict_spread(&x)?;
     let utilities = utility(&rows.iter().map(|r| r.1.clone()).collect::<Vec<_>>())?;
     let record = RoundRecord {
         strategy: format!("synthesize:{}", strategy.name()),
@@ -101,7 +101,7 @@ pub fn run(global: &Global, args: SynthesizeArgs) -> Result<()> {
         rows: &rows,
         utilities: &utilities,
         predictions: &predictions,
-        members: members.as_deref(),
+        spreads: spreads.as_deref(),
     };
     let (round, n, out) = record_and_write(&mut project, &record, file, &made)?;
     if global.json {
@@ -123,7 +123,7 @@ struct Synthesized<'a> {
     rows: &'a [(Vec<String>, Vec<f64>)],
     utilities: &'a [f64],
     predictions: &'a [f64],
-    members: Option<&'a [Vec<f64>]>,
+    spreads: Option<&'a [Spread]>,
 }
 
 /// Records the round, its synthetic rows and its batch file in one
@@ -146,10 +146,7 @@ fn record_and_write(
                 rank: k + 1,
                 score: made.utilities[k],
                 prediction: Some(made.predictions[k]),
-                interval: made.members.map(|m| {
-                    let s = member_spread(m, k);
-                    (s.low, s.high)
-                }),
+                interval: made.spreads.map(|s| (s[k].low, s[k].high)),
                 raw: cells.clone(),
             });
         }

@@ -6,7 +6,7 @@ use al_models::forest::ForestParams;
 use al_models::params::{at_least, param, Kind};
 use rayon::prelude::*;
 
-use super::{committee_predictions, member_variance, sample_sorted};
+use super::{predictive_variance, sample_sorted};
 use crate::distance::squared;
 use crate::leaf_space::{leaf_ids, proximity};
 use crate::registry::StrategyInfo;
@@ -114,14 +114,13 @@ impl Strategy for Cover {
             CoverWeight::Uniform => vec![1.0; reference.len()],
             CoverWeight::Variance => {
                 let x = c.select(&reference);
-                let members = committee_predictions(
+                let variance = predictive_variance(
                     &QueryInput {
                         candidates: &x,
                         ..*input
                     },
                     10,
                 )?;
-                let variance = member_variance(&members, x.rows());
                 variance.into_iter().map(|v| v.powf(self.power)).collect()
             }
         };

@@ -98,18 +98,21 @@ pub(crate) fn bootstrap_predictions(
         .collect()
 }
 
-/// The members of `--model` predicting the candidates when it has more than
-/// one (a forest's trees), else a bootstrap committee of `members` fits of
-/// `--model`: pool, stream and cover all measure disagreement this way.
-pub(crate) fn committee_predictions(
+/// `--model`'s predictive variance at each candidate: its own when it has
+/// one (a Gaussian process's posterior variance, the spread of a forest's
+/// trees or of a boosting ensemble's members), else the variance of a
+/// bootstrap committee of `members` fits of `--model`. Pool, stream and cover
+/// all measure uncertainty this way.
+pub(crate) fn predictive_variance(
     input: &QueryInput,
     members: usize,
-) -> Result<Vec<Vec<f64>>, QueryError> {
+) -> Result<Vec<f64>, QueryError> {
     let model = fit_model(input)?;
-    match model.predict_members(input.candidates)? {
-        Some(m) if m.len() > 1 => Ok(m),
-        _ => bootstrap_predictions(&*input.model.build()?, input, members),
+    if let Some(spread) = model.predict_spread(input.candidates)? {
+        return Ok(spread.iter().map(|s| s.std * s.std).collect());
     }
+    let committee = bootstrap_predictions(&*input.model.build()?, input, members)?;
+    Ok(member_variance(&committee, input.candidates.rows()))
 }
 
 /// A greedy batch, best first: the pick order is the priority order, so each

@@ -2,14 +2,14 @@
 
 use al_models::params::{at_least, param};
 
-use super::{committee_predictions, member_variance};
+use super::predictive_variance;
 use crate::registry::StrategyInfo;
 use crate::{QueryError, QueryInput, Strategy};
 
 pub static INFO: StrategyInfo = StrategyInfo {
     name: "qbc",
     description:
-        "variance over the members of --model (a forest's trees), else of a bootstrap committee",
+        "--model's predictive variance (a GP's posterior, a forest's trees), else a bootstrap committee's",
     reference: "Burbidge, Rowland & King 2007",
     params: &[param(
         "members",
@@ -32,10 +32,7 @@ pub struct Qbc {
 
 impl Strategy for Qbc {
     fn utilities(&self, input: &QueryInput) -> Option<Result<Vec<f64>, QueryError>> {
-        Some(
-            committee_predictions(input, self.members)
-                .map(|m| member_variance(&m, input.candidates.rows())),
-        )
+        Some(predictive_variance(input, self.members))
     }
 }
 
