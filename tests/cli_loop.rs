@@ -758,3 +758,77 @@ fn a_gaussian_process_gives_intervals_and_its_variance_drives_qbc() {
         assert!((score / (spread * spread) - 1.0).abs() < 1e-9, "{row}");
     }
 }
+
+#[test]
+fn evaluate_compares_models_by_cross_validation_and_stores_the_winner() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = project(dir.path());
+    // A bad spec anywhere in the list is refused before any model is fitted,
+    // and nothing is written.
+    let before = common::snapshot(&db);
+    al(&db)
+        .args([
+            "evaluate",
+            "--models",
+            "forest,gbm:budget=0",
+            "--set-default",
+        ])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "budget=\"0\" is not a finite number > 0",
+        ));
+    assert_eq!(common::snapshot(&db), before);
+    al(&db)
+        .args(["evaluate", "--set-default"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--models"));
+
+    let compared = json_of(al(&db).args([
+        "--json",
+        "evaluate",
+        "--models",
+        "linear,knn:k=3,gbm:members=2",
+        "--set-default",
+    ]));
+    assert_eq!(compared["method"], "cv5");
+    let models = compared["models"].as_array().unwrap();
+    assert_eq!(models.len(), 3);
+    let maes: Vec<f64> = models.iter().map(|m| m["mae"].as_f64().unwrap()).collect();
+    assert!(
+        maes.windows(2).all(|w| w[0] <= w[1]),
+        "best first: {maes:?}"
+    );
+    assert!(models
+        .iter()
+        .all(|m| m["mae_spread"].as_f64().unwrap() > 0.0));
+    let best = models[0]["model"].as_str().unwrap().to_string();
+    assert_eq!(compared["set_default"], best.as_str());
+    // The same seed measures the same figures: the comparison re-runs.
+    let again = json_of(al(&db).args([
+        "--json",
+        "evaluate",
+        "--models",
+        "linear,knn:k=3,gbm:members=2",
+    ]));
+    assert_eq!(again["models"], compared["models"]);
+    assert!(again["set_default"].is_null());
+
+    // Later commands without --model use the stored model.
+    let evaluated = json_of(al(&db).args(["--json", "evaluate"]));
+    assert_eq!(evaluated["model"], best.as_str());
+    let batch = dir.path().join("b.csv");
+    let query = json_of(al(&db).args([
+        "--json",
+        "query",
+        "--batch",
+        "2",
+        "-o",
+        batch.to_str().unwrap(),
+    ]));
+    assert_eq!(query["model"], best.as_str());
+    // --model still wins over the project's.
+    let evaluated = json_of(al(&db).args(["--json", "evaluate", "--model", "ridge"]));
+    assert_eq!(evaluated["model"], "ridge:alpha=1");
+}

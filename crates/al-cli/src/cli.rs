@@ -140,8 +140,9 @@ pub struct PredictArgs {
     #[arg(long)]
     pub pool: bool,
     /// Model to fit on the labeled training rows.
-    #[arg(short, long, default_value = "forest")]
-    pub model: String,
+    /// (Default: the project's model, set by `evaluate --models ... --set-default`; else forest.)
+    #[arg(short, long)]
+    pub model: Option<String>,
     /// Seed for every random choice: the same seed gives the same result.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -159,8 +160,9 @@ pub struct QueryArgs {
     #[arg(short, long, default_value_t = 10, value_parser = checked::count)]
     pub batch: usize,
     /// Model the strategy fits (see `al-cli models`).
-    #[arg(short, long, default_value = "forest")]
-    pub model: String,
+    /// (Default: the project's model, set by `evaluate --models ... --set-default`; else forest.)
+    #[arg(short, long)]
+    pub model: Option<String>,
     /// Seed for every random choice: the same seed gives the same result.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -198,15 +200,28 @@ pub struct LabelArgs {
     #[arg(long)]
     pub no_eval: bool,
     /// Model for the evaluation after the import.
-    #[arg(short, long, default_value = "forest")]
-    pub model: String,
+    /// (Default: the project's model, set by `evaluate --models ... --set-default`; else forest.)
+    #[arg(short, long)]
+    pub model: Option<String>,
 }
 
 #[derive(Args, Debug)]
 pub struct EvaluateArgs {
     /// Model to fit (see `al-cli models`).
-    #[arg(short, long, default_value = "forest")]
-    pub model: String,
+    /// (Default: the project's model, set by `evaluate --models ... --set-default`; else forest.)
+    #[arg(short, long, conflicts_with = "models")]
+    pub model: Option<String>,
+    /// Compare models instead: a comma-separated list of model specs
+    /// (`forest,gbm:budget=2,members=3,gp`) or `all`. Each is measured by
+    /// 5-fold cross-validation on the labeled training rows, the same folds
+    /// for all (never on the held-out rows, which stay for honest reports);
+    /// nothing is stored unless --set-default.
+    #[arg(long, value_parser = parse_spec_list)]
+    pub models: Option<SpecList>,
+    /// With --models: store the model with the lowest MAE as the project's
+    /// model, used by later commands that are not given --model.
+    #[arg(long, requires = "models")]
+    pub set_default: bool,
     /// Seed for every random choice: the same seed gives the same result.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -235,11 +250,12 @@ pub struct ReportArgs {
 #[derive(Args, Debug)]
 pub struct SimulateArgs {
     /// Strategies to compare, comma-separated (e.g. qbc,cover:weight=variance,metric=forest); random is always included.
-    #[arg(long, default_value = "committee,qbc,gsx,gsy,igs", value_parser = parse_strategy_list)]
-    pub strategies: StrategyList,
+    #[arg(long, default_value = "committee,qbc,gsx,gsy,igs", value_parser = parse_spec_list)]
+    pub strategies: SpecList,
     /// Model the strategies use and the curves evaluate.
-    #[arg(short, long, default_value = "forest")]
-    pub model: String,
+    /// (Default: the project's model, set by `evaluate --models ... --set-default`; else forest.)
+    #[arg(short, long)]
+    pub model: Option<String>,
     /// Rows labeled at the start of each repeat (at least 2).
     #[arg(long, default_value_t = 20, value_parser = checked::at_least_two)]
     pub init: usize,
@@ -310,8 +326,9 @@ pub struct SynthesizeArgs {
     /// Utility to maximise: any strategy with a per-row utility (committee, the article's; qbc, --model's members; tree-variance; ...).
     #[arg(short, long, default_value = "committee")]
     pub strategy: String,
-    #[arg(short, long, default_value = "forest")]
-    pub model: String,
+    /// (Default: the project's model, set by `evaluate --models ... --set-default`; else forest.)
+    #[arg(short, long)]
+    pub model: Option<String>,
     /// Seed for every random choice: the same seed gives the same result.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -327,8 +344,9 @@ pub struct StreamArgs {
     /// Any strategy with a per-row utility, with its parameters (qbc, committee, tree-variance:depth=3, emcm, density, random, ...; see `al-cli strategies`).
     #[arg(short, long, default_value = "qbc")]
     pub strategy: String,
-    #[arg(short, long, default_value = "forest")]
-    pub model: String,
+    /// (Default: the project's model, set by `evaluate --models ... --set-default`; else forest.)
+    #[arg(short, long)]
+    pub model: Option<String>,
     /// Query a row when its utility exceeds this.
     #[arg(long, conflicts_with = "budget", allow_negative_numbers = true, value_parser = checked::finite)]
     pub threshold: Option<f64>,
@@ -433,13 +451,13 @@ pub struct DemoArgs {
     pub dir: Option<PathBuf>,
 }
 
-/// Strategy specs from one comma-separated list.
+/// Strategy or model specs from one comma-separated list.
 #[derive(Debug, Clone)]
-pub struct StrategyList(pub Vec<String>);
+pub struct SpecList(pub Vec<String>);
 
 /// Splits on commas, except that a `key=value` piece without a strategy name
 /// continues the previous spec: `qbc,density:base=qbc,k=3` is two strategies.
-fn parse_strategy_list(s: &str) -> Result<StrategyList, String> {
+fn parse_spec_list(s: &str) -> Result<SpecList, String> {
     let mut specs: Vec<String> = Vec::new();
     for piece in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         match specs.last_mut() {
@@ -451,9 +469,9 @@ fn parse_strategy_list(s: &str) -> Result<StrategyList, String> {
         }
     }
     if specs.is_empty() {
-        return Err("name at least one strategy".into());
+        return Err("name at least one".into());
     }
-    Ok(StrategyList(specs))
+    Ok(SpecList(specs))
 }
 
 fn parse_delimiter(s: &str) -> Result<u8, String> {
@@ -480,7 +498,7 @@ mod tests {
 
     #[test]
     fn strategy_lists_keep_multi_parameter_specs_together() {
-        let l = parse_strategy_list("qbc,density:base=qbc,k=3, gsx").unwrap();
+        let l = parse_spec_list("qbc,density:base=qbc,k=3, gsx").unwrap();
         assert_eq!(l.0, vec!["qbc", "density:base=qbc,k=3", "gsx"]);
     }
 

@@ -67,8 +67,22 @@ pub fn registry(global: &Global, project: Option<&Project>) -> Result<Registry> 
 }
 
 /// A `--model` spec resolved as every command resolves it.
-pub fn model_spec(global: &Global, project: &Project, text: &str) -> Result<ModelSpec> {
-    Ok(registry(global, Some(project))?.model(text)?)
+/// The model spec a command uses: `--model` when given, else the project's
+/// model (`evaluate --models ... --set-default`), else `forest`.
+pub fn model_text(project: &Project, given: Option<&str>) -> Result<String> {
+    if let Some(text) = given {
+        return Ok(text.to_string());
+    }
+    Ok(project
+        .default_model()?
+        .unwrap_or_else(|| DEFAULT_MODEL.to_string()))
+}
+
+/// The model every command uses when neither `--model` nor the project says.
+pub const DEFAULT_MODEL: &str = "forest";
+
+pub fn model_spec(global: &Global, project: &Project, given: Option<&str>) -> Result<ModelSpec> {
+    Ok(registry(global, Some(project))?.model(&model_text(project, given)?)?)
 }
 
 /// The oracle plugin called `name`: registered in the project, or

@@ -388,6 +388,12 @@ impl Project {
             .map_err(sql)
     }
 
+    /// The project's model spec, stored by `evaluate --models ...
+    /// --set-default`; `None` until one is set.
+    pub fn default_model(&self) -> Result<Option<String>> {
+        self.meta(DEFAULT_MODEL_KEY)
+    }
+
     pub fn recipe(&self) -> Result<Recipe> {
         let text = self
             .meta("recipe")?
@@ -431,6 +437,14 @@ pub struct Counts {
     /// The pool: rows without a label.
     pub unlabeled: u64,
     pub rounds: u64,
+}
+
+/// The `meta` key holding the project's model spec.
+const DEFAULT_MODEL_KEY: &str = "model";
+
+/// Stores `spec` (canonical) as the project's model.
+pub fn set_default_model(tx: &Transaction, spec: &str) -> Result<()> {
+    set_meta(tx, DEFAULT_MODEL_KEY, spec)
 }
 
 pub fn set_meta(tx: &Transaction, key: &str, value: &str) -> Result<()> {

@@ -16,6 +16,39 @@ pub fn cross_val_predict(
     folds: usize,
     seed: u64,
 ) -> Result<Vec<f64>, ModelError> {
+    Ok(cross_val_folds(learner, x, y, folds, seed)?.predictions)
+}
+
+/// Out-of-fold predictions and the fold that predicted each row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutOfFold {
+    pub predictions: Vec<f64>,
+    pub fold: Vec<usize>,
+}
+
+impl OutOfFold {
+    /// `metric(truth, predictions)` on each fold's rows.
+    pub fn per_fold(&self, y: &[f64], metric: fn(&[f64], &[f64]) -> f64) -> Vec<f64> {
+        let folds = self.fold.iter().max().map_or(0, |m| m + 1);
+        (0..folds)
+            .map(|f| {
+                let rows: Vec<usize> = (0..y.len()).filter(|&i| self.fold[i] == f).collect();
+                let truth: Vec<f64> = rows.iter().map(|&i| y[i]).collect();
+                let pred: Vec<f64> = rows.iter().map(|&i| self.predictions[i]).collect();
+                metric(&truth, &pred)
+            })
+            .collect()
+    }
+}
+
+/// As [`cross_val_predict`], keeping which fold predicted each row.
+pub fn cross_val_folds(
+    learner: &dyn Fit,
+    x: &Matrix,
+    y: &[f64],
+    folds: usize,
+    seed: u64,
+) -> Result<OutOfFold, ModelError> {
     let n = y.len();
     if folds < 2 || n < folds || n - n.div_ceil(folds) < 2 {
         return Err(ModelError::TooFewRows(n));
@@ -23,8 +56,10 @@ pub fn cross_val_predict(
     let mut order: Vec<usize> = (0..n).collect();
     order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
     let mut predictions = vec![f64::NAN; n];
+    let mut fold_of = vec![0; n];
     for fold in 0..folds {
         let held: Vec<usize> = order.iter().copied().skip(fold).step_by(folds).collect();
+        held.iter().for_each(|&i| fold_of[i] = fold);
         let mut is_held = vec![false; n];
         held.iter().for_each(|&i| is_held[i] = true);
         let train: Vec<usize> = (0..n).filter(|&i| !is_held[i]).collect();
@@ -34,7 +69,10 @@ pub fn cross_val_predict(
             predictions[i] = p;
         }
     }
-    Ok(predictions)
+    Ok(OutOfFold {
+        predictions,
+        fold: fold_of,
+    })
 }
 
 #[cfg(test)]
@@ -59,5 +97,13 @@ mod tests {
         assert!(
             cross_val_predict(&LinearParams::ols(), &x.select(&[0, 1, 2]), &y[..3], 5, 0).is_err()
         );
+        // Each of the 5 folds holds 4 rows. The fold holding row 7 is fitted
+        // on exact rows, so its only error is row 7's; every other fold's
+        // fit saw row 7 and is bent.
+        let oof = cross_val_folds(&LinearParams::ols(), &x, &y, 5, 3).unwrap();
+        let maes = oof.per_fold(&y, crate::metrics::mae);
+        assert_eq!(maes.len(), 5);
+        assert!((maes[oof.fold[7]] - (100.0 - 14.0) / 4.0).abs() < 1e-9);
+        assert!(maes.iter().all(|m| *m > 1e-6));
     }
 }

@@ -14,7 +14,7 @@ pub fn run(global: &Global, args: LabelArgs) -> Result<()> {
     let mut project = Project::open(&global.project)?;
     let bounds = project.target_bounds()?;
     // Resolved before any label is written: a bad --model changes nothing.
-    let spec = crate::plugins::model_spec(global, &project, &args.model)?;
+    let spec = crate::plugins::model_spec(global, &project, args.model.as_deref())?;
     if args.interactive {
         return interactive(global, &mut project, &args, &spec, bounds);
     }

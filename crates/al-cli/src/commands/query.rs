@@ -17,7 +17,10 @@ use crate::output::{notice, print_json};
 pub fn run(global: &Global, args: QueryArgs) -> Result<()> {
     let mut project = Project::open(&global.project)?;
     let registry = crate::plugins::registry(global, Some(&project))?;
-    let spec = registry.model(&args.model)?;
+    let spec = registry.model(&crate::plugins::model_text(
+        &project,
+        args.model.as_deref(),
+    )?)?;
     let train = project.load(Subset::Training, true)?;
     let asked = args.strategy.as_deref().unwrap_or(DEFAULT_STRATEGY);
     // A model needs two labeled rows: before that, the cold-start strategy.

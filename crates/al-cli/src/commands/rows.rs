@@ -106,7 +106,7 @@ pub fn export(global: &Global, args: ExportArgs) -> Result<()> {
 
 pub fn predict(global: &Global, args: PredictArgs) -> Result<()> {
     let project = Project::open_for_reading(&global.project)?;
-    let spec = crate::plugins::model_spec(global, &project, &args.model)?;
+    let spec = crate::plugins::model_spec(global, &project, args.model.as_deref())?;
     let train = project.load(Subset::Training, true)?;
     let rows = project.load(
         if args.pool {

@@ -31,7 +31,8 @@ pub fn run(global: &Global, args: SimulateArgs) -> Result<()> {
         );
     }
     let registry = crate::plugins::registry(global, Some(&project))?;
-    let config = config(&args, &registry, labeled.has_test)?;
+    let model = crate::plugins::model_text(&project, args.model.as_deref())?;
+    let config = config(&args, &registry, &model, labeled.has_test)?;
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = stop.clone();
@@ -122,7 +123,12 @@ impl Labeled {
 
 /// The simulation's settings from the options; strategies and model stored
 /// by their canonical specs, so the simulation re-runs exactly.
-fn config(args: &SimulateArgs, registry: &Registry, has_test: bool) -> Result<SimulationConfig> {
+fn config(
+    args: &SimulateArgs,
+    registry: &Registry,
+    model: &str,
+    has_test: bool,
+) -> Result<SimulationConfig> {
     let strategies = args
         .strategies
         .0
@@ -131,7 +137,7 @@ fn config(args: &SimulateArgs, registry: &Registry, has_test: bool) -> Result<Si
         .collect::<Result<Vec<String>>>()?;
     Ok(SimulationConfig {
         strategies,
-        model: registry.model(&args.model)?.to_string(),
+        model: registry.model(model)?.to_string(),
         init: args.init,
         batch: args.batch,
         rounds: args.rounds,

@@ -39,7 +39,10 @@ pub fn run(global: &Global, args: StreamArgs) -> Result<()> {
         None => Rule::Budget(args.budget.unwrap_or(0.1)),
     };
     let registry = crate::plugins::registry(global, Some(&project))?;
-    let spec = registry.model(&args.model)?;
+    let spec = registry.model(&crate::plugins::model_text(
+        &project,
+        args.model.as_deref(),
+    )?)?;
     let strategy = registry.parse(&args.strategy)?;
     let input = Input::open(&args.input)?;
     let prepared = project.prepare_rows(input.path())?;

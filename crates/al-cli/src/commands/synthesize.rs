@@ -21,7 +21,10 @@ pub fn run(global: &Global, args: SynthesizeArgs) -> Result<()> {
     let headers = project.headers()?;
     let registry = crate::plugins::registry(global, Some(&project))?;
     let strategy = registry.parse(&args.strategy)?;
-    let spec = registry.model(&args.model)?;
+    let spec = registry.model(&crate::plugins::model_text(
+        &project,
+        args.model.as_deref(),
+    )?)?;
     let train = project.load(Subset::Training, true)?;
     if train.len() < 2 {
         bail!("label at least 2 rows before synthesizing");

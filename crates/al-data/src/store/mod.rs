@@ -14,8 +14,8 @@ pub use rows::*;
 use rusqlite::OptionalExtension;
 
 use crate::error::{sql, DataError, Result};
-pub use crate::project::set_meta;
 use crate::project::{blob_to_features, Project};
+pub use crate::project::{set_default_model, set_meta};
 
 /// The optional bounds labels must respect (`init --min/--max`).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
