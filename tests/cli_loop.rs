@@ -124,7 +124,7 @@ fn three_rounds_of_query_label_report() {
 /// Recorded from a run of this test: qbc is deterministic for a seed, so a
 /// change here means the selection changed.
 fn pinned_first_batch() -> Vec<i64> {
-    vec![112, 364, 287, 206, 42, 10, 266, 294, 384, 251]
+    vec![10, 364, 112, 287, 206, 299, 384, 284, 251, 386]
 }
 
 #[test]

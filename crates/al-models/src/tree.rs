@@ -29,6 +29,9 @@ pub struct Binned {
     codes: Vec<u8>,
     /// `thresholds[f][b]` separates bin `b` (<=) from bin `b + 1`.
     thresholds: Vec<Vec<f64>>,
+    /// The smallest and largest value of feature `f` in bin `b`.
+    lowest: Vec<Vec<f64>>,
+    highest: Vec<Vec<f64>>,
 }
 
 impl Binned {
@@ -36,6 +39,8 @@ impl Binned {
         let n = x.rows();
         let mut codes = vec![0u8; n * x.cols()];
         let mut thresholds = Vec::with_capacity(x.cols());
+        let mut lowest = Vec::with_capacity(x.cols());
+        let mut highest = Vec::with_capacity(x.cols());
         let mut column = Vec::with_capacity(n);
         for f in 0..x.cols() {
             column.clear();
@@ -59,15 +64,24 @@ impl Binned {
                     midpoint(unique[i], unique[i + 1])
                 })
                 .collect();
+            let mut low = vec![f64::INFINITY; cuts.len() + 1];
+            let mut high = vec![f64::NEG_INFINITY; cuts.len() + 1];
             for (i, v) in column.iter().enumerate() {
-                codes[f * n + i] = cuts.partition_point(|c| c < v) as u8;
+                let code = cuts.partition_point(|c| c < v);
+                codes[f * n + i] = code as u8;
+                low[code] = low[code].min(*v);
+                high[code] = high[code].max(*v);
             }
             thresholds.push(t);
+            lowest.push(low);
+            highest.push(high);
         }
         Binned {
             n,
             codes,
             thresholds,
+            lowest,
+            highest,
         }
     }
 
@@ -85,6 +99,18 @@ impl Binned {
 
     fn n_bins(&self, f: usize) -> usize {
         self.thresholds[f].len() + 1
+    }
+
+    /// Where to cut feature `f` when a node's rows reach up to bin `left`
+    /// and resume at bin `right`: halfway between the two bins' data values,
+    /// as scikit-learn and smartcore cut halfway between the node's values.
+    /// (Cutting right after `left` would send every unseen value in the gap
+    /// to the right: a bootstrap sample leaves many such gaps.)
+    fn cut(&self, f: usize, left: usize, right: usize) -> f64 {
+        if right == left + 1 {
+            return self.thresholds[f][left];
+        }
+        midpoint(self.highest[f][left], self.lowest[f][right])
     }
 }
 
@@ -324,6 +350,12 @@ impl Tree {
             else {
                 continue;
             };
+            let right_bin = samples[start..end]
+                .iter()
+                .map(|&i| binned.code(split.feature, i as usize))
+                .filter(|&c| c > split.bin)
+                .min()
+                .expect("a split leaves rows on the right");
             let mid = start
                 + partition(&mut samples[start..end], |i| {
                     binned.code(split.feature, i as usize) <= split.bin
@@ -335,7 +367,7 @@ impl Tree {
             variances.extend([0.0, 0.0]);
             nodes[id] = Node {
                 feature: split.feature as u32,
-                threshold: binned.thresholds[split.feature][split.bin],
+                threshold: binned.cut(split.feature, split.bin, right_bin),
                 left: left as u32,
             };
             stack.push((left + 1, mid, end, depth + 1));
