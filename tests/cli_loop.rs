@@ -832,3 +832,67 @@ fn evaluate_compares_models_by_cross_validation_and_stores_the_winner() {
     let evaluated = json_of(al(&db).args(["--json", "evaluate", "--model", "ridge"]));
     assert_eq!(evaluated["model"], "ridge:alpha=1");
 }
+
+#[test]
+fn simulate_runs_the_same_strategies_under_each_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = project(dir.path());
+    let args = [
+        "--strategies",
+        "qbc",
+        "--init",
+        "20",
+        "--batch",
+        "5",
+        "--rounds",
+        "2",
+        "--repeats",
+        "2",
+    ];
+    // A bad model anywhere in the list stops it before any run is stored.
+    let before = common::snapshot(&db);
+    al(&db)
+        .args(["simulate", "--models", "linear,knn:k=0"])
+        .args(args)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("k=\"0\""));
+    assert_eq!(common::snapshot(&db), before);
+
+    let out = json_of(
+        al(&db)
+            .args(["--json", "simulate", "--models", "linear,knn:k=3"])
+            .args(args),
+    );
+    let runs = out["models"].as_array().unwrap();
+    let models: Vec<&str> = runs.iter().map(|r| r["model"].as_str().unwrap()).collect();
+    assert_eq!(models, ["linear", "knn:k=3"]);
+    assert_ne!(runs[0]["simulation"], runs[1]["simulation"]);
+    for run in runs {
+        let names: Vec<&str> = run["strategies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["random", "qbc:members=10"]);
+    }
+    // Each run is the same as a single-model simulation with that model
+    // (all but the timings).
+    let single = json_of(
+        al(&db)
+            .args(["--json", "simulate", "--model", "knn:k=3"])
+            .args(args),
+    );
+    let untimed = |v: &serde_json::Value| {
+        let mut v = v.clone();
+        for s in v.as_array_mut().unwrap() {
+            s.as_object_mut().unwrap().remove("seconds_per_round");
+        }
+        v
+    };
+    assert_eq!(
+        untimed(&single["strategies"]),
+        untimed(&runs[1]["strategies"])
+    );
+}

@@ -254,8 +254,13 @@ pub struct SimulateArgs {
     pub strategies: SpecList,
     /// Model the strategies use and the curves evaluate.
     /// (Default: the project's model, set by `evaluate --models ... --set-default`; else forest.)
-    #[arg(short, long)]
+    #[arg(short, long, conflicts_with = "models")]
     pub model: Option<String>,
+    /// Run the same strategies under each of these models (comma-separated
+    /// specs), on the same initial rows and test splits, one stored
+    /// simulation per model: the model and the strategy effects side by side.
+    #[arg(long, value_parser = parse_spec_list)]
+    pub models: Option<SpecList>,
     /// Rows labeled at the start of each repeat (at least 2).
     #[arg(long, default_value_t = 20, value_parser = checked::at_least_two)]
     pub init: usize,

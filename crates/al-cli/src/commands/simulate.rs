@@ -31,14 +31,80 @@ pub fn run(global: &Global, args: SimulateArgs) -> Result<()> {
         );
     }
     let registry = crate::plugins::registry(global, Some(&project))?;
-    let model = crate::plugins::model_text(&project, args.model.as_deref())?;
-    let config = config(&args, &registry, &model, labeled.has_test)?;
+    let models = match &args.models {
+        Some(list) => list.0.clone(),
+        None => vec![crate::plugins::model_text(&project, args.model.as_deref())?],
+    };
+    // Every setting of every run is checked before the first one starts.
+    let configs = models
+        .iter()
+        .map(|m| config(&args, &registry, m, labeled.has_test))
+        .collect::<Result<Vec<_>>>()?;
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = stop.clone();
         // Only the first handler installed in a process takes effect.
         let _ = ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst));
     }
+    let mut runs = Vec::with_capacity(configs.len());
+    for config in configs {
+        if stop.load(Ordering::SeqCst) {
+            break;
+        }
+        let run = simulate_one(
+            global,
+            &args,
+            &mut project,
+            &labeled,
+            &registry,
+            config,
+            &stop,
+        )?;
+        if !global.json && !global.quiet {
+            print_outcome(&args, &run.config, &run.result, labeled.y.len(), run.id);
+        }
+        runs.push(run);
+    }
+    if let (Some(path), Some(run)) = (&args.plot, runs.last()) {
+        plot_simulation(path, &run.result)?;
+    }
+    if global.json {
+        match runs.as_slice() {
+            [one] if args.models.is_none() => print_json(&simulation_json(one.id, &one.result)),
+            _ => print_json(&json!({
+                "models": runs
+                    .iter()
+                    .map(|r| {
+                        let mut j = simulation_json(r.id, &r.result);
+                        j["model"] = json!(r.config.model);
+                        j
+                    })
+                    .collect::<Vec<_>>()
+            })),
+        }
+    } else if !global.quiet && runs.len() > 1 {
+        print_models_side_by_side(&runs);
+    }
+    Ok(())
+}
+
+/// One finished (or interrupted, with at least one repeat) simulation,
+/// stored in the project.
+struct Run {
+    id: i64,
+    config: SimulationConfig,
+    result: SimulationResult,
+}
+
+fn simulate_one(
+    global: &Global,
+    args: &SimulateArgs,
+    project: &mut Project,
+    labeled: &Labeled,
+    registry: &Registry,
+    config: SimulationConfig,
+    stop: &Arc<AtomicBool>,
+) -> Result<Run> {
     let names = strategy_names(&config);
     let bars = progress_bars(global, &names, config.repeats, config.rounds);
     let progress = |name: &str, repeat: usize, round: usize| {
@@ -55,11 +121,11 @@ pub fn run(global: &Global, args: SimulateArgs) -> Result<()> {
     };
     let result = if config.mode == Mode::Synthesis {
         let run = |synth: &SynthesisData| {
-            run_synthesis_simulation(synth, &config, &registry, &stop, &progress)
+            run_synthesis_simulation(synth, &config, registry, stop, &progress)
         };
-        with_synthesis_data(global, &project, &data, &args.oracle, run)?
+        with_synthesis_data(global, project, &data, &args.oracle, run)?
     } else {
-        run_simulation(&data, &config, &registry, &stop, &progress)?
+        run_simulation(&data, &config, registry, stop, &progress)?
     };
     if let Some((multi, bars)) = &bars {
         for b in bars {
@@ -84,15 +150,32 @@ pub fn run(global: &Global, args: SimulateArgs) -> Result<()> {
     let result_json =
         serde_json::to_string(&result).context("cannot store the simulation's results")?;
     let id = project.write(|tx| store::insert_simulation(tx, &config_json, &result_json))?;
-    if let Some(path) = &args.plot {
-        plot_simulation(path, &result)?;
+    Ok(Run { id, config, result })
+}
+
+/// The strategy effect (ratio to random under the same model) and the model
+/// effect (final error) in one table, one row per model and strategy.
+fn print_models_side_by_side(runs: &[Run]) {
+    let mut t = crate::output::table(&[
+        "model",
+        "strategy",
+        "AULC ratio to random",
+        "95 % interval",
+        "final MAE",
+    ]);
+    for run in runs {
+        for s in &run.result.strategies {
+            t.add_row(vec![
+                run.config.model.clone(),
+                s.name.clone(),
+                format!("{:.3}", s.aulc_ratio_mean),
+                format!("[{:.3}, {:.3}]", s.aulc_ratio_ci[0], s.aulc_ratio_ci[1]),
+                format!("{:.2}", s.final_mae_mean),
+            ]);
+        }
     }
-    if global.json {
-        print_json(&simulation_json(id, &result));
-    } else if !global.quiet {
-        print_outcome(&args, &config, &result, labeled.y.len(), id);
-    }
-    Ok(())
+    println!("{t}");
+    println!("same seed, initial rows and test split for every model; the ratio compares a strategy with random under its own model, the final MAE compares the models");
 }
 
 /// Every labeled row, training rows first, then the held-out ones.
