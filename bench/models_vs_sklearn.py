@@ -75,6 +75,8 @@ def main():
     datasets = {"synthetic 40000x26": (x, y), "seed sample": seed_sample(args.seed_csv)}
     models = [
         ("forest 100 trees", "forest:trees=100", lambda: RandomForestRegressor(n_estimators=100, n_jobs=2, random_state=0)),
+        # smartcore's forest in al's place, against the same scikit-learn one.
+        ("smartcore forest 100 trees", "smartcore-forest:trees=100", lambda: RandomForestRegressor(n_estimators=100, n_jobs=2, random_state=0)),
         ("tree (unlimited depth)", "tree", lambda: DecisionTreeRegressor(random_state=0)),
         ("linear", "linear", lambda: LinearRegression()),
     ]

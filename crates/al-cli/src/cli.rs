@@ -129,9 +129,19 @@ pub enum RoleArg {
 
 #[derive(Args, Debug)]
 pub struct ExportArgs {
-    /// Where to write the CSV ("-" for stdout).
+    /// Where to write the table ("-" for stdout, CSV only).
     #[arg(short, long, default_value = "-")]
     pub out: PathBuf,
+    /// File format: CSV, or Parquet (numeric columns as floats; needs a
+    /// binary built with `--features parquet`).
+    #[arg(long, value_enum, default_value_t = TableFormatArg::Csv)]
+    pub format: TableFormatArg,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableFormatArg {
+    Csv,
+    Parquet,
 }
 
 #[derive(Args, Debug)]
@@ -146,9 +156,13 @@ pub struct PredictArgs {
     /// Seed for every random choice: the same seed gives the same result.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Where to write the CSV ("-" for stdout).
+    /// Where to write the table ("-" for stdout, CSV only).
     #[arg(short, long, default_value = "-")]
     pub out: PathBuf,
+    /// File format: CSV, or Parquet (needs a binary built with
+    /// `--features parquet`).
+    #[arg(long, value_enum, default_value_t = TableFormatArg::Csv)]
+    pub format: TableFormatArg,
 }
 
 #[derive(Args, Debug)]

@@ -3,7 +3,8 @@
 //! It turns a dirty delimited file into model-ready features and keeps
 //! everything in one SQLite project file:
 //!
-//! * [`table`] reads CSV/TSV into raw text cells with exact error positions;
+//! * [`table`] reads CSV/TSV into raw text cells with exact error positions,
+//!   and (feature `parquet`) Parquet and Arrow IPC files through polars;
 //! * [`recipe`] decides each column's kind and fits imputation, scaling and
 //!   one-hot levels, and is the only thing that ever encodes a row;
 //! * [`project`] is the project file (schema in `docs/project-file.md`);
@@ -12,6 +13,8 @@
 //! * [`batch`] writes the batch file an annotator fills in, with its round.
 
 pub mod batch;
+#[cfg(feature = "parquet")]
+pub mod columnar;
 pub mod error;
 pub mod init;
 pub mod project;

@@ -1,4 +1,6 @@
-//! Reading delimited text (CSV, TSV, ...) into columns of raw cells.
+//! Reading delimited text (CSV, TSV, ...) into columns of raw cells; Parquet
+//! and Arrow IPC files (by extension) go through [`crate::columnar`] into the
+//! same table when al is built with the `parquet` feature.
 //!
 //! Why not polars here: ingestion must name the line of a ragged row and the
 //! line and column of invalid UTF-8 and keep every cell byte-exact for the raw
@@ -56,6 +58,43 @@ pub struct RawTable {
     columns: Vec<TextColumn>,
     /// 1-based line on which each record starts (records may span lines).
     lines: Vec<u64>,
+    /// What the file's schema says of each column (`Untyped` for text
+    /// formats, where the recipe decides from the values).
+    kinds: Vec<SourceKind>,
+}
+
+/// A column's type as the source file declares it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceKind {
+    /// Delimited text: no declared type.
+    Untyped,
+    /// Declared numeric (Parquet/Arrow integer or float).
+    Number,
+    /// Declared text or boolean: never parsed as a number.
+    Text,
+}
+
+/// How a table file is stored, from its extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableFormat {
+    Delimited,
+    Parquet,
+    /// Arrow IPC (`.arrow`, `.ipc`, `.feather`).
+    ArrowIpc,
+}
+
+impl TableFormat {
+    pub fn of(path: &Path) -> TableFormat {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        match ext.as_deref() {
+            Some("parquet" | "pq") => TableFormat::Parquet,
+            Some("arrow" | "ipc" | "feather") => TableFormat::ArrowIpc,
+            _ => TableFormat::Delimited,
+        }
+    }
 }
 
 impl RawTable {
@@ -86,6 +125,44 @@ impl RawTable {
 
     pub fn column_index(&self, name: &str) -> Option<usize> {
         self.headers.iter().position(|h| h == name)
+    }
+
+    /// The type the source file declares for column `col`.
+    pub fn source_kind(&self, col: usize) -> SourceKind {
+        self.kinds[col]
+    }
+
+    /// A table from typed columns (Parquet, Arrow) already turned into
+    /// text; row `r` is reported as line `r + 2`, as in a CSV export.
+    #[cfg_attr(not(feature = "parquet"), allow(dead_code))]
+    pub(crate) fn from_columns(
+        path: &Path,
+        headers: Vec<String>,
+        kinds: Vec<SourceKind>,
+        cells: Vec<Vec<String>>,
+        sha256: String,
+    ) -> RawTable {
+        let rows = cells.first().map_or(0, Vec::len);
+        let columns = cells
+            .iter()
+            .map(|column| {
+                let mut text = TextColumn::default();
+                column.iter().for_each(|c| text.push(c));
+                text
+            })
+            .collect();
+        RawTable {
+            path: path.to_path_buf(),
+            // Stored as the project's delimiter: what files added later
+            // are read with, if they are CSV.
+            delimiter: b',',
+            headers,
+            sha256,
+            notices: vec![],
+            columns,
+            lines: (0..rows as u64).map(|r| r + 2).collect(),
+            kinds,
+        }
     }
 }
 
@@ -149,6 +226,19 @@ fn open(path: &Path) -> Result<File> {
 /// invalid UTF-8 (with the column), duplicate header names, an empty file or a
 /// header without rows.
 pub fn read_table(path: &Path, options: &ReadOptions) -> Result<RawTable> {
+    match TableFormat::of(path) {
+        TableFormat::Delimited => read_delimited(path, options),
+        #[cfg(feature = "parquet")]
+        format => crate::columnar::read(path, format),
+        #[cfg(not(feature = "parquet"))]
+        _ => Err(DataError::input(
+            path,
+            "this al-cli was built without Parquet and Arrow support; rebuild it with `--features parquet` (see the README), or save the file as CSV",
+        )),
+    }
+}
+
+fn read_delimited(path: &Path, options: &ReadOptions) -> Result<RawTable> {
     let file = open(path)?;
     let mut buffered = BufReader::with_capacity(
         1 << 20,
@@ -263,6 +353,7 @@ pub fn read_table(path: &Path, options: &ReadOptions) -> Result<RawTable> {
     if bom {
         notices.push("a UTF-8 byte order mark was skipped".into());
     }
+    let kinds = vec![SourceKind::Untyped; headers.len()];
     Ok(RawTable {
         path: path.to_path_buf(),
         delimiter,
@@ -271,6 +362,7 @@ pub fn read_table(path: &Path, options: &ReadOptions) -> Result<RawTable> {
         notices,
         columns,
         lines,
+        kinds,
     })
 }
 

@@ -3,14 +3,14 @@
 use std::io::Write;
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use serde_json::json;
 
 use al_data::store::Role;
 use al_data::{Project, Subset};
 use al_models::Matrix;
 
-use crate::cli::{AddArgs, ExportArgs, Global, PredictArgs};
+use crate::cli::{AddArgs, ExportArgs, Global, PredictArgs, TableFormatArg};
 use crate::output::{notice, print_json};
 
 pub fn add(global: &Global, args: AddArgs) -> Result<()> {
@@ -77,15 +77,80 @@ fn write_out(global: &Global, out: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::rename(&temp, out).with_context(|| format!("cannot write {}", out.display()))
 }
 
+/// A table to write: its header, which columns hold numbers (for Parquet),
+/// and its rows as text.
+struct OutTable {
+    header: Vec<String>,
+    #[cfg_attr(not(feature = "parquet"), allow(dead_code))]
+    numeric: Vec<bool>,
+    rows: Vec<Vec<String>>,
+}
+
+/// Refuses a format this binary cannot write, or Parquet to stdout, before
+/// any work.
+fn check_format(format: TableFormatArg, out: &Path) -> Result<()> {
+    if format == TableFormatArg::Parquet {
+        if !cfg!(feature = "parquet") {
+            bail!("this al-cli was built without Parquet support; rebuild it with `--features parquet` (see the README), or use --format csv");
+        }
+        if out.as_os_str() == "-" {
+            bail!("--format parquet needs a file: add -o FILE.parquet");
+        }
+    }
+    Ok(())
+}
+
+fn write_table(global: &Global, out: &Path, format: TableFormatArg, table: OutTable) -> Result<()> {
+    if format == TableFormatArg::Parquet {
+        return write_parquet(out, &table);
+    }
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(&table.header)?;
+    for r in &table.rows {
+        w.write_record(r)?;
+    }
+    write_out(
+        global,
+        out,
+        &w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?,
+    )
+}
+
+#[cfg(feature = "parquet")]
+fn write_parquet(out: &Path, table: &OutTable) -> Result<()> {
+    let temp = al_data::batch::temp_beside(out);
+    let written =
+        al_data::columnar::write_parquet(&temp, &table.header, &table.rows, &table.numeric);
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&temp);
+        return Err(e.into());
+    }
+    std::fs::rename(&temp, out).with_context(|| format!("cannot write {}", out.display()))
+}
+
+#[cfg(not(feature = "parquet"))]
+fn write_parquet(_out: &Path, _table: &OutTable) -> Result<()> {
+    unreachable!("check_format refuses parquet without the feature")
+}
+
 pub fn export(global: &Global, args: ExportArgs) -> Result<()> {
+    check_format(args.format, &args.out)?;
     let project = Project::open_for_reading(&global.project)?;
     let headers = project.headers()?;
-    let target = project.recipe()?.target_index();
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let recipe = project.recipe()?;
+    let target = recipe.target_index();
     let mut header = vec!["row_id".to_string()];
     header.extend(headers);
     header.extend(["label_source".to_string(), "test".to_string()]);
-    w.write_record(&header)?;
+    let mut numeric = vec![true];
+    numeric.extend(recipe.columns.iter().map(|c| {
+        matches!(
+            c.kind,
+            al_data::ColumnKind::Numeric(_) | al_data::ColumnKind::Target
+        )
+    }));
+    numeric.extend([false, true]);
+    let mut rows = Vec::new();
     for row in project.export_rows()? {
         let mut cells = row.cells;
         if let Some(t) = cells.get_mut(target) {
@@ -95,16 +160,18 @@ pub fn export(global: &Global, args: ExportArgs) -> Result<()> {
         record.extend(cells);
         record.push(row.source.unwrap_or_default());
         record.push(if row.is_test { "1" } else { "0" }.into());
-        w.write_record(&record)?;
+        rows.push(record);
     }
-    write_out(
-        global,
-        &args.out,
-        &w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?,
-    )
+    let table = OutTable {
+        header,
+        numeric,
+        rows,
+    };
+    write_table(global, &args.out, args.format, table)
 }
 
 pub fn predict(global: &Global, args: PredictArgs) -> Result<()> {
+    check_format(args.format, &args.out)?;
     let project = Project::open_for_reading(&global.project)?;
     let spec = crate::plugins::model_spec(global, &project, args.model.as_deref())?;
     let train = project.load(Subset::Training, true)?;
@@ -124,15 +191,15 @@ pub fn predict(global: &Global, args: PredictArgs) -> Result<()> {
     let x = Matrix::new(rows.features.clone(), rows.width);
     let pred = fitted.predict(&x)?;
     let spreads = fitted.predict_spread(&x)?;
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
+    let header = [
         "row_id",
         "prediction",
         "spread",
         "prediction_low",
         "prediction_high",
         "label",
-    ])?;
+    ];
+    let mut out_rows = Vec::with_capacity(pred.len());
     for (i, prediction) in pred.iter().enumerate() {
         let (spread, low, high) = match &spreads {
             Some(all) => {
@@ -141,18 +208,19 @@ pub fn predict(global: &Global, args: PredictArgs) -> Result<()> {
             }
             None => Default::default(),
         };
-        w.write_record([
+        out_rows.push(vec![
             rows.row_ids[i].to_string(),
             prediction.to_string(),
             spread,
             low,
             high,
             rows.labels[i].map_or(String::new(), |v| v.to_string()),
-        ])?;
+        ]);
     }
-    write_out(
-        global,
-        &args.out,
-        &w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?,
-    )
+    let table = OutTable {
+        header: header.iter().map(|h| h.to_string()).collect(),
+        numeric: vec![true; header.len()],
+        rows: out_rows,
+    };
+    write_table(global, &args.out, args.format, table)
 }

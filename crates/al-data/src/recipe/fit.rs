@@ -7,7 +7,7 @@ use rayon::prelude::*;
 
 use super::*;
 use crate::error::{DataError, Result};
-use crate::table::RawTable;
+use crate::table::{RawTable, SourceKind};
 
 impl Recipe {
     /// Decides each column's kind and fits imputation, scaling and levels.
@@ -165,7 +165,11 @@ fn fit_column(
     } else if named(&opts.categorical) {
         false
     } else {
-        s.parsed as f64 >= opts.numeric_threshold * s.non_empty as f64
+        match table.source_kind(col) {
+            SourceKind::Number => true,
+            SourceKind::Text => false,
+            SourceKind::Untyped => s.parsed as f64 >= opts.numeric_threshold * s.non_empty as f64,
+        }
     };
     if numeric {
         fit_numeric(table, col, opts, &mut recipe, &mut notices);
