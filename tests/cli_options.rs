@@ -137,6 +137,24 @@ fn bad_spec_parameters_name_the_key_and_change_nothing() {
             vec!["simulate", "--oracle", "knn:k=0", "--mode", "synthesis"],
             "k=\"0\"",
         ),
+        // The library models' parameters: 0, -1, NaN and huge values.
+        (vec!["query", "--model", "gbm:budget=0"], "budget=\"0\""),
+        (vec!["query", "--model", "gbm:budget=1e300"], "[0.05, 5]"),
+        (vec!["query", "--model", "gbm:members=0"], "members=\"0\""),
+        (vec!["query", "--model", "gp:noise=-1"], "noise=\"-1\""),
+        (vec!["query", "--model", "gp:noise=nan"], "or auto"),
+        (vec!["query", "--model", "svr:c=1e300"], "c=\"1e300\""),
+        (vec!["query", "--model", "svr:epsilon=0"], "epsilon=\"0\""),
+        (vec!["query", "--model", "svr:gamma=NaN"], "or scale"),
+        (
+            vec!["query", "--model", "elasticnet:l1_ratio=0"],
+            "l1_ratio",
+        ),
+        (vec!["query", "--model", "lasso:alpha=0"], "alpha=\"0\""),
+        (vec!["query", "--model", "glm:power=0.5"], "[1, 3]"),
+        (vec!["query", "--model", "glm:alpha=inf"], "alpha=\"inf\""),
+        (vec!["evaluate", "--models", "forest,svr:c=-1"], "c=\"-1\""),
+        (vec!["export", "--format", "xlsx"], "invalid value 'xlsx'"),
     ] {
         al(&db)
             .args(&args)

@@ -36,7 +36,10 @@ pub static INFO: ModelInfo = ModelInfo {
         param(
             "budget",
             "1.0",
-            Kind::Positive,
+            Kind::Between {
+                min: 0.05,
+                max: 5.0,
+            },
             "boosting effort: larger fits more trees and finer detail",
         ),
         param(

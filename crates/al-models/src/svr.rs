@@ -29,7 +29,10 @@ pub static INFO: ModelInfo = ModelInfo {
         param(
             "c",
             "1.0",
-            Kind::Positive,
+            Kind::Between {
+                min: 1e-6,
+                max: 1e6,
+            },
             "inverse penalty strength (larger fits closer)",
         ),
         param(
