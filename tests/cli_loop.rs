@@ -776,7 +776,7 @@ fn evaluate_compares_models_by_cross_validation_and_stores_the_winner() {
         .assert()
         .failure()
         .stderr(predicate::str::contains(
-            "budget=\"0\" is not a finite number > 0",
+            "budget=\"0\" is not a number in [0.05, 5]",
         ));
     assert_eq!(common::snapshot(&db), before);
     al(&db)
