@@ -10,13 +10,14 @@
 //! about such a file is the row number plus one, as in its CSV export.
 
 use std::fs::File;
+use std::io::Cursor;
 use std::path::Path;
 
 use polars::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::error::{DataError, Result};
-use crate::table::{RawTable, SourceKind, TableFormat};
+use crate::table::{hex, RawTable, SourceKind, TableFormat};
 
 pub(crate) fn read(path: &Path, format: TableFormat) -> Result<RawTable> {
     let bytes = std::fs::read(path).map_err(|source| DataError::Io {
@@ -24,10 +25,8 @@ pub(crate) fn read(path: &Path, format: TableFormat) -> Result<RawTable> {
         source,
     })?;
     let sha256 = hex(&Sha256::digest(&bytes));
-    let file = File::open(path).map_err(|source| DataError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    // Parsed from the bytes already read for the hash: one read of the file.
+    let file = Cursor::new(bytes);
     let what = match format {
         TableFormat::Parquet => "Parquet",
         _ => "Arrow IPC",
@@ -87,10 +86,6 @@ pub(crate) fn read(path: &Path, format: TableFormat) -> Result<RawTable> {
         kinds.push(kind);
     }
     Ok(RawTable::from_columns(path, headers, kinds, cells, sha256))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Writes text columns as a Parquet file: columns flagged `numeric` as 64-bit

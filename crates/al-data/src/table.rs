@@ -422,7 +422,8 @@ fn parse_headers(
     Ok(headers)
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Lowercase hex of a digest.
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

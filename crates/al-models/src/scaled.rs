@@ -9,6 +9,7 @@
 use ndarray::{Array1, Array2};
 
 use crate::matrix::Matrix;
+use crate::metrics::{mean_std, MeanStd};
 
 /// Per-column mean and standard deviation of the training rows (1 where a
 /// column is constant, so it standardises to zeros).
@@ -47,10 +48,7 @@ pub struct TargetScale {
 
 impl TargetScale {
     pub fn fit(y: &[f64]) -> TargetScale {
-        let n = y.len().max(1) as f64;
-        let mean = y.iter().sum::<f64>() / n;
-        let var = y.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
-        let sd = var.sqrt();
+        let MeanStd { mean, std: sd } = mean_std(y);
         TargetScale {
             mean,
             std: if sd > 1e-12 * (1.0 + mean.abs()) {
