@@ -238,7 +238,7 @@ fn an_older_project_is_refused_unchanged_until_upgraded_then_works() {
         .arg("upgrade")
         .assert()
         .success()
-        .stdout(predicate::str::contains("schema 1 -> 2"));
+        .stdout(predicate::str::contains("schema 1 -> 3"));
     // The report written before the upgrade reads as measured on held-out rows.
     let report = json_of(al(&db).args(["--json", "report"]));
     assert_eq!(report["reports"][0]["method"], "holdout");
@@ -247,11 +247,65 @@ fn an_older_project_is_refused_unchanged_until_upgraded_then_works() {
         .arg("upgrade")
         .assert()
         .success()
-        .stdout(predicate::str::contains("already at schema 2"));
+        .stdout(predicate::str::contains("already at schema 3"));
     al(&db)
         .args(["query", "--batch", "2", "--out", "-"])
         .assert()
         .success();
+}
+
+#[test]
+fn a_schema_2_project_upgrades_to_column_chunks_and_gives_the_same_picks_and_export() {
+    // fixtures/v2/project.db was written by the schema-2 al-cli (one feature
+    // blob per row): init on the first 60 rows of price_partial.csv, a
+    // cover batch of 3 labeled, 10 rows added, evaluate. The same al-cli
+    // then wrote query_batch4_seed7.csv and export.csv from it.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("old.db");
+    std::fs::copy(fixture("v2/project.db"), &db).unwrap();
+    let before = snapshot(&db);
+    al(&db)
+        .args(["query", "--batch", "4", "--seed", "7", "--out", "-"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("older al-cli (schema 2"));
+    assert_eq!(snapshot(&db), before, "query changed the old file");
+    al(&db)
+        .arg("upgrade")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("schema 2 -> 3"));
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let (chunks, slots): (i64, i64) = conn
+        .query_row(
+            "SELECT (SELECT count(*) FROM feature_chunks), (SELECT count(DISTINCT slot) FROM rows WHERE slot BETWEEN 0 AND 69)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    drop(conn);
+    assert_eq!(slots, 70, "every row numbered once");
+    assert!(chunks > 0);
+    let picks = al(&db)
+        .args(["query", "--batch", "4", "--seed", "7", "--out", "-"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert_eq!(
+        String::from_utf8(picks).unwrap(),
+        std::fs::read_to_string(fixture("v2/query_batch4_seed7.csv")).unwrap()
+    );
+    let export = dir.path().join("export.csv");
+    al(&db)
+        .args(["export", "-o", export.to_str().unwrap()])
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read(&export).unwrap(),
+        std::fs::read(fixture("v2/export.csv")).unwrap()
+    );
 }
 
 #[test]

@@ -9,8 +9,9 @@ use rayon::prelude::*;
 use rusqlite::params;
 
 use crate::error::{sql, DataError, Result};
-use crate::project::{features_to_blob, set_meta, Project, NOW};
+use crate::project::{set_meta, Project, NOW};
 use crate::recipe::{parse_number, Recipe, RecipeOptions};
+use crate::store::chunks::{FeatureWriter, CHUNK_ROWS};
 use crate::store::{insert_prepared_as, prepare_file, Bounds, PreparedRows, Role, RowsFormat};
 use crate::table::{read_table, RawTable, ReadOptions};
 
@@ -266,18 +267,20 @@ fn write_rows(
     targets: &[Option<f64>],
     is_test: &[bool],
 ) -> Result<()> {
-    const CHUNK: usize = 8192;
+    // Encoding chunks match the feature chunks, so each is written whole.
+    const CHUNK: usize = CHUNK_ROWS;
     let mut insert_row = tx
         .prepare(
-            "INSERT INTO rows(row_id, source, is_test, label, label_source)
-             VALUES (?1, 'initial', ?2, ?3, ?4)",
+            "INSERT INTO rows(row_id, slot, source, is_test, label, label_source)
+             VALUES (?1, ?2, 'initial', ?3, ?4, ?5)",
         )
         .map_err(sql)?;
     let mut insert_data = tx
         .prepare(&format!(
-            "INSERT INTO row_data(row_id, raw, features, added_at) VALUES (?1, ?2, ?3, {NOW})"
+            "INSERT INTO row_data(row_id, raw, added_at) VALUES (?1, ?2, {NOW})"
         ))
         .map_err(sql)?;
+    let mut features = FeatureWriter::open(tx, recipe.compact_width())?;
     let mut insert_label = tx
         .prepare(&format!(
             "INSERT INTO labels(row_id, value, source, created_at) VALUES (?1, ?2, 'initial', {NOW})"
@@ -299,32 +302,42 @@ fn write_rows(
             }
         });
         for (start, encoded) in chunks {
-            for (offset, (raw, blob)) in encoded.into_iter().enumerate() {
+            for (offset, row) in encoded.into_iter().enumerate() {
                 let r = start + offset;
                 let row_id = (r + 1) as i64;
                 let label = targets[r];
+                let slot = features.push(&row.compact)?;
                 insert_row
-                    .execute(params![row_id, is_test[r], label, label.map(|_| "initial")])
+                    .execute(params![
+                        row_id,
+                        slot,
+                        is_test[r],
+                        label,
+                        label.map(|_| "initial")
+                    ])
                     .map_err(sql)?;
-                insert_data
-                    .execute(params![row_id, raw, blob])
-                    .map_err(sql)?;
+                insert_data.execute(params![row_id, row.raw]).map_err(sql)?;
                 if let Some(v) = label {
                     insert_label.execute(params![row_id, v]).map_err(sql)?;
                 }
             }
         }
-        Ok(())
-    })
+        Ok::<(), DataError>(())
+    })?;
+    features.finish()
 }
 
-/// Raw cells as a JSON array and the compact features as a blob.
-type EncodedRow = (String, Vec<u8>);
+/// One source row ready to store.
+struct EncodedRow {
+    /// Raw cells as a JSON array.
+    raw: String,
+    compact: Vec<f64>,
+}
 
 fn encode_row(table: &RawTable, recipe: &Recipe, r: usize) -> EncodedRow {
     let cells = table.row(r);
     let mut issues = Vec::new();
     let compact = recipe.encode(&cells, &mut issues);
     let raw = serde_json::to_string(&cells).unwrap_or_default();
-    (raw, features_to_blob(&compact))
+    EncodedRow { raw, compact }
 }

@@ -26,5 +26,7 @@ pub use error::{DataError, Result};
 pub use init::{init, BadTarget, InitOptions, InitReport};
 pub use project::{Counts, Project};
 pub use recipe::{ColumnKind, Impute, Recipe, RecipeOptions};
-pub use store::{LabelEvent, LabelOutcome, QueriedRow, Report, RoundRecord, Rows, Subset};
+pub use store::{
+    CompactRows, LabelEvent, LabelOutcome, QueriedRow, Report, RoundRecord, Rows, Subset,
+};
 pub use table::{read_table, RawTable, ReadOptions};

@@ -15,12 +15,22 @@ use crate::recipe::Recipe;
 pub const APPLICATION_ID: i32 = 0x414C_5052;
 /// Bumped whenever the schema changes; older tools refuse newer files, and
 /// this one asks for `al-cli upgrade` on older ones ([`Project::upgrade`]).
-pub const SCHEMA_VERSION: i32 = 2;
+pub const SCHEMA_VERSION: i32 = 3;
+
+/// One step of [`Project::upgrade`], run inside its transaction.
+type Migration = fn(&Transaction) -> Result<()>;
 
 /// What takes a project from schema `n` to `n + 1`, in order: 1 → 2 adds
-/// how each report was measured (held-out rows or 5-fold cross-validation).
-const MIGRATIONS: &[&str] =
-    &["ALTER TABLE reports ADD COLUMN method TEXT NOT NULL DEFAULT 'holdout';"];
+/// how each report was measured (held-out rows or 5-fold cross-validation);
+/// 2 → 3 moves the encoded features from one blob per row into column
+/// chunks ([`crate::store::chunks`]).
+const MIGRATIONS: &[Migration] = &[
+    |tx| {
+        tx.execute_batch("ALTER TABLE reports ADD COLUMN method TEXT NOT NULL DEFAULT 'holdout';")
+            .map_err(sql)
+    },
+    crate::store::chunks::migrate_row_blobs_to_chunks,
+];
 
 const SCHEMA: &str = r#"
 CREATE TABLE meta (
@@ -29,6 +39,7 @@ CREATE TABLE meta (
 );
 CREATE TABLE rows (
     row_id       INTEGER PRIMARY KEY,
+    slot         INTEGER NOT NULL,
     source       TEXT NOT NULL,
     is_test      INTEGER NOT NULL DEFAULT 0,
     label        REAL,
@@ -37,7 +48,6 @@ CREATE TABLE rows (
 CREATE TABLE row_data (
     row_id   INTEGER PRIMARY KEY REFERENCES rows(row_id),
     raw      TEXT NOT NULL,
-    features BLOB NOT NULL,
     added_at TEXT NOT NULL
 );
 CREATE TABLE rounds (
@@ -192,7 +202,7 @@ impl Project {
         }
         project.write(|tx| {
             for step in &MIGRATIONS[(version - 1) as usize..] {
-                tx.execute_batch(step).map_err(sql)?;
+                step(tx)?;
             }
             tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION};"))
                 .map_err(sql)
@@ -339,6 +349,8 @@ impl Project {
         .map_err(sql)?;
         let tx = conn.transaction().map_err(sql)?;
         tx.execute_batch(SCHEMA).map_err(sql)?;
+        tx.execute_batch(crate::store::chunks::CREATE_TABLE)
+            .map_err(sql)?;
         tx.execute(
             "INSERT INTO meta(key, value) VALUES ('al_version', ?1)",
             [env!("CARGO_PKG_VERSION")],

@@ -175,6 +175,33 @@ impl Predict for Forest {
         Ok(out)
     }
 
+    /// The trees' standard deviation per row, as [`crate::metrics::mean_std`]
+    /// of the tree predictions (so the same numbers as the default), a
+    /// block of rows at a time instead of holding trees × rows predictions.
+    fn predict_std(&self, x: &Matrix) -> Result<Option<Vec<f64>>, ModelError> {
+        const BLOCK: usize = 1024;
+        let trees = self.trees.len();
+        if trees < 2 {
+            return Ok(None);
+        }
+        let mut out = vec![0.0; x.rows()];
+        out.par_chunks_mut(BLOCK).enumerate().for_each(|(b, stds)| {
+            let n = stds.len();
+            let mut by_tree = vec![0.0; n * trees];
+            for (t, tree) in self.trees.iter().enumerate() {
+                tree.predict_rows(x, b * BLOCK, &mut by_tree[t * n..(t + 1) * n]);
+            }
+            let mut row = vec![0.0; trees];
+            for (i, s) in stds.iter_mut().enumerate() {
+                for (t, v) in row.iter_mut().enumerate() {
+                    *v = by_tree[t * n + i];
+                }
+                *s = crate::metrics::mean_std(&row).std;
+            }
+        });
+        Ok(Some(out))
+    }
+
     fn predict_members(&self, x: &Matrix) -> Result<Option<Vec<Vec<f64>>>, ModelError> {
         Ok(Some(
             self.trees

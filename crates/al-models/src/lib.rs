@@ -89,11 +89,22 @@ pub trait Predict: Send + Sync {
     /// member quantiles); a Gaussian process has its own predictive variance.
     /// `None`: the model has no notion of its uncertainty.
     fn predict_spread(&self, x: &Matrix) -> Result<Option<Vec<metrics::Spread>>, ModelError> {
+        use rayon::prelude::*;
         Ok(self.predict_members(x)?.filter(|m| m.len() > 1).map(|m| {
             (0..x.rows())
+                .into_par_iter()
                 .map(|i| metrics::member_spread(&m, i))
                 .collect()
         }))
+    }
+
+    /// The standard deviation of [`Predict::predict_spread`] alone, which
+    /// strategies scoring a whole pool need; models override it when the
+    /// deviation is cheaper than the deciles (a forest's trees).
+    fn predict_std(&self, x: &Matrix) -> Result<Option<Vec<f64>>, ModelError> {
+        Ok(self
+            .predict_spread(x)?
+            .map(|s| s.iter().map(|s| s.std).collect()))
     }
 
     /// This model refitted with one more row, when that is cheaper than a

@@ -7,6 +7,7 @@
 use al_models::knn::KnnParams;
 use al_models::params::{at_least, param};
 use al_models::{Fit, Matrix};
+use al_query::pool::score_in_chunks;
 use al_query::{QueryError, QueryInput, Strategy, StrategyInfo};
 
 /// Rows where two model families disagree most: |`--model` - kNN|. Where a
@@ -19,19 +20,18 @@ pub struct Disagreement {
 impl Disagreement {
     fn scores(&self, input: &QueryInput) -> Result<Vec<f64>, QueryError> {
         let x: &Matrix = input.labeled_x;
-        let main = input
-            .model
-            .build()?
-            .fit(x, input.labeled_y, input.seed)?
-            .predict(input.candidates)?;
+        let main = input.model.build()?.fit(x, input.labeled_y, input.seed)?;
         // At most k neighbours, as the parameter's help says: with fewer
         // labeled rows than k, all of them.
         let knn = KnnParams {
             k: self.k.min(x.rows()),
         }
-        .fit(x, input.labeled_y, input.seed)?
-        .predict(input.candidates)?;
-        Ok(main.iter().zip(&knn).map(|(a, b)| (a - b).abs()).collect())
+        .fit(x, input.labeled_y, input.seed)?;
+        // Fitted once, then the pool a chunk at a time (bounded memory).
+        score_in_chunks(input.candidates, |chunk| {
+            let (a, b) = (main.predict(chunk)?, knn.predict(chunk)?);
+            Ok(a.iter().zip(&b).map(|(a, b)| (a - b).abs()).collect())
+        })
     }
 }
 

@@ -33,7 +33,7 @@ impl Strategy for ExternalStrategy {
         let labeled = dir.path().join("labeled.csv");
         let candidates = dir.path().join("candidates.csv");
         write_matrix(&labeled, input.labeled_x, Some(input.labeled_y))
-            .and_then(|()| write_matrix(&candidates, input.candidates, None))
+            .and_then(|()| write_matrix(&candidates, &input.candidates.dense(), None))
             .map_err(|e| {
                 fail(
                     self.plugin
@@ -47,7 +47,7 @@ impl Strategy for ExternalStrategy {
             "candidates": candidates,
             "n_labeled": input.labeled_x.rows(),
             "n_candidates": n,
-            "n_features": input.candidates.cols(),
+            "n_features": input.candidates.width(),
             "batch": input.batch,
             "seed": input.seed,
             "model": input.model.to_string(),

@@ -11,6 +11,7 @@
 
 mod distance;
 mod leaf_space;
+pub mod pool;
 mod registry;
 pub mod simulate;
 pub mod strategies;
@@ -18,6 +19,8 @@ pub mod stream;
 pub mod synthesis;
 
 use al_models::{Matrix, ModelError, ModelSpec, ParamError};
+
+pub use pool::{CompactPool, Pool};
 
 pub use registry::{
     parse_strategy, strategy_info, Registry, Resolver, Source, StrategyInfo, DEFAULT_STRATEGY,
@@ -54,7 +57,8 @@ pub enum QueryError {
 pub struct QueryInput<'a> {
     pub labeled_x: &'a Matrix,
     pub labeled_y: &'a [f64],
-    pub candidates: &'a Matrix,
+    /// The pool: dense chunks and rows on demand ([`pool::Pool`]).
+    pub candidates: &'a dyn Pool,
     /// The model the strategy fits and predicts with (`--model`).
     pub model: &'a ModelSpec,
     pub batch: usize,

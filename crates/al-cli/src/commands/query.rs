@@ -9,7 +9,7 @@ use al_models::metrics::Spread;
 use al_models::Matrix;
 use al_query::simulate::COLD_START;
 use al_query::strategies::Diverse;
-use al_query::{QueryInput, DEFAULT_STRATEGY};
+use al_query::{CompactPool, Pool, QueryInput, DEFAULT_STRATEGY};
 
 use crate::cli::{Global, QueryArgs};
 use crate::output::{notice, print_json};
@@ -38,20 +38,20 @@ pub fn run(global: &Global, args: QueryArgs) -> Result<()> {
     if args.diversity {
         strategy = Box::new(Diverse { inner: strategy });
     }
-    let pool = project.load(
-        if args.include_pending {
-            Subset::PoolWithPending
-        } else {
-            Subset::Pool
-        },
-        true,
-    )?;
+    // The pool stays in its compact encoding; strategies expand the chunks
+    // and rows they look at (al_query::pool).
+    let recipe = project.recipe()?;
+    let pool = project.load_compact_rows(if args.include_pending {
+        Subset::PoolWithPending
+    } else {
+        Subset::Pool
+    })?;
     if pool.is_empty() {
         bail!("no unlabeled rows left to offer (pending batches are held back unless --include-pending)");
     }
-    let lx = Matrix::new(train.features.clone(), train.width);
     let ly = train.targets();
-    let candidates = Matrix::new(pool.features.clone(), pool.width);
+    let lx = Matrix::new(train.features, train.width);
+    let candidates = CompactPool::new(&pool, &recipe);
     let input = QueryInput {
         labeled_x: &lx,
         labeled_y: &ly,

@@ -174,16 +174,18 @@ fn materialise_synthetic(tx: &Transaction, id: i64) -> Result<bool> {
     let Some((raw, features)) = found else {
         return Ok(false);
     };
+    let compact = crate::project::blob_to_features(&features);
+    let mut writer = super::chunks::FeatureWriter::open(tx, compact.len())?;
+    let slot = writer.push(&compact)?;
+    writer.finish()?;
     tx.execute(
-        "INSERT INTO rows(row_id, source, is_test) VALUES (?1, 'synthesized', 0)",
-        [id],
+        "INSERT INTO rows(row_id, slot, source, is_test) VALUES (?1, ?2, 'synthesized', 0)",
+        params![id, slot],
     )
     .map_err(sql)?;
     tx.execute(
-        &format!(
-            "INSERT INTO row_data(row_id, raw, features, added_at) VALUES (?1, ?2, ?3, {NOW})"
-        ),
-        params![id, raw, features],
+        &format!("INSERT INTO row_data(row_id, raw, added_at) VALUES (?1, ?2, {NOW})"),
+        params![id, raw],
     )
     .map_err(sql)?;
     Ok(true)

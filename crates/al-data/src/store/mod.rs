@@ -3,6 +3,7 @@
 //! `rounds.rs`; labels and their history in `labels.rs`; adding and
 //! exporting rows in `rows.rs`.
 
+pub mod chunks;
 mod labels;
 mod rounds;
 mod rows;
@@ -14,7 +15,7 @@ pub use rows::*;
 use rusqlite::OptionalExtension;
 
 use crate::error::{sql, DataError, Result};
-use crate::project::{blob_to_features, Project};
+use crate::project::Project;
 pub use crate::project::{set_default_model, set_meta};
 
 /// The optional bounds labels must respect (`init --min/--max`).
@@ -111,36 +112,126 @@ impl Rows {
     }
 }
 
+/// Rows in row-id order with their compact features (one value per feature
+/// column, categories as codes): an eighth to a quarter of the dense width
+/// when there are one-hot columns. Expand a row with
+/// [`crate::Recipe::expand_into`].
+#[derive(Debug, Clone, Default)]
+pub struct CompactRows {
+    pub row_ids: Vec<i64>,
+    pub labels: Vec<Option<f64>>,
+    /// Row-major, `width` values per row.
+    pub values: Vec<f64>,
+    /// The recipe's compact width.
+    pub width: usize,
+}
+
+impl CompactRows {
+    pub fn len(&self) -> usize {
+        self.row_ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.row_ids.is_empty()
+    }
+
+    /// Row `i`'s compact features.
+    pub fn row(&self, i: usize) -> &[f64] {
+        &self.values[i * self.width..(i + 1) * self.width]
+    }
+}
+
+/// A row of a subset: where its features are and what its label is.
+struct Member {
+    row_id: i64,
+    slot: i64,
+    label: Option<f64>,
+}
+
 impl Project {
     /// Loads rows with dense features; `scaled` z-scores numeric columns
     /// with the recipe's mean and std (for distance-based strategies).
     pub fn load(&self, subset: Subset, scaled: bool) -> Result<Rows> {
         let recipe = self.recipe()?;
+        let compact = self.load_compact_rows(subset)?;
         let width = recipe.n_features();
+        let mut features = Vec::with_capacity(compact.len() * width);
+        for i in 0..compact.len() {
+            let start = features.len();
+            recipe.expand_into(compact.row(i), &mut features);
+            if scaled {
+                recipe.scale_dense(&mut features[start..]);
+            }
+        }
+        Ok(Rows {
+            row_ids: compact.row_ids,
+            features,
+            width,
+            labels: compact.labels,
+        })
+    }
+
+    /// Loads rows with their compact features, reading only the feature
+    /// chunks that hold rows of the subset, one chunk at a time.
+    pub fn load_compact_rows(&self, subset: Subset) -> Result<CompactRows> {
+        let width = self.recipe()?.compact_width();
+        let members = self.members(subset)?;
+        let mut out = CompactRows {
+            values: Vec::with_capacity(members.len() * width),
+            width,
+            ..CompactRows::default()
+        };
+        // Slots increase with row ids, so each chunk's rows are contiguous.
+        let mut at = 0;
+        while at < members.len() {
+            let chunk = members[at].slot as usize / chunks::CHUNK_ROWS;
+            let read = chunks::read_chunk(self.conn(), chunk, width)?;
+            let base = chunk * chunks::CHUNK_ROWS;
+            while at < members.len() && members[at].slot as usize / chunks::CHUNK_ROWS == chunk {
+                let m = &members[at];
+                let offset = m.slot as usize - base;
+                if offset >= read.len() {
+                    return Err(DataError::Usage(format!(
+                        "the project file has no features for row {} (slot {}); restore the file from a copy",
+                        m.row_id, m.slot
+                    )));
+                }
+                out.values.extend(read.columns.iter().map(|c| c[offset]));
+                out.row_ids.push(m.row_id);
+                out.labels.push(m.label);
+                at += 1;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The subset's rows in row-id order.
+    fn members(&self, subset: Subset) -> Result<Vec<Member>> {
         let mut stmt = self
             .conn()
             .prepare(&format!(
-                "SELECT r.row_id, r.label, d.features FROM rows r JOIN row_data d USING (row_id)
-                 WHERE {} ORDER BY r.row_id",
+                "SELECT r.row_id, r.slot, r.label FROM rows r WHERE {} ORDER BY r.row_id",
                 subset.condition()
             ))
             .map_err(sql)?;
-        let mut rows = Rows {
-            width,
-            ..Rows::default()
-        };
-        let mut q = stmt.query([]).map_err(sql)?;
-        while let Some(r) = q.next().map_err(sql)? {
-            rows.row_ids.push(r.get(0).map_err(sql)?);
-            rows.labels.push(r.get(1).map_err(sql)?);
-            let blob: Vec<u8> = r.get(2).map_err(sql)?;
-            let start = rows.features.len();
-            recipe.expand_into(&blob_to_features(&blob), &mut rows.features);
-            if scaled {
-                recipe.scale_dense(&mut rows.features[start..]);
-            }
+        let members = stmt
+            .query_map([], |r| {
+                Ok(Member {
+                    row_id: r.get(0)?,
+                    slot: r.get(1)?,
+                    label: r.get(2)?,
+                })
+            })
+            .map_err(sql)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(sql)?;
+        if members.windows(2).any(|w| w[1].slot <= w[0].slot) {
+            return Err(DataError::Usage(
+                "the project file's row slots are out of order; restore the file from a copy"
+                    .into(),
+            ));
         }
-        Ok(rows)
+        Ok(members)
     }
 
     /// Source header, in source order.
@@ -175,19 +266,7 @@ impl Project {
 
     /// Compact features of the rows of a subset, in row-id order.
     pub fn load_compact(&self, subset: Subset) -> Result<Vec<Vec<f64>>> {
-        let mut stmt = self
-            .conn()
-            .prepare(&format!(
-                "SELECT d.features FROM rows r JOIN row_data d USING (row_id) WHERE {} ORDER BY r.row_id",
-                subset.condition()
-            ))
-            .map_err(sql)?;
-        let rows = stmt
-            .query_map([], |r| r.get::<_, Vec<u8>>(0))
-            .map_err(sql)?
-            .map(|b| b.map(|b| blob_to_features(&b)))
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(sql)?;
-        Ok(rows)
+        let rows = self.load_compact_rows(subset)?;
+        Ok((0..rows.len()).map(|i| rows.row(i).to_vec()).collect())
     }
 }

@@ -10,7 +10,8 @@ use crate::project::{Project, NOW};
 #[derive(Debug, Clone, Default)]
 pub struct PreparedRows {
     pub raw: Vec<String>,
-    pub features: Vec<Vec<u8>>,
+    /// Compact features, one value per feature column.
+    pub compact: Vec<Vec<f64>>,
     /// Dense features with numeric columns z-scored, for scoring.
     pub dense: Vec<Vec<f64>>,
     pub labels: Vec<Option<f64>>,
@@ -30,7 +31,7 @@ impl PreparedRows {
     pub fn one(&self, i: usize) -> PreparedRows {
         PreparedRows {
             raw: vec![self.raw[i].clone()],
-            features: vec![self.features[i].clone()],
+            compact: vec![self.compact[i].clone()],
             dense: vec![self.dense[i].clone()],
             labels: vec![self.labels[i]],
             issues: vec![],
@@ -143,10 +144,8 @@ pub fn prepare_file(
         prepared
             .raw
             .push(serde_json::to_string(&cells).map_err(|e| DataError::Usage(e.to_string()))?);
-        prepared
-            .features
-            .push(crate::project::features_to_blob(&compact));
         prepared.dense.push(dense);
+        prepared.compact.push(compact);
         prepared.labels.push(label);
     }
     Ok(prepared)
@@ -169,19 +168,23 @@ pub fn insert_prepared_as(
             r.get(0)
         })
         .map_err(sql)?;
+    if rows.is_empty() {
+        return Ok(next);
+    }
+    let width = rows.compact[0].len();
+    let mut features = super::chunks::FeatureWriter::open(tx, width)?;
     for i in 0..rows.len() {
         let id = next + i as i64;
         let label = rows.labels[i];
+        let slot = features.push(&rows.compact[i])?;
         tx.execute(
-            "INSERT INTO rows(row_id, source, is_test, label, label_source) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![id, source, role == Role::Test, label, label.map(|_| source)],
+            "INSERT INTO rows(row_id, slot, source, is_test, label, label_source) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![id, slot, source, role == Role::Test, label, label.map(|_| source)],
         )
         .map_err(sql)?;
         tx.execute(
-            &format!(
-                "INSERT INTO row_data(row_id, raw, features, added_at) VALUES (?1, ?2, ?3, {NOW})"
-            ),
-            params![id, rows.raw[i], rows.features[i]],
+            &format!("INSERT INTO row_data(row_id, raw, added_at) VALUES (?1, ?2, {NOW})"),
+            params![id, rows.raw[i]],
         )
         .map_err(sql)?;
         if let Some(v) = label {
@@ -192,6 +195,7 @@ pub fn insert_prepared_as(
             .map_err(sql)?;
         }
     }
+    features.finish()?;
     Ok(next)
 }
 

@@ -4,6 +4,7 @@ use al_models::committee::CommitteeParams;
 use al_models::Fit;
 
 use super::member_variance;
+use crate::pool::score_in_chunks;
 use crate::registry::StrategyInfo;
 use crate::{QueryError, QueryInput, Strategy};
 
@@ -24,8 +25,10 @@ impl Strategy for CommitteeVariance {
         Some((|| {
             let model =
                 CommitteeParams::default().fit(input.labeled_x, input.labeled_y, input.seed)?;
-            let members = model.predict_members(input.candidates)?.unwrap_or_default();
-            Ok(member_variance(&members, input.candidates.rows()))
+            score_in_chunks(input.candidates, |x| {
+                let members = model.predict_members(x)?.unwrap_or_default();
+                Ok(member_variance(&members, x.rows()))
+            })
         })())
     }
 }

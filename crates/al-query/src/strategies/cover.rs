@@ -110,13 +110,15 @@ impl Strategy for Cover {
         }
         let cand = sample_sorted(c.rows(), self.sample, derive_seed(input.seed, 21));
         let reference = sample_sorted(c.rows(), self.sample, derive_seed(input.seed, 22));
+        // Only the sampled rows are expanded, whatever the pool's size.
+        let cand_x = c.select(&cand);
+        let ref_x = c.select(&reference);
         let weights: Vec<f64> = match self.weight {
             CoverWeight::Uniform => vec![1.0; reference.len()],
             CoverWeight::Variance => {
-                let x = c.select(&reference);
                 let variance = predictive_variance(
                     &QueryInput {
-                        candidates: &x,
+                        candidates: &ref_x,
                         ..*input
                     },
                     10,
@@ -127,21 +129,21 @@ impl Strategy for Cover {
         let lx = input.labeled_x;
         let (mut covered, dist): (Vec<f64>, Vec<Vec<f64>>) = match self.metric {
             CoverMetric::Features => {
-                let covered = reference
-                    .par_iter()
-                    .map(|&r| {
+                let covered = (0..ref_x.rows())
+                    .into_par_iter()
+                    .map(|r| {
                         lx.iter_rows()
-                            .map(|l| squared(c.row(r), l).sqrt())
+                            .map(|l| squared(ref_x.row(r), l).sqrt())
                             .fold(f64::INFINITY, f64::min)
                     })
                     .collect();
                 // Candidate x reference distances, computed once (bounded by `sample`²).
-                let dist = cand
-                    .par_iter()
-                    .map(|&i| {
-                        reference
-                            .iter()
-                            .map(|&r| squared(c.row(i), c.row(r)).sqrt())
+                let dist = (0..cand_x.rows())
+                    .into_par_iter()
+                    .map(|i| {
+                        ref_x
+                            .iter_rows()
+                            .map(|r| squared(cand_x.row(i), r).sqrt())
                             .collect()
                     })
                     .collect();
@@ -155,8 +157,8 @@ impl Strategy for Cover {
                 )?;
                 let all_labeled: Vec<usize> = (0..lx.rows()).collect();
                 let lab = leaf_ids(&forest, lx, &all_labeled);
-                let refs = leaf_ids(&forest, c, &reference);
-                let cands = leaf_ids(&forest, c, &cand);
+                let refs = leaf_ids(&forest, &ref_x, &(0..ref_x.rows()).collect::<Vec<_>>());
+                let cands = leaf_ids(&forest, &cand_x, &(0..cand_x.rows()).collect::<Vec<_>>());
                 let covered = refs
                     .par_iter()
                     .map(|r| {

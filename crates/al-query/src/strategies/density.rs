@@ -5,6 +5,7 @@ use al_models::params::{at_least, param, split_name, Kind};
 
 use super::sample_sorted;
 use crate::distance::mean_knn_distance;
+use crate::pool::score_in_chunks;
 use crate::registry::{parse_strategy, StrategyInfo};
 use crate::{QueryError, QueryInput, Strategy};
 
@@ -56,18 +57,17 @@ pub struct Density {
 }
 
 impl Density {
-    pub fn densities(&self, input: &QueryInput) -> Vec<f64> {
+    pub fn densities(&self, input: &QueryInput) -> Result<Vec<f64>, QueryError> {
         let c = input.candidates;
-        let (reference, same) = if c.rows() <= self.reference {
-            (c.clone(), true)
+        let distances = if c.rows() <= self.reference {
+            let all = c.dense();
+            mean_knn_distance(&all, &all, self.k, true)
         } else {
             let idx = sample_sorted(c.rows(), self.reference, derive_seed(input.seed, 13));
-            (c.select(&idx), false)
+            let reference = c.select(&idx);
+            score_in_chunks(c, |x| Ok(mean_knn_distance(x, &reference, self.k, false)))?
         };
-        mean_knn_distance(c, &reference, self.k, same)
-            .into_iter()
-            .map(|d| 1.0 / d.max(1e-12))
-            .collect()
+        Ok(distances.into_iter().map(|d| 1.0 / d.max(1e-12)).collect())
     }
 }
 
@@ -78,11 +78,12 @@ impl Strategy for Density {
             Some(Err(e)) => return Some(Err(e)),
             None => return Some(Err(QueryError::NoUtilities(self.base.name()))),
         };
-        Some(Ok(base
-            .into_iter()
-            .zip(self.densities(input))
-            .map(|(u, d)| u * d)
-            .collect()))
+        Some(self.densities(input).map(|densities| {
+            base.into_iter()
+                .zip(densities)
+                .map(|(u, d)| u * d)
+                .collect()
+        }))
     }
 }
 
@@ -117,7 +118,7 @@ mod tests {
             seed: 0,
             max_candidates: 500,
         };
-        let dens = d.densities(&input);
+        let dens = d.densities(&input).unwrap();
         assert_eq!(dens[12], 1.0); // the centre: four neighbours at distance 1
         assert_eq!(dens[0], 1.0 / ((1.0 + 1.0 + 2f64.sqrt() + 2.0) / 4.0)); // corner
         assert!(dens[25] < 0.05); // the outlier

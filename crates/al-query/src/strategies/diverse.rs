@@ -22,7 +22,10 @@ impl Strategy for Diverse {
             None => return self.inner.query(input),
         };
         let pool = top_k(&utilities, 10 * input.batch);
-        let rows: Vec<&[f64]> = pool.iter().map(|s| input.candidates.row(s.index)).collect();
+        let top = input
+            .candidates
+            .select(&pool.iter().map(|s| s.index).collect::<Vec<_>>());
+        let rows: Vec<&[f64]> = top.iter_rows().collect();
         let mut dist = vec![f64::INFINITY; pool.len()];
         let mut chosen = Vec::with_capacity(input.batch);
         let mut next = 0;

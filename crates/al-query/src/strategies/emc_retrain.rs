@@ -52,12 +52,13 @@ impl EmcRetrain {
             derive_seed(input.seed, 12),
         ));
         let before = model.predict(&reference)?;
-        let guesses = model.predict(&input.candidates.select(&scored))?;
-        let changes: Vec<f64> = scored
-            .par_iter()
+        let scored_x = input.candidates.select(&scored);
+        let guesses = model.predict(&scored_x)?;
+        let changes: Vec<f64> = (0..scored.len())
+            .into_par_iter()
             .zip(guesses.par_iter())
-            .map(|(&c, &guess)| {
-                let x = input.candidates.row(c);
+            .map(|(k, &guess)| {
+                let x = scored_x.row(k);
                 let refit = match model.refit_with(x, guess) {
                     Some(m) => m,
                     None => {

@@ -4,7 +4,8 @@ use al_models::linear::LinearParams;
 use al_models::params::{at_least, param};
 use al_models::Fit;
 
-use super::bootstrap_predictions;
+use super::{bootstrap_fits, predict_each};
+use crate::pool::score_in_chunks;
 use crate::registry::StrategyInfo;
 use crate::{QueryError, QueryInput, Strategy};
 
@@ -31,20 +32,20 @@ impl Strategy for Emcm {
     fn utilities(&self, input: &QueryInput) -> Option<Result<Vec<f64>, QueryError>> {
         Some((|| {
             let linear = LinearParams::ols();
-            let main = linear
-                .fit(input.labeled_x, input.labeled_y, input.seed)?
-                .predict(input.candidates)?;
-            let committee = bootstrap_predictions(&linear, input, self.members)?;
-            Ok(input
-                .candidates
-                .iter_rows()
-                .enumerate()
-                .map(|(i, x)| {
-                    let norm = (1.0 + x.iter().map(|v| v * v).sum::<f64>()).sqrt();
-                    let change: f64 = committee.iter().map(|p| (main[i] - p[i]).abs()).sum();
-                    change / committee.len() as f64 * norm
-                })
-                .collect())
+            let main_fit = linear.fit(input.labeled_x, input.labeled_y, input.seed)?;
+            let fits = bootstrap_fits(&linear, input, self.members)?;
+            score_in_chunks(input.candidates, |x| {
+                let main = main_fit.predict(x)?;
+                let committee = predict_each(&fits, x)?;
+                Ok(x.iter_rows()
+                    .enumerate()
+                    .map(|(i, row)| {
+                        let norm = (1.0 + row.iter().map(|v| v * v).sum::<f64>()).sqrt();
+                        let change: f64 = committee.iter().map(|p| (main[i] - p[i]).abs()).sum();
+                        change / committee.len() as f64 * norm
+                    })
+                    .collect())
+            })
         })())
     }
 }

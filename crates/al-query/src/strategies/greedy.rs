@@ -1,6 +1,7 @@
 //! `gsx`, `gsy` and `igs`: greedy sampling (Wu, Lin & Huang 2019). One
 //! algorithm in three spaces, so one file with three registry entries.
 
+use al_models::Matrix;
 use rayon::prelude::*;
 
 use super::fit_model;
@@ -65,10 +66,12 @@ pub struct Greedy {
 
 impl Strategy for Greedy {
     fn query(&self, input: &QueryInput) -> Result<Vec<Selection>, QueryError> {
-        let c = input.candidates;
-        if c.rows() == 0 {
+        if input.candidates.rows() == 0 {
             return Err(QueryError::NoCandidates);
         }
+        // Every pick updates every row's distance: the dense pool is held.
+        let dense = input.candidates.dense();
+        let c: &Matrix = &dense;
         let pred = if self.space == GreedySpace::Features {
             vec![0.0; c.rows()]
         } else {

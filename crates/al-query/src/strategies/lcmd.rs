@@ -51,7 +51,7 @@ impl Strategy for Lcmd {
         let space = LeafSpace::fit(
             input.labeled_x,
             input.labeled_y,
-            &stack(input.labeled_x, input.candidates),
+            &stack(input.labeled_x, &input.candidates.dense()),
             self.trees,
             self.input,
             derive_seed(input.seed, 41),

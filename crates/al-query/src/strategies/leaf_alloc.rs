@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use al_models::params::{at_least, param, Kind};
 use al_models::tree::TreeParams;
+use al_models::Matrix;
 
 use super::in_pick_order;
 use crate::distance::squared;
@@ -90,7 +91,12 @@ impl LeafAlloc {
             })
         };
         let labeled_leaf: Vec<usize> = input.labeled_x.iter_rows().map(&mut leaf_of).collect();
-        let pool_leaf: Vec<usize> = input.candidates.iter_rows().map(&mut leaf_of).collect();
+        let pool_leaf: Vec<usize> = input
+            .candidates
+            .dense()
+            .iter_rows()
+            .map(&mut leaf_of)
+            .collect();
         for (j, &k) in labeled_leaf.iter().enumerate() {
             leaves[k].labeled.push(j);
         }
@@ -196,7 +202,9 @@ impl Strategy for LeafAlloc {
             .collect();
         // Distance of each pool row to the nearest labeled-or-picked row
         // of its own leaf (infinite when the leaf has none).
-        let c = input.candidates;
+        // Picks update distances within a leaf: the dense pool is held.
+        let dense = input.candidates.dense();
+        let c: &Matrix = &dense;
         let mut nearest: Vec<f64> = vec![f64::INFINITY; n];
         for leaf in &leaves {
             for &i in &leaf.pool {

@@ -33,12 +33,13 @@ pub use random::Random;
 pub use tree_variance::TreeVariance;
 pub use var_reduction::VarReduction;
 
-use al_models::{derive_seed, Fit, Predict};
+use al_models::{derive_seed, Fit, Matrix, Predict};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
+use crate::pool::score_in_chunks;
 use crate::{QueryError, QueryInput, Selection};
 
 /// `--model` fitted on the labeled rows.
@@ -74,13 +75,12 @@ pub(crate) fn member_variance(members: &[Vec<f64>], rows: usize) -> Vec<f64> {
     var
 }
 
-/// `members` fits of `learner` on bootstrap resamples of the labeled rows,
-/// each predicting the candidates.
-pub(crate) fn bootstrap_predictions(
+/// `members` fits of `learner` on bootstrap resamples of the labeled rows.
+pub(crate) fn bootstrap_fits(
     learner: &dyn Fit,
     input: &QueryInput,
     members: usize,
-) -> Result<Vec<Vec<f64>>, QueryError> {
+) -> Result<Vec<Box<dyn Predict>>, QueryError> {
     let n = input.labeled_y.len();
     (0..members)
         .into_par_iter()
@@ -88,31 +88,49 @@ pub(crate) fn bootstrap_predictions(
             let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(input.seed, 1000 + m as u64));
             let idx: Vec<usize> = (0..n).map(|_| rng.gen_range(0..n)).collect();
             let y: Vec<f64> = idx.iter().map(|&i| input.labeled_y[i]).collect();
-            let model = learner.fit(
+            Ok(learner.fit(
                 &input.labeled_x.select(&idx),
                 &y,
                 derive_seed(input.seed, m as u64),
-            )?;
-            Ok(model.predict(input.candidates)?)
+            )?)
         })
         .collect()
+}
+
+/// Each fitted member's predictions for the rows of `x`.
+pub(crate) fn predict_each(
+    fits: &[Box<dyn Predict>],
+    x: &Matrix,
+) -> Result<Vec<Vec<f64>>, QueryError> {
+    fits.par_iter().map(|f| Ok(f.predict(x)?)).collect()
 }
 
 /// `--model`'s predictive variance at each candidate: its own when it has
 /// one (a Gaussian process's posterior variance, the spread of a forest's
 /// trees or of a boosting ensemble's members), else the variance of a
 /// bootstrap committee of `members` fits of `--model`. Pool, stream and cover
-/// all measure uncertainty this way.
+/// all measure uncertainty this way. Fitted once, then scored a chunk of
+/// the pool at a time.
 pub(crate) fn predictive_variance(
     input: &QueryInput,
     members: usize,
 ) -> Result<Vec<f64>, QueryError> {
     let model = fit_model(input)?;
-    if let Some(spread) = model.predict_spread(input.candidates)? {
-        return Ok(spread.iter().map(|s| s.std * s.std).collect());
-    }
-    let committee = bootstrap_predictions(&*input.model.build()?, input, members)?;
-    Ok(member_variance(&committee, input.candidates.rows()))
+    // Whether a model has a spread depends on its type, not on the rows:
+    // the first chunk tells, and a committee is fitted once if it has none.
+    let mut committee: Option<Vec<Box<dyn Predict>>> = None;
+    score_in_chunks(input.candidates, |x| {
+        if committee.is_none() {
+            if let Some(std) = model.predict_std(x)? {
+                return Ok(std.iter().map(|s| s * s).collect());
+            }
+        }
+        let fits = match &committee {
+            Some(fits) => fits,
+            None => committee.insert(bootstrap_fits(&*input.model.build()?, input, members)?),
+        };
+        Ok(member_variance(&predict_each(fits, x)?, x.rows()))
+    })
 }
 
 /// A greedy batch, best first: the pick order is the priority order, so each

@@ -3,6 +3,7 @@
 use al_models::params::{param, Kind};
 use al_models::tree::TreeParams;
 
+use crate::pool::score_in_chunks;
 use crate::registry::StrategyInfo;
 use crate::{QueryError, QueryInput, Strategy};
 
@@ -36,11 +37,9 @@ impl Strategy for TreeVariance {
                 input.labeled_y,
                 input.seed,
             )?;
-            Ok(input
-                .candidates
-                .iter_rows()
-                .map(|r| tree.leaf_variance(r))
-                .collect())
+            score_in_chunks(input.candidates, |x| {
+                Ok(x.iter_rows().map(|r| tree.leaf_variance(r)).collect())
+            })
         })())
     }
 }

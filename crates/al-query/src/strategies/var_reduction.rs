@@ -74,7 +74,8 @@ impl Strategy for VarReduction {
         let sample = sample_sorted(n, self.sample, derive_seed(input.seed, 62));
         let all_labeled: Vec<usize> = (0..input.labeled_x.rows()).collect();
         let lab = leaf_ids(&forest, input.labeled_x, &all_labeled);
-        let pool = leaf_ids(&forest, input.candidates, &sample);
+        let sample_x = input.candidates.select(&sample);
+        let pool = leaf_ids(&forest, &sample_x, &(0..sample.len()).collect::<Vec<_>>());
         let kernel = proximity;
         let (l, m) = (lab.len(), pool.len());
         // Cholesky of K_LL + noise·I, then V = L⁻¹ K_LS.
