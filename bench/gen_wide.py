@@ -2,9 +2,11 @@
 """Generate the ingestion benchmark CSV: N rows x 50 features + target.
 
 40 numeric columns (5 % empty cells), 10 categorical columns (up to 30 levels),
-a numeric target with 90 % of cells empty. Standard library only, seeded.
+a numeric target with 90 % of cells empty (or exactly `--labeled` rows
+labeled, spread evenly). Standard library only, seeded.
 
     python3 bench/gen_wide.py --rows 1000000 --out /tmp/wide.csv
+    python3 bench/gen_wide.py --rows 10000000 --labeled 1000 --out /tmp/wide10m.csv
 """
 import argparse
 import random
@@ -15,13 +17,15 @@ def main():
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--out", required=True)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--labeled", type=int, help="exactly this many labeled rows, evenly spread (default: 10 %% at random)")
     args = ap.parse_args()
+    every = args.rows // args.labeled if args.labeled else None
     rng = random.Random(args.seed)
     levels = [[f"c{j}_{k}" for k in range(5 + 25 * j // 9)] for j in range(10)]
     header = [f"num{i}" for i in range(40)] + [f"cat{j}" for j in range(10)] + ["target"]
     with open(args.out, "w", newline="") as f:
         f.write(",".join(header) + "\n")
-        for _ in range(args.rows):
+        for row in range(args.rows):
             cells = []
             total = 0.0
             for i in range(40):
@@ -33,7 +37,10 @@ def main():
                 k = min(int(rng.expovariate(0.3)), len(lv) - 1)
                 total += k * 0.5
                 cells.append(lv[k])
-            cells.append(f"{total:.3f}" if rng.random() < 0.10 else "")
+            # The draw is made either way, so --labeled changes no feature.
+            coin = rng.random() < 0.10
+            labeled = row % every == 0 and row // every < args.labeled if every else coin
+            cells.append(f"{total:.3f}" if labeled else "")
             f.write(",".join(cells) + "\n")
 
 

@@ -33,6 +33,11 @@ impl Matrix {
         self.rows
     }
 
+    /// The row-major values, to reuse the allocation.
+    pub fn into_data(self) -> Vec<f64> {
+        self.data
+    }
+
     pub fn cols(&self) -> usize {
         self.cols
     }

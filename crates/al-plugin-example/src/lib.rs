@@ -79,6 +79,7 @@ mod tests {
             batch: 2,
             seed: 0,
             max_candidates: 10,
+            fitted: None,
         };
         let picks: Vec<usize> = Disagreement { k: 3 }
             .query(&input)

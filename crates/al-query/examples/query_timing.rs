@@ -46,6 +46,7 @@ fn main() {
         batch,
         seed: 0,
         max_candidates: candidates,
+        fitted: None,
     };
     let t = Instant::now();
     let picks = strategy.query(&input).expect("query");

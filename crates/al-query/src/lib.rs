@@ -18,7 +18,7 @@ pub mod strategies;
 pub mod stream;
 pub mod synthesis;
 
-use al_models::{Matrix, ModelError, ModelSpec, ParamError};
+use al_models::{Matrix, ModelError, ModelSpec, ParamError, Predict};
 
 pub use pool::{CompactPool, Pool};
 
@@ -65,6 +65,11 @@ pub struct QueryInput<'a> {
     pub seed: u64,
     /// Bound on the candidates the expensive strategies score (`--candidates`).
     pub max_candidates: usize,
+    /// `model` already fitted on exactly `labeled_x`/`labeled_y` with
+    /// `seed`, when the caller has it (the CLI fits it anyway for the batch
+    /// file's predictions): strategies that fit `--model` use it instead of
+    /// fitting the same model again.
+    pub fitted: Option<&'a dyn Predict>,
 }
 
 /// One chosen candidate: its index in `QueryInput::candidates` and its utility.

@@ -32,6 +32,13 @@ pub trait Pool: Sync {
     /// Dense features of the rows `range`, in order.
     fn chunk(&self, range: Range<usize>) -> Matrix;
 
+    /// As [`Pool::chunk`], into `buffer`'s allocation (reused chunk after
+    /// chunk: no fresh pages to fault in and zero each time).
+    fn chunk_into(&self, range: Range<usize>, buffer: Vec<f64>) -> Matrix {
+        drop(buffer);
+        self.chunk(range)
+    }
+
     /// Dense features of the rows `indices`, in that order.
     fn select(&self, indices: &[usize]) -> Matrix;
 
@@ -72,11 +79,13 @@ pub fn score_in_chunks(
 ) -> Result<Vec<f64>, QueryError> {
     let n = pool.rows();
     let mut out = Vec::with_capacity(n);
+    let mut buffer = Vec::new();
     for start in (0..n).step_by(CHUNK) {
-        let chunk = pool.chunk(start..(start + CHUNK).min(n));
+        let chunk = pool.chunk_into(start..(start + CHUNK).min(n), buffer);
         let scores = score(&chunk)?;
         debug_assert_eq!(scores.len(), chunk.rows());
         out.extend(scores);
+        buffer = chunk.into_data();
     }
     Ok(out)
 }
@@ -100,9 +109,13 @@ impl<'a> CompactPool<'a> {
         }
     }
 
-    fn expand(&self, indices: impl IndexedParallelIterator<Item = usize>) -> Matrix {
+    fn expand(
+        &self,
+        indices: impl IndexedParallelIterator<Item = usize>,
+        mut data: Vec<f64>,
+    ) -> Matrix {
         let width = self.width;
-        let mut data = vec![0.0; indices.len() * width];
+        data.resize(indices.len() * width, 0.0);
         data.par_chunks_mut(width.max(1))
             .zip(indices)
             .for_each_init(
@@ -128,11 +141,15 @@ impl Pool for CompactPool<'_> {
     }
 
     fn chunk(&self, range: Range<usize>) -> Matrix {
-        self.expand(range.into_par_iter())
+        self.expand(range.into_par_iter(), Vec::new())
+    }
+
+    fn chunk_into(&self, range: Range<usize>, buffer: Vec<f64>) -> Matrix {
+        self.expand(range.into_par_iter(), buffer)
     }
 
     fn select(&self, indices: &[usize]) -> Matrix {
-        self.expand(indices.par_iter().copied())
+        self.expand(indices.par_iter().copied(), Vec::new())
     }
 }
 

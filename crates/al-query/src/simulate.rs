@@ -446,6 +446,7 @@ fn run_one(
                 batch: config.batch,
                 seed: derive_seed(derive_seed(config.seed, repeat as u64), round as u64),
                 max_candidates: config.max_candidates,
+                fitted: None,
             };
             let mut chosen: Vec<usize> = strategy.query(&input)?.iter().map(|s| s.index).collect();
             chosen.sort_unstable();
@@ -492,6 +493,7 @@ fn cold_start_rows(
         batch: n0,
         seed: derive_seed(derive_seed(config.seed, repeat as u64), 0),
         max_candidates: config.max_candidates,
+        fitted: None,
     })?;
     let mut chosen = vec![false; rows.len()];
     for p in &picks {

@@ -170,6 +170,7 @@ impl<'a> StreamScorer<'a> {
                 batch: chunk.rows(),
                 seed: al_models::derive_seed(self.fit_seed ^ self.seed, i as u64),
                 max_candidates: self.max_candidates,
+                fitted: None,
             };
             self.utilities = match self.strategy.utilities(&input) {
                 Some(u) => u?,

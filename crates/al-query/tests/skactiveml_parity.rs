@@ -42,6 +42,7 @@ fn greedy_sampling_matches_scikit_activeml() {
             batch,
             seed: 0,
             max_candidates: 500,
+            fitted: None,
         };
         let picked: Vec<u64> = parse_strategy(name)
             .unwrap()

@@ -138,6 +138,7 @@ fn query(strategy: &dyn Strategy, case: &Case, seed: u64) -> Result<Vec<Selectio
         batch: case.batch,
         seed,
         max_candidates: 500,
+        fitted: None,
     })
 }
 
@@ -208,6 +209,7 @@ fn no_candidates_is_a_typed_error() {
             batch: 3,
             seed: 0,
             max_candidates: 500,
+            fitted: None,
         });
         assert!(
             matches!(result, Err(QueryError::NoCandidates)),
@@ -252,6 +254,7 @@ fn per_row_utilities_are_finite_and_work_in_stream_mode() {
                 batch: case.batch,
                 seed: 5,
                 max_candidates: 500,
+                fitted: None,
             };
             let Some(utilities) = strategy.utilities(&input) else {
                 continue;

@@ -6,7 +6,7 @@ use serde_json::json;
 use al_data::batch::{stage_round, BatchFile, BatchRow, StagedBatch};
 use al_data::{Project, QueriedRow, RoundRecord, Subset};
 use al_models::metrics::Spread;
-use al_models::Matrix;
+use al_models::{Matrix, Predict};
 use al_query::simulate::COLD_START;
 use al_query::strategies::Diverse;
 use al_query::{CompactPool, Pool, QueryInput, DEFAULT_STRATEGY};
@@ -21,37 +21,47 @@ pub fn run(global: &Global, args: QueryArgs) -> Result<()> {
         &project,
         args.model.as_deref(),
     )?)?;
-    let train = project.load(Subset::Training, true)?;
+    let labeled = project.counts()?.labeled;
     let asked = args.strategy.as_deref().unwrap_or(DEFAULT_STRATEGY);
     // A model needs two labeled rows: before that, the cold-start strategy.
-    let cold = train.len() < 2;
+    let cold = labeled < 2;
     let mut strategy = registry.parse(if cold { COLD_START } else { asked })?;
     if cold {
         notice(
             global.quiet,
             &format!(
-                "{} labeled row(s), too few for a model: this batch is chosen by {COLD_START} (the rows that best represent the pool; no model needed) instead of {asked}",
-                train.len()
+                "{labeled} labeled row(s), too few for a model: this batch is chosen by {COLD_START} (the rows that best represent the pool; no model needed) instead of {asked}"
             ),
         );
     }
     if args.diversity {
         strategy = Box::new(Diverse { inner: strategy });
     }
-    // The pool stays in its compact encoding; strategies expand the chunks
-    // and rows they look at (al_query::pool).
+    // One pass over the feature chunks for both. The pool stays in its
+    // compact encoding; strategies expand the chunks and rows they look at
+    // (al_query::pool).
     let recipe = project.recipe()?;
-    let pool = project.load_compact_rows(if args.include_pending {
-        Subset::PoolWithPending
-    } else {
-        Subset::Pool
-    })?;
+    let [train, pool] = project.load_compact_subsets([
+        Subset::Training,
+        if args.include_pending {
+            Subset::PoolWithPending
+        } else {
+            Subset::Pool
+        },
+    ])?;
     if pool.is_empty() {
         bail!("no unlabeled rows left to offer (pending batches are held back unless --include-pending)");
     }
+    let train = train.expand(&recipe, true);
     let ly = train.targets();
     let lx = Matrix::new(train.features, train.width);
     let candidates = CompactPool::new(&pool, &recipe);
+    // Fitted once: for the batch file's predictions and for the strategy.
+    let fitted = if cold {
+        None
+    } else {
+        Some(spec.build()?.fit(&lx, &ly, args.seed)?)
+    };
     let input = QueryInput {
         labeled_x: &lx,
         labeled_y: &ly,
@@ -60,6 +70,7 @@ pub fn run(global: &Global, args: QueryArgs) -> Result<()> {
         batch: args.batch,
         seed: args.seed,
         max_candidates: args.candidates,
+        fitted: fitted.as_deref(),
     };
     let spinner = crate::output::spinner(
         global,
@@ -71,7 +82,7 @@ pub fn run(global: &Global, args: QueryArgs) -> Result<()> {
     }
     let picks = picks?;
     let chosen = candidates.select(&picks.iter().map(|p| p.index).collect::<Vec<_>>());
-    let guesses = guesses(&input, &chosen, cold)?;
+    let guesses = guesses(fitted.as_deref(), &chosen)?;
     let rows: Vec<QueriedRow> = picks
         .iter()
         .zip(&guesses)
@@ -172,14 +183,10 @@ struct Guess {
 }
 
 /// `--model`'s guesses for the chosen rows; none before it can be fitted.
-fn guesses(input: &QueryInput, chosen: &Matrix, cold: bool) -> Result<Vec<Option<Guess>>> {
-    if cold {
+fn guesses(fitted: Option<&dyn Predict>, chosen: &Matrix) -> Result<Vec<Option<Guess>>> {
+    let Some(fitted) = fitted else {
         return Ok(vec![None; chosen.rows()]);
-    }
-    let fitted = input
-        .model
-        .build()?
-        .fit(input.labeled_x, input.labeled_y, input.seed)?;
+    };
     let predictions = fitted.predict(chosen)?;
     let spreads = fitted.predict_spread(chosen)?;
     Ok(predictions

@@ -59,6 +59,7 @@ pub fn run(global: &Global, args: SynthesizeArgs) -> Result<()> {
             batch: x.rows(),
             seed: args.seed,
             max_candidates: x.rows().max(1),
+            fitted: None,
         };
         match strategy.utilities(&input) {
             Some(u) => u,

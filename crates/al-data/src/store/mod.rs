@@ -139,6 +139,26 @@ impl CompactRows {
     pub fn row(&self, i: usize) -> &[f64] {
         &self.values[i * self.width..(i + 1) * self.width]
     }
+
+    /// Dense features by the recipe (one-hot, imputed); `scaled` also
+    /// z-scores the numeric columns.
+    pub fn expand(self, recipe: &crate::Recipe, scaled: bool) -> Rows {
+        let width = recipe.n_features();
+        let mut features = Vec::with_capacity(self.len() * width);
+        for i in 0..self.len() {
+            let start = features.len();
+            recipe.expand_into(self.row(i), &mut features);
+            if scaled {
+                recipe.scale_dense(&mut features[start..]);
+            }
+        }
+        Rows {
+            row_ids: self.row_ids,
+            features,
+            width,
+            labels: self.labels,
+        }
+    }
 }
 
 /// A row of a subset: where its features are and what its label is.
@@ -152,43 +172,45 @@ impl Project {
     /// Loads rows with dense features; `scaled` z-scores numeric columns
     /// with the recipe's mean and std (for distance-based strategies).
     pub fn load(&self, subset: Subset, scaled: bool) -> Result<Rows> {
-        let recipe = self.recipe()?;
-        let compact = self.load_compact_rows(subset)?;
-        let width = recipe.n_features();
-        let mut features = Vec::with_capacity(compact.len() * width);
-        for i in 0..compact.len() {
-            let start = features.len();
-            recipe.expand_into(compact.row(i), &mut features);
-            if scaled {
-                recipe.scale_dense(&mut features[start..]);
-            }
-        }
-        Ok(Rows {
-            row_ids: compact.row_ids,
-            features,
-            width,
-            labels: compact.labels,
-        })
+        Ok(self
+            .load_compact_rows(subset)?
+            .expand(&self.recipe()?, scaled))
     }
 
     /// Loads rows with their compact features, reading only the feature
     /// chunks that hold rows of the subset, one chunk at a time.
     pub fn load_compact_rows(&self, subset: Subset) -> Result<CompactRows> {
+        let [rows] = self.load_compact_subsets([subset])?;
+        Ok(rows)
+    }
+
+    /// Several subsets (say the training rows and the pool) in one pass over
+    /// the feature chunks: each chunk is read once, whichever subsets have
+    /// rows in it.
+    pub fn load_compact_subsets<const N: usize>(
+        &self,
+        subsets: [Subset; N],
+    ) -> Result<[CompactRows; N]> {
         let width = self.recipe()?.compact_width();
-        let members = self.members(subset)?;
-        let mut out = CompactRows {
-            values: Vec::with_capacity(members.len() * width),
+        let mut out: [CompactRows; N] = std::array::from_fn(|_| CompactRows {
             width,
             ..CompactRows::default()
-        };
-        // Slots increase with row ids, so each chunk's rows are contiguous.
+        });
+        // Every wanted row, tagged with its subset, in slot order.
+        let mut wanted: Vec<(usize, Member)> = Vec::new();
+        for (k, subset) in subsets.iter().enumerate() {
+            let members = self.members(*subset)?;
+            out[k].values.reserve(members.len() * width);
+            wanted.extend(members.into_iter().map(|m| (k, m)));
+        }
+        wanted.sort_by_key(|(_, m)| m.slot);
         let mut at = 0;
-        while at < members.len() {
-            let chunk = members[at].slot as usize / chunks::CHUNK_ROWS;
+        while at < wanted.len() {
+            let chunk = wanted[at].1.slot as usize / chunks::CHUNK_ROWS;
             let read = chunks::read_chunk(self.conn(), chunk, width)?;
             let base = chunk * chunks::CHUNK_ROWS;
-            while at < members.len() && members[at].slot as usize / chunks::CHUNK_ROWS == chunk {
-                let m = &members[at];
+            while at < wanted.len() && wanted[at].1.slot as usize / chunks::CHUNK_ROWS == chunk {
+                let (k, m) = &wanted[at];
                 let offset = m.slot as usize - base;
                 if offset >= read.len() {
                     return Err(DataError::Usage(format!(
@@ -196,9 +218,10 @@ impl Project {
                         m.row_id, m.slot
                     )));
                 }
-                out.values.extend(read.columns.iter().map(|c| c[offset]));
-                out.row_ids.push(m.row_id);
-                out.labels.push(m.label);
+                let rows = &mut out[*k];
+                rows.values.extend(read.columns.iter().map(|c| c[offset]));
+                rows.row_ids.push(m.row_id);
+                rows.labels.push(m.label);
                 at += 1;
             }
         }

@@ -117,6 +117,7 @@ mod tests {
             batch: 1,
             seed: 0,
             max_candidates: 500,
+            fitted: None,
         };
         let dens = d.densities(&input).unwrap();
         assert_eq!(dens[12], 1.0); // the centre: four neighbours at distance 1

@@ -42,12 +42,34 @@ use rayon::prelude::*;
 use crate::pool::score_in_chunks;
 use crate::{QueryError, QueryInput, Selection};
 
-/// `--model` fitted on the labeled rows.
-pub(crate) fn fit_model(input: &QueryInput) -> Result<Box<dyn Predict>, QueryError> {
-    Ok(input
-        .model
-        .build()?
-        .fit(input.labeled_x, input.labeled_y, input.seed)?)
+/// `--model` fitted on the labeled rows: the caller's fit when it passed
+/// one ([`QueryInput::fitted`]), else a new one.
+pub(crate) fn fit_model<'a>(input: &QueryInput<'a>) -> Result<Fitted<'a>, QueryError> {
+    Ok(match input.fitted {
+        Some(model) => Fitted::Given(model),
+        None => Fitted::Own(input.model.build()?.fit(
+            input.labeled_x,
+            input.labeled_y,
+            input.seed,
+        )?),
+    })
+}
+
+/// A fitted `--model`, the caller's or the strategy's own.
+pub(crate) enum Fitted<'a> {
+    Given(&'a dyn Predict),
+    Own(Box<dyn Predict>),
+}
+
+impl<'a> std::ops::Deref for Fitted<'a> {
+    type Target = dyn Predict + 'a;
+
+    fn deref(&self) -> &(dyn Predict + 'a) {
+        match self {
+            Fitted::Given(model) => *model,
+            Fitted::Own(model) => model.as_ref(),
+        }
+    }
 }
 
 /// Population variance across members, per row. Two passes that each read
@@ -184,6 +206,7 @@ pub(crate) mod test_support {
             batch,
             seed: 0,
             max_candidates: 500,
+            fitted: None,
         };
         s.query(&input).unwrap().iter().map(|s| s.index).collect()
     }

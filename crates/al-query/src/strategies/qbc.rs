@@ -58,6 +58,7 @@ mod tests {
             batch: 1,
             seed: 0,
             max_candidates: 10,
+            fitted: None,
         };
         let u = Qbc { members: 10 }.utilities(&input).unwrap().unwrap();
         assert!(u[0] > 0.0, "{u:?}");

@@ -72,6 +72,7 @@ mod tests {
             batch: 2,
             seed: 0,
             max_candidates: 10,
+            fitted: None,
         };
         let u = TreeVariance { depth: Some(1) }
             .utilities(&input)
