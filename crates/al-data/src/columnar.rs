@@ -85,7 +85,7 @@ pub(crate) fn read(path: &Path, format: TableFormat) -> Result<RawTable> {
         headers.push(name);
         kinds.push(kind);
     }
-    Ok(RawTable::from_columns(path, headers, kinds, cells, sha256))
+    RawTable::from_columns(path, headers, kinds, cells, sha256)
 }
 
 /// Writes text columns as a Parquet file: columns flagged `numeric` as 64-bit

@@ -290,13 +290,18 @@ impl Tree {
         let p = binned.cols();
         let n_try = ((params.max_features * p as f64).round() as usize).clamp(1, p.max(1));
         let min_leaf = params.min_samples_leaf as u32;
-        let mut stack = vec![(0usize, 0usize, samples.len(), 0usize)];
+        // Pending nodes, each with the features known to be constant in it
+        // (constant in a node, constant in all below it: never scanned
+        // again, as scikit-learn does; they could not split anyway, so the
+        // tree is the same).
+        let mut stack = vec![(0usize, 0usize, samples.len(), 0usize, vec![false; p])];
         nodes.push(leaf_at(0));
         let mut max_depth = 0;
         let mut hist = vec![Acc::default(); MAX_BINS];
         let mut pairs: Vec<(u8, f64, f64)> = Vec::new();
         let mut keys: Vec<u32> = Vec::new();
-        while let Some((id, start, end, depth)) = stack.pop() {
+        let mut node_ws: Vec<(f64, f64)> = Vec::new();
+        while let Some((id, start, end, depth, mut constant)) = stack.pop() {
             let here = &samples[start..end];
             let (w, s, ss) = here.iter().fold((0.0, 0.0, 0.0), |(w, s, ss), &i| {
                 let (wi, yi) = (weights[i as usize], y[i as usize]);
@@ -321,22 +326,27 @@ impl Tree {
                 (0..p).collect()
             };
             let parent_score = s * s / w;
+            // Each sample's weight and weighted target, gathered once in
+            // node order: every feature's pass then reads them in sequence
+            // instead of at scattered rows (the same products, so the same
+            // sums).
+            node_ws.clear();
+            node_ws.extend(here.iter().map(|&i| {
+                let i = i as usize;
+                (weights[i], weights[i] * y[i])
+            }));
             let mut best: Option<Split> = None;
             for &f in &features {
-                let candidate = if here.len() > 2 * binned.n_bins(f) {
-                    best_split_histogram(binned, f, here, y, weights, min_leaf, &mut hist)
+                if constant[f] {
+                    continue;
+                }
+                let scan = if here.len() > 2 * binned.n_bins(f) {
+                    best_split_histogram(binned, f, here, &node_ws, min_leaf, &mut hist)
                 } else {
-                    best_split_sorted(
-                        binned,
-                        f,
-                        here,
-                        y,
-                        weights,
-                        min_leaf,
-                        (&mut pairs, &mut keys),
-                    )
+                    best_split_sorted(binned, f, here, &node_ws, min_leaf, (&mut pairs, &mut keys))
                 };
-                if let Some((bin, score)) = candidate {
+                constant[f] = scan.constant;
+                if let Some((bin, score)) = scan.best {
                     if best.as_ref().is_none_or(|b| score > b.score) {
                         best = Some(Split {
                             feature: f,
@@ -370,8 +380,8 @@ impl Tree {
                 threshold: binned.cut(split.feature, split.bin, right_bin),
                 left: left as u32,
             };
-            stack.push((left + 1, mid, end, depth + 1));
-            stack.push((left, start, mid, depth + 1));
+            stack.push((left + 1, mid, end, depth + 1, constant.clone()));
+            stack.push((left, start, mid, depth + 1, constant));
         }
         Tree {
             nodes,
@@ -461,24 +471,27 @@ fn partition(items: &mut [u32], left: impl Fn(u32) -> bool) -> usize {
 }
 
 /// Best split of one feature from a full histogram: for large nodes.
+/// `ws[k]` is sample `samples[k]`'s weight and weighted target.
 fn best_split_histogram(
     binned: &Binned,
     f: usize,
     samples: &[u32],
-    y: &[f64],
-    weights: &[f64],
+    ws: &[(f64, f64)],
     min_leaf: u32,
     hist: &mut [Acc],
-) -> Option<(usize, f64)> {
+) -> FeatureScan {
     let bins = binned.n_bins(f);
     hist[..bins].fill(Acc::default());
     let column = &binned.codes[f * binned.n..(f + 1) * binned.n];
-    for &i in samples {
-        let i = i as usize;
-        let h = &mut hist[column[i] as usize];
-        h.w += weights[i];
-        h.s += weights[i] * y[i];
-        h.count += 1;
+    if bins == 2 {
+        two_bin_histogram(column, samples, ws, hist);
+    } else {
+        for (&i, &(w, wy)) in samples.iter().zip(ws) {
+            let h = &mut hist[column[i as usize] as usize];
+            h.w += w;
+            h.s += wy;
+            h.count += 1;
+        }
     }
     let total = hist[..bins].iter().fold(Acc::default(), |a, h| Acc {
         w: a.w + h.w,
@@ -496,7 +509,50 @@ fn best_split_histogram(
         }
         consider(&mut best, b, left, total, min_leaf);
     }
-    best
+    FeatureScan {
+        best,
+        constant: hist[..bins]
+            .iter()
+            .any(|h| h.count as usize == samples.len()),
+    }
+}
+
+/// One feature's best split in a node, and whether the feature is
+/// constant there.
+struct FeatureScan {
+    best: Option<(usize, f64)>,
+    constant: bool,
+}
+
+/// The histogram of a two-valued feature (a one-hot column) with its sums
+/// in registers. Through memory, each sample's add waits for the previous
+/// one's store to the same bin, and with two bins that is nearly every
+/// sample; here each bin's sum is a register chain. Every sample adds to
+/// both bins, its values times 1 or 0: `v × 1 = v` and `a + v × 0 = a`
+/// exactly, so each bin's sum is the same as the plain loop's, bit for bit.
+fn two_bin_histogram(column: &[u8], samples: &[u32], ws: &[(f64, f64)], hist: &mut [Acc]) {
+    let (mut w0, mut s0, mut w1, mut s1, mut n1) = (0.0, 0.0, 0.0, 0.0, 0u32);
+    for (&i, &(w, wy)) in samples.iter().zip(ws) {
+        let code = column[i as usize];
+        let one = f64::from(code);
+        let zero = 1.0 - one;
+        w0 += w * zero;
+        s0 += wy * zero;
+        w1 += w * one;
+        s1 += wy * one;
+        n1 += u32::from(code);
+    }
+    let n = samples.len() as u32;
+    hist[0] = Acc {
+        w: w0,
+        s: s0,
+        count: n - n1,
+    };
+    hist[1] = Acc {
+        w: w1,
+        s: s1,
+        count: n1,
+    };
 }
 
 /// Best split of one feature by sorting the node's samples: for small nodes,
@@ -505,11 +561,10 @@ fn best_split_sorted(
     binned: &Binned,
     f: usize,
     samples: &[u32],
-    y: &[f64],
-    weights: &[f64],
+    ws: &[(f64, f64)],
     min_leaf: u32,
     (pairs, keys): (&mut Vec<(u8, f64, f64)>, &mut Vec<u32>),
-) -> Option<(usize, f64)> {
+) -> FeatureScan {
     pairs.clear();
     let column = &binned.codes[f * binned.n..(f + 1) * binned.n];
     // Sort 4-byte keys (code, position) rather than the 24-byte tuples:
@@ -525,8 +580,8 @@ fn best_split_sorted(
     );
     keys.sort_unstable();
     pairs.extend(keys.iter().map(|key| {
-        let i = samples[(key & 0xFFFF) as usize] as usize;
-        (column[i], weights[i], weights[i] * y[i])
+        let k = (key & 0xFFFF) as usize;
+        (column[samples[k] as usize], ws[k].0, ws[k].1)
     }));
     let total = pairs.iter().fold(Acc::default(), |a, p| Acc {
         w: a.w + p.1,
@@ -543,7 +598,10 @@ fn best_split_sorted(
             consider(&mut best, pairs[k].0 as usize, left, total, min_leaf);
         }
     }
-    best
+    FeatureScan {
+        best,
+        constant: pairs.first().map(|p| p.0) == pairs.last().map(|p| p.0),
+    }
 }
 
 /// Keeps the split with the largest `sL²/wL + sR²/wR` (the largest drop in
