@@ -339,3 +339,32 @@ fn without_held_out_rows_evaluate_cross_validates_and_says_so() {
         .iter()
         .all(|r| r["method"] == "cv5"));
 }
+
+#[cfg(unix)]
+#[test]
+fn a_closed_output_pipe_ends_the_command_quietly_without_a_panic() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    al(&db)
+        .args(["init", &fixture("price_partial.csv"), "--target", "price"])
+        .assert()
+        .success();
+    // `al-cli status | head -0`: the reading end is gone before al writes.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = Command::new(bin())
+        .args(["-p", db.to_str().unwrap(), "status"])
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(
+        out.status.signal(),
+        Some(13),
+        "ended by SIGPIPE: {:?}",
+        out.status
+    );
+}

@@ -11,10 +11,25 @@ mod prompt;
 use clap::Parser;
 
 fn main() {
+    die_quietly_on_closed_pipe();
     let cli = cli::Cli::parse();
     if let Err(err) = commands::run(cli) {
         eprintln!("error: {}", message(&err));
         std::process::exit(1);
+    }
+}
+
+/// `al-cli status | head`: when the reader of standard output goes away,
+/// end as `cat` or `grep` do (by SIGPIPE, silently) instead of panicking in
+/// `println!`. Rust ignores SIGPIPE by default; this restores the default.
+/// Writes to the project are transactions, so ending mid-print loses nothing
+/// committed and applies nothing halfway.
+fn die_quietly_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any thread starts; setting
+    // a signal's disposition to SIG_DFL has no other effect.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 
