@@ -179,8 +179,8 @@ impl Predict for Forest {
     /// of the tree predictions (so the same numbers as the default), a
     /// block of rows at a time instead of holding trees × rows predictions.
     fn predict_std(&self, x: &Matrix) -> Result<Option<Vec<f64>>, ModelError> {
-        // 256 rows × 211 features is 430 KB: the block stays in L2 while
-        // every tree walks it.
+        // 64 rows × 211 features is 108 KB: the block stays in L2 while
+        // every tree walks it (1 024 rows took a quarter longer at 10⁶ rows).
         const BLOCK: usize = 64;
         let trees = self.trees.len();
         if trees < 2 {

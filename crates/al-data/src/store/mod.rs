@@ -85,6 +85,32 @@ impl Subset {
             Subset::All => "1",
         }
     }
+
+    /// [`Subset::condition`] in Rust, for the one scan that sorts every row
+    /// into several subsets (a test checks the two agree).
+    fn contains(self, row: &RowFlags) -> bool {
+        match self {
+            Subset::Training => row.label.is_some() && !row.is_test,
+            Subset::Test => row.is_test,
+            Subset::Pool => row.label.is_none() && !row.is_test && !row.queried,
+            Subset::PoolWithPending => row.label.is_none() && !row.is_test,
+            Subset::All => true,
+        }
+    }
+
+    /// Usually most of the project: read by one scan of `rows`, not row by
+    /// row through a partial index.
+    fn is_large(self) -> bool {
+        matches!(self, Subset::Pool | Subset::PoolWithPending | Subset::All)
+    }
+}
+
+/// What decides a row's subsets.
+struct RowFlags {
+    label: Option<f64>,
+    is_test: bool,
+    /// Asked for in some round.
+    queried: bool,
 }
 
 /// Rows in row-id order with dense features, ready for a model.
@@ -161,6 +187,67 @@ impl CompactRows {
     }
 }
 
+/// `wanted` (in slot order) cut into at most `n` runs of whole chunks with
+/// about as many chunks each.
+fn split_at_chunks(wanted: &[(usize, Member)], n: usize) -> Vec<&[(usize, Member)]> {
+    let chunk_of = |i: usize| wanted[i].1.slot as usize / chunks::CHUNK_ROWS;
+    let mut starts = vec![0];
+    for i in 1..wanted.len() {
+        if chunk_of(i) != chunk_of(i - 1) {
+            starts.push(i);
+        }
+    }
+    let per_part = starts.len().div_ceil(n.max(1)).max(1);
+    let mut parts = Vec::new();
+    let mut begin = 0;
+    for group in starts.chunks(per_part).skip(1) {
+        parts.push(&wanted[begin..group[0]]);
+        begin = group[0];
+    }
+    parts.push(&wanted[begin..]);
+    parts
+}
+
+/// Reads the chunks holding `part`'s rows and writes each row's compact
+/// values, in order, into its subset's slice of `out`.
+fn gather(
+    conn: &rusqlite::Connection,
+    part: &[(usize, Member)],
+    width: usize,
+    mut out: Vec<&mut [f64]>,
+) -> Result<()> {
+    let mut filled = vec![0usize; out.len()];
+    let mut at = 0;
+    while at < part.len() {
+        let chunk = part[at].1.slot as usize / chunks::CHUNK_ROWS;
+        let read = chunks::read_chunk(conn, chunk, width)?;
+        let base = chunk * chunks::CHUNK_ROWS;
+        while at < part.len() && part[at].1.slot as usize / chunks::CHUNK_ROWS == chunk {
+            let (k, m) = &part[at];
+            let offset = m.slot as usize - base;
+            if offset >= read.len() {
+                return Err(DataError::Usage(format!(
+                    "the project file has no features for row {} (slot {}); restore the file from a copy",
+                    m.row_id, m.slot
+                )));
+            }
+            let row = &mut out[*k][filled[*k]..filled[*k] + width];
+            for (v, column) in row.iter_mut().zip(&read.columns) {
+                *v = column[offset];
+            }
+            filled[*k] += width;
+            at += 1;
+        }
+    }
+    Ok(())
+}
+
+fn out_of_order() -> DataError {
+    DataError::Usage(
+        "the project file's row slots are out of order; restore the file from a copy".into(),
+    )
+}
+
 /// A row of a subset: where its features are and what its label is.
 struct Member {
     row_id: i64,
@@ -197,32 +284,125 @@ impl Project {
             ..CompactRows::default()
         });
         // Every wanted row, tagged with its subset, in slot order.
-        let mut wanted: Vec<(usize, Member)> = Vec::new();
-        for (k, subset) in subsets.iter().enumerate() {
-            let members = self.members(*subset)?;
-            out[k].values.reserve(members.len() * width);
-            wanted.extend(members.into_iter().map(|m| (k, m)));
-        }
+        let mut wanted: Vec<(usize, Member)> = if subsets.iter().any(|s| s.is_large()) {
+            self.members_by_scan(&subsets)?
+        } else {
+            let mut wanted = Vec::new();
+            for (k, subset) in subsets.iter().enumerate() {
+                wanted.extend(self.members(*subset)?.into_iter().map(|m| (k, m)));
+            }
+            wanted
+        };
         wanted.sort_by_key(|(_, m)| m.slot);
-        let mut at = 0;
-        while at < wanted.len() {
-            let chunk = wanted[at].1.slot as usize / chunks::CHUNK_ROWS;
-            let read = chunks::read_chunk(self.conn(), chunk, width)?;
-            let base = chunk * chunks::CHUNK_ROWS;
-            while at < wanted.len() && wanted[at].1.slot as usize / chunks::CHUNK_ROWS == chunk {
-                let (k, m) = &wanted[at];
-                let offset = m.slot as usize - base;
-                if offset >= read.len() {
-                    return Err(DataError::Usage(format!(
-                        "the project file has no features for row {} (slot {}); restore the file from a copy",
-                        m.row_id, m.slot
-                    )));
-                }
-                let rows = &mut out[*k];
-                rows.values.extend(read.columns.iter().map(|c| c[offset]));
+        // Chunks are read and decoded by up to one reader per thread, each
+        // with its own read-only connection and its own run of chunks,
+        // writing into its own part of the output: the same values in the
+        // same places whatever the thread count.
+        let parts = split_at_chunks(&wanted, rayon::current_num_threads());
+        let mut counts = vec![[0usize; N]; parts.len()];
+        for (p, part) in parts.iter().enumerate() {
+            for (k, _) in part.iter() {
+                counts[p][*k] += 1;
+            }
+        }
+        for (k, rows) in out.iter_mut().enumerate() {
+            rows.values = vec![0.0; counts.iter().map(|c| c[k]).sum::<usize>() * width];
+            for (_, m) in wanted.iter().filter(|(j, _)| *j == k) {
                 rows.row_ids.push(m.row_id);
                 rows.labels.push(m.label);
-                at += 1;
+            }
+        }
+        // Each part's slice of each subset's values.
+        let mut slices: Vec<Vec<&mut [f64]>> = (0..parts.len()).map(|_| Vec::new()).collect();
+        for (k, rows) in out.iter_mut().enumerate() {
+            let mut rest = rows.values.as_mut_slice();
+            for (p, slot) in slices.iter_mut().enumerate() {
+                let (mine, others) = rest.split_at_mut(counts[p][k] * width);
+                slot.push(mine);
+                rest = others;
+            }
+        }
+        let path = self.path();
+        let results: Vec<Result<()>> = std::thread::scope(|scope| {
+            let mut slices = slices.into_iter();
+            let first = slices.next();
+            let others: Vec<_> = parts[1.min(parts.len())..]
+                .iter()
+                .zip(slices)
+                .map(|(part, out)| {
+                    scope.spawn(move || {
+                        let conn = rusqlite::Connection::open_with_flags(
+                            path,
+                            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+                        )
+                        .map_err(sql)?;
+                        gather(&conn, part, width, out)
+                    })
+                })
+                .collect();
+            let mut results = Vec::new();
+            if let (Some(part), Some(out)) = (parts.first(), first) {
+                results.push(gather(self.conn(), part, width, out));
+            }
+            for handle in others {
+                results.push(
+                    handle
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                );
+            }
+            results
+        });
+        results.into_iter().collect::<Result<Vec<()>>>()?;
+        Ok(out)
+    }
+
+    /// Every row of the project in row-id order, once for each of
+    /// `subsets` it belongs to (tagged with the subset's index). One
+    /// sequential scan: on a million-row pool this is several times faster
+    /// than a million lookups through a partial index.
+    fn members_by_scan(&self, subsets: &[Subset]) -> Result<Vec<(usize, Member)>> {
+        let queried: std::collections::HashSet<i64> = self
+            .conn()
+            .prepare("SELECT DISTINCT row_id FROM queries")
+            .map_err(sql)?
+            .query_map([], |r| r.get(0))
+            .map_err(sql)?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(sql)?;
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT row_id, slot, label, is_test FROM rows NOT INDEXED ORDER BY row_id")
+            .map_err(sql)?;
+        let mut q = stmt.query([]).map_err(sql)?;
+        let mut out = Vec::new();
+        let mut last_slot = -1;
+        while let Some(r) = q.next().map_err(sql)? {
+            let member = Member {
+                row_id: r.get(0).map_err(sql)?,
+                slot: r.get(1).map_err(sql)?,
+                label: r.get(2).map_err(sql)?,
+            };
+            if member.slot <= last_slot {
+                return Err(out_of_order());
+            }
+            last_slot = member.slot;
+            let state = RowFlags {
+                label: member.label,
+                is_test: r.get(3).map_err(sql)?,
+                queried: queried.contains(&member.row_id),
+            };
+            for (k, subset) in subsets.iter().enumerate() {
+                if subset.contains(&state) {
+                    out.push((
+                        k,
+                        Member {
+                            row_id: member.row_id,
+                            slot: member.slot,
+                            label: member.label,
+                        },
+                    ));
+                }
             }
         }
         Ok(out)
@@ -291,5 +471,145 @@ impl Project {
     pub fn load_compact(&self, subset: Subset) -> Result<Vec<Vec<f64>>> {
         let rows = self.load_compact_rows(subset)?;
         Ok((0..rows.len()).map(|i| rows.row(i).to_vec()).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A project with rows in every state: training, test, pool, pending.
+    fn project_in_every_state(dir: &std::path::Path) -> Project {
+        let csv = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fixtures/price_partial.csv");
+        let db = dir.join("p.db");
+        let mut opts = crate::InitOptions::new(csv, db.clone(), "price");
+        opts.test_frac = Some(0.3);
+        crate::init(&opts).unwrap();
+        let mut project = Project::open(&db).unwrap();
+        project
+            .write(|tx| {
+                tx.execute_batch(
+                    "INSERT INTO rounds(round, strategy, model, seed, batch, created_at)
+                         VALUES (1, 'random', 'forest', 0, 3, 'now');
+                     INSERT INTO queries(round, rank, row_id)
+                         SELECT 1, row_number() OVER (), row_id FROM rows
+                          WHERE label IS NULL LIMIT 3;",
+                )
+                .map_err(sql)
+            })
+            .unwrap();
+        project
+    }
+
+    #[test]
+    fn the_scan_sorts_rows_into_the_same_subsets_as_the_sql_conditions() {
+        let dir = tempfile::tempdir().unwrap();
+        let project = project_in_every_state(dir.path());
+        let all = [
+            Subset::Training,
+            Subset::Test,
+            Subset::Pool,
+            Subset::PoolWithPending,
+            Subset::All,
+        ];
+        let scanned = project.members_by_scan(&all).unwrap();
+        for (k, subset) in all.iter().enumerate() {
+            let by_scan: Vec<i64> = scanned
+                .iter()
+                .filter(|(j, _)| *j == k)
+                .map(|(_, m)| m.row_id)
+                .collect();
+            let by_sql: Vec<i64> = project
+                .members(*subset)
+                .unwrap()
+                .iter()
+                .map(|m| m.row_id)
+                .collect();
+            assert!(!by_sql.is_empty(), "{subset:?} has rows in this project");
+            assert_eq!(by_scan, by_sql, "{subset:?}");
+        }
+        // Pending rows are in PoolWithPending only.
+        let pool = project.load_compact_rows(Subset::Pool).unwrap();
+        let with = project.load_compact_rows(Subset::PoolWithPending).unwrap();
+        assert_eq!(with.len(), pool.len() + 3);
+    }
+
+    #[test]
+    fn chunk_runs_cover_every_row_in_order_without_splitting_a_chunk() {
+        let member = |slot: usize| {
+            (
+                0,
+                Member {
+                    row_id: slot as i64 + 1,
+                    slot: slot as i64,
+                    label: None,
+                },
+            )
+        };
+        let c = chunks::CHUNK_ROWS;
+        let wanted: Vec<_> = [0, 5, c, c + 1, 2 * c, 3 * c + 9, 4 * c]
+            .iter()
+            .map(|&s| member(s))
+            .collect();
+        for n in 1..8 {
+            let parts = split_at_chunks(&wanted, n);
+            assert!(parts.len() <= n.max(1), "{n}: {} parts", parts.len());
+            let joined: Vec<i64> = parts
+                .iter()
+                .flat_map(|p| p.iter().map(|(_, m)| m.slot))
+                .collect();
+            assert_eq!(
+                joined,
+                wanted.iter().map(|(_, m)| m.slot).collect::<Vec<_>>()
+            );
+            for w in parts.windows(2) {
+                let last = w[0].last().unwrap().1.slot as usize / c;
+                let first = w[1].first().unwrap().1.slot as usize / c;
+                assert!(last < first, "{n}: a chunk split across parts");
+            }
+        }
+        assert_eq!(split_at_chunks(&[], 2).len(), 1);
+    }
+
+    #[test]
+    fn loading_gives_the_same_rows_with_one_thread_or_several() {
+        // Three chunks and a bit, so that several readers share the work.
+        let dir = tempfile::tempdir().unwrap();
+        let csv = dir.path().join("big.csv");
+        let mut text = String::from("a,b,kind,y\n");
+        for i in 0..(3 * chunks::CHUNK_ROWS + 100) {
+            let label = if i % 97 == 0 {
+                format!("{}", i % 13)
+            } else {
+                String::new()
+            };
+            text.push_str(&format!("{},{}.25,k{},{label}\n", i % 1000, i % 7, i % 5));
+        }
+        std::fs::write(&csv, text).unwrap();
+        let path = dir.path().join("big.db");
+        crate::init(&crate::InitOptions::new(csv, path.clone(), "y")).unwrap();
+        let load = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| {
+                    Project::open_for_reading(&path)
+                        .unwrap()
+                        .load_compact_subsets([Subset::Training, Subset::PoolWithPending])
+                        .unwrap()
+                })
+        };
+        let (one, four) = (load(1), load(4));
+        assert!(one[1].len() > 2 * chunks::CHUNK_ROWS);
+        for (a, b) in one.iter().zip(&four) {
+            assert_eq!(a.row_ids, b.row_ids);
+            assert_eq!(a.labels, b.labels);
+            assert_eq!(
+                a.values.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                b.values.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+            );
+        }
     }
 }
