@@ -73,7 +73,8 @@ struct Leaf {
 }
 
 impl LeafAlloc {
-    fn leaves(&self, input: &QueryInput) -> Result<Vec<Leaf>, QueryError> {
+    /// `pool`: the candidates' dense features.
+    fn leaves(&self, input: &QueryInput, pool: &Matrix) -> Result<Vec<Leaf>, QueryError> {
         let tree = TreeParams::default()
             .min_samples_leaf(self.min_leaf)
             .fit_tree(input.labeled_x, input.labeled_y, input.seed)?;
@@ -91,12 +92,7 @@ impl LeafAlloc {
             })
         };
         let labeled_leaf: Vec<usize> = input.labeled_x.iter_rows().map(&mut leaf_of).collect();
-        let pool_leaf: Vec<usize> = input
-            .candidates
-            .dense()
-            .iter_rows()
-            .map(&mut leaf_of)
-            .collect();
+        let pool_leaf: Vec<usize> = pool.iter_rows().map(&mut leaf_of).collect();
         for (j, &k) in labeled_leaf.iter().enumerate() {
             leaves[k].labeled.push(j);
         }
@@ -185,7 +181,11 @@ impl Strategy for LeafAlloc {
         if n == 0 {
             return Err(QueryError::NoCandidates);
         }
-        let mut leaves = self.leaves(input)?;
+        // Leaves and picks both look at every pool row: the dense pool is
+        // expanded once and held.
+        let dense = input.candidates.dense();
+        let c: &Matrix = &dense;
+        let mut leaves = self.leaves(input, c)?;
         let batch = input.batch.min(n);
         let weights: f64 = leaves.iter().map(|l| l.weight).sum();
         let budget = (input.labeled_y.len() + batch) as f64;
@@ -202,9 +202,6 @@ impl Strategy for LeafAlloc {
             .collect();
         // Distance of each pool row to the nearest labeled-or-picked row
         // of its own leaf (infinite when the leaf has none).
-        // Picks update distances within a leaf: the dense pool is held.
-        let dense = input.candidates.dense();
-        let c: &Matrix = &dense;
         let mut nearest: Vec<f64> = vec![f64::INFINITY; n];
         for leaf in &leaves {
             for &i in &leaf.pool {
