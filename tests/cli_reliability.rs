@@ -340,10 +340,8 @@ fn without_held_out_rows_evaluate_cross_validates_and_says_so() {
         .all(|r| r["method"] == "cv5"));
 }
 
-#[cfg(unix)]
 #[test]
 fn a_closed_output_pipe_ends_the_command_quietly_without_a_panic() {
-    use std::os::unix::process::ExitStatusExt;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("p.db");
     al(&db)
@@ -361,10 +359,5 @@ fn a_closed_output_pipe_ends_the_command_quietly_without_a_panic() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
-    assert_eq!(
-        out.status.signal(),
-        Some(13),
-        "ended by SIGPIPE: {:?}",
-        out.status
-    );
+    assert_eq!(out.status.code(), Some(141), "as if ended by SIGPIPE");
 }

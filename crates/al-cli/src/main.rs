@@ -11,7 +11,7 @@ mod prompt;
 use clap::Parser;
 
 fn main() {
-    die_quietly_on_closed_pipe();
+    quiet_on_closed_stdout();
     let cli = cli::Cli::parse();
     if let Err(err) = commands::run(cli) {
         eprintln!("error: {}", message(&err));
@@ -20,17 +20,26 @@ fn main() {
 }
 
 /// `al-cli status | head`: when the reader of standard output goes away,
-/// end as `cat` or `grep` do (by SIGPIPE, silently) instead of panicking in
-/// `println!`. Rust ignores SIGPIPE by default; this restores the default.
-/// Writes to the project are transactions, so ending mid-print loses nothing
-/// committed and applies nothing halfway.
-fn die_quietly_on_closed_pipe() {
-    #[cfg(unix)]
-    // SAFETY: called first thing in main, before any thread starts; setting
-    // a signal's disposition to SIG_DFL has no other effect.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
+/// `println!` panics on the broken pipe; end quietly instead, with the
+/// status a shell reports for a command ended by SIGPIPE (128 + 13).
+/// SIGPIPE itself stays ignored (Rust's default): a plugin that exits
+/// before reading its request must be an error al-cli reports, not a signal
+/// that kills it. Writes to the project are transactions, so ending
+/// mid-print loses nothing committed and applies nothing halfway.
+fn quiet_on_closed_stdout() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let text = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if text.starts_with("failed printing to stdout") && text.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
 }
 
 /// The error and its causes, skipping a cause its parent already quotes
