@@ -193,12 +193,22 @@ impl Predict for Forest {
             for (t, tree) in self.trees.iter().enumerate() {
                 tree.predict_rows(x, b * BLOCK, &mut by_tree[t * n..(t + 1) * n]);
             }
-            let mut row = vec![0.0; trees];
-            for (i, s) in stds.iter_mut().enumerate() {
-                for (t, v) in row.iter_mut().enumerate() {
-                    *v = by_tree[t * n + i];
+            // metrics::mean_std per row, summed tree by tree across the
+            // block's rows (the same order per row, so the same bits,
+            // without gathering each row's predictions).
+            let mut mean = vec![0.0; n];
+            for preds in by_tree.chunks_exact(n) {
+                mean.iter_mut().zip(preds).for_each(|(m, p)| *m += p);
+            }
+            mean.iter_mut().for_each(|m| *m /= trees as f64);
+            let mut var = vec![0.0; n];
+            for preds in by_tree.chunks_exact(n) {
+                for ((v, p), m) in var.iter_mut().zip(preds).zip(&mean) {
+                    *v += (p - m) * (p - m);
                 }
-                *s = crate::metrics::mean_std(&row).std;
+            }
+            for (s, v) in stds.iter_mut().zip(&var) {
+                *s = (v / trees as f64).sqrt();
             }
         });
         Ok(Some(out))
@@ -235,6 +245,23 @@ mod tests {
             .map(|r| 3.0 * r[0] - 2.0 * r[1] * r[1] + r[2])
             .collect();
         (Matrix::from_rows(&rows), y)
+    }
+
+    #[test]
+    fn the_blockwise_std_is_the_std_of_the_tree_predictions_bit_for_bit() {
+        let (x, y) = data(300);
+        let forest = ForestParams::default()
+            .trees(17)
+            .fit_forest(&x, &y, 3)
+            .unwrap();
+        // 200 rows: three full blocks of 64 and a ragged one.
+        let (probe, _) = data(200);
+        let std = forest.predict_std(&probe).unwrap().unwrap();
+        let members = forest.predict_members(&probe).unwrap().unwrap();
+        for (i, s) in std.iter().enumerate() {
+            let expected = crate::metrics::member_spread(&members, i).std;
+            assert_eq!(s.to_bits(), expected.to_bits(), "row {i}");
+        }
     }
 
     #[test]
