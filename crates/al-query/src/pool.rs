@@ -6,9 +6,9 @@
 //! and expands rows only when a strategy asks for them: a chunk of
 //! [`CHUNK`] rows to score ([`score_in_chunks`]), or the few rows a sampling
 //! strategy looks at ([`Pool::select`]). A [`Matrix`] is a pool too, for
-//! tests, simulations and small pools. Strategies that need every pair of
-//! rows at hand (greedy sampling, density) call [`Pool::dense`] and hold
-//! the dense pool; docs/scaling.md lists which do.
+//! tests, simulations and small pools. Strategies whose every pick revisits
+//! every row (greedy sampling, leaf-alloc, lcmd) call [`Pool::dense`] and
+//! hold the dense pool; docs/scaling.md lists which do.
 
 use std::borrow::Cow;
 use std::ops::Range;

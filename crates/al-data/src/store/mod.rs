@@ -249,6 +249,7 @@ fn out_of_order() -> DataError {
 }
 
 /// A row of a subset: where its features are and what its label is.
+#[derive(Clone, Copy)]
 struct Member {
     row_id: i64,
     slot: i64,
@@ -394,14 +395,7 @@ impl Project {
             };
             for (k, subset) in subsets.iter().enumerate() {
                 if subset.contains(&state) {
-                    out.push((
-                        k,
-                        Member {
-                            row_id: member.row_id,
-                            slot: member.slot,
-                            label: member.label,
-                        },
-                    ));
+                    out.push((k, member));
                 }
             }
         }
@@ -429,10 +423,7 @@ impl Project {
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(sql)?;
         if members.windows(2).any(|w| w[1].slot <= w[0].slot) {
-            return Err(DataError::Usage(
-                "the project file's row slots are out of order; restore the file from a copy"
-                    .into(),
-            ));
+            return Err(out_of_order());
         }
         Ok(members)
     }
