@@ -4,10 +4,12 @@
 //! exporting rows in `rows.rs`.
 
 pub mod chunks;
+mod answers;
 mod labels;
 mod rounds;
 mod rows;
 
+pub use answers::*;
 pub use labels::*;
 pub use rounds::*;
 pub use rows::*;
@@ -69,6 +71,8 @@ pub enum Subset {
     Pool,
     /// Unlabeled rows, pending or not.
     PoolWithPending,
+    /// Unlabeled rows out in a batch: what annotators have to answer.
+    Pending,
     /// Every row.
     All,
 }
@@ -82,6 +86,9 @@ impl Subset {
                 "r.label IS NULL AND r.is_test = 0 AND r.row_id NOT IN (SELECT row_id FROM queries)"
             }
             Subset::PoolWithPending => "r.label IS NULL AND r.is_test = 0",
+            Subset::Pending => {
+                "r.label IS NULL AND r.is_test = 0 AND r.row_id IN (SELECT row_id FROM queries)"
+            }
             Subset::All => "1",
         }
     }
@@ -94,6 +101,7 @@ impl Subset {
             Subset::Test => row.is_test,
             Subset::Pool => row.label.is_none() && !row.is_test && !row.queried,
             Subset::PoolWithPending => row.label.is_none() && !row.is_test,
+            Subset::Pending => row.label.is_none() && !row.is_test && row.queried,
             Subset::All => true,
         }
     }
@@ -466,11 +474,11 @@ impl Project {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A project with rows in every state: training, test, pool, pending.
-    fn project_in_every_state(dir: &std::path::Path) -> Project {
+    pub(crate) fn project_in_every_state(dir: &std::path::Path) -> Project {
         let csv = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../../fixtures/price_partial.csv");
         let db = dir.join("p.db");
@@ -502,6 +510,7 @@ mod tests {
             Subset::Test,
             Subset::Pool,
             Subset::PoolWithPending,
+            Subset::Pending,
             Subset::All,
         ];
         let scanned = project.members_by_scan(&all).unwrap();
