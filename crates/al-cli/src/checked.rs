@@ -28,6 +28,15 @@ fn number(s: &str) -> Result<f64, String> {
     }
 }
 
+/// Minutes from a few seconds to a day (`serve --lease`).
+pub fn lease_minutes(s: &str) -> Result<f64, String> {
+    let v = number(s)?;
+    (0.05..=1440.0)
+        .contains(&v)
+        .then_some(v)
+        .ok_or_else(|| "expected minutes from 0.05 to 1440".into())
+}
+
 /// Any finite number (`--threshold`, `--min`, `--max`).
 pub fn finite(s: &str) -> Result<f64, String> {
     number(s)

@@ -85,6 +85,31 @@ pub enum Command {
     Stream(StreamArgs),
     /// Generate new rows where the committee disagrees most, for an annotator to label.
     Synthesize(SynthesizeArgs),
+    /// Open a labeling workbench in the browser: annotators answer pending rows, you watch the errors and query.
+    Serve(ServeArgs),
+}
+
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Annotators open http://127.0.0.1:8765/label, give their name once, and answer \
+one row at a time (Enter saves, Esc skips, Ctrl+Z undoes). The project page (/) shows counts, \
+errors per round with the learning curve, labels per annotator, a query form and downloads.\n\n\
+On a network: `--host 0.0.0.0` prints an address ending in ?token=...; share it. Every request \
+without the token is refused (401). Stop with Ctrl-C; answers in flight are saved first."
+)]
+pub struct ServeArgs {
+    /// Address to listen on; anything but 127.0.0.1/::1 requires the access token.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: std::net::IpAddr,
+    /// Port to listen on (0: any free port; the address is printed).
+    #[arg(long, default_value_t = 8765)]
+    pub port: u16,
+    /// Read the access token from this file instead of generating one (at least 16 characters).
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// Minutes a row shown to an annotator stays theirs before it is offered to others.
+    #[arg(long, default_value_t = 5.0, value_name = "MINUTES", value_parser = checked::lease_minutes)]
+    pub lease: f64,
 }
 
 #[derive(Args, Debug)]

@@ -14,7 +14,13 @@ pub struct Series {
 }
 
 pub fn learning_curves(path: &Path, title: &str, series: &[Series]) -> Result<()> {
-    let err = |e: String| anyhow!("cannot draw {}: {e}", path.display());
+    let svg = learning_curves_svg(title, series)?;
+    std::fs::write(path, svg).map_err(|e| anyhow!("cannot write {}: {e}", path.display()))
+}
+
+/// The learning curves as an SVG document.
+pub fn learning_curves_svg(title: &str, series: &[Series]) -> Result<String> {
+    let err = |e: String| anyhow!("cannot draw the learning curve: {e}");
     let xs = series.iter().flat_map(|s| s.x.iter().copied());
     let (x0, x1) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
         (a.min(v), b.max(v))
@@ -32,7 +38,8 @@ pub fn learning_curves(path: &Path, title: &str, series: &[Series]) -> Result<()
         return Err(anyhow!("nothing to plot: no reports or curves yet"));
     }
     let pad = ((y1 - y0) * 0.05).max(1e-9);
-    let root = SVGBackend::new(path, (900, 560)).into_drawing_area();
+    let mut svg = String::new();
+    let root = SVGBackend::with_string(&mut svg, (900, 560)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
     let mut chart = ChartBuilder::on(&root)
         .caption(title, ("sans-serif", 20))
@@ -80,5 +87,7 @@ pub fn learning_curves(path: &Path, title: &str, series: &[Series]) -> Result<()
         .draw()
         .map_err(|e| err(e.to_string()))?;
     root.present().map_err(|e| err(e.to_string()))?;
-    Ok(())
+    drop(chart);
+    drop(root);
+    Ok(svg)
 }

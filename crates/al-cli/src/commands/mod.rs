@@ -8,6 +8,7 @@ mod label;
 mod query;
 mod report;
 mod rows;
+mod serve;
 mod simulate;
 mod status;
 mod stream;
@@ -36,5 +37,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Plugins(args) => crate::plugins::run(g, args),
         Command::Stream(args) => stream::run(g, args),
         Command::Synthesize(args) => synthesize::run(g, args),
+        Command::Serve(args) => serve::run(g, args),
     }
 }

@@ -16,9 +16,69 @@ use crate::output::{notice, print_json};
 
 pub fn run(global: &Global, args: QueryArgs) -> Result<()> {
     let mut project = Project::open(&global.project)?;
-    let registry = crate::plugins::registry(global, Some(&project))?;
+    let planned = plan(global, &project, &args)?;
+    let (round, out) = record_and_write(
+        &mut project,
+        &args,
+        &planned.record,
+        &planned.rows,
+        &planned.batch,
+    )?;
+    if let Some(out) = out {
+        print_outcome(
+            global,
+            &project,
+            round,
+            &planned.record,
+            &planned.rows,
+            planned.pool,
+            planned.cold,
+            &out,
+        )?;
+    }
+    Ok(())
+}
+
+/// A round chosen, not yet recorded.
+pub struct Planned {
+    pub record: RoundRecord,
+    pub rows: Vec<QueriedRow>,
+    batch: Vec<BatchRow>,
+    pool: usize,
+    cold: bool,
+}
+
+/// Records a round chosen by `strategy` (`--batch`, seed 0 and the
+/// project's model, as `al-cli query` does by default) without writing a
+/// batch file: `serve`'s query form, whose page offers the batch instead.
+pub fn record_only(
+    global: &Global,
+    path: &std::path::Path,
+    strategy: &str,
+    batch: usize,
+) -> Result<(i64, Planned)> {
+    let mut project = Project::open(path)?;
+    let args = QueryArgs {
+        strategy: Some(strategy.to_string()),
+        batch,
+        model: None,
+        seed: 0,
+        candidates: 500,
+        diversity: false,
+        include_pending: false,
+        out: None,
+    };
+    let planned = plan(global, &project, &args)?;
+    let round =
+        project.write(|tx| al_data::store::record_round(tx, &planned.record, &planned.rows))?;
+    Ok((round, planned))
+}
+
+/// Fits the model, runs the strategy and prepares the round's rows.
+fn plan(global: &Global, project: &Project, args: &QueryArgs) -> Result<Planned> {
+    let registry = crate::plugins::registry(global, Some(project))?;
     let spec = registry.model(&crate::plugins::model_text(
-        &project,
+        project,
         args.model.as_deref(),
     )?)?;
     let labeled = project.counts()?.labeled;
@@ -102,21 +162,14 @@ pub fn run(global: &Global, args: QueryArgs) -> Result<()> {
         batch: args.batch,
         params: json!({"diversity": args.diversity, "include_pending": args.include_pending, "candidates": args.candidates, "cold_start": cold}).to_string(),
     };
-    let batch = batch_rows(&project, &rows, &guesses)?;
-    let (round, out) = record_and_write(&mut project, &args, &record, &rows, &batch)?;
-    if let Some(out) = out {
-        print_outcome(
-            global,
-            &project,
-            round,
-            &record,
-            &rows,
-            pool.len(),
-            cold,
-            &out,
-        )?;
-    }
-    Ok(())
+    let batch = batch_rows(project, &rows, &guesses)?;
+    Ok(Planned {
+        record,
+        rows,
+        batch,
+        pool: pool.len(),
+        cold,
+    })
 }
 
 /// The batch file's rows: each queried row with its raw cells and interval.

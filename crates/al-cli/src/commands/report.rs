@@ -25,27 +25,7 @@ pub fn run(global: &Global, args: ReportArgs) -> Result<()> {
         args.format
     };
     if let Some(path) = &args.plot {
-        let mut by_line: BTreeMap<String, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
-        for r in &reports {
-            let key = format!(
-                "{} / {}",
-                r.strategy.as_deref().unwrap_or("initial"),
-                r.model
-            );
-            let e = by_line.entry(key).or_default();
-            e.0.push(r.labels as f64);
-            e.1.push(r.mae);
-        }
-        let series: Vec<Series> = by_line
-            .into_iter()
-            .map(|(name, (x, y))| Series {
-                name,
-                x,
-                y,
-                std: None,
-            })
-            .collect();
-        learning_curves(path, "test MAE by labels", &series)?;
+        learning_curves(path, CURVE_TITLE, &report_series(&reports))?;
     }
     if format == Format::Json {
         let list: Vec<_> = reports
@@ -108,6 +88,33 @@ pub fn run(global: &Global, args: ReportArgs) -> Result<()> {
         println!("learning curve: {}", p.display());
     }
     Ok(())
+}
+
+/// The title of the project's learning curve.
+pub const CURVE_TITLE: &str = "test MAE by labels";
+
+/// One line per strategy and model through the stored reports' MAE.
+pub fn report_series(reports: &[al_data::Report]) -> Vec<Series> {
+    let mut by_line: BTreeMap<String, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+    for r in reports {
+        let key = format!(
+            "{} / {}",
+            r.strategy.as_deref().unwrap_or("initial"),
+            r.model
+        );
+        let e = by_line.entry(key).or_default();
+        e.0.push(r.labels as f64);
+        e.1.push(r.mae);
+    }
+    by_line
+        .into_iter()
+        .map(|(name, (x, y))| Series {
+            name,
+            x,
+            y,
+            std: None,
+        })
+        .collect()
 }
 
 fn simulation(global: &Global, project: &Project, id: i64, args: &ReportArgs) -> Result<()> {

@@ -104,16 +104,7 @@ fn write_table(global: &Global, out: &Path, format: TableFormatArg, table: OutTa
     if format == TableFormatArg::Parquet {
         return write_parquet(out, &table);
     }
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(&table.header)?;
-    for r in &table.rows {
-        w.write_record(r)?;
-    }
-    write_out(
-        global,
-        out,
-        &w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?,
-    )
+    write_out(global, out, &csv_bytes(&table)?)
 }
 
 #[cfg(feature = "parquet")]
@@ -136,6 +127,25 @@ fn write_parquet(_out: &Path, _table: &OutTable) -> Result<()> {
 pub fn export(global: &Global, args: ExportArgs) -> Result<()> {
     check_format(args.format, &args.out)?;
     let project = Project::open_for_reading(&global.project)?;
+    write_table(global, &args.out, args.format, export_table(&project)?)
+}
+
+/// The export as CSV bytes (`serve`'s download).
+pub fn export_csv(project: &Project) -> Result<Vec<u8>> {
+    csv_bytes(&export_table(project)?)
+}
+
+fn csv_bytes(table: &OutTable) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(&table.header)?;
+    for r in &table.rows {
+        w.write_record(r)?;
+    }
+    w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// Every row as it was read, with its current label, source and split.
+fn export_table(project: &Project) -> Result<OutTable> {
     let headers = project.headers()?;
     let recipe = project.recipe()?;
     let target = recipe.target_index();
@@ -162,12 +172,11 @@ pub fn export(global: &Global, args: ExportArgs) -> Result<()> {
         record.push(if row.is_test { "1" } else { "0" }.into());
         rows.push(record);
     }
-    let table = OutTable {
+    Ok(OutTable {
         header,
         numeric,
         rows,
-    };
-    write_table(global, &args.out, args.format, table)
+    })
 }
 
 pub fn predict(global: &Global, args: PredictArgs) -> Result<()> {

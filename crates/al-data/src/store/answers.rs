@@ -40,11 +40,9 @@ pub fn answer(
     annotator: Option<&str>,
 ) -> Result<AnswerOutcome> {
     let current: Option<Option<f64>> = tx
-        .query_row(
-            "SELECT label FROM rows WHERE row_id = ?1",
-            [row_id],
-            |r| r.get(0),
-        )
+        .query_row("SELECT label FROM rows WHERE row_id = ?1", [row_id], |r| {
+            r.get(0)
+        })
         .optional()
         .map_err(sql)?;
     let Some(current) = current else {
@@ -242,7 +240,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut project = project_in_every_state(dir.path());
         let row = first_pending(&project);
-        let saved = project.write(|tx| answer(tx, row, 2.5, Some("ann"))).unwrap();
+        let saved = project
+            .write(|tx| answer(tx, row, 2.5, Some("ann")))
+            .unwrap();
         let AnswerOutcome::Saved { round, .. } = saved else {
             panic!("not saved: {saved:?}");
         };
@@ -252,9 +252,13 @@ mod tests {
         assert_eq!(history.len(), 1);
         assert_eq!(history[0].annotator.as_deref(), Some("ann"));
         assert_eq!(history[0].round, Some(1));
-        let again = project.write(|tx| answer(tx, row, 2.5, Some("bob"))).unwrap();
+        let again = project
+            .write(|tx| answer(tx, row, 2.5, Some("bob")))
+            .unwrap();
         assert_eq!(again, AnswerOutcome::Unchanged);
-        let other = project.write(|tx| answer(tx, row, 9.0, Some("bob"))).unwrap();
+        let other = project
+            .write(|tx| answer(tx, row, 9.0, Some("bob")))
+            .unwrap();
         assert_eq!(
             other,
             AnswerOutcome::Conflict {
@@ -271,7 +275,9 @@ mod tests {
         let mut project = project_in_every_state(dir.path());
         let pool = project.load_compact_rows(crate::Subset::Pool).unwrap();
         let unqueried = pool.row_ids[0];
-        let outcome = project.write(|tx| answer(tx, unqueried, 1.0, None)).unwrap();
+        let outcome = project
+            .write(|tx| answer(tx, unqueried, 1.0, None))
+            .unwrap();
         assert_eq!(outcome, AnswerOutcome::NotQueried);
         let outcome = project.write(|tx| answer(tx, 987_654, 1.0, None)).unwrap();
         assert_eq!(outcome, AnswerOutcome::UnknownRow);
@@ -284,8 +290,9 @@ mod tests {
         let mut project = project_in_every_state(dir.path());
         let row = first_pending(&project);
         let pending_before = project.pending().unwrap().len();
-        let AnswerOutcome::Saved { event_id, .. } =
-            project.write(|tx| answer(tx, row, 4.0, Some("ann"))).unwrap()
+        let AnswerOutcome::Saved { event_id, .. } = project
+            .write(|tx| answer(tx, row, 4.0, Some("ann")))
+            .unwrap()
         else {
             panic!("not saved");
         };
@@ -308,8 +315,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut project = project_in_every_state(dir.path());
         let row = first_pending(&project);
-        let first = project.write(|tx| answer(tx, row, 1.0, Some("ann"))).unwrap();
-        let AnswerOutcome::Saved { event_id: first, .. } = first else {
+        let first = project
+            .write(|tx| answer(tx, row, 1.0, Some("ann")))
+            .unwrap();
+        let AnswerOutcome::Saved {
+            event_id: first, ..
+        } = first
+        else {
             panic!("not saved");
         };
         // A correction through `label` (a changed value) comes after it.

@@ -3,8 +3,8 @@
 //! `rounds.rs`; labels and their history in `labels.rs`; adding and
 //! exporting rows in `rows.rs`.
 
-pub mod chunks;
 mod answers;
+pub mod chunks;
 mod labels;
 mod rounds;
 mod rows;

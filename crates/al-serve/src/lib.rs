@@ -1,0 +1,233 @@
+//! The labeling workbench of **al** in a browser (`al-cli serve`).
+//!
+//! Annotators open the label page and answer the pending rows of the open
+//! batch one at a time, each beside the model's guess and the most similar
+//! labeled rows; the person running the project watches counts, errors per
+//! round and the learning curve on the project page, queries the next batch
+//! and downloads files. Every answer is committed at once, in its own
+//! transaction, through the path `al-cli label` takes.
+//!
+//! * [`Server`] binds, then serves until its shutdown future resolves
+//!   (Ctrl-C in `al-cli`), finishing the requests in flight.
+//! * [`Host`] is what the binary lends the server: resolving models and
+//!   strategies (plugins included), running a query round, evaluating,
+//!   drawing the learning curve and writing the export, so that the server
+//!   owns none of those.
+//! * The stack (docs/architecture.md): axum on tokio, HTML rendered on the
+//!   server with maud (every value escaped by construction), one small
+//!   script and one stylesheet compiled into the binary. No front-end
+//!   build, no CDN, nothing fetched.
+
+mod auth;
+mod context;
+mod leases;
+mod pages;
+mod routes;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use anyhow::Context as _;
+
+use al_data::store::Bounds;
+use al_data::{Project, Report};
+use al_models::ModelSpec;
+
+pub use auth::random_secret;
+pub use leases::{Leases, Offer};
+
+/// What the binary lends the server.
+pub trait Host: Send + Sync + 'static {
+    /// Strategy specs for the query form, the default first.
+    fn strategies(&self) -> Vec<String>;
+    /// The project's model, resolved as every command resolves it.
+    fn model(&self, project: &Project) -> anyhow::Result<ModelSpec>;
+    /// One query round on the project at `path`, recorded as `al-cli query`
+    /// records it (no batch file is written; the page offers it).
+    fn query(&self, path: &Path, strategy: &str, batch: usize) -> anyhow::Result<Queried>;
+    /// Evaluates the project's model and stores the report, as a label
+    /// import does.
+    fn evaluate(&self, path: &Path) -> anyhow::Result<()>;
+    /// The learning curve of these reports as SVG (`report --plot`'s).
+    fn learning_curve(&self, reports: &[Report]) -> anyhow::Result<String>;
+    /// The project as `al-cli export` writes it, in CSV.
+    fn export_csv(&self, project: &Project) -> anyhow::Result<Vec<u8>>;
+}
+
+/// A query round the project page asked for.
+#[derive(Debug, Clone)]
+pub struct Queried {
+    pub round: i64,
+    pub rows: usize,
+    pub strategy: String,
+}
+
+/// How to serve.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub project: PathBuf,
+    pub addr: SocketAddr,
+    /// Required of every request when set. A server bound to anything but
+    /// loopback always has one ([`Server::bind`] makes one when none is
+    /// given).
+    pub token: Option<String>,
+    /// How long a row shown to an annotator stays theirs.
+    pub lease: Duration,
+}
+
+/// The longest request body accepted (a form is a few hundred bytes).
+pub const BODY_LIMIT: usize = 16 * 1024;
+
+/// The shared state of a running server.
+struct App {
+    path: PathBuf,
+    /// The server's own connection: every answer, skip and page read.
+    db: Mutex<Project>,
+    leases: Mutex<Leases>,
+    context: RwLock<context::Context>,
+    reload: Mutex<Reload>,
+    evaluating: std::sync::atomic::AtomicBool,
+    host: Arc<dyn Host>,
+    token: Option<String>,
+    lease_for: Duration,
+    shape: Shape,
+}
+
+/// When the [`context::Context`] was loaded, and whether a reload runs.
+struct Reload {
+    seen_version: i64,
+    running: bool,
+}
+
+/// What does not change while the server runs.
+struct Shape {
+    name: String,
+    headers: Vec<String>,
+    target: usize,
+    target_name: String,
+    bounds: Bounds,
+}
+
+/// A bound server, not yet serving.
+pub struct Server {
+    listener: std::net::TcpListener,
+    app: Arc<App>,
+}
+
+impl Server {
+    /// Opens the project (refusing what `al-cli label` refuses), loads
+    /// what the label page shows and binds `options.addr`.
+    pub fn bind(options: Options, host: Arc<dyn Host>) -> anyhow::Result<Server> {
+        let project = Project::open(&options.project)?;
+        let recipe = project.recipe()?;
+        let shape = Shape {
+            name: options
+                .project
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            headers: project.headers()?,
+            target: recipe.target_index(),
+            target_name: recipe.target.clone(),
+            bounds: project.target_bounds()?,
+        };
+        let spec = host.model(&project)?;
+        let context = context::Context::load(&project, &spec)?;
+        let version = project.data_version()?;
+        let token = match options.token {
+            Some(t) => Some(t),
+            None if !options.addr.ip().is_loopback() => Some(random_secret()),
+            None => None,
+        };
+        let listener = std::net::TcpListener::bind(options.addr)
+            .with_context(|| format!("cannot listen on {}", options.addr))?;
+        listener.set_nonblocking(true)?;
+        Ok(Server {
+            listener,
+            app: Arc::new(App {
+                path: options.project,
+                db: Mutex::new(project),
+                leases: Mutex::new(Leases::default()),
+                context: RwLock::new(context),
+                reload: Mutex::new(Reload {
+                    seen_version: version,
+                    running: false,
+                }),
+                evaluating: std::sync::atomic::AtomicBool::new(false),
+                host,
+                token,
+                lease_for: options.lease,
+                shape,
+            }),
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// The address to open or share (with the token when there is one).
+    pub fn url(&self) -> String {
+        let addr = self.local_addr();
+        let host = if addr.ip().is_unspecified() {
+            "HOST".to_string()
+        } else {
+            addr.ip().to_string()
+        };
+        let host = if addr.is_ipv6() && !host.starts_with('H') {
+            format!("[{host}]")
+        } else {
+            host
+        };
+        match &self.app.token {
+            Some(t) => format!("http://{host}:{}/?token={t}", addr.port()),
+            None => format!("http://{host}:{}/", addr.port()),
+        }
+    }
+
+    /// Serves until `shutdown` resolves, then stops taking connections and
+    /// finishes the requests in flight (an answer being written is
+    /// committed or, if the process is killed, not applied at all).
+    pub fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .max_blocking_threads(16)
+            .enable_all()
+            .build()?;
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(self.listener)?;
+            let router = routes::router(self.app);
+            axum::serve(listener, router)
+                .with_graceful_shutdown(shutdown)
+                .await?;
+            Ok(())
+        })
+    }
+}
+
+/// Resolves at the first Ctrl-C (SIGINT) or SIGTERM.
+pub async fn interrupted() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
