@@ -77,10 +77,7 @@ pub fn record_only(
 /// Fits the model, runs the strategy and prepares the round's rows.
 fn plan(global: &Global, project: &Project, args: &QueryArgs) -> Result<Planned> {
     let registry = crate::plugins::registry(global, Some(project))?;
-    let spec = registry.model(&crate::plugins::model_text(
-        project,
-        args.model.as_deref(),
-    )?)?;
+    let spec = registry.model(&crate::plugins::model_text(project, args.model.as_deref())?)?;
     let labeled = project.counts()?.labeled;
     let asked = args.strategy.as_deref().unwrap_or(DEFAULT_STRATEGY);
     // A model needs two labeled rows: before that, the cold-start strategy.
