@@ -37,7 +37,12 @@ pub fn learning_curves_svg(title: &str, series: &[Series]) -> Result<String> {
     if !x0.is_finite() || !y0.is_finite() {
         return Err(anyhow!("nothing to plot: no reports or curves yet"));
     }
-    let pad = ((y1 - y0) * 0.05).max(1e-9);
+    // A single point or a flat line still gets a readable axis.
+    let pad = if y1 - y0 > 1e-12 * y1.abs().max(1.0) {
+        (y1 - y0) * 0.05
+    } else {
+        y1.abs().max(1.0) * 0.05
+    };
     let mut svg = String::new();
     let root = SVGBackend::with_string(&mut svg, (900, 560)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
@@ -46,7 +51,7 @@ pub fn learning_curves_svg(title: &str, series: &[Series]) -> Result<String> {
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(70)
-        .build_cartesian_2d(x0..x1.max(x0 + 1.0), (y0 - pad)..(y1 + pad))
+        .build_cartesian_2d(x_range(x0, x1), (y0 - pad)..(y1 + pad))
         .map_err(|e| err(e.to_string()))?;
     chart
         .configure_mesh()
@@ -79,9 +84,18 @@ pub fn learning_curves_svg(title: &str, series: &[Series]) -> Result<String> {
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
             });
+        // Points too: a curve of one report is a point, not a line.
+        chart
+            .draw_series(
+                s.x.iter()
+                    .zip(&s.y)
+                    .map(|(x, y)| Circle::new((*x, *y), 3, color.filled())),
+            )
+            .map_err(|e| err(e.to_string()))?;
     }
     chart
         .configure_series_labels()
+        .position(SeriesLabelPosition::LowerLeft)
         .background_style(WHITE.mix(0.8))
         .border_style(BLACK)
         .draw()
@@ -90,4 +104,13 @@ pub fn learning_curves_svg(title: &str, series: &[Series]) -> Result<String> {
     drop(chart);
     drop(root);
     Ok(svg)
+}
+
+/// The x axis: the data's range, or one unit either side of a single value.
+fn x_range(x0: f64, x1: f64) -> std::ops::Range<f64> {
+    if x1 > x0 {
+        x0..x1
+    } else {
+        (x0 - 1.0)..(x0 + 1.0)
+    }
 }

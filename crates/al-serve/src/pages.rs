@@ -217,6 +217,11 @@ fn row_card(row: &RowView, csrf: &str) -> Markup {
     }
 }
 
+/// A spec's name without its parameters (the page shows them on hover).
+fn short_spec(spec: &str) -> &str {
+    spec.split(':').next().unwrap_or(spec)
+}
+
 /// What the project page shows.
 pub struct ProjectView<'a> {
     pub project: &'a str,
@@ -259,8 +264,8 @@ pub fn project(view: ProjectView) -> Markup {
                                     td { (number(r.mae)) }
                                     td { (number(r.mse)) }
                                     td { (r.method.as_str()) }
-                                    td { (r.strategy.as_deref().unwrap_or("-")) }
-                                    td { (r.model) }
+                                    td.spec title=(r.strategy.as_deref().unwrap_or("")) { (short_spec(r.strategy.as_deref().unwrap_or("-"))) }
+                                    td.spec title=(r.model) { (short_spec(&r.model)) }
                                 }
                             }
                         }
