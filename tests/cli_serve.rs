@@ -84,7 +84,9 @@ struct Workbench {
 
 impl Workbench {
     fn start(project: &Path, extra: &[&str]) -> Workbench {
-        let log = project.with_extension("serve.log");
+        static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let log = project.with_extension(format!("serve{n}.log"));
         let mut child = al(project)
             .args(["serve", "--port", "0"])
             .args(extra)
@@ -301,6 +303,9 @@ fn an_answer_through_the_page_is_in_history_and_the_finished_batch_in_report() {
         .set_cookies
         .iter()
         .any(|c| c.starts_with("al_csrf=") && c.contains("HttpOnly")));
+    let unnamed = browser.submit("/annotator", &[("name", "  ")]);
+    assert_eq!(unnamed.status, 422);
+    assert!(unnamed.body.contains("give your name"));
     let named = browser.submit("/annotator", &[("name", "Ana")]);
     assert_eq!(
         (named.status, named.location.as_deref()),
@@ -751,9 +756,20 @@ fn the_command_line_labels_while_serve_runs_and_ctrl_c_stops_it_cleanly() {
     // The row answered elsewhere is no longer offered.
     let next = ann.offered_row().unwrap();
     assert_ne!(next, offered);
-    assert_eq!(ann.answer(next, "8").status, 303);
+    // A second server on the same project takes answers too.
+    let second = Workbench::start(&project, &[]);
+    let mut bob = Browser::annotator(&second.base(), "bob");
+    assert_eq!(bob.offered_row(), Some(next), "leases are per server");
+    assert_eq!(bob.answer(next, "8").status, 303);
+    let late = ann.answer(next, "9");
+    assert_eq!(late.status, 409, "{}", late.body);
+    drop(second);
     let (status, stderr) = server.interrupt();
     assert!(status.success(), "{stderr}");
     assert!(stderr.contains("stopped"), "{stderr}");
-    assert_eq!(labels_in(&project).len(), 2);
+    let labels = labels_in(&project);
+    assert_eq!(
+        labels,
+        vec![(offered, 7.0, None), (next, 8.0, Some("bob".to_string()))]
+    );
 }

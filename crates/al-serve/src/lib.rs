@@ -143,7 +143,12 @@ impl Server {
             None => None,
         };
         let listener = std::net::TcpListener::bind(options.addr)
-            .with_context(|| format!("cannot listen on {}", options.addr))?;
+            .with_context(|| {
+                format!(
+                    "cannot listen on {} (another `al-cli serve` there? choose another with --port, or --port 0 for any free one)",
+                    options.addr
+                )
+            })?;
         listener.set_nonblocking(true)?;
         Ok(Server {
             listener,
