@@ -96,6 +96,40 @@ pub fn decode_cookie_value(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_name_survives_the_cookie(name in "\\PC{0,80}") {
+            let value = encode_cookie_value(&name);
+            prop_assert!(!value.contains(';') && !value.contains(' ') && !value.contains(','));
+            prop_assert_eq!(decode_cookie_value(&value), name);
+        }
+
+        #[test]
+        fn cookie_parsing_finds_the_value_set_whatever_surrounds_it(
+            before in proptest::collection::vec(("[a-z_]{1,8}", "[a-zA-Z0-9%]{0,12}"), 0..4),
+            value in "[a-f0-9]{0,64}",
+        ) {
+            let mut pairs: Vec<String> = before
+                .iter()
+                .filter(|(k, _)| k != CSRF_COOKIE)
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            pairs.push(format!("{CSRF_COOKIE}={value}"));
+            let header = pairs.join("; ");
+            prop_assert_eq!(cookie(&header, CSRF_COOKIE), Some(value.as_str()));
+        }
+
+        #[test]
+        fn host_checks_never_panic_and_accept_only_loopback(host in "\\PC{0,40}") {
+            let ok = is_loopback_host(&host);
+            let name = host.rsplit_once(':').map_or(host.as_str(), |(n, p)| {
+                if p.bytes().all(|b| b.is_ascii_digit()) { n } else { host.as_str() }
+            });
+            prop_assert_eq!(ok, ["127.0.0.1", "localhost", "[::1]"].contains(&name));
+        }
+    }
 
     #[test]
     fn secrets_compare_by_content() {
