@@ -773,3 +773,86 @@ fn the_command_line_labels_while_serve_runs_and_ctrl_c_stops_it_cleanly() {
         vec![(offered, 7.0, None), (next, 8.0, Some("bob".to_string()))]
     );
 }
+
+#[test]
+fn ctrl_c_under_load_keeps_every_confirmed_answer_and_invents_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = partly_labeled(dir.path(), 100);
+    let project = project_with_batch(dir.path(), &csv, 1000, &[]);
+    let mut server = Workbench::start(&project, &[]);
+    let base = server.base();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let threads: Vec<_> = (0..4)
+        .map(|k| {
+            let base = base.clone();
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                // Cookies only: requests go through a plain agent so that an
+                // error ends the loop instead of failing the thread.
+                let browser = Browser::annotator(&base, &format!("a{k}"));
+                let (mut confirmed, mut posted) = (Vec::new(), Vec::new());
+                let agent = ureq::AgentBuilder::new().redirects(0).build();
+                while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    let page = agent
+                        .get(&format!("{base}/label"))
+                        .set("Cookie", &browser.cookie_header())
+                        .call();
+                    let Ok(page) = page else { break };
+                    let body = page.into_string().unwrap();
+                    let Some(at) = body.find("data-row=\"") else {
+                        break;
+                    };
+                    let rest = &body[at + 10..];
+                    let row: i64 = rest[..rest.find('"').unwrap()].parse().unwrap();
+                    posted.push(row);
+                    let reply = agent
+                        .post(&format!("{base}/answer"))
+                        .set("Cookie", &browser.cookie_header())
+                        .send_form(&[
+                            ("csrf", &browser.csrf()),
+                            ("row_id", &row.to_string()),
+                            ("value", "5"),
+                        ]);
+                    match reply {
+                        Ok(r) if r.status() == 303 => confirmed.push(row),
+                        _ => break,
+                    }
+                }
+                (confirmed, posted)
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(400));
+    let (status, stderr) = server.interrupt();
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    assert!(status.success(), "{stderr}");
+    let mut confirmed = Vec::new();
+    let mut posted = Vec::new();
+    for t in threads {
+        let (c, p) = t.join().unwrap();
+        confirmed.extend(c);
+        posted.extend(p);
+    }
+    assert!(
+        confirmed.len() > 10,
+        "the load ran: {} answers",
+        confirmed.len()
+    );
+    let stored: Vec<i64> = labels_in(&project).iter().map(|l| l.0).collect();
+    for row in &confirmed {
+        assert!(
+            stored.contains(row),
+            "row {row} was confirmed (303) but is not in the project"
+        );
+    }
+    for row in &stored {
+        assert!(
+            posted.contains(row),
+            "row {row} is in the project but nobody answered it"
+        );
+    }
+    let mut unique = stored.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), stored.len(), "a row was labeled twice");
+}
