@@ -1,0 +1,178 @@
+//! The project page, the query form, the plot and the downloads.
+
+use super::label::{flash, refresh_if_changed};
+use std::sync::atomic::Ordering;
+
+use al_data::batch::{batch_csv, BatchRow};
+
+use super::*;
+use crate::pages::ProjectView;
+
+pub(super) async fn page(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    let visitor = Visitor::of(&headers);
+    let flash = flash(&params);
+    let page = blocking(&app, move |app| {
+        let db = app.db.lock().map_err(Problem::internal)?;
+        refresh_if_changed(app, &db)?;
+        let pending = db.pending().map_err(Problem::internal)?;
+        let view = ProjectView {
+            project: &app.shape.name,
+            csrf: &visitor.csrf,
+            counts: db.counts().map_err(Problem::internal)?,
+            pending: pending.len(),
+            open_round: pending.iter().map(|p| p.round).max(),
+            reports: db.reports().map_err(Problem::internal)?,
+            annotators: db.labels_by_annotator().map_err(Problem::internal)?,
+            strategies: app.host.strategies(),
+            evaluating: app.evaluating.load(Ordering::SeqCst),
+            flash,
+        };
+        Ok(visitor.page(StatusCode::OK, pages::project(view)))
+    })
+    .await;
+    respond(&app, page)
+}
+
+pub(super) async fn query(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    Form(fields): Form<HashMap<String, String>>,
+) -> Response {
+    let fields = Fields(fields);
+    let checked = (|| {
+        fields.check_csrf(&headers)?;
+        let strategy = fields.get("strategy").unwrap_or("").trim().to_string();
+        let text = fields.get("batch").unwrap_or("").trim();
+        let batch: usize = text
+            .parse()
+            .ok()
+            .filter(|b| (1..=100_000).contains(b))
+            .ok_or_else(|| {
+                Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "Query refused",
+                    format!("rows: {text:?} is not a whole number from 1 to 100000"),
+                )
+                .back_to_project()
+            })?;
+        Ok::<_, Problem>((strategy, batch))
+    })();
+    let (strategy, batch) = match checked {
+        Ok(c) => c,
+        Err(p) => return Rendered(&app, p).into_response(),
+    };
+    let page = blocking(&app, move |app| {
+        // Its own connection: answers keep flowing while the strategy runs.
+        let queried = app.host.query(&app.path, &strategy, batch).map_err(|e| {
+            Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Query refused",
+                format!("{e:#}"),
+            )
+            .back_to_project()
+        })?;
+        Ok(see(&format!("/?queried={}", queried.round)))
+    })
+    .await;
+    respond(&app, page)
+}
+
+pub(super) async fn plot(State(app): State<Shared>) -> Response {
+    let page = blocking(&app, move |app| {
+        let reports = app
+            .db
+            .lock()
+            .map_err(Problem::internal)?
+            .reports()
+            .map_err(Problem::internal)?;
+        if reports.is_empty() {
+            return Err(Problem::new(
+                StatusCode::NOT_FOUND,
+                "No reports yet",
+                "nothing to plot yet",
+            ));
+        }
+        let svg = app
+            .host
+            .learning_curve(&reports)
+            .map_err(Problem::internal)?;
+        Ok((
+            [
+                (header::CONTENT_TYPE, "image/svg+xml"),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            svg,
+        )
+            .into_response())
+    })
+    .await;
+    respond(&app, page)
+}
+
+fn attachment(name: &str, bytes: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        Body::from(bytes),
+    )
+        .into_response()
+}
+
+/// The open round's pending rows as a batch file `al-cli label` takes.
+pub(super) async fn download_batch(State(app): State<Shared>) -> Response {
+    let page = blocking(&app, move |app| {
+        let db = app.db.lock().map_err(Problem::internal)?;
+        let pending = db.pending().map_err(Problem::internal)?;
+        let Some(round) = pending.iter().map(|p| p.round).max() else {
+            return Err(Problem::new(
+                StatusCode::NOT_FOUND,
+                "No open batch",
+                "every queried row has an answer",
+            )
+            .back_to_project());
+        };
+        let context = app.context.read().map_err(Problem::internal)?;
+        let mut rows = Vec::new();
+        for p in pending.iter().filter(|p| p.round == round) {
+            let info = db.queried(p.row_id).map_err(Problem::internal)?;
+            let guess = context.guess(p.row_id);
+            rows.push(BatchRow {
+                row_id: p.row_id,
+                rank: info.map_or(0, |i| i.rank as usize),
+                score: f64::NAN,
+                prediction: info.and_then(|i| i.prediction),
+                interval: guess.and_then(|g| g.interval),
+                raw: db
+                    .raw_row(p.row_id)
+                    .map_err(Problem::internal)?
+                    .or(db.synthetic_row(p.row_id).map_err(Problem::internal)?)
+                    .unwrap_or_default(),
+            });
+        }
+        let bytes = batch_csv(&app.shape.headers, app.shape.target, round, &rows)
+            .map_err(Problem::internal)?;
+        Ok(attachment(&format!("batch-{round}.csv"), bytes))
+    })
+    .await;
+    respond(&app, page)
+}
+
+pub(super) async fn download_export(State(app): State<Shared>) -> Response {
+    let page = blocking(&app, move |app| {
+        let db = app.db.lock().map_err(Problem::internal)?;
+        let bytes = app.host.export_csv(&db).map_err(Problem::internal)?;
+        Ok(attachment("export.csv", bytes))
+    })
+    .await;
+    respond(&app, page)
+}
