@@ -217,6 +217,19 @@ impl Project {
         Ok(rows)
     }
 
+    /// The event id of `annotator`'s latest answer given through a round
+    /// (what the workbench's undo takes back), if any.
+    pub fn latest_answer(&self, annotator: &str) -> Result<Option<i64>> {
+        self.conn()
+            .query_row(
+                "SELECT max(event_id) FROM labels
+                 WHERE annotator = ?1 AND source = 'annotator' AND round IS NOT NULL",
+                [annotator],
+                |r| r.get(0),
+            )
+            .map_err(sql)
+    }
+
     /// SQLite's `data_version`: changes when another connection commits to
     /// the file (not on this connection's own commits).
     pub fn data_version(&self) -> Result<i64> {
@@ -297,6 +310,8 @@ mod tests {
             panic!("not saved");
         };
         assert_eq!(project.pending().unwrap().len(), pending_before - 1);
+        assert_eq!(project.latest_answer("ann").unwrap(), Some(event_id));
+        assert_eq!(project.latest_answer("bob").unwrap(), None);
         let by_other = project
             .write(|tx| retract_answer(tx, event_id, Some("bob")))
             .unwrap();

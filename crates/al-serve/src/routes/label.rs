@@ -162,17 +162,9 @@ pub(super) async fn name_page(State(app): State<Shared>, headers: HeaderMap) -> 
     )
 }
 
-pub(super) async fn set_annotator(
-    State(app): State<Shared>,
-    headers: HeaderMap,
-    Form(fields): Form<HashMap<String, String>>,
-) -> Response {
-    let fields = Fields(fields);
-    if let Err(p) = fields.check_csrf(&headers) {
-        return Rendered(&app, p).into_response();
-    }
-    let visitor = Visitor::of(&headers);
-    match auth::check_annotator(fields.get("name").unwrap_or("")) {
+pub(super) async fn set_annotator(State(app): State<Shared>, posted: Posted) -> Response {
+    let visitor = &posted.visitor;
+    match auth::check_annotator(posted.fields.get("name").unwrap_or("")) {
         Ok(name) => {
             let mut response = see("/label");
             set_header(
@@ -189,17 +181,11 @@ pub(super) async fn set_annotator(
     }
 }
 
-pub(super) async fn answer(
-    State(app): State<Shared>,
-    headers: HeaderMap,
-    Form(fields): Form<HashMap<String, String>>,
-) -> Response {
-    let fields = Fields(fields);
+pub(super) async fn answer(State(app): State<Shared>, posted: Posted) -> Response {
     let checked = (|| {
-        fields.check_csrf(&headers)?;
-        let annotator = annotator_of(&Visitor::of(&headers))?;
-        let row_id = fields.row_id()?;
-        let text = fields.get("value").unwrap_or("").trim();
+        let annotator = posted.annotator()?;
+        let row_id = posted.fields.row_id()?;
+        let text = posted.fields.get("value").unwrap_or("").trim();
         let value: f64 = text.parse().map_err(|_| {
             Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -283,16 +269,10 @@ fn evaluate_in_background(app: &Shared) {
     });
 }
 
-pub(super) async fn skip(
-    State(app): State<Shared>,
-    headers: HeaderMap,
-    Form(fields): Form<HashMap<String, String>>,
-) -> Response {
-    let fields = Fields(fields);
-    let checked = (|| {
-        fields.check_csrf(&headers)?;
-        Ok::<_, Problem>((annotator_of(&Visitor::of(&headers))?, fields.row_id()?))
-    })();
+pub(super) async fn skip(State(app): State<Shared>, posted: Posted) -> Response {
+    let checked = posted
+        .annotator()
+        .and_then(|a| Ok((a, posted.fields.row_id()?)));
     match checked {
         Ok((annotator, row_id)) => {
             if let Ok(mut leases) = app.leases.lock() {
@@ -304,29 +284,14 @@ pub(super) async fn skip(
     }
 }
 
-pub(super) async fn undo(
-    State(app): State<Shared>,
-    headers: HeaderMap,
-    Form(fields): Form<HashMap<String, String>>,
-) -> Response {
-    let fields = Fields(fields);
-    let annotator = match fields
-        .check_csrf(&headers)
-        .and_then(|()| annotator_of(&Visitor::of(&headers)))
-    {
+pub(super) async fn undo(State(app): State<Shared>, posted: Posted) -> Response {
+    let annotator = match posted.annotator() {
         Ok(a) => a,
         Err(p) => return Rendered(&app, p).into_response(),
     };
     let page = blocking(&app, move |app| {
         let mut db = app.db.lock().map_err(Problem::internal)?;
-        let latest: Option<i64> = db
-            .conn()
-            .query_row(
-                "SELECT max(event_id) FROM labels WHERE annotator = ?1 AND source = 'annotator' AND round IS NOT NULL",
-                [&annotator],
-                |r| r.get(0),
-            )
-            .map_err(Problem::internal)?;
+        let latest = db.latest_answer(&annotator).map_err(Problem::internal)?;
         let nothing = || {
             Problem::new(
                 StatusCode::CONFLICT,

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, Form, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, Form, FromRequest, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -261,15 +261,44 @@ impl Fields {
     }
 }
 
-/// The annotator named in the cookie, or 403 (name first: GET /label).
-fn annotator_of(visitor: &Visitor) -> Result<String, Problem> {
-    visitor.annotator.clone().ok_or_else(|| {
-        Problem::new(
-            StatusCode::FORBIDDEN,
-            "Who is answering?",
-            "give your name on the label page first: every answer records who gave it",
-        )
-    })
+/// A posted form whose CSRF field matched the browser's cookie, and who
+/// posted it; anything else is refused before a handler runs (403, or 413
+/// for a body over the limit).
+struct Posted {
+    fields: Fields,
+    visitor: Visitor,
+}
+
+impl FromRequest<Shared> for Posted {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, app: &Shared) -> Result<Posted, Response> {
+        let headers = request.headers().clone();
+        let Form(map) = Form::<HashMap<String, String>>::from_request(request, app)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let fields = Fields(map);
+        fields
+            .check_csrf(&headers)
+            .map_err(|p| Rendered(app, p).into_response())?;
+        Ok(Posted {
+            fields,
+            visitor: Visitor::of(&headers),
+        })
+    }
+}
+
+impl Posted {
+    /// The annotator named in the cookie, or 403 (name first: GET /label).
+    fn annotator(&self) -> Result<String, Problem> {
+        self.visitor.annotator.clone().ok_or_else(|| {
+            Problem::new(
+                StatusCode::FORBIDDEN,
+                "Who is answering?",
+                "give your name on the label page first: every answer records who gave it",
+            )
+        })
+    }
 }
 
 /// Posts answer with 303 to the page that shows the outcome.

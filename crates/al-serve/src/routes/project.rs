@@ -37,14 +37,9 @@ pub(super) async fn page(
     respond(&app, page)
 }
 
-pub(super) async fn query(
-    State(app): State<Shared>,
-    headers: HeaderMap,
-    Form(fields): Form<HashMap<String, String>>,
-) -> Response {
-    let fields = Fields(fields);
+pub(super) async fn query(State(app): State<Shared>, posted: Posted) -> Response {
+    let fields = &posted.fields;
     let checked = (|| {
-        fields.check_csrf(&headers)?;
         let strategy = fields.get("strategy").unwrap_or("").trim().to_string();
         let text = fields.get("batch").unwrap_or("").trim();
         let batch: usize = text
