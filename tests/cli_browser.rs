@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use assert_cmd::cargo::CommandCargoExt;
+mod common;
+use common::{al, al_process, stdout_of};
+
 use base64::Engine;
 use serde_json::{json, Value};
 
@@ -20,22 +22,6 @@ use serde_json::{json, Value};
 const ENTER: &str = "\u{E007}";
 const ESCAPE: &str = "\u{E00C}";
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
-
-fn al(project: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("al-cli").unwrap();
-    cmd.arg("-p").arg(project);
-    cmd
-}
-
-fn run_ok(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 fn find_program(names: &[&str]) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
@@ -213,10 +199,10 @@ fn three_answered_rounds(dir: &Path, project: &Path) {
     }
     let csv = dir.join("appraisals.csv");
     std::fs::write(&csv, partly).unwrap();
-    run_ok(al(project).args(["init", csv.to_str().unwrap(), "--target", "price", "-q"]));
-    run_ok(al(project).args(["evaluate", "-q"]));
+    stdout_of(al(project).args(["init", csv.to_str().unwrap(), "--target", "price", "-q"]));
+    stdout_of(al(project).args(["evaluate", "-q"]));
     for _ in 0..3 {
-        let out = run_ok(
+        let out = stdout_of(
             al(project)
                 .args(["--json", "query", "--batch", "5", "--out", "-"])
                 .current_dir(dir),
@@ -241,7 +227,7 @@ fn three_answered_rounds(dir: &Path, project: &Path) {
             if k + 1 < rows.len() {
                 cmd.arg("--no-eval");
             }
-            run_ok(&mut cmd);
+            stdout_of(&mut cmd);
         }
     }
 }
@@ -272,13 +258,13 @@ fn an_annotator_labels_with_the_keyboard_in_chromium() {
     let dir = tempfile::tempdir().unwrap();
     let project = dir.path().join("appraisals.db");
     three_answered_rounds(dir.path(), &project);
-    run_ok(
+    stdout_of(
         al(&project)
             .args(["query", "--batch", "4", "-q"])
             .current_dir(dir.path()),
     );
 
-    let mut server = al(&project)
+    let mut server = al_process(&project)
         .args(["serve", "--port", "0"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -324,7 +310,7 @@ fn an_annotator_labels_with_the_keyboard_in_chromium() {
     });
     let flash = browser.script("return document.querySelector('.flash').textContent;");
     assert_eq!(flash, format!("Saved the answer for row {first_row}."));
-    let history = run_ok(al(&project).args(["--json", "history", &first_row.to_string()]));
+    let history = stdout_of(al(&project).args(["--json", "history", &first_row.to_string()]));
     let history: Value = serde_json::from_str(&history).unwrap();
     assert_eq!(history["labels"][0]["value"], 1234.5);
     assert_eq!(history["labels"][0]["annotator"], "Dana");

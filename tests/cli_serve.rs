@@ -7,39 +7,18 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use assert_cmd::cargo::CommandCargoExt;
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fixtures")
-        .join(name)
-}
-
-fn al(project: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("al-cli").unwrap();
-    cmd.arg("-p").arg(project);
-    cmd
-}
-
-fn run_ok(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+mod common;
+use common::{al, al_process, fixture, stdout_of};
 
 /// A project from `csv` (target `price`) with one queried batch of `batch`.
 fn project_with_batch(dir: &Path, csv: &Path, batch: usize, init_args: &[&str]) -> PathBuf {
     let project = dir.join("p.db");
-    run_ok(
+    stdout_of(
         al(&project)
             .args(["init", csv.to_str().unwrap(), "--target", "price", "-q"])
             .args(init_args),
     );
-    run_ok(
+    stdout_of(
         al(&project)
             .args([
                 "query",
@@ -87,7 +66,7 @@ impl Workbench {
         static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let log = project.with_extension(format!("serve{n}.log"));
-        let mut child = al(project)
+        let mut child = al_process(project)
             .args(["serve", "--port", "0"])
             .args(extra)
             .stdout(Stdio::piped())
@@ -293,7 +272,12 @@ fn pending_in(project: &Path) -> i64 {
 #[test]
 fn an_answer_through_the_page_is_in_history_and_the_finished_batch_in_report() {
     let dir = tempfile::tempdir().unwrap();
-    let project = project_with_batch(dir.path(), &fixture("price_partial.csv"), 2, &[]);
+    let project = project_with_batch(
+        dir.path(),
+        &PathBuf::from(fixture("price_partial.csv")),
+        2,
+        &[],
+    );
     let server = Workbench::start(&project, &[]);
     let mut browser = Browser::new(&server.base());
     // First visit: the name form, and a CSRF cookie.
@@ -315,7 +299,7 @@ fn an_answer_through_the_page_is_in_history_and_the_finished_batch_in_report() {
     let saved = browser.answer(row, "123.5");
     assert_eq!(saved.status, 303, "{}", saved.body);
     assert_eq!(saved.location, Some(format!("/label?saved={row}")));
-    let history = run_ok(al(&project).args(["--json", "history", &row.to_string()]));
+    let history = stdout_of(al(&project).args(["--json", "history", &row.to_string()]));
     let history: serde_json::Value = serde_json::from_str(&history).unwrap();
     let event = &history["labels"][0];
     assert_eq!(event["value"], 123.5);
@@ -328,7 +312,7 @@ fn an_answer_through_the_page_is_in_history_and_the_finished_batch_in_report() {
     assert!(browser.get("/label").body.contains("Nothing to label"));
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let report = run_ok(al(&project).args(["--json", "report"]));
+        let report = stdout_of(al(&project).args(["--json", "report"]));
         let report: serde_json::Value = serde_json::from_str(&report).unwrap();
         if let Some(r) = report["reports"].as_array().and_then(|r| r.last()) {
             assert_eq!(r["round"], 1);
@@ -397,14 +381,14 @@ fn bad_answers_get_a_clear_4xx_and_write_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let project = project_with_batch(
         dir.path(),
-        &fixture("price_partial.csv"),
+        &PathBuf::from(fixture("price_partial.csv")),
         3,
         &["--min", "0", "--max", "5000"],
     );
     let server = Workbench::start(&project, &[]);
     let mut ann = Browser::annotator(&server.base(), "ann");
     let row = ann.offered_row().unwrap();
-    let export_before = run_ok(al(&project).args(["export", "--out", "-"]));
+    let export_before = stdout_of(al(&project).args(["export", "--out", "-"]));
     let cases: Vec<(&str, Reply, u16, &str)> = vec![
         (
             "non-numeric",
@@ -489,7 +473,7 @@ fn bad_answers_get_a_clear_4xx_and_write_nothing() {
     assert_eq!(reply.status, 413, "{}", reply.body);
     assert!(labels_in(&project).is_empty());
     assert_eq!(
-        run_ok(al(&project).args(["export", "--out", "-"])),
+        stdout_of(al(&project).args(["export", "--out", "-"])),
         export_before
     );
     // Answered, then answered again: the same value changes nothing, another is refused.
@@ -513,7 +497,12 @@ fn bad_answers_get_a_clear_4xx_and_write_nothing() {
 #[test]
 fn skip_offers_another_row_and_undo_takes_the_last_answer_back() {
     let dir = tempfile::tempdir().unwrap();
-    let project = project_with_batch(dir.path(), &fixture("price_partial.csv"), 3, &[]);
+    let project = project_with_batch(
+        dir.path(),
+        &PathBuf::from(fixture("price_partial.csv")),
+        3,
+        &[],
+    );
     let server = Workbench::start(&project, &[]);
     let mut ann = Browser::annotator(&server.base(), "ann");
     let first = ann.offered_row().unwrap();
@@ -533,7 +522,7 @@ fn skip_offers_another_row_and_undo_takes_the_last_answer_back() {
     let undone = ann.submit("/undo", &[]);
     assert_eq!(undone.location, Some(format!("/label?undone={second}")));
     assert!(labels_in(&project).is_empty());
-    let history = run_ok(al(&project).args(["--json", "history", &second.to_string()]));
+    let history = stdout_of(al(&project).args(["--json", "history", &second.to_string()]));
     assert!(history.contains("\"labels\": []"), "{history}");
     // Nothing left to undo.
     let again = ann.submit("/undo", &[]);
@@ -544,7 +533,12 @@ fn skip_offers_another_row_and_undo_takes_the_last_answer_back() {
 #[test]
 fn a_shared_server_refuses_requests_without_its_token() {
     let dir = tempfile::tempdir().unwrap();
-    let project = project_with_batch(dir.path(), &fixture("price_partial.csv"), 2, &[]);
+    let project = project_with_batch(
+        dir.path(),
+        &PathBuf::from(fixture("price_partial.csv")),
+        2,
+        &[],
+    );
     let server = Workbench::start(&project, &["--host", "0.0.0.0"]);
     let token = server
         .url
@@ -609,7 +603,12 @@ fn a_shared_server_refuses_requests_without_its_token() {
 #[test]
 fn a_token_file_is_used_and_a_bad_one_refused_before_serving() {
     let dir = tempfile::tempdir().unwrap();
-    let project = project_with_batch(dir.path(), &fixture("price_partial.csv"), 2, &[]);
+    let project = project_with_batch(
+        dir.path(),
+        &PathBuf::from(fixture("price_partial.csv")),
+        2,
+        &[],
+    );
     let file = dir.path().join("token");
     std::fs::write(&file, "short\n").unwrap();
     let out = al(&project)
@@ -637,7 +636,12 @@ fn a_token_file_is_used_and_a_bad_one_refused_before_serving() {
 #[test]
 fn a_page_asked_for_under_another_host_name_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let project = project_with_batch(dir.path(), &fixture("price_partial.csv"), 2, &[]);
+    let project = project_with_batch(
+        dir.path(),
+        &PathBuf::from(fixture("price_partial.csv")),
+        2,
+        &[],
+    );
     let server = Workbench::start(&project, &[]);
     let reply = ureq::get(&format!("{}/", server.base()))
         .set("Host", "rebound.example:8765")
@@ -685,7 +689,12 @@ fn script_in_cells_and_column_names_shows_as_text() {
 #[test]
 fn the_project_page_queries_and_offers_its_files() {
     let dir = tempfile::tempdir().unwrap();
-    let project = project_with_batch(dir.path(), &fixture("price_partial.csv"), 2, &[]);
+    let project = project_with_batch(
+        dir.path(),
+        &PathBuf::from(fixture("price_partial.csv")),
+        2,
+        &[],
+    );
     let server = Workbench::start(&project, &[]);
     let mut ann = Browser::annotator(&server.base(), "ann");
     let page = ann.get("/");
@@ -708,7 +717,7 @@ fn the_project_page_queries_and_offers_its_files() {
     let exported = ann.get("/download/export.csv");
     assert_eq!(
         exported.body,
-        run_ok(al(&project).args(["export", "--out", "-"]))
+        stdout_of(al(&project).args(["export", "--out", "-"]))
     );
     // A query from the form is a round like any other.
     let bad = ann.submit("/query", &[("strategy", "random"), ("batch", "0")]);
@@ -729,7 +738,7 @@ fn the_project_page_queries_and_offers_its_files() {
     assert!(page.body.contains("5 pending"), "{}", page.body);
     // Reports: none yet, so no plot; after an evaluation the plot is SVG.
     assert_eq!(ann.get("/plot.svg").status, 404);
-    run_ok(al(&project).args(["evaluate", "-q"]));
+    stdout_of(al(&project).args(["evaluate", "-q"]));
     let plot = ann.get("/plot.svg");
     assert_eq!(plot.status, 200);
     assert!(plot.body.contains("<svg") && plot.body.contains("test MAE by labels"));
@@ -740,11 +749,16 @@ fn the_project_page_queries_and_offers_its_files() {
 #[test]
 fn the_command_line_labels_while_serve_runs_and_ctrl_c_stops_it_cleanly() {
     let dir = tempfile::tempdir().unwrap();
-    let project = project_with_batch(dir.path(), &fixture("price_partial.csv"), 2, &[]);
+    let project = project_with_batch(
+        dir.path(),
+        &PathBuf::from(fixture("price_partial.csv")),
+        2,
+        &[],
+    );
     let mut server = Workbench::start(&project, &[]);
     let mut ann = Browser::annotator(&server.base(), "ann");
     let offered = ann.offered_row().unwrap();
-    run_ok(al(&project).args([
+    stdout_of(al(&project).args([
         "label",
         "--row",
         &offered.to_string(),

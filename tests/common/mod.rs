@@ -34,3 +34,17 @@ pub fn batch_ids(path: &Path) -> Vec<i64> {
         .map(|r| r.unwrap()[0].parse().unwrap())
         .collect()
 }
+
+/// Runs the command, expects success and returns its stdout.
+pub fn stdout_of(cmd: &mut assert_cmd::Command) -> String {
+    let out = cmd.assert().success();
+    String::from_utf8(out.get_output().stdout.clone()).unwrap()
+}
+
+/// `al-cli -p DB` as a process to start and talk to (`serve`).
+pub fn al_process(db: &Path) -> std::process::Command {
+    use assert_cmd::cargo::CommandCargoExt;
+    let mut cmd = std::process::Command::cargo_bin("al-cli").unwrap();
+    cmd.env_remove("AL_PROJECT").arg("-p").arg(db);
+    cmd
+}
