@@ -33,6 +33,16 @@ fn project_with_batch(dir: &Path, csv: &Path, batch: usize, init_args: &[&str]) 
     project
 }
 
+/// price_partial.csv (100 labels, 300 to go) with a batch of `batch`.
+fn partial_with_batch(dir: &Path, batch: usize) -> PathBuf {
+    project_with_batch(
+        dir,
+        &PathBuf::from(fixture("price_partial.csv")),
+        batch,
+        &[],
+    )
+}
+
 /// price_2k.csv with the price kept for the first `labeled` rows only.
 fn partly_labeled(dir: &Path, labeled: usize) -> PathBuf {
     let text = std::fs::read_to_string(fixture("price_2k.csv")).unwrap();
@@ -272,12 +282,7 @@ fn pending_in(project: &Path) -> i64 {
 #[test]
 fn an_answer_through_the_page_is_in_history_and_the_finished_batch_in_report() {
     let dir = tempfile::tempdir().unwrap();
-    let project = project_with_batch(
-        dir.path(),
-        &PathBuf::from(fixture("price_partial.csv")),
-        2,
-        &[],
-    );
+    let project = partial_with_batch(dir.path(), 2);
     let server = Workbench::start(&project, &[]);
     let mut browser = Browser::new(&server.base());
     // First visit: the name form, and a CSRF cookie.
@@ -497,12 +502,7 @@ fn bad_answers_get_a_clear_4xx_and_write_nothing() {
 #[test]
 fn skip_offers_another_row_and_undo_takes_the_last_answer_back() {
     let dir = tempfile::tempdir().unwrap();
-    let project = project_with_batch(
-        dir.path(),
-        &PathBuf::from(fixture("price_partial.csv")),
-        3,
-        &[],
-    );
+    let project = partial_with_batch(dir.path(), 3);
     let server = Workbench::start(&project, &[]);
     let mut ann = Browser::annotator(&server.base(), "ann");
     let first = ann.offered_row().unwrap();
@@ -533,12 +533,7 @@ fn skip_offers_another_row_and_undo_takes_the_last_answer_back() {
 #[test]
 fn a_shared_server_refuses_requests_without_its_token() {
     let dir = tempfile::tempdir().unwrap();
-    let project = project_with_batch(
-        dir.path(),
-        &PathBuf::from(fixture("price_partial.csv")),
-        2,
-        &[],
-    );
+    let project = partial_with_batch(dir.path(), 2);
     let server = Workbench::start(&project, &["--host", "0.0.0.0"]);
     let token = server
         .url
@@ -603,12 +598,7 @@ fn a_shared_server_refuses_requests_without_its_token() {
 #[test]
 fn a_token_file_is_used_and_a_bad_one_refused_before_serving() {
     let dir = tempfile::tempdir().unwrap();
-    let project = project_with_batch(
-        dir.path(),
-        &PathBuf::from(fixture("price_partial.csv")),
-        2,
-        &[],
-    );
+    let project = partial_with_batch(dir.path(), 2);
     let file = dir.path().join("token");
     std::fs::write(&file, "short\n").unwrap();
     let out = al(&project)
@@ -636,12 +626,7 @@ fn a_token_file_is_used_and_a_bad_one_refused_before_serving() {
 #[test]
 fn a_page_asked_for_under_another_host_name_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let project = project_with_batch(
-        dir.path(),
-        &PathBuf::from(fixture("price_partial.csv")),
-        2,
-        &[],
-    );
+    let project = partial_with_batch(dir.path(), 2);
     let server = Workbench::start(&project, &[]);
     let reply = ureq::get(&format!("{}/", server.base()))
         .set("Host", "rebound.example:8765")
@@ -689,12 +674,7 @@ fn script_in_cells_and_column_names_shows_as_text() {
 #[test]
 fn the_project_page_queries_and_offers_its_files() {
     let dir = tempfile::tempdir().unwrap();
-    let project = project_with_batch(
-        dir.path(),
-        &PathBuf::from(fixture("price_partial.csv")),
-        2,
-        &[],
-    );
+    let project = partial_with_batch(dir.path(), 2);
     let server = Workbench::start(&project, &[]);
     let mut ann = Browser::annotator(&server.base(), "ann");
     let page = ann.get("/");
@@ -749,12 +729,7 @@ fn the_project_page_queries_and_offers_its_files() {
 #[test]
 fn the_command_line_labels_while_serve_runs_and_ctrl_c_stops_it_cleanly() {
     let dir = tempfile::tempdir().unwrap();
-    let project = project_with_batch(
-        dir.path(),
-        &PathBuf::from(fixture("price_partial.csv")),
-        2,
-        &[],
-    );
+    let project = partial_with_batch(dir.path(), 2);
     let mut server = Workbench::start(&project, &[]);
     let mut ann = Browser::annotator(&server.base(), "ann");
     let offered = ann.offered_row().unwrap();
