@@ -10,12 +10,14 @@
 //! * [`project`] is the project file (schema in `docs/project-file.md`);
 //! * [`init`] ties them together for `al-cli init`;
 //! * [`store`] loads rows for models and records rounds, labels and reports;
-//! * [`batch`] writes the batch file an annotator fills in, with its round.
+//! * [`batch`] writes the batch file an annotator fills in, with its round;
+//! * [`export`] writes every row with its current label.
 
 pub mod batch;
 #[cfg(feature = "parquet")]
 pub mod columnar;
 pub mod error;
+pub mod export;
 pub mod init;
 pub mod project;
 pub mod recipe;

@@ -11,8 +11,7 @@
 //!   (Ctrl-C in `al-cli`), finishing the requests in flight.
 //! * [`Host`] is what the binary lends the server: resolving models and
 //!   strategies (plugins included), running a query round, evaluating,
-//!   drawing the learning curve and writing the export, so that the server
-//!   owns none of those.
+//!   and drawing the learning curve, so that the server owns none of those.
 //! * The stack (docs/architecture.md): axum on tokio, HTML rendered on the
 //!   server with maud (every value escaped by construction), one small
 //!   script and one stylesheet compiled into the binary. No front-end
@@ -53,8 +52,6 @@ pub trait Host: Send + Sync + 'static {
     fn evaluate(&self, path: &Path) -> anyhow::Result<()>;
     /// The learning curve of these reports as SVG (`report --plot`'s).
     fn learning_curve(&self, reports: &[Report]) -> anyhow::Result<String>;
-    /// The project as `al-cli export` writes it, in CSV.
-    fn export_csv(&self, project: &Project) -> anyhow::Result<Vec<u8>>;
 }
 
 /// A query round the project page asked for.

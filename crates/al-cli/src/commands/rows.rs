@@ -127,12 +127,28 @@ fn write_parquet(_out: &Path, _table: &OutTable) -> Result<()> {
 pub fn export(global: &Global, args: ExportArgs) -> Result<()> {
     check_format(args.format, &args.out)?;
     let project = Project::open_for_reading(&global.project)?;
+    if args.format == TableFormatArg::Csv && !global.json {
+        return stream_csv(&project, &args.out);
+    }
     write_table(global, &args.out, args.format, export_table(&project)?)
 }
 
-/// The export as CSV bytes (`serve`'s download).
-pub fn export_csv(project: &Project) -> Result<Vec<u8>> {
-    csv_bytes(&export_table(project)?)
+/// The export as CSV, row by row, to stdout or through a temporary file
+/// renamed into place (constant memory on any project size).
+fn stream_csv(project: &Project, out: &Path) -> Result<()> {
+    if out.as_os_str() == "-" {
+        let stdout = std::io::stdout();
+        al_data::export::write_csv(project, std::io::BufWriter::new(stdout.lock()))?;
+        return Ok(());
+    }
+    let temp = al_data::batch::temp_beside(out);
+    let file =
+        std::fs::File::create(&temp).with_context(|| format!("cannot write {}", temp.display()))?;
+    if let Err(e) = al_data::export::write_csv(project, std::io::BufWriter::new(file)) {
+        let _ = std::fs::remove_file(&temp);
+        return Err(e.into());
+    }
+    std::fs::rename(&temp, out).with_context(|| format!("cannot write {}", out.display()))
 }
 
 fn csv_bytes(table: &OutTable) -> Result<Vec<u8>> {
@@ -144,37 +160,17 @@ fn csv_bytes(table: &OutTable) -> Result<Vec<u8>> {
     w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
 }
 
-/// Every row as it was read, with its current label, source and split.
+/// The export in memory, for JSON and Parquet.
 fn export_table(project: &Project) -> Result<OutTable> {
-    let headers = project.headers()?;
-    let recipe = project.recipe()?;
-    let target = recipe.target_index();
-    let mut header = vec!["row_id".to_string()];
-    header.extend(headers);
-    header.extend(["label_source".to_string(), "test".to_string()]);
-    let mut numeric = vec![true];
-    numeric.extend(recipe.columns.iter().map(|c| {
-        matches!(
-            c.kind,
-            al_data::ColumnKind::Numeric(_) | al_data::ColumnKind::Target
-        )
-    }));
-    numeric.extend([false, true]);
+    let layout = al_data::export::ExportLayout::of(project)?;
     let mut rows = Vec::new();
-    for row in project.export_rows()? {
-        let mut cells = row.cells;
-        if let Some(t) = cells.get_mut(target) {
-            *t = row.label.map_or(String::new(), |v| v.to_string());
-        }
-        let mut record = vec![row.row_id.to_string()];
-        record.extend(cells);
-        record.push(row.source.unwrap_or_default());
-        record.push(if row.is_test { "1" } else { "0" }.into());
-        rows.push(record);
-    }
+    project.each_exported_row(|row| {
+        rows.push(layout.record(row));
+        Ok(())
+    })?;
     Ok(OutTable {
-        header,
-        numeric,
+        header: layout.header,
+        numeric: layout.numeric,
         rows,
     })
 }

@@ -138,10 +138,6 @@ impl Host for CliHost {
             &super::report::report_series(reports),
         )
     }
-
-    fn export_csv(&self, project: &Project) -> Result<Vec<u8>> {
-        super::rows::export_csv(project)
-    }
 }
 
 #[cfg(test)]

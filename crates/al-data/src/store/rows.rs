@@ -254,6 +254,17 @@ impl Project {
 
     /// Every row's raw cells, current label and its source, in row-id order.
     pub fn export_rows(&self) -> Result<Vec<ExportedRow>> {
+        let mut rows = Vec::new();
+        self.each_exported_row(|row| {
+            rows.push(row);
+            Ok(())
+        })?;
+        Ok(rows)
+    }
+
+    /// [`Project::export_rows`] one row at a time, without holding them
+    /// all: a million-row export streams in constant memory.
+    pub fn each_exported_row(&self, mut f: impl FnMut(ExportedRow) -> Result<()>) -> Result<()> {
         let mut stmt = self
             .conn()
             .prepare(
@@ -261,35 +272,24 @@ impl Project {
                  FROM rows r JOIN row_data d USING (row_id) ORDER BY r.row_id",
             )
             .map_err(sql)?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
+        let mut rows = stmt.query([]).map_err(sql)?;
+        while let Some(r) = rows.next().map_err(sql)? {
+            let row_id: i64 = r.get(0).map_err(sql)?;
+            let raw: String = r.get(1).map_err(sql)?;
+            let cells: Vec<String> = serde_json::from_str(&raw).map_err(|e| {
+                DataError::Usage(format!(
+                    "row {row_id}: its stored cells are not a JSON list: {e}"
                 ))
-            })
-            .map_err(sql)?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(sql)?;
-        rows.into_iter()
-            .map(|(row_id, raw, label, source, is_test)| {
-                let cells: Vec<String> = serde_json::from_str(&raw).map_err(|e| {
-                    DataError::Usage(format!(
-                        "row {row_id}: its stored cells are not a JSON list: {e}"
-                    ))
-                })?;
-                Ok(ExportedRow {
-                    row_id,
-                    cells,
-                    label,
-                    source,
-                    is_test,
-                })
-            })
-            .collect()
+            })?;
+            f(ExportedRow {
+                row_id,
+                cells,
+                label: r.get(2).map_err(sql)?,
+                source: r.get(3).map_err(sql)?,
+                is_test: r.get(4).map_err(sql)?,
+            })?;
+        }
+        Ok(())
     }
 }
 

@@ -108,7 +108,7 @@ pub(super) async fn plot(State(app): State<Shared>) -> Response {
     respond(&app, page)
 }
 
-fn attachment(name: &str, bytes: Vec<u8>) -> Response {
+fn attachment(name: &str, body: impl Into<Body>) -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
@@ -118,7 +118,7 @@ fn attachment(name: &str, bytes: Vec<u8>) -> Response {
             ),
             (header::CACHE_CONTROL, "no-store".to_string()),
         ],
-        Body::from(bytes),
+        body.into(),
     )
         .into_response()
 }
@@ -162,12 +162,62 @@ pub(super) async fn download_batch(State(app): State<Shared>) -> Response {
     respond(&app, page)
 }
 
+/// Every row with its current label, streamed as it is read (its own
+/// connection; constant memory; annotators are not held up).
 pub(super) async fn download_export(State(app): State<Shared>) -> Response {
-    let page = blocking(&app, move |app| {
-        let db = app.db.lock().map_err(Problem::internal)?;
-        let bytes = app.host.export_csv(&db).map_err(Problem::internal)?;
-        Ok(attachment("export.csv", bytes))
-    })
-    .await;
-    respond(&app, page)
+    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(4);
+    let path = app.path.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut out = ChannelWriter {
+            tx: tx.clone(),
+            buf: Vec::with_capacity(CHUNK),
+        };
+        let written = al_data::Project::open_for_reading(&path)
+            .and_then(|project| al_data::export::write_csv(&project, &mut out));
+        if let Err(e) = written {
+            // Ends the response as a failed transfer, not a short file.
+            let _ = tx.blocking_send(Err(std::io::Error::other(e.to_string())));
+        }
+    });
+    let chunks = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|chunk| (chunk, rx))
+    });
+    attachment("export.csv", Body::from_stream(chunks))
+}
+
+/// How much of a streamed download is sent at once.
+const CHUNK: usize = 64 * 1024;
+
+/// Bytes written on a blocking thread, handed to the response body in
+/// pieces of [`CHUNK`]; a closed download stops the writer.
+struct ChannelWriter {
+    tx: tokio::sync::mpsc::Sender<std::io::Result<Vec<u8>>>,
+    buf: Vec<u8>,
+}
+
+impl ChannelWriter {
+    fn send(&mut self) -> std::io::Result<()> {
+        let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK));
+        self.tx.blocking_send(Ok(chunk)).map_err(|_| {
+            std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the download was cancelled")
+        })
+    }
+}
+
+impl std::io::Write for ChannelWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= CHUNK {
+            self.send()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            Ok(())
+        } else {
+            self.send()
+        }
+    }
 }
