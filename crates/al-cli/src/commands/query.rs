@@ -40,38 +40,12 @@ pub fn run(global: &Global, args: QueryArgs) -> Result<()> {
 }
 
 /// A round chosen, not yet recorded.
-pub struct Planned {
-    pub record: RoundRecord,
-    pub rows: Vec<QueriedRow>,
+struct Planned {
+    record: RoundRecord,
+    rows: Vec<QueriedRow>,
     batch: Vec<BatchRow>,
     pool: usize,
     cold: bool,
-}
-
-/// Records a round chosen by `strategy` (`--batch`, seed 0 and the
-/// project's model, as `al-cli query` does by default) without writing a
-/// batch file: `serve`'s query form, whose page offers the batch instead.
-pub fn record_only(
-    global: &Global,
-    path: &std::path::Path,
-    strategy: &str,
-    batch: usize,
-) -> Result<(i64, Planned)> {
-    let mut project = Project::open(path)?;
-    let args = QueryArgs {
-        strategy: Some(strategy.to_string()),
-        batch,
-        model: None,
-        seed: 0,
-        candidates: 500,
-        diversity: false,
-        include_pending: false,
-        out: None,
-    };
-    let planned = plan(global, &project, &args)?;
-    let round =
-        project.write(|tx| al_data::store::record_round(tx, &planned.record, &planned.rows))?;
-    Ok((round, planned))
 }
 
 /// Fits the model, runs the strategy and prepares the round's rows.

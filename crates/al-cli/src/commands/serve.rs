@@ -109,17 +109,37 @@ impl Host for CliHost {
         crate::plugins::model_spec(&self.global, project, None)
     }
 
+    /// Runs `al-cli query` itself in a child process: the same code, and
+    /// the pool it reads (half a gigabyte at a million rows) is freed with
+    /// the child instead of staying in the long-running server.
     fn query(&self, path: &Path, strategy: &str, batch: usize) -> Result<Queried> {
-        let global = Global {
-            project: path.to_path_buf(),
-            quiet: true,
-            ..self.global.clone()
-        };
-        let (round, planned) = super::query::record_only(&global, path, strategy, batch)?;
+        let dir = tempfile::tempdir()?;
+        let out = dir.path().join("batch.csv");
+        let output = std::process::Command::new(std::env::current_exe()?)
+            .arg("-p")
+            .arg(path)
+            .arg("--json")
+            .arg("--plugin-timeout")
+            .arg(self.global.plugin_timeout.to_string())
+            .args(["query", "--strategy", strategy, "--batch"])
+            .arg(batch.to_string())
+            .arg("--out")
+            .arg(&out)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .context("cannot start al-cli query")?;
+        if !output.status.success() {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            bail!("{}", stderr.trim().trim_start_matches("error: "));
+        }
+        let answer: serde_json::Value = serde_json::from_slice(&output.stdout)
+            .context("al-cli query --json printed no JSON")?;
         Ok(Queried {
-            round,
-            rows: planned.rows.len(),
-            strategy: planned.record.strategy,
+            round: answer["round"]
+                .as_i64()
+                .context("no round in query's JSON")?,
+            rows: answer["rows"].as_array().map_or(0, Vec::len),
+            strategy: answer["strategy"].as_str().unwrap_or(strategy).to_string(),
         })
     }
 
