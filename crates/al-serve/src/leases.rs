@@ -33,51 +33,38 @@ pub struct Offer {
 }
 
 impl Leases {
-    /// The row `annotator` should answer next among `pending` (in the
-    /// order rows should be answered): the one they already hold, else the
-    /// first that nobody holds and they did not skip, else (when they
-    /// skipped all that is free) the first free one they skipped. The row
-    /// is leased to them until `now + lease_for`.
+    /// The row `annotator` should answer next: the one they hold while
+    /// `is_pending` says it still is, else the first of `pending` (rows in
+    /// the order they should be answered, read only as far as needed) that
+    /// nobody else holds and they did not skip, else the first free one
+    /// they skipped. The row is leased to them until `now + lease_for`.
     pub fn offer(
         &mut self,
         annotator: &str,
-        pending: &[i64],
+        pending: impl IntoIterator<Item = i64>,
+        is_pending: impl FnOnce(i64) -> bool,
         now: Instant,
         lease_for: Duration,
     ) -> Offer {
         self.by_row.retain(|_, lease| lease.until > now);
-        let pending_set: HashSet<i64> = pending.iter().copied().collect();
-        self.by_row.retain(|row, _| pending_set.contains(row));
         let with_others = self
             .by_row
             .values()
             .filter(|l| l.annotator != annotator)
             .count();
-        let free = |row: &i64| {
-            self.by_row
-                .get(row)
-                .is_none_or(|lease| lease.annotator == annotator)
+        let held = self
+            .by_row
+            .iter()
+            .find(|(_, lease)| lease.annotator == annotator)
+            .map(|(row, _)| *row);
+        let choice = match held {
+            Some(row) if is_pending(row) => Some(row),
+            _ => self.first_free(annotator, pending),
         };
-        let held = pending.iter().copied().find(|row| {
-            self.by_row
-                .get(row)
-                .is_some_and(|lease| lease.annotator == annotator)
-        });
-        let skipped = self.skipped.get(annotator);
-        let was_skipped = |row: &i64| skipped.is_some_and(|s| s.contains(row));
-        let choice = held
-            .or_else(|| {
-                pending
-                    .iter()
-                    .copied()
-                    .find(|row| free(row) && !was_skipped(row))
-            })
-            .or_else(|| pending.iter().copied().find(free));
+        // One row per annotator at a time: whatever else they held (a row
+        // answered elsewhere) is let go.
+        self.by_row.retain(|_, lease| lease.annotator != annotator);
         if let Some(row) = choice {
-            // Any other row this annotator held goes back on offer: one
-            // row per annotator at a time.
-            self.by_row
-                .retain(|r, lease| *r == row || lease.annotator != annotator);
             self.by_row.insert(
                 row,
                 Lease {
@@ -93,6 +80,28 @@ impl Leases {
             row_id: choice,
             with_others,
         }
+    }
+
+    /// The first row of `pending` nobody else holds, preferring those
+    /// `annotator` did not skip.
+    fn first_free(&self, annotator: &str, pending: impl IntoIterator<Item = i64>) -> Option<i64> {
+        let skipped = self.skipped.get(annotator);
+        let mut first_skipped = None;
+        for row in pending {
+            if self
+                .by_row
+                .get(&row)
+                .is_some_and(|lease| lease.annotator != annotator)
+            {
+                continue;
+            }
+            if skipped.is_some_and(|s| s.contains(&row)) {
+                first_skipped.get_or_insert(row);
+                continue;
+            }
+            return Some(row);
+        }
+        first_skipped
     }
 
     /// `annotator` passes on `row`: it goes back on offer to others and
@@ -123,15 +132,26 @@ mod tests {
 
     const LEASE: Duration = Duration::from_secs(300);
 
+    /// An offer from a pending list held in memory.
+    fn offer(leases: &mut Leases, who: &str, pending: &[i64], now: Instant) -> Offer {
+        leases.offer(
+            who,
+            pending.iter().copied(),
+            |r| pending.contains(&r),
+            now,
+            LEASE,
+        )
+    }
+
     #[test]
     fn annotators_at_once_get_different_rows() {
         let mut leases = Leases::default();
         let now = Instant::now();
         let pending = [10, 11, 12];
-        let a = leases.offer("a", &pending, now, LEASE);
-        let b = leases.offer("b", &pending, now, LEASE);
-        let c = leases.offer("c", &pending, now, LEASE);
-        let d = leases.offer("d", &pending, now, LEASE);
+        let a = offer(&mut leases, "a", &pending, now);
+        let b = offer(&mut leases, "b", &pending, now);
+        let c = offer(&mut leases, "c", &pending, now);
+        let d = offer(&mut leases, "d", &pending, now);
         assert_eq!(
             [a.row_id, b.row_id, c.row_id, d.row_id],
             [Some(10), Some(11), Some(12), None]
@@ -144,12 +164,12 @@ mod tests {
         let mut leases = Leases::default();
         let now = Instant::now();
         let pending = [10, 11];
-        assert_eq!(leases.offer("a", &pending, now, LEASE).row_id, Some(10));
-        assert_eq!(leases.offer("a", &pending, now, LEASE).row_id, Some(10));
-        assert_eq!(leases.offer("b", &pending, now, LEASE).row_id, Some(11));
+        assert_eq!(offer(&mut leases, "a", &pending, now).row_id, Some(10));
+        assert_eq!(offer(&mut leases, "a", &pending, now).row_id, Some(10));
+        assert_eq!(offer(&mut leases, "b", &pending, now).row_id, Some(11));
         let later = now + LEASE + Duration::from_secs(1);
         // a's and b's leases ran out: c is offered the first row.
-        assert_eq!(leases.offer("c", &pending, later, LEASE).row_id, Some(10));
+        assert_eq!(offer(&mut leases, "c", &pending, later).row_id, Some(10));
     }
 
     #[test]
@@ -157,25 +177,39 @@ mod tests {
         let mut leases = Leases::default();
         let now = Instant::now();
         let pending = [10, 11];
-        assert_eq!(leases.offer("a", &pending, now, LEASE).row_id, Some(10));
+        assert_eq!(offer(&mut leases, "a", &pending, now).row_id, Some(10));
         leases.skip("a", 10);
-        assert_eq!(leases.offer("a", &pending, now, LEASE).row_id, Some(11));
-        assert_eq!(leases.offer("b", &pending, now, LEASE).row_id, Some(10));
+        assert_eq!(offer(&mut leases, "a", &pending, now).row_id, Some(11));
+        assert_eq!(offer(&mut leases, "b", &pending, now).row_id, Some(10));
         // Only 11 is left once 10 is answered; a skipped nothing else.
         leases.release(10);
-        assert_eq!(leases.offer("a", &[11], now, LEASE).row_id, Some(11));
+        assert_eq!(offer(&mut leases, "a", &[11], now).row_id, Some(11));
         // When every free row was skipped, the skipped ones come back.
         leases.skip("a", 11);
-        assert_eq!(leases.offer("a", &[11], now, LEASE).row_id, Some(11));
+        assert_eq!(offer(&mut leases, "a", &[11], now).row_id, Some(11));
+    }
+
+    #[test]
+    fn the_pending_rows_are_read_only_as_far_as_needed() {
+        let mut leases = Leases::default();
+        let now = Instant::now();
+        let mut read = 0;
+        let endless = (10..).inspect(|_| read += 1);
+        let a = leases.offer("a", endless, |_| true, now, LEASE);
+        assert_eq!((a.row_id, read), (Some(10), 1));
+        let mut read = 0;
+        let endless = (10..).inspect(|_| read += 1);
+        let b = leases.offer("b", endless, |_| true, now, LEASE);
+        assert_eq!((b.row_id, read), (Some(11), 2));
     }
 
     #[test]
     fn answered_rows_leave_the_leases() {
         let mut leases = Leases::default();
         let now = Instant::now();
-        assert_eq!(leases.offer("a", &[10, 11], now, LEASE).row_id, Some(10));
+        assert_eq!(offer(&mut leases, "a", &[10, 11], now).row_id, Some(10));
         // 10 was answered elsewhere: it is no longer pending.
-        assert_eq!(leases.offer("a", &[11], now, LEASE).row_id, Some(11));
-        assert_eq!(leases.offer("b", &[11], now, LEASE).row_id, None);
+        assert_eq!(offer(&mut leases, "a", &[11], now).row_id, Some(11));
+        assert_eq!(offer(&mut leases, "b", &[11], now).row_id, None);
     }
 }

@@ -85,24 +85,67 @@ impl EvalMethod {
 impl Project {
     /// Every queried row that has no label yet, in round and rank order.
     pub fn pending(&self) -> Result<Vec<Pending>> {
+        self.with_pending(|rows| rows.collect())
+    }
+
+    /// Calls `f` with the pending rows in round and rank order, read as `f`
+    /// pulls them: stopping early reads no more (the label page looks for
+    /// the first row nobody holds, not at all of a large batch).
+    pub fn with_pending<T>(
+        &self,
+        f: impl FnOnce(&mut dyn Iterator<Item = Pending>) -> T,
+    ) -> Result<T> {
         let mut stmt = self
             .conn()
-            .prepare(
+            .prepare_cached(
                 "SELECT q.round, q.row_id FROM queries q JOIN rows r USING (row_id)
                  WHERE r.label IS NULL ORDER BY q.round, q.rank",
             )
             .map_err(sql)?;
-        let rows = stmt
+        let mut rows = stmt
             .query_map([], |r| {
                 Ok(Pending {
                     round: r.get(0)?,
                     row_id: r.get(1)?,
                 })
             })
-            .map_err(sql)?
-            .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(sql)?;
-        Ok(rows)
+        let mut failed = None;
+        let mut pulled = std::iter::from_fn(|| match rows.next()? {
+            Ok(p) => Some(p),
+            Err(e) => {
+                failed = Some(e);
+                None
+            }
+        });
+        let out = f(&mut pulled);
+        match failed {
+            Some(e) => Err(sql(e)),
+            None => Ok(out),
+        }
+    }
+
+    /// Whether any queried row has no label yet (stops at the first).
+    pub fn has_pending(&self) -> Result<bool> {
+        self.conn()
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM queries q JOIN rows r USING (row_id) WHERE r.label IS NULL)",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(sql)
+    }
+
+    /// How many queried rows have no label yet.
+    pub fn pending_count(&self) -> Result<u64> {
+        self.conn()
+            .query_row(
+                "SELECT count(*) FROM queries q JOIN rows r USING (row_id) WHERE r.label IS NULL",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n as u64)
+            .map_err(sql)
     }
 
     pub fn reports(&self) -> Result<Vec<Report>> {

@@ -71,18 +71,25 @@ struct Shown<'a> {
 fn next_row<'a>(app: &'a Shared, annotator: &str) -> Result<Shown<'a>, Problem> {
     let db = app.db.lock().map_err(Problem::internal)?;
     refresh_if_changed(app, &db)?;
-    let pending = db.pending().map_err(Problem::internal)?;
-    let ids: Vec<i64> = pending.iter().map(|p| p.row_id).collect();
-    let offer = app.leases.lock().map_err(Problem::internal)?.offer(
-        annotator,
-        &ids,
-        Instant::now(),
-        app.lease_for,
-    );
+    let mut leases = app.leases.lock().map_err(Problem::internal)?;
+    let is_pending = |row| matches!(db.row_state(row), Ok(Some(s)) if s.label.is_none());
+    let offer = db
+        .with_pending(|rows| {
+            leases.offer(
+                annotator,
+                rows.map(|p| p.row_id),
+                is_pending,
+                Instant::now(),
+                app.lease_for,
+            )
+        })
+        .map_err(Problem::internal)?;
+    drop(leases);
+    let pending = db.pending_count().map_err(Problem::internal)? as usize;
     let Some(row_id) = offer.row_id else {
         return Ok(Shown {
             row: None,
-            pending: ids.len(),
+            pending,
             with_others: offer.with_others,
         });
     };
@@ -91,7 +98,10 @@ fn next_row<'a>(app: &'a Shared, annotator: &str) -> Result<Shown<'a>, Problem> 
         .map_err(Problem::internal)?
         .or(db.synthetic_row(row_id).map_err(Problem::internal)?)
         .unwrap_or_default();
-    let round = pending.iter().find(|p| p.row_id == row_id).map(|p| p.round);
+    let round = db
+        .queried(row_id)
+        .map_err(Problem::internal)?
+        .map(|q| q.round);
     let context = app.context.read().map_err(Problem::internal)?;
     let mut neighbours = Vec::new();
     for n in context.nearest(row_id, 3) {
@@ -116,7 +126,7 @@ fn next_row<'a>(app: &'a Shared, annotator: &str) -> Result<Shown<'a>, Problem> 
             model,
             neighbours,
         }),
-        pending: ids.len(),
+        pending,
         with_others: offer.with_others,
     })
 }
@@ -224,7 +234,7 @@ fn save_answer(app: &Shared, annotator: &str, row_id: i64, value: f64) -> Page {
             if let Ok(mut c) = app.context.write() {
                 c.answered(row_id, value);
             }
-            if db.pending().map_err(Problem::internal)?.is_empty() {
+            if !db.has_pending().map_err(Problem::internal)? {
                 evaluate_in_background(app);
             }
             Ok(see(&format!("/label?saved={row_id}")))
