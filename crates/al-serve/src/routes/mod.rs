@@ -123,8 +123,8 @@ async fn guard(State(app): State<Shared>, request: Request, next: Next) -> Respo
         if let Some(given) = from_query {
             if auth::same_secret(&given, token) {
                 // Kept in a cookie, dropped from the address bar and history.
-                let path = request.uri().path().to_string();
-                let mut response = Redirect::to(&path).into_response();
+                let mut response =
+                    Redirect::to(same_site_path(request.uri().path())).into_response();
                 set_header(
                     &mut response,
                     header::SET_COOKIE,
@@ -160,6 +160,17 @@ async fn guard(State(app): State<Shared>, request: Request, next: Next) -> Respo
         }
     }
     secured(next.run(request).await)
+}
+
+/// `path` when it stays on this server; `/` for what a browser would read
+/// as another host (`//evil.example`, `/\\evil.example`).
+fn same_site_path(path: &str) -> &str {
+    let second = path.as_bytes().get(1);
+    if path.starts_with('/') && !matches!(second, Some(b'/' | b'\\')) {
+        path
+    } else {
+        "/"
+    }
 }
 
 fn secured(mut response: Response) -> Response {
@@ -337,4 +348,18 @@ async fn not_found(State(app): State<Shared>) -> Response {
         .back_to_project(),
     )
     .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_token_redirect_stays_on_this_server() {
+        assert_eq!(same_site_path("/label"), "/label");
+        assert_eq!(same_site_path("/"), "/");
+        assert_eq!(same_site_path("//evil.example/x"), "/");
+        assert_eq!(same_site_path("/\\evil.example"), "/");
+        assert_eq!(same_site_path(""), "/");
+    }
 }
