@@ -176,15 +176,11 @@ impl Server {
     /// The address to open or share (with the token when there is one).
     pub fn url(&self) -> String {
         let addr = self.local_addr();
-        let host = if addr.ip().is_unspecified() {
-            "HOST".to_string()
-        } else {
-            addr.ip().to_string()
-        };
-        let host = if addr.is_ipv6() && !host.starts_with('H') {
-            format!("[{host}]")
-        } else {
-            host
+        // Bound to every address: the user puts in the name others reach.
+        let host = match addr.ip() {
+            ip if ip.is_unspecified() => "HOST".to_string(),
+            std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+            ip => ip.to_string(),
         };
         match &self.app.token {
             Some(t) => format!("http://{host}:{}/?token={t}", addr.port()),

@@ -2,6 +2,7 @@
 //! module lends it the commands' ways to resolve models, query, evaluate,
 //! plot and export.
 
+use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,7 +43,7 @@ pub fn run(global: &Global, args: ServeArgs) -> Result<()> {
         }
         println!("stop with Ctrl-C");
     }
-    use std::io::Write;
+    // Scripts wait for the address before they connect.
     let _ = std::io::stdout().flush();
     server.run(al_serve::interrupted())?;
     if !global.quiet && !global.json {

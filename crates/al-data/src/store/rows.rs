@@ -252,18 +252,9 @@ impl Project {
         )
     }
 
-    /// Every row's raw cells, current label and its source, in row-id order.
-    pub fn export_rows(&self) -> Result<Vec<ExportedRow>> {
-        let mut rows = Vec::new();
-        self.each_exported_row(|row| {
-            rows.push(row);
-            Ok(())
-        })?;
-        Ok(rows)
-    }
-
-    /// [`Project::export_rows`] one row at a time, without holding them
-    /// all: a million-row export streams in constant memory.
+    /// Every row's raw cells, current label and its source, in row-id
+    /// order, one at a time: a million-row export streams in constant
+    /// memory.
     pub fn each_exported_row(&self, mut f: impl FnMut(ExportedRow) -> Result<()>) -> Result<()> {
         let mut stmt = self
             .conn()
