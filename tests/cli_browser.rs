@@ -21,6 +21,9 @@ use serde_json::{json, Value};
 /// The key WebDriver types for Enter, and for Escape.
 const ENTER: &str = "\u{E007}";
 const ESCAPE: &str = "\u{E00C}";
+/// Control held down, and every held key let go.
+const CONTROL: &str = "\u{E009}";
+const RELEASE: &str = "\u{E000}";
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 fn find_program(names: &[&str]) -> Option<PathBuf> {
@@ -322,6 +325,29 @@ fn an_annotator_labels_with_the_keyboard_in_chromium() {
     wait_until("a row after the skip", || {
         browser.row_on_page().is_some_and(|r| r != second_row)
     });
+
+    // Answer it, then Ctrl+Z in the empty field takes the answer back.
+    let third_row = browser.row_on_page().unwrap();
+    let value = browser.wait_for("#value");
+    browser.type_into(&value, &format!("77{ENTER}"));
+    wait_until("the row after the third answer", || {
+        browser.row_on_page().is_some_and(|r| r != third_row)
+    });
+    let value = browser.wait_for("#value");
+    browser.type_into(&value, &format!("{CONTROL}z{RELEASE}"));
+    wait_until("the undo's message", || {
+        browser
+            .script("const f = document.querySelector('.flash'); return f ? f.textContent : '';")
+            .as_str()
+            .is_some_and(|t| t.starts_with("Took back"))
+    });
+    let flash = browser.script("return document.querySelector('.flash').textContent;");
+    assert_eq!(
+        flash,
+        format!("Took back your answer for row {third_row}; it is pending again.")
+    );
+    let history = stdout_of(al(&project).args(["--json", "history", &third_row.to_string()]));
+    assert!(history.contains("\"labels\": []"), "{history}");
 
     // The project page: counts, and the learning curve drawn.
     browser.open(&format!("{base}/"));
