@@ -186,22 +186,8 @@ fn describe(e: ureq::Error) -> String {
 /// A project from price_2k.csv with 100 labels and three rounds of 5 rows
 /// answered with their true prices (so the project page has a curve).
 fn three_answered_rounds(dir: &Path, project: &Path) {
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/price_2k.csv");
-    let text = std::fs::read_to_string(source).unwrap();
-    let mut truth = std::collections::HashMap::new();
-    let mut partly = String::new();
-    for (i, line) in text.lines().enumerate() {
-        let cut = line.rfind(',').unwrap() + 1;
-        if i == 0 || i <= 100 {
-            partly.push_str(line);
-        } else {
-            partly.push_str(&line[..cut]);
-            truth.insert(i as i64, line[cut..].to_string());
-        }
-        partly.push('\n');
-    }
     let csv = dir.join("appraisals.csv");
-    std::fs::write(&csv, partly).unwrap();
+    let truth = common::partly_labeled(&csv, 100);
     stdout_of(al(project).args(["init", csv.to_str().unwrap(), "--target", "price", "-q"]));
     stdout_of(al(project).args(["evaluate", "-q"]));
     for _ in 0..3 {

@@ -43,23 +43,6 @@ fn partial_with_batch(dir: &Path, batch: usize) -> PathBuf {
     )
 }
 
-/// price_2k.csv with the price kept for the first `labeled` rows only.
-fn partly_labeled(dir: &Path, labeled: usize) -> PathBuf {
-    let text = std::fs::read_to_string(fixture("price_2k.csv")).unwrap();
-    let mut out = String::new();
-    for (i, line) in text.lines().enumerate() {
-        if i == 0 || i <= labeled {
-            out.push_str(line);
-        } else {
-            out.push_str(&line[..line.rfind(',').unwrap() + 1]);
-        }
-        out.push('\n');
-    }
-    let path = dir.join("partly.csv");
-    std::fs::write(&path, out).unwrap();
-    path
-}
-
 /// A running `al-cli serve`, stopped (SIGINT) when dropped.
 struct Workbench {
     child: Child,
@@ -332,7 +315,8 @@ fn an_answer_through_the_page_is_in_history_and_the_finished_batch_in_report() {
 #[test]
 fn eight_annotators_answer_400_rows_none_lost_none_doubled() {
     let dir = tempfile::tempdir().unwrap();
-    let csv = partly_labeled(dir.path(), 100);
+    let csv = dir.path().join("partly.csv");
+    common::partly_labeled(&csv, 100);
     let project = project_with_batch(dir.path(), &csv, 400, &[]);
     let server = Workbench::start(&project, &[]);
     let base = server.base();
@@ -766,7 +750,8 @@ fn the_command_line_labels_while_serve_runs_and_ctrl_c_stops_it_cleanly() {
 #[test]
 fn ctrl_c_under_load_keeps_every_confirmed_answer_and_invents_none() {
     let dir = tempfile::tempdir().unwrap();
-    let csv = partly_labeled(dir.path(), 100);
+    let csv = dir.path().join("partly.csv");
+    common::partly_labeled(&csv, 100);
     let project = project_with_batch(dir.path(), &csv, 1000, &[]);
     let mut server = Workbench::start(&project, &[]);
     let base = server.base();

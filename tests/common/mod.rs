@@ -48,3 +48,24 @@ pub fn al_process(db: &Path) -> std::process::Command {
     cmd.env_remove("AL_PROJECT").arg("-p").arg(db);
     cmd
 }
+
+/// price_2k.csv written to `path` with the price kept for its first
+/// `labeled` rows only; the prices taken out, by row id (the record
+/// number), play the annotator.
+pub fn partly_labeled(path: &Path, labeled: usize) -> std::collections::HashMap<i64, String> {
+    let text = std::fs::read_to_string(fixture("price_2k.csv")).unwrap();
+    let mut truth = std::collections::HashMap::new();
+    let mut out = String::new();
+    for (i, line) in text.lines().enumerate() {
+        let cut = line.rfind(',').unwrap() + 1;
+        if i == 0 || i <= labeled {
+            out.push_str(line);
+        } else {
+            out.push_str(&line[..cut]);
+            truth.insert(i as i64, line[cut..].to_string());
+        }
+        out.push('\n');
+    }
+    std::fs::write(path, out).unwrap();
+    truth
+}
