@@ -281,6 +281,30 @@ mod batch_files {
         (dir, db, filled.into_bytes())
     }
 
+    /// Found by the property below: a round edited into one that does not
+    /// exist reached the labels table as a foreign-key failure, without
+    /// the file's name.
+    #[test]
+    fn a_round_the_project_never_had_is_refused_at_its_cell() {
+        let (dir, db, bytes) = setup();
+        let text = String::from_utf8(bytes).unwrap();
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        let cells: Vec<&str> = lines[2].splitn(3, ',').collect();
+        lines[2] = format!("{},99,{}", cells[0], cells[2]);
+        let file = dir.path().join("edited.csv");
+        std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+        let before = snapshot(&db);
+        al(&db)
+            .args(["label", "--no-eval"])
+            .arg(&file)
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains(
+                "edited.csv:3: column \"round\": round 99 is not a round of this project",
+            ));
+        assert_eq!(snapshot(&db), before);
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(48))]
 

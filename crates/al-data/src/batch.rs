@@ -183,6 +183,28 @@ pub struct BatchFile<'a> {
     pub target: usize,
 }
 
+/// A batch row's `round` cell: empty (a row not from a round), or a round
+/// the project recorded. Anything else would reach the labels table as a
+/// round that does not exist.
+fn recorded_round(
+    cell: &str,
+    rounds: &std::collections::HashSet<i64>,
+) -> Result<Option<i64>, String> {
+    let text = cell.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    match text.parse::<i64>() {
+        Ok(n) if rounds.contains(&n) => Ok(Some(n)),
+        Ok(n) => Err(format!(
+            "round {n} is not a round of this project; leave the column as query wrote it"
+        )),
+        Err(_) => Err(format!(
+            "{text:?} is not a round number; leave the column as query wrote it"
+        )),
+    }
+}
+
 /// Reads and checks a whole filled-in batch file before anything is
 /// written: its columns are this project's batch columns, every row id is
 /// a row (or synthetic row) of the project, no cell but the target's was
@@ -223,6 +245,7 @@ pub fn read_filled(
         column: column.to_string(),
         message,
     };
+    let rounds = project.round_numbers()?;
     let mut seen: HashMap<i64, (f64, usize)> = HashMap::new();
     let mut events = Vec::new();
     for r in 0..table.n_rows() {
@@ -276,7 +299,7 @@ pub fn read_filled(
             }
             continue;
         }
-        let round = table.cell(r, 1).trim().parse().ok();
+        let round = recorded_round(table.cell(r, 1), &rounds).map_err(|m| at(r, "round", m))?;
         let note = Some(table.cell(r, note_col).trim().to_string()).filter(|n| !n.is_empty());
         events.push(LabelEvent {
             row_id,

@@ -180,6 +180,20 @@ impl Project {
         Ok(rows)
     }
 
+    /// The numbers of every recorded round.
+    pub fn round_numbers(&self) -> Result<std::collections::HashSet<i64>> {
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT round FROM rounds")
+            .map_err(sql)?;
+        let rounds = stmt
+            .query_map([], |r| r.get(0))
+            .map_err(sql)?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(sql)?;
+        Ok(rounds)
+    }
+
     /// The latest round, with its strategy.
     pub fn last_round(&self) -> Result<Option<LastRound>> {
         self.conn()
