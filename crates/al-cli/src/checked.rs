@@ -76,6 +76,15 @@ pub fn fraction(s: &str) -> Result<f64, String> {
         .ok_or_else(|| "expected a fraction in [0, 1]".into())
 }
 
+/// A multiple from 1 to 100 (`simulate --random-budget`).
+pub fn multiple(s: &str) -> Result<f64, String> {
+    let v = number(s)?;
+    (1.0..=100.0)
+        .contains(&v)
+        .then_some(v)
+        .ok_or_else(|| "expected a multiple from 1 to 100".into())
+}
+
 /// Seconds in (0, 86 400] (`--plugin-timeout`).
 pub fn seconds(s: &str) -> Result<f64, String> {
     let v = number(s)?;
@@ -107,5 +116,10 @@ mod tests {
         assert_eq!(finite("-2.5"), Ok(-2.5));
         assert!(seconds("1e300").is_err());
         assert!(seconds("0").is_err());
+        for bad in ["0.99", "0", "101", "NaN", "inf", "x"] {
+            assert!(multiple(bad).is_err(), "{bad}");
+        }
+        assert_eq!(multiple("1"), Ok(1.0));
+        assert_eq!(multiple("2.5"), Ok(2.5));
     }
 }

@@ -342,6 +342,11 @@ pub struct SimulateArgs {
     /// zero labels, with the cold-start strategy (a k-median of the pool).
     #[arg(long)]
     pub cold_start: bool,
+    /// Random runs on to this multiple of the rounds (pool mode), so the
+    /// labels it needs to catch up with each strategy can be counted: the
+    /// "labels saved" columns. 1 stops it at the budget.
+    #[arg(long, default_value_t = al_query::simulate::DEFAULT_RANDOM_BUDGET, value_parser = checked::multiple)]
+    pub random_budget: f64,
     /// Who labels synthetic rows in synthesis mode: knn (the mean target of
     /// the k nearest known rows, an approximation of an annotator), knn:k=N,
     /// or the name of an oracle plugin (al-oracle-NAME on PATH, or registered).

@@ -11,6 +11,17 @@ pub struct Series {
     pub x: Vec<f64>,
     pub y: Vec<f64>,
     pub std: Option<Vec<f64>>,
+    /// Where the baseline catches up with this line's last point.
+    pub catch_up: Option<CatchUp>,
+}
+
+/// A dotted line at `error` from this line's `labels` to the `baseline_labels`
+/// the baseline needed for the same error, ending in a diamond: the labels
+/// saved, drawn.
+pub struct CatchUp {
+    pub labels: f64,
+    pub baseline_labels: f64,
+    pub error: f64,
 }
 
 pub fn learning_curves(path: &Path, title: &str, series: &[Series]) -> Result<()> {
@@ -92,6 +103,23 @@ pub fn learning_curves_svg(title: &str, series: &[Series]) -> Result<String> {
                     .map(|(x, y)| Circle::new((*x, *y), 3, color.filled())),
             )
             .map_err(|e| err(e.to_string()))?;
+        if let Some(c) = &s.catch_up {
+            chart
+                .draw_series(DashedLineSeries::new(
+                    [(c.labels, c.error), (c.baseline_labels, c.error)],
+                    4,
+                    4,
+                    color.stroke_width(1),
+                ))
+                .map_err(|e| err(e.to_string()))?;
+            let diamond = |x: f64, y: f64| {
+                EmptyElement::at((x, y))
+                    + Polygon::new(vec![(0, -6), (6, 0), (0, 6), (-6, 0)], color.filled())
+            };
+            chart
+                .draw_series(std::iter::once(diamond(c.baseline_labels, c.error)))
+                .map_err(|e| err(e.to_string()))?;
+        }
     }
     chart
         .configure_series_labels()

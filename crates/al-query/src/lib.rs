@@ -13,6 +13,7 @@ mod distance;
 mod leaf_space;
 pub mod pool;
 mod registry;
+pub mod savings;
 pub mod simulate;
 pub mod strategies;
 pub mod stream;

@@ -16,6 +16,7 @@ use al_models::{derive_seed, Fit, Matrix, ModelSpec, Predict};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::savings::{CurveView, Savings};
 use crate::strategies::{member_variance, shuffled, Diverse};
 use crate::stream::{Rule, StreamScorer, StreamSelector};
 use crate::synthesis::{synthesize, Space};
@@ -46,6 +47,18 @@ pub struct SimulationConfig {
     /// zero labels, with the cold-start strategy ([`COLD_START`]).
     #[serde(default)]
     pub cold_start: bool,
+    /// Pool mode: random runs on to this multiple of the strategies' rounds,
+    /// so that the labels it needs to catch up with them can be counted
+    /// ([`Savings`]). Ratios and final errors still stop at the budget.
+    #[serde(default = "default_random_budget")]
+    pub random_budget: f64,
+}
+
+/// Random runs to twice the budget unless told otherwise.
+pub const DEFAULT_RANDOM_BUDGET: f64 = 2.0;
+
+fn default_random_budget() -> f64 {
+    DEFAULT_RANDOM_BUDGET
 }
 
 /// What a query with no labels uses: a greedy k-median of the pool, the
@@ -63,6 +76,16 @@ pub enum Metric {
 }
 
 impl SimulationConfig {
+    /// The rounds `strategy` runs: the budget's, or for random in pool mode
+    /// `random_budget` times as many.
+    pub fn rounds_of(&self, strategy: &str) -> usize {
+        if strategy == "random" && self.mode == Mode::Pool {
+            (self.rounds as f64 * self.random_budget).ceil() as usize
+        } else {
+            self.rounds
+        }
+    }
+
     /// Refuses settings no simulation can run with, naming the option; run
     /// before any work (the CLI checks the same ranges when it parses).
     pub fn check(&self) -> Result<(), QueryError> {
@@ -89,6 +112,13 @@ impl SimulationConfig {
         if self.pool_max == Some(0) {
             return bad("--pool-max", "0".into(), "a whole number >= 1");
         }
+        if !(self.random_budget.is_finite() && self.random_budget >= 1.0) {
+            return bad(
+                "--random-budget",
+                self.random_budget.to_string(),
+                "a multiple of the budget >= 1",
+            );
+        }
         if let Some(f) = self.test_frac {
             if !(f > 0.0 && f < 1.0) {
                 return bad("--test-frac", f.to_string(), "a share in (0, 1)");
@@ -111,7 +141,8 @@ pub enum Mode {
     Synthesis,
 }
 
-/// One (strategy, repeat) learning curve.
+/// One (strategy, repeat) learning curve (random's runs past the budget in
+/// pool mode: [`SimulationConfig::random_budget`]).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Curve {
     pub labels: Vec<usize>,
@@ -138,6 +169,10 @@ pub struct StrategyResult {
     pub mae_ratio: RatioSummary,
     #[serde(default)]
     pub rmse_ratio: RatioSummary,
+    /// Labels saved against random at the budget and at half of it (none
+    /// for random itself, nor for results stored before they were counted).
+    #[serde(default)]
+    pub labels_saved: Option<Savings>,
     pub final_mae_mean: f64,
     pub final_mse_mean: f64,
     pub improvement_pct_mean: f64,
@@ -207,6 +242,11 @@ fn run_grid<S: AsRef<str> + Sync>(
     let curve = |r: usize, s: usize| runs[r * names.len() + s].as_ref();
     // Every finished repeat has all its curves, random's among them.
     let random: Vec<&Curve> = repeats_done.iter().filter_map(|&r| curve(r, 0)).collect();
+    // Ratios and final errors compare everything at the budget, random too.
+    let random_at_budget: Vec<Curve> = random
+        .iter()
+        .map(|c| c.truncated(config.rounds + 1))
+        .collect();
     let strategies = names
         .iter()
         .enumerate()
@@ -215,7 +255,12 @@ fn run_grid<S: AsRef<str> + Sync>(
                 .iter()
                 .filter_map(|&r| curve(r, s).cloned())
                 .collect();
-            summarise(name.as_ref(), curves, &random, config)
+            let mut result = summarise(name.as_ref(), &curves, &random_at_budget, config);
+            if s > 0 {
+                result.labels_saved = labels_saved(&curves, &random, config);
+            }
+            result.curves = curves;
+            result
         })
         .collect();
     Ok(SimulationResult {
@@ -240,7 +285,33 @@ pub fn strategy_names(config: &SimulationConfig) -> Vec<String> {
     names
 }
 
+/// Labels saved against random's (full-length) curves, paired by repeat.
+fn labels_saved(curves: &[Curve], random: &[&Curve], config: &SimulationConfig) -> Option<Savings> {
+    let strategy: Vec<CurveView> = curves.iter().map(Curve::view).collect();
+    let random: Vec<CurveView> = random.iter().map(|c| c.view()).collect();
+    Savings::measure(&strategy, &random, derive_seed(config.seed, 7_000_001))
+}
+
 impl Curve {
+    fn view(&self) -> CurveView<'_> {
+        CurveView {
+            labels: &self.labels,
+            mae: &self.mae,
+            mse: &self.mse,
+        }
+    }
+
+    /// The first `points` evaluated rounds.
+    fn truncated(&self, points: usize) -> Curve {
+        let n = points.min(self.labels.len());
+        Curve {
+            labels: self.labels[..n].to_vec(),
+            mae: self.mae[..n].to_vec(),
+            mse: self.mse[..n].to_vec(),
+            seconds: self.seconds,
+        }
+    }
+
     fn new() -> Curve {
         Curve {
             labels: vec![],
@@ -318,13 +389,17 @@ pub fn bootstrap_ci(values: &[f64], seed: u64) -> [f64; 2] {
     [means[49], means[1949]]
 }
 
+/// A strategy's summary at the budget; `curves` and `labels_saved` are
+/// left for the caller to fill in.
 fn summarise(
     name: &str,
-    curves: Vec<Curve>,
-    random: &[&Curve],
+    curves: &[Curve],
+    random: &[Curve],
     config: &SimulationConfig,
 ) -> StrategyResult {
     let rounds = config.rounds;
+    // Random's curves run past the budget; everything here stops at it.
+    let curves: Vec<Curve> = curves.iter().map(|c| c.truncated(rounds + 1)).collect();
     let seed = derive_seed(config.seed, 7_000_000);
     let areas = |metric| curves.iter().map(|c| area(c, metric)).collect::<Vec<f64>>();
     let random_areas = |metric| random.iter().map(|c| area(c, metric)).collect::<Vec<f64>>();
@@ -355,7 +430,8 @@ fn summarise(
         seconds_per_round: seconds / (curves.len().max(1) * rounds.max(1)) as f64,
         mae_ratio,
         rmse_ratio,
-        curves,
+        labels_saved: None,
+        curves: vec![],
     }
 }
 
@@ -427,7 +503,7 @@ fn run_one(
     let learner = model.build()?;
     let started = Instant::now();
     let mut curve = Curve::new();
-    for round in 0..=config.rounds {
+    for round in 0..=config.rounds_of(strategy_name) {
         if round > 0 {
             if stop.load(Ordering::Relaxed) {
                 return Ok(None);
@@ -789,6 +865,7 @@ mod tests {
             mode: Mode::Pool,
             metric: Metric::Mae,
             cold_start: false,
+            random_budget: DEFAULT_RANDOM_BUDGET,
         }
     }
 
@@ -839,13 +916,56 @@ mod tests {
         for (sa, sb) in a.strategies.iter().zip(&b.strategies) {
             assert_eq!(sa.curves.len(), 2);
             for (ca, cb) in sa.curves.iter().zip(&sb.curves) {
-                assert_eq!(ca.labels, vec![10, 15, 20, 25, 30]);
+                // Random runs on to twice the budget.
+                let labels = match sa.name.as_str() {
+                    "random" => vec![10, 15, 20, 25, 30, 35, 40, 45, 50],
+                    _ => vec![10, 15, 20, 25, 30],
+                };
+                assert_eq!(ca.labels, labels);
                 assert_eq!(ca.mae, cb.mae);
             }
+            assert_eq!(sa.labels_saved, sb.labels_saved);
         }
         // Paired: every strategy's round-0 error on a repeat is the same.
         let first: Vec<f64> = a.strategies.iter().map(|s| s.curves[0].mae[0]).collect();
         assert!(first.iter().all(|v| *v == first[0]));
+    }
+
+    #[test]
+    fn random_runs_past_the_budget_but_is_summarised_at_it() {
+        let r = simulate(&config(), false).unwrap();
+        let random = &r.strategies[0];
+        assert!(random.labels_saved.is_none());
+        let at_budget: Vec<f64> = random.curves.iter().map(|c| c.mae[4]).collect();
+        let mean = at_budget.iter().sum::<f64>() / at_budget.len() as f64;
+        assert!((random.final_mae_mean - mean).abs() < 1e-12);
+        for s in &r.strategies[1..] {
+            let saved = s.labels_saved.as_ref().expect("labels saved");
+            assert_eq!(saved.mae.budget.labels, 30);
+            assert_eq!(saved.mae.half.labels, 20);
+            let b = &saved.mae.budget;
+            assert!(b.ci[0] <= b.ci[1]);
+            // Random's labels to reach it lie within its run, or the saving is a bound.
+            match b.random_labels {
+                Some(n) => assert!((10.0..=50.0).contains(&n), "{n}"),
+                None => assert!(b.at_least && (b.saved - (1.0 - 30.0 / 50.0)).abs() < 1e-12),
+            }
+        }
+        let once = SimulationConfig {
+            random_budget: 1.0,
+            ..config()
+        };
+        let r1 = simulate(&once, false).unwrap();
+        assert_eq!(r1.strategies[0].curves[0].labels.len(), 5);
+        assert_eq!(r1.strategies[0].final_mae_mean, random.final_mae_mean);
+        for bad in [0.5, f64::NAN, f64::INFINITY] {
+            let c = SimulationConfig {
+                random_budget: bad,
+                ..config()
+            };
+            let e = simulate(&c, false).err().expect("refused");
+            assert!(e.to_string().starts_with("--random-budget "), "{e}");
+        }
     }
 
     #[test]

@@ -113,6 +113,7 @@ pub fn report_series(reports: &[al_data::Report]) -> Vec<Series> {
             x,
             y,
             std: None,
+            catch_up: None,
         })
         .collect()
 }

@@ -9,6 +9,7 @@ use serde_json::json;
 
 use al_data::{store, Project, Subset};
 use al_models::Matrix;
+use al_query::savings::{LabelsSaved, SavedAt};
 use al_query::simulate::{
     run_simulation, run_synthesis_simulation, strategy_names, Metric, Mode, Oracle,
     SimulationConfig, SimulationData, SimulationResult, SynthesisData,
@@ -17,7 +18,7 @@ use al_query::Registry;
 
 use crate::cli::{Format, Global, SimulateArgs};
 use crate::output::{notice, print_json};
-use crate::plot::{learning_curves, Series};
+use crate::plot::{learning_curves, CatchUp, Series};
 
 pub fn run(global: &Global, args: SimulateArgs) -> Result<()> {
     let mut project = Project::open(&global.project)?;
@@ -106,7 +107,7 @@ fn simulate_one(
     stop: &Arc<AtomicBool>,
 ) -> Result<Run> {
     let names = strategy_names(&config);
-    let bars = progress_bars(global, &names, config.repeats, config.rounds);
+    let bars = progress_bars(global, &names, &config);
     let progress = |name: &str, repeat: usize, round: usize| {
         if let Some((_, bars)) = &bars {
             if let Some(s) = names.iter().position(|n| n == name) {
@@ -235,6 +236,7 @@ fn config(
             crate::cli::MetricArg::Rmse => Metric::Rmse,
         },
         cold_start: args.cold_start,
+        random_budget: args.random_budget,
         mode: match args.mode {
             crate::cli::SimMode::Pool => Mode::Pool,
             crate::cli::SimMode::Stream => Mode::Stream,
@@ -329,6 +331,12 @@ fn print_outcome(
         Metric::Rmse => "RMSE",
     };
     println!("AULC ratio: area under the test-{metric} curve divided by random's on the same repeat (below 1 beats random); the interval is a paired bootstrap 95 % interval over repeats");
+    if config.mode == Mode::Pool && config.random_budget > 1.0 {
+        println!(
+            "labels saved: 1 - the strategy's labels / the labels random needed to reach the same mean MAE (random ran on to {} labels; ≥ where it never caught up; negative where random needed fewer)",
+            config.init + config.rounds_of("random") * config.batch
+        );
+    }
     println!("stored as simulation {id}: `al-cli report --simulation {id}`");
     if let Some(p) = &args.plot {
         println!("learning curves: {}", p.display());
@@ -339,9 +347,9 @@ fn print_outcome(
 fn progress_bars(
     global: &Global,
     names: &[String],
-    repeats: usize,
-    rounds: usize,
+    config: &SimulationConfig,
 ) -> Option<(indicatif::MultiProgress, Vec<indicatif::ProgressBar>)> {
+    let repeats = config.repeats;
     if global.quiet || global.json || !std::io::stderr().is_terminal() {
         return None;
     }
@@ -353,7 +361,7 @@ fn progress_bars(
     let mut bars = Vec::with_capacity(names.len() * repeats);
     for name in names {
         for r in 0..repeats {
-            let b = multi.add(indicatif::ProgressBar::new(rounds as u64));
+            let b = multi.add(indicatif::ProgressBar::new(config.rounds_of(name) as u64));
             b.set_style(style.clone());
             b.set_prefix(format!("{name} #{}", r + 1));
             bars.push(b);
@@ -374,6 +382,7 @@ pub fn simulation_json(id: i64, result: &SimulationResult) -> serde_json::Value 
                 "aulc_ratio_ci": s.aulc_ratio_ci,
                 "mae_ratio": {"mean": s.mae_ratio.mean, "ci": s.mae_ratio.ci, "per_repeat": s.mae_ratio.per_repeat},
                 "rmse_ratio": {"mean": s.rmse_ratio.mean, "ci": s.rmse_ratio.ci, "per_repeat": s.rmse_ratio.per_repeat},
+                "labels_saved": s.labels_saved,
                 "curves": {
                     "labels": s.curves.first().map(|c| &c.labels),
                     "mae": s.curves.iter().map(|c| &c.mae).collect::<Vec<_>>(),
@@ -389,21 +398,53 @@ pub fn simulation_json(id: i64, result: &SimulationResult) -> serde_json::Value 
     json!({ "simulation": id, "repeats": result.repeats_done, "strategies": strategies })
 }
 
-const HEADER: [&str; 7] = [
-    "strategy",
-    "AULC ratio",
-    "95 % interval",
-    "final MAE",
-    "final MSE",
-    "MAE improvement %",
-    "s/round",
-];
+fn header(result: &SimulationResult) -> Vec<String> {
+    let at = |pick: fn(&SavedAt) -> &LabelsSaved| {
+        result
+            .strategies
+            .iter()
+            .find_map(|s| s.labels_saved.as_ref().map(|l| pick(&l.mae).labels))
+    };
+    let saved = |labels: Option<usize>| match labels {
+        Some(n) => format!("labels saved at {n} [95 %]"),
+        None => "labels saved [95 %]".into(),
+    };
+    vec![
+        "strategy".into(),
+        "AULC ratio".into(),
+        "95 % interval".into(),
+        saved(at(|s| &s.budget)),
+        saved(at(|s| &s.half)),
+        "final MAE".into(),
+        "final MSE".into(),
+        "MAE improvement %".into(),
+        "s/round".into(),
+    ]
+}
+
+/// "27 % [12, 38]"; "≥ 40 %" when random never caught up; "-" for random.
+pub fn saved_cell(saved: Option<&LabelsSaved>) -> String {
+    let Some(s) = saved else {
+        return "-".into();
+    };
+    let pct = |v: f64| format!("{:.0}", 100.0 * v);
+    format!(
+        "{}{} % [{}, {}]",
+        if s.at_least { "≥ " } else { "" },
+        pct(s.saved),
+        pct(s.ci[0]),
+        pct(s.ci[1])
+    )
+}
 
 fn row(s: &al_query::simulate::StrategyResult) -> Vec<String> {
+    let mae = s.labels_saved.as_ref().map(|l| &l.mae);
     vec![
         s.name.clone(),
         format!("{:.3} ± {:.3}", s.aulc_ratio_mean, s.aulc_ratio_std),
         format!("[{:.3}, {:.3}]", s.aulc_ratio_ci[0], s.aulc_ratio_ci[1]),
+        saved_cell(mae.map(|m| &m.budget)),
+        saved_cell(mae.map(|m| &m.half)),
         format!("{:.2}", s.final_mae_mean),
         format!("{:.1}", s.final_mse_mean),
         format!("{:.1}", s.improvement_pct_mean),
@@ -413,7 +454,9 @@ fn row(s: &al_query::simulate::StrategyResult) -> Vec<String> {
 
 pub fn print_simulation(result: &SimulationResult, format: Format) {
     let rows: Vec<Vec<String>> = result.strategies.iter().map(row).collect();
-    crate::output::print_rows(&HEADER, &rows, format);
+    let header = header(result);
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    crate::output::print_rows(&header, &rows, format);
 }
 
 pub fn plot_simulation(path: &std::path::Path, result: &SimulationResult) -> Result<()> {
@@ -436,17 +479,26 @@ pub fn plot_simulation(path: &std::path::Path, result: &SimulationResult) -> Res
                     (v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / v.len() as f64).sqrt(),
                 );
             }
+            let catch_up = s.labels_saved.as_ref().and_then(|l| {
+                let b = &l.mae.budget;
+                b.random_labels.map(|n| CatchUp {
+                    labels: b.labels as f64,
+                    baseline_labels: n,
+                    error: b.error,
+                })
+            });
             Series {
                 name: s.name.clone(),
                 x: s.curves[0].labels.iter().map(|&l| l as f64).collect(),
                 y: mean,
                 std: Some(std),
+                catch_up,
             }
         })
         .collect();
     learning_curves(
         path,
-        "test MAE by labels (mean ± 1 std over repeats)",
+        "test MAE by labels (mean ± 1 std over repeats; ◆ where random reaches each strategy's final MAE)",
         &series,
     )
 }
