@@ -37,8 +37,9 @@ import sys
 import tempfile
 import time
 
-# (label, source, item, target, columns to drop, kind)
-DATASETS = [
+# The tuning set: every choice of strategy, parameter and default is made on
+# these 14. (label, source, item, target, columns to drop, kind)
+TUNING = [
     ("seed", "shared", "haensel_ams_predicting_price/sample.csv", "price", [], "price"),
     ("diamonds", "ggplot2", "diamonds", "price", [], "price"),
     ("Boston", "MASS", "Boston", "medv", [], "price"),
@@ -54,6 +55,34 @@ DATASETS = [
     ("Carseats", "ISLR", "Carseats", "Sales", [], "smooth"),
     ("diabetes", "sklearn", "diabetes", "target", [], "smooth"),
 ]
+
+# The confirmation set, fixed on 2026-12-03 before any method was run on it
+# (bench/datasets.md says why each is there): never used for a choice, only
+# to confirm one; the README quotes these figures. Dropped columns are
+# identifiers, and outcomes recorded after or derived from the target.
+OPT_OUTCOMES = ["PID", "Birth.outcome", "Preg.ended...37.wk", "GA.at.outcome",
+                "Fetal.congenital.anomaly", "Apgar1", "Apgar5", "Any.SAE.", "GA...1st.SAE"]
+LOAN_OUTCOMES = ["grade", "sub_grade", "installment", "balance", "paid_total", "paid_principal",
+                 "paid_interest", "paid_late_fees", "loan_status", "issue_month"]
+CONFIRMATION = [
+    ("ames", "modeldata", "ames", "Sale_Price", [], "wide"),
+    ("opt", "medicaldata", "opt", "Birthweight", OPT_OUTCOMES, "wide"),
+    ("loans", "openintro", "loans_full_schema", "interest_rate", LOAN_OUTCOMES, "wide"),
+    ("hotel", "modeldata", "hotel_rates", "avg_price_per_room", ["arrival_date"], "wide"),
+    ("nhefs", "causaldata", "nhefs", "wt82_71", ["seqn", "id", "wt82"], "wide"),
+    ("deliveries", "modeldata", "deliveries", "time_to_delivery", [], "counts"),
+    ("attrition", "modeldata", "attrition", "MonthlyIncome", [], "income"),
+    ("MedExp", "Ecdat", "MedExp", "med", [], "cost"),
+    ("epa2021", "openintro", "epa2021", "comb_mpg", ["city_mpg", "hwy_mpg"], "physical"),
+    ("movies", "ggplot2movies", "movies", "rating",
+     ["title"] + [f"r{i}" for i in range(1, 11)], "score"),
+    ("CASchools", "AER", "CASchools", "read", ["district", "school", "math"], "score"),
+    ("concrete", "modeldata", "concrete", "compressive_strength", [], "smooth"),
+    ("biomass", "modeldata", "biomass", "HHV", ["sample", "dataset"], "smooth"),
+    ("GAGurine", "MASS", "GAGurine", "GAG", [], "smooth"),
+]
+
+SETS = {"tuning": TUNING, "confirmation": CONFIRMATION}
 
 TRACKS = {
     "small": dict(init=20, batch=10, rounds=20, cold=False, min_rows=0),

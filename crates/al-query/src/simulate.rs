@@ -963,7 +963,7 @@ mod tests {
                 random_budget: bad,
                 ..config()
             };
-            let e = simulate(&c, false).err().expect("refused");
+            let e = simulate(&c, false).expect_err("refused");
             assert!(e.to_string().starts_with("--random-budget "), "{e}");
         }
     }
