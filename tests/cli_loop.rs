@@ -834,6 +834,89 @@ fn evaluate_compares_models_by_cross_validation_and_stores_the_winner() {
 }
 
 #[test]
+fn simulate_counts_the_labels_random_needs_to_catch_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = project(dir.path());
+    let args = [
+        "--json",
+        "simulate",
+        "--strategies",
+        "cover",
+        "--init",
+        "20",
+        "--batch",
+        "5",
+        "--rounds",
+        "4",
+        "--repeats",
+        "3",
+        "--seed",
+        "2",
+    ];
+    let out = json_of(al(&db).args(args));
+    let random = &out["strategies"][0];
+    let cover = &out["strategies"][1];
+    // Random runs on to twice the budget; the strategy stops at it.
+    assert_eq!(
+        random["curves"]["labels"],
+        serde_json::json!([20, 25, 30, 35, 40, 45, 50, 55, 60])
+    );
+    assert_eq!(
+        cover["curves"]["labels"],
+        serde_json::json!([20, 25, 30, 35, 40])
+    );
+    assert!(random["labels_saved"].is_null());
+    let saved = &cover["labels_saved"];
+    for error in ["mae", "rmse"] {
+        assert_eq!(saved[error]["budget"]["labels"], 40, "{error}");
+        assert_eq!(saved[error]["half"]["labels"], 30, "{error}");
+    }
+    let at_budget = &saved["mae"]["budget"];
+    // The strategy's mean MAE at 40 labels, over the three repeats' curves.
+    let curves = cover["curves"]["mae"].as_array().unwrap();
+    let mean = curves.iter().map(|c| c[4].as_f64().unwrap()).sum::<f64>() / 3.0;
+    assert!((at_budget["error"].as_f64().unwrap() - mean).abs() < 1e-9);
+    let share = at_budget["saved"].as_f64().unwrap();
+    match at_budget["random_labels"].as_f64() {
+        Some(n) => assert!((share - (1.0 - 40.0 / n)).abs() < 1e-9 && (20.0..=60.0).contains(&n)),
+        None => assert!(
+            at_budget["at_least"].as_bool().unwrap() && (share - (1.0 - 40.0 / 60.0)).abs() < 1e-9
+        ),
+    }
+    let ci = at_budget["ci"].as_array().unwrap();
+    assert!(ci[0].as_f64().unwrap() <= ci[1].as_f64().unwrap());
+    // Pinned for this seed: the same figures again.
+    assert_eq!(
+        json_of(al(&db).args(args))["strategies"][1]["labels_saved"],
+        *saved
+    );
+    assert_eq!(
+        (share * 1e6).round() / 1e6,
+        PINNED_SAVED_AT_40,
+        "labels saved at 40 for seed 2: {share}"
+    );
+    // --random-budget 1 stops random at the budget: the ratios are unchanged.
+    let mut once = args.to_vec();
+    once.extend(["--random-budget", "1"]);
+    let stopped = json_of(al(&db).args(&once));
+    assert_eq!(
+        stopped["strategies"][0]["curves"]["labels"]
+            .as_array()
+            .unwrap()
+            .len(),
+        5
+    );
+    assert_eq!(stopped["strategies"][1]["mae_ratio"], cover["mae_ratio"]);
+    assert_eq!(
+        stopped["strategies"][0]["final_mae_mean"],
+        random["final_mae_mean"]
+    );
+}
+
+/// `simulate_counts_the_labels_random_needs_to_catch_up`'s figure.
+const PINNED_SAVED_AT_40: f64 = 0.198097;
+
+#[test]
 fn simulate_runs_the_same_strategies_under_each_model() {
     let dir = tempfile::tempdir().unwrap();
     let db = project(dir.path());

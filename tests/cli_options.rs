@@ -41,6 +41,11 @@ fn every_numeric_option_refuses_bad_values_before_touching_the_project() {
         (vec!["simulate"], "--pool-max", NOT_WHOLE),
         (vec!["simulate"], "--test-frac", shares_open),
         (
+            vec!["simulate"],
+            "--random-budget",
+            &["0", "0.99", "-2", "101", "NaN", "inf", "x"],
+        ),
+        (
             vec!["stream", &arrivals],
             "--budget",
             &["0", "1.5", "-0.1", "NaN", "inf", "x"],

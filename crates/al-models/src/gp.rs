@@ -29,7 +29,7 @@ use crate::metrics::Spread;
 use crate::params::{param, Kind};
 use crate::scaled::{constant_target, Standardizer, TargetScale};
 use crate::spec::ModelInfo;
-use crate::{check_training, Fit, ModelError, Predict};
+use crate::{check_training, Fit, ModelError, Posterior, Predict};
 
 /// The registry entry of `gp`.
 pub static INFO: ModelInfo = ModelInfo {
@@ -91,27 +91,31 @@ impl Fit for GpParams {
                 scaler,
                 target,
                 model: None,
+                nugget: 0.0,
             }));
         }
         let data = Dataset::new(scaler.transform(x), target.transform(y));
-        let model = match self.noise {
-            Some(nugget) => self.fit_one(&data, nugget)?,
+        let (model, nugget) = match self.noise {
+            Some(nugget) => (self.fit_one(&data, nugget)?, nugget),
             None => {
-                let mut best: Option<Kriging> = None;
+                let mut best: Option<(Kriging, f64)> = None;
                 for nugget in NOISE_GRID {
                     let Ok(gp) = self.fit_one(&data, nugget) else {
                         continue;
                     };
                     if best
                         .as_ref()
-                        .is_none_or(|b| gp.likelihood() > b.likelihood())
+                        .is_none_or(|(b, _)| gp.likelihood() > b.likelihood())
                     {
-                        best = Some(gp);
+                        best = Some((gp, nugget));
                     }
                 }
                 match best {
-                    Some(gp) => gp,
-                    None => self.fit_one(&data, *NOISE_GRID.last().expect("a grid"))?,
+                    Some(best) => best,
+                    None => {
+                        let nugget = *NOISE_GRID.last().expect("a grid");
+                        (self.fit_one(&data, nugget)?, nugget)
+                    }
                 }
             }
         };
@@ -119,6 +123,7 @@ impl Fit for GpParams {
             scaler,
             target,
             model: Some(model),
+            nugget,
         }))
     }
 }
@@ -129,6 +134,8 @@ pub struct Gp {
     scaler: Standardizer,
     target: TargetScale,
     model: Option<Kriging>,
+    /// The noise-to-signal ratio it was fitted with.
+    nugget: f64,
 }
 
 impl Gp {
@@ -150,6 +157,26 @@ impl Predict for Gp {
             .predict(&self.scaler.transform(x))
             .map_err(Gp::library_error)?;
         Ok(z.iter().map(|v| self.target.inverse(*v)).collect())
+    }
+
+    /// The posterior covariance (egobox-gp's, back in target units) and the
+    /// label noise the nugget stands for: nugget × the process variance.
+    fn predict_posterior(&self, x: &Matrix) -> Result<Option<Posterior>, ModelError> {
+        let n = x.rows();
+        let Some(model) = &self.model else {
+            return Ok(Some(Posterior {
+                covariance: vec![0.0; n * n],
+                noise: 0.0,
+            }));
+        };
+        let scale = self.target.std * self.target.std;
+        let covariance = model
+            .predict_covariance(&self.scaler.transform(x))
+            .map_err(Gp::library_error)?;
+        Ok(Some(Posterior {
+            covariance: covariance.iter().map(|c| c * scale).collect(),
+            noise: self.nugget * model.variance() * scale,
+        }))
     }
 
     /// The predictive standard deviation and the 80 % normal interval.
@@ -201,5 +228,34 @@ mod tests {
         let s = model.predict_spread(&grid).unwrap().unwrap();
         assert!(s[1].std > 10.0 * s[0].std, "{s:?}");
         assert!(s[0].low < p[0] && p[0] < s[0].high);
+    }
+
+    #[test]
+    fn the_posterior_covariance_has_the_predictive_variance_on_its_diagonal() {
+        let rows: Vec<Vec<f64>> = (0..25).map(|i| vec![i as f64 / 5.0]).collect();
+        let y: Vec<f64> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| 10.0 + 3.0 * r[0].sin() + 0.3 * ((i * 7) % 5) as f64)
+            .collect();
+        let model = GpParams { noise: Some(0.1) }
+            .fit(&Matrix::from_rows(&rows), &y, 0)
+            .unwrap();
+        let grid = Matrix::from_rows(&[vec![2.1], vec![2.3], vec![12.0]]);
+        let post = model.predict_posterior(&grid).unwrap().unwrap();
+        let std = model.predict_std(&grid).unwrap().unwrap();
+        for i in 0..3 {
+            let var = post.covariance[i * 3 + i];
+            assert!((var - std[i] * std[i]).abs() <= 1e-6 * var.max(1e-9), "{i}");
+        }
+        // Symmetric; near rows covary, a far one hardly.
+        assert!((post.covariance[1] - post.covariance[3]).abs() < 1e-9);
+        let corr = |i: usize, j: usize| {
+            post.covariance[i * 3 + j]
+                / (post.covariance[i * 4].sqrt() * post.covariance[j * 4].sqrt())
+        };
+        assert!(corr(0, 1) > 0.5, "{}", corr(0, 1));
+        assert!(corr(0, 2).abs() < 0.1, "{}", corr(0, 2));
+        assert!(post.noise > 0.0);
     }
 }

@@ -68,6 +68,16 @@ pub enum ModelError {
     },
 }
 
+/// A model's joint posterior over some rows, in squared target units.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Posterior {
+    /// Covariance of the predictions, `n × n` row-major; its diagonal is
+    /// the predictive variance.
+    pub covariance: Vec<f64>,
+    /// The model's own estimate of the label-noise variance.
+    pub noise: f64,
+}
+
 /// A parameter set that can be fitted: one per algorithm.
 pub trait Fit: Send + Sync {
     /// Fits on rows `x` and targets `y`; every random choice follows `seed`.
@@ -105,6 +115,12 @@ pub trait Predict: Send + Sync {
         Ok(self
             .predict_spread(x)?
             .map(|s| s.iter().map(|s| s.std).collect()))
+    }
+
+    /// The joint posterior over the rows of `x` (models with one: the
+    /// Gaussian process); `None` for the others.
+    fn predict_posterior(&self, _x: &Matrix) -> Result<Option<Posterior>, ModelError> {
+        Ok(None)
     }
 
     /// This model refitted with one more row, when that is cheaper than a

@@ -42,6 +42,8 @@ fn specs() -> Vec<String> {
     specs.extend(
         [
             "cover:metric=forest,weight=uniform,sample=50",
+            "cover:metric=importance,leaf=3,hedge=0.3,sample=50",
+            "cover:hedge=1",
             "density:base=committee,k=2",
             "tree-variance:depth=none",
             "first",
