@@ -518,7 +518,7 @@ fn query_with_no_labels_uses_the_cold_start_strategy_and_says_so() {
     assert_eq!(json["cold_start"], true);
     assert_eq!(
         json["strategy"],
-        "cover:weight=uniform,metric=features,sample=2000,power=1,leaf=5,hedge=0"
+        "cover:weight=uniform,metric=features,sample=2000,power=0.5,leaf=5,hedge=0"
     );
     // No model yet, so no guess in the file; five distinct rows.
     let ids = common::batch_ids(&batch);

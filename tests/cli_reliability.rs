@@ -286,8 +286,10 @@ fn a_schema_2_project_upgrades_to_column_chunks_and_gives_the_same_picks_and_exp
     drop(conn);
     assert_eq!(slots, 70, "every row numbered once");
     assert!(chunks > 0);
+    // The old binary's default, `cover` as it was then.
     let picks = al(&db)
         .args(["query", "--batch", "4", "--seed", "7", "--out", "-"])
+        .args(["--strategy", "cover:metric=features,power=1"])
         .assert()
         .success()
         .get_output()

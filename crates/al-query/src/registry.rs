@@ -185,7 +185,7 @@ mod tests {
         );
         assert_eq!(
             parse_strategy("cover:sample=300").unwrap().name(),
-            "cover:weight=variance,metric=features,sample=300,power=1,leaf=5,hedge=0"
+            "cover:weight=variance,metric=forest,sample=300,power=0.5,leaf=5,hedge=0"
         );
         assert_eq!(parse_strategy(" gsx ").unwrap().name(), "gsx");
         let e = parse_strategy("uncertainty").err().unwrap().to_string();

@@ -64,7 +64,7 @@ fn default_random_budget() -> f64 {
 /// What a query with no labels uses: a greedy k-median of the pool, the
 /// rows that best represent it (Wu 2019's representativeness; Nemhauser,
 /// Wolsey & Fisher 1978). `query` and `simulate --cold-start` use it.
-pub const COLD_START: &str = "cover:weight=uniform";
+pub const COLD_START: &str = "cover:weight=uniform,metric=features";
 
 /// Which error a learning curve's area is measured on.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -64,7 +64,8 @@ pub fn run(global: &Global, args: DemoArgs) -> Result<()> {
     if !global.quiet && !global.json {
         println!(
             "\nThe target is known for every row, so it can play the annotator: each strategy starts from 20 labels,\n\
-             asks for 10 more per round for 20 rounds, and is compared with random picks (3 repeats).\n\
+             asks for 10 more per round for 20 rounds, and is compared with random picks (3 repeats); random runs on\n\
+             to 420 labels to count how many it needs to reach each strategy's error (\"labels saved\").\n\
              $ al-cli -p {} simulate --strategies {} --plot {}",
             project.display(),
             strategies.join(","),

@@ -15,7 +15,7 @@ use crate::{top_k, QueryError, QueryInput, Selection, Strategy};
 pub static INFO: StrategyInfo = StrategyInfo {
     name: "cover",
     description:
-        "representative batch: greedy k-median cover of the pool, weighted by --model's variance",
+        "representative batch: greedy k-median cover of the pool in a forest's proximity, weighted by --model's spread",
     reference:
         "Wu 2018 (representativeness); Nemhauser, Wolsey & Fisher 1978 (greedy facility location)",
     params: &[
@@ -27,9 +27,9 @@ pub static INFO: StrategyInfo = StrategyInfo {
         ),
         param(
             "metric",
-            "features",
+            "forest",
             Kind::Choice(&["features", "importance", "forest"]),
-            "distance: Euclidean on the features; on the features weighted by a forest's importance of each (refitted every round), so columns that do not predict the target do not count; or random-forest proximity",
+            "distance: random-forest proximity (rows the target does not tell apart are close, whatever columns they differ in; with fewer than 2 labels, features); Euclidean on the features; or on the features weighted by a forest's importance of each",
         ),
         param(
             "sample",
@@ -39,7 +39,7 @@ pub static INFO: StrategyInfo = StrategyInfo {
         ),
         param(
             "power",
-            "1",
+            "0.5",
             Kind::NonNegative,
             "with weight=variance, rows count by the variance to this power (0.5: the standard deviation)",
         ),
@@ -186,8 +186,13 @@ impl Strategy for Cover {
             }
         };
         let lx = input.labeled_x;
+        // A forest needs two labeled rows; before that, features.
+        let metric = match self.metric {
+            CoverMetric::Forest if input.labeled_y.len() < 2 => CoverMetric::Features,
+            m => m,
+        };
         let scaled;
-        let (lx, cand_x, ref_x) = match self.metric {
+        let (lx, cand_x, ref_x) = match metric {
             CoverMetric::Importance => {
                 let scale = importance_scale(input, self.importance_leaf)?;
                 scaled = [lx, &cand_x, &ref_x].map(|m| scale_columns(m, &scale));
@@ -195,7 +200,7 @@ impl Strategy for Cover {
             }
             _ => (lx, &cand_x, &ref_x),
         };
-        let (mut covered, dist): (Vec<f64>, Vec<Vec<f64>>) = match self.metric {
+        let (mut covered, dist): (Vec<f64>, Vec<Vec<f64>>) = match metric {
             CoverMetric::Features | CoverMetric::Importance => {
                 let covered = (0..ref_x.rows())
                     .into_par_iter()
