@@ -318,7 +318,7 @@ mod tests {
     /// times column 0's spread.
     fn rows(noise: bool) -> (Vec<Vec<f64>>, Vec<f64>, Vec<Vec<f64>>) {
         let row = |i: usize| {
-            let x = ((i * 37) % 101) as f64 / 100.0 + if i % 3 == 0 { 1.5 } else { 0.0 };
+            let x = ((i * 37) % 101) as f64 / 100.0 + if i.is_multiple_of(3) { 1.5 } else { 0.0 };
             let mut r = vec![x];
             if noise {
                 r.push(((i * 7919 + 13) % 211) as f64 / 21.1);

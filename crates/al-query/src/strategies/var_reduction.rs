@@ -65,22 +65,28 @@ impl Strategy for VarReduction {
         }
         let sample = sample_sorted(n, self.sample, derive_seed(input.seed, 62));
         let sample_x = input.candidates.select(&sample);
-        let (cov, noise) = match model_posterior(input, &sample_x)? {
+        let posterior = match model_posterior(input, &sample_x)? {
             Some(posterior) => posterior,
             None => self.forest_posterior(input, &sample_x)?,
         };
-        Ok(greedy_reduction(cov, noise, &sample, input.batch))
+        Ok(greedy_reduction(posterior, &sample, input.batch))
     }
 }
 
-/// The covariance over the sample rows as one row per sample row, and the
-/// label noise, from `--model` when it has a posterior of its own (the
+/// The posterior over the sample rows: one covariance row per sample row,
+/// and the label-noise variance a new label comes with.
+struct SamplePosterior {
+    cov: Vec<Vec<f64>>,
+    noise: f64,
+}
+
+/// The posterior over the sample rows from `--model` when it has a posterior of its own (the
 /// Gaussian process: its kernel and noise, fitted by likelihood). Only
 /// then is `--model` fitted here.
 fn model_posterior(
     input: &QueryInput,
     sample_x: &al_models::Matrix,
-) -> Result<Option<(Vec<Vec<f64>>, f64)>, QueryError> {
+) -> Result<Option<SamplePosterior>, QueryError> {
     if input.fitted.is_none() && input.model.name() != al_models::gp::INFO.name {
         return Ok(None);
     }
@@ -96,7 +102,10 @@ fn model_posterior(
         .collect();
     // A noise-free fit still needs a floor for the rank-one updates.
     let scale = (0..m).map(|i| cov[i][i]).fold(0.0, f64::max).max(1e-12);
-    Ok(Some((cov, posterior.noise.max(1e-9 * scale))))
+    Ok(Some(SamplePosterior {
+        noise: posterior.noise.max(1e-9 * scale),
+        cov,
+    }))
 }
 
 impl VarReduction {
@@ -106,7 +115,7 @@ impl VarReduction {
         &self,
         input: &QueryInput,
         sample_x: &al_models::Matrix,
-    ) -> Result<(Vec<Vec<f64>>, f64), QueryError> {
+    ) -> Result<SamplePosterior, QueryError> {
         let forest = ForestParams::default()
             .trees(self.trees)
             .min_samples_leaf(self.min_leaf)
@@ -147,18 +156,17 @@ impl VarReduction {
                     .collect()
             })
             .collect();
-        Ok((cov, self.noise.max(1e-9)))
+        Ok(SamplePosterior {
+            cov,
+            noise: self.noise.max(1e-9),
+        })
     }
 }
 
 /// Picks `batch` sample rows, each the one whose label most reduces the
 /// summed posterior variance, updating the covariance by a rank-one step.
-fn greedy_reduction(
-    mut cov: Vec<Vec<f64>>,
-    noise: f64,
-    sample: &[usize],
-    batch: usize,
-) -> Vec<Selection> {
+fn greedy_reduction(posterior: SamplePosterior, sample: &[usize], batch: usize) -> Vec<Selection> {
+    let SamplePosterior { mut cov, noise } = posterior;
     let m = cov.len();
     let mut taken = vec![false; m];
     let mut picked = Vec::with_capacity(batch.min(m));
