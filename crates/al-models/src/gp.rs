@@ -244,9 +244,9 @@ mod tests {
         let grid = Matrix::from_rows(&[vec![2.1], vec![2.3], vec![12.0]]);
         let post = model.predict_posterior(&grid).unwrap().unwrap();
         let std = model.predict_std(&grid).unwrap().unwrap();
-        for i in 0..3 {
+        for (i, s) in std.iter().enumerate() {
             let var = post.covariance[i * 3 + i];
-            assert!((var - std[i] * std[i]).abs() <= 1e-6 * var.max(1e-9), "{i}");
+            assert!((var - s * s).abs() <= 1e-6 * var.max(1e-9), "{i}");
         }
         // Symmetric; near rows covary, a far one hardly.
         assert!((post.covariance[1] - post.covariance[3]).abs() < 1e-9);
