@@ -452,7 +452,9 @@ fn demo_runs_the_whole_example_and_leaves_its_files() {
         .stdout(predicate::str::contains(
             "2000 rows (1600 labeled for training, 400 held out for testing, 0 to label), 13 features",
         ))
-        .stdout(predicate::str::contains("│ cover"));
+        .stdout(predicate::str::contains("│ cover"))
+        .stdout(predicate::str::contains("labels saved at 220 [95 %]"))
+        .stdout(predicate::str::contains("random ran on to 420 labels"));
     for f in ["price_2k.csv", "demo.db", "curves.svg"] {
         assert!(dir.path().join(f).exists(), "{f} missing");
     }

@@ -15,13 +15,15 @@ pub struct Series {
     pub catch_up: Option<CatchUp>,
 }
 
-/// A dotted line at `error` from this line's `labels` to the `baseline_labels`
+/// A dashed line at `error` from this line's `labels` to the `baseline_labels`
 /// the baseline needed for the same error, ending in a diamond: the labels
-/// saved, drawn.
+/// saved, drawn. When the baseline never got there (`reached` false) the line
+/// runs to where the baseline stopped, with no diamond.
 pub struct CatchUp {
     pub labels: f64,
     pub baseline_labels: f64,
     pub error: f64,
+    pub reached: bool,
 }
 
 pub fn learning_curves(path: &Path, title: &str, series: &[Series]) -> Result<()> {
@@ -32,7 +34,12 @@ pub fn learning_curves(path: &Path, title: &str, series: &[Series]) -> Result<()
 /// The learning curves as an SVG document.
 pub fn learning_curves_svg(title: &str, series: &[Series]) -> Result<String> {
     let err = |e: String| anyhow!("cannot draw the learning curve: {e}");
-    let xs = series.iter().flat_map(|s| s.x.iter().copied());
+    // A catch-up may end beyond every line (the baseline's last point).
+    let xs = series.iter().flat_map(|s| {
+        s.x.iter()
+            .copied()
+            .chain(s.catch_up.as_ref().map(|c| c.baseline_labels))
+    });
     let (x0, x1) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
         (a.min(v), b.max(v))
     });
@@ -66,6 +73,7 @@ pub fn learning_curves_svg(title: &str, series: &[Series]) -> Result<String> {
         .map_err(|e| err(e.to_string()))?;
     chart
         .configure_mesh()
+        .x_label_formatter(&|x| format!("{x:.0}"))
         .x_desc("labeled rows")
         .y_desc("test MAE")
         .draw()
@@ -116,14 +124,17 @@ pub fn learning_curves_svg(title: &str, series: &[Series]) -> Result<String> {
                 EmptyElement::at((x, y))
                     + Polygon::new(vec![(0, -6), (6, 0), (0, 6), (-6, 0)], color.filled())
             };
-            chart
-                .draw_series(std::iter::once(diamond(c.baseline_labels, c.error)))
-                .map_err(|e| err(e.to_string()))?;
+            if c.reached {
+                chart
+                    .draw_series(std::iter::once(diamond(c.baseline_labels, c.error)))
+                    .map_err(|e| err(e.to_string()))?;
+            }
         }
     }
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::LowerLeft)
+        // Error curves fall: the upper right is where they are not.
+        .position(SeriesLabelPosition::UpperRight)
         .background_style(WHITE.mix(0.8))
         .border_style(BLACK)
         .draw()
@@ -140,5 +151,52 @@ fn x_range(x0: f64, x1: f64) -> std::ops::Range<f64> {
         x0..x1
     } else {
         (x0 - 1.0)..(x0 + 1.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn series(catch_up: Option<CatchUp>) -> Vec<Series> {
+        vec![Series {
+            name: "a".into(),
+            x: vec![20.0, 30.0, 40.0],
+            y: vec![10.0, 8.0, 7.0],
+            std: None,
+            catch_up,
+        }]
+    }
+
+    fn count(svg: &str, element: &str) -> usize {
+        svg.matches(&format!("<{element}")).count()
+    }
+
+    #[test]
+    fn a_catch_up_is_a_dashed_line_with_a_diamond_where_the_baseline_got_there() {
+        let plain = learning_curves_svg("t", &series(None)).unwrap();
+        let at = |reached| CatchUp {
+            labels: 40.0,
+            baseline_labels: 55.0,
+            error: 7.0,
+            reached,
+        };
+        let reached = learning_curves_svg("t", &series(Some(at(true)))).unwrap();
+        let never = learning_curves_svg("t", &series(Some(at(false)))).unwrap();
+        assert_eq!(count(&reached, "polygon"), count(&plain, "polygon") + 1);
+        assert_eq!(count(&never, "polygon"), count(&plain, "polygon"));
+        // The dashes: thin segments in the line's colour from 40 to 55 labels.
+        let dashes = |svg: &str| {
+            let colour = Palette99::pick(0).to_rgba();
+            let stroke = format!(
+                "stroke=\"#{:02X}{:02X}{:02X}\" stroke-width=\"1\"",
+                colour.0, colour.1, colour.2
+            );
+            svg.matches(&stroke).count()
+        };
+        assert_eq!(dashes(&plain), 0);
+        assert!(dashes(&never) >= 2, "{}", dashes(&never));
+        // Whole numbers of labels on the axis.
+        assert!(plain.contains(">\n30\n<") && !plain.contains(">\n30.0\n<"));
     }
 }
