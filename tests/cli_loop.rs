@@ -294,7 +294,9 @@ fn catalogs_in_json() {
         .iter()
         .map(|v| v["name"].as_str().unwrap())
         .collect();
-    assert!(names.contains(&s["default"].as_str().unwrap()));
+    // The default is a spec of a listed strategy.
+    assert_eq!(s["default"], "cover:hedge=0.2");
+    assert!(names.contains(&"cover"));
     for n in [
         "random",
         "tree-variance",

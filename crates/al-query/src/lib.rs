@@ -24,8 +24,8 @@ use al_models::{Matrix, ModelError, ModelSpec, ParamError, Predict};
 pub use pool::{CompactPool, Pool};
 
 pub use registry::{
-    parse_strategy, strategy_info, Registry, Resolver, Source, StrategyInfo, DEFAULT_STRATEGY,
-    STRATEGIES,
+    default_strategy_name, parse_strategy, strategy_info, Registry, Resolver, Source, StrategyInfo,
+    DEFAULT_STRATEGY, STRATEGIES,
 };
 
 #[derive(Debug, thiserror::Error)]

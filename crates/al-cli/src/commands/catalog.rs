@@ -4,7 +4,7 @@ use anyhow::Result;
 use serde_json::json;
 
 use al_models::{ParamInfo, MODELS};
-use al_query::{Source, DEFAULT_STRATEGY};
+use al_query::{default_strategy_name, Source, DEFAULT_STRATEGY};
 
 use crate::cli::Global;
 use crate::output::{print_json, table};
@@ -65,8 +65,8 @@ pub fn strategies(global: &Global) -> Result<()> {
         "parameters (default)",
     ]);
     for (s, _) in strategies {
-        let name = if s.name == DEFAULT_STRATEGY {
-            format!("{} (default)", s.name)
+        let name = if s.name == default_strategy_name() {
+            format!("{} (default: {DEFAULT_STRATEGY})", s.name)
         } else {
             s.name.to_string()
         };

@@ -11,7 +11,7 @@ use anyhow::{bail, Context, Result};
 
 use al_data::{Project, Report};
 use al_models::ModelSpec;
-use al_query::DEFAULT_STRATEGY;
+use al_query::{default_strategy_name, DEFAULT_STRATEGY};
 use al_serve::{Host, Options, Queried, Server};
 
 use crate::cli::{Global, ServeArgs};
@@ -98,7 +98,7 @@ impl Host for CliHost {
         let mut names = vec![DEFAULT_STRATEGY.to_string()];
         if let Ok(registry) = crate::plugins::registry(&self.global, None) {
             for (info, _) in registry.entries() {
-                if info.name != DEFAULT_STRATEGY {
+                if info.name != default_strategy_name() {
                     names.push(info.name.to_string());
                 }
             }
