@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use super::{predictive_variance, sample_sorted};
 use crate::distance::squared;
-use crate::leaf_space::{leaf_ids, proximity};
+use crate::leaf_space::{leaf_ids, proximity_distances};
 use crate::registry::StrategyInfo;
 use crate::{top_k, QueryError, QueryInput, Selection, Strategy};
 
@@ -156,11 +156,6 @@ fn scale_columns(x: &Matrix, scale: &[f64]) -> Matrix {
     Matrix::new(data, x.cols())
 }
 
-/// Forest distance: 1 - the share of trees in which two rows share a leaf.
-fn proximity_distance(a: &[u32], b: &[u32]) -> f64 {
-    1.0 - proximity(a, b)
-}
-
 impl Strategy for Cover {
     fn query(&self, input: &QueryInput) -> Result<Vec<Selection>, QueryError> {
         let c = input.candidates;
@@ -232,18 +227,11 @@ impl Strategy for Cover {
                 let lab = leaf_ids(&forest, lx, &all_labeled);
                 let refs = leaf_ids(&forest, ref_x, &(0..ref_x.rows()).collect::<Vec<_>>());
                 let cands = leaf_ids(&forest, cand_x, &(0..cand_x.rows()).collect::<Vec<_>>());
-                let covered = refs
-                    .par_iter()
-                    .map(|r| {
-                        lab.iter()
-                            .map(|l| proximity_distance(r, l))
-                            .fold(f64::INFINITY, f64::min)
-                    })
+                let covered = proximity_distances(&refs, &lab)
+                    .into_iter()
+                    .map(|d| d.into_iter().fold(f64::INFINITY, f64::min))
                     .collect();
-                let dist = cands
-                    .par_iter()
-                    .map(|k| refs.iter().map(|r| proximity_distance(k, r)).collect())
-                    .collect();
+                let dist = proximity_distances(&cands, &refs);
                 (covered, dist)
             }
         };
