@@ -60,23 +60,30 @@ pub fn run(global: &Global, args: DemoArgs) -> Result<()> {
     let plot = dir.join("curves.svg");
     // The default strategy, the article's committee, the forest's own
     // committee and improved greedy sampling, each against random.
-    let strategies = ["cover", "committee", "qbc", "igs"];
+    let strategies = [al_query::DEFAULT_STRATEGY, "committee", "qbc", "igs"];
     if !global.quiet && !global.json {
         println!(
             "\nThe target is known for every row, so it can play the annotator: each strategy starts from 20 labels,\n\
-             asks for 10 more per round for 20 rounds, and is compared with random picks (3 repeats); random runs on\n\
+             asks for 10 more per round for 20 rounds, and is compared with random picks (5 repeats); random runs on\n\
              to 420 labels to count how many it needs to reach each strategy's error (\"labels saved\").\n\
-             $ al-cli -p {} simulate --strategies {} --plot {}",
+             $ al-cli -p {} simulate --strategies {} --repeats 5 --plot {}",
             project.display(),
             strategies.join(","),
             plot.display()
         );
     }
     let args = DemoSimulation::parse_from(
-        ["simulate", "--strategies", &strategies.join(","), "--plot"]
-            .into_iter()
-            .map(String::from)
-            .chain([plot.display().to_string()]),
+        [
+            "simulate",
+            "--strategies",
+            &strategies.join(","),
+            "--repeats",
+            "5",
+            "--plot",
+        ]
+        .into_iter()
+        .map(String::from)
+        .chain([plot.display().to_string()]),
     );
     super::simulate::run(&local, args.args)?;
     if !global.quiet && !global.json {
