@@ -398,7 +398,13 @@ fn summarise(
     config: &SimulationConfig,
 ) -> StrategyResult {
     let rounds = config.rounds;
-    // Random's curves run past the budget; everything here stops at it.
+    // Time per round over every round run, random's past the budget too.
+    let seconds: f64 = curves.iter().map(|c| c.seconds).sum();
+    let rounds_run: usize = curves
+        .iter()
+        .map(|c| c.labels.len().saturating_sub(1))
+        .sum();
+    // Random's curves run past the budget; everything else here stops at it.
     let curves: Vec<Curve> = curves.iter().map(|c| c.truncated(rounds + 1)).collect();
     let seed = derive_seed(config.seed, 7_000_000);
     let areas = |metric| curves.iter().map(|c| area(c, metric)).collect::<Vec<f64>>();
@@ -417,7 +423,6 @@ fn summarise(
         .iter()
         .map(|c| relative_improvement(c.mae[0], last(&c.mae)))
         .collect();
-    let seconds: f64 = curves.iter().map(|c| c.seconds).sum();
     StrategyResult {
         name: name.to_string(),
         aulc_mean: mean_std(&areas).mean,
@@ -427,7 +432,7 @@ fn summarise(
         final_mae_mean: mean_std(&finals).mean,
         final_mse_mean: mean_std(&finals_mse).mean,
         improvement_pct_mean: mean_std(&improvements).mean,
-        seconds_per_round: seconds / (curves.len().max(1) * rounds.max(1)) as f64,
+        seconds_per_round: seconds / rounds_run.max(1) as f64,
         mae_ratio,
         rmse_ratio,
         labels_saved: None,
