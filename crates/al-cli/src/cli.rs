@@ -345,7 +345,7 @@ pub struct SimulateArgs {
     /// Random runs on to this multiple of the rounds (pool mode), so the
     /// labels it needs to catch up with each strategy can be counted: the
     /// "labels saved" columns. 1 stops it at the budget.
-    #[arg(long, default_value_t = al_query::simulate::DEFAULT_RANDOM_BUDGET, value_parser = checked::multiple)]
+    #[arg(long, value_name = "MULTIPLE", default_value_t = al_query::simulate::DEFAULT_RANDOM_BUDGET, value_parser = checked::multiple)]
     pub random_budget: f64,
     /// Who labels synthetic rows in synthesis mode: knn (the mean target of
     /// the k nearest known rows, an approximation of an annotator), knn:k=N,
