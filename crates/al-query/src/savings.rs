@@ -12,6 +12,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::simulate::bootstrap_interval;
+
 /// Which error the labels are counted on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Error {
@@ -73,9 +75,6 @@ pub struct Savings {
     pub rmse: SavedAt,
 }
 
-/// Bootstrap resamples behind each interval.
-const RESAMPLES: usize = 2000;
-
 impl Savings {
     /// Labels saved by `strategy` against `random`, both one curve per
     /// repeat in the same repeat order (paired). `None` without repeats or
@@ -111,28 +110,19 @@ fn saved_at(
     error: Error,
     seed: u64,
 ) -> LabelsSaved {
-    use rand::{Rng, SeedableRng};
     let labels = strategy[0].labels[index];
     let all: Vec<usize> = (0..strategy.len()).collect();
     let point = crossing(strategy, random, &all, index, error);
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-    let n = strategy.len();
-    let mut resampled: Vec<f64> = (0..RESAMPLES)
-        .map(|_| {
-            let repeats: Vec<usize> = (0..n).map(|_| rng.gen_range(0..n)).collect();
-            crossing(strategy, random, &repeats, index, error).saved(labels)
-        })
-        .collect();
-    resampled.sort_by(f64::total_cmp);
-    let lower = resampled[RESAMPLES / 40 - 1];
-    let upper = resampled[RESAMPLES - RESAMPLES / 40 - 1];
+    let ci = bootstrap_interval(strategy.len(), seed, |repeats| {
+        crossing(strategy, random, repeats, index, error).saved(labels)
+    });
     LabelsSaved {
         labels,
         error: point.target,
         random_labels: point.random_labels,
         saved: point.saved(labels),
         at_least: point.random_labels.is_none(),
-        ci: [lower, upper],
+        ci,
     }
 }
 
