@@ -47,6 +47,15 @@ pub struct Global {
     pub plugin_timeout: f64,
 }
 
+impl Global {
+    /// What the library's flows share, from the global options.
+    pub fn settings(&self) -> al::Settings {
+        al::Settings {
+            plugin_timeout: std::time::Duration::from_secs_f64(self.plugin_timeout),
+        }
+    }
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Create a project from a CSV/TSV file whose target is known for some rows.

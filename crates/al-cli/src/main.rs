@@ -4,7 +4,6 @@ mod checked;
 mod cli;
 mod commands;
 mod output;
-mod plot;
 mod plugins;
 mod prompt;
 

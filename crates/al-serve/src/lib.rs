@@ -9,9 +9,10 @@
 //!
 //! * [`Server`] binds, then serves until its shutdown future resolves
 //!   (Ctrl-C in `al-cli`), finishing the requests in flight.
-//! * [`Host`] is what the binary lends the server: resolving models and
-//!   strategies (plugins included), running a query round, evaluating,
-//!   and drawing the learning curve, so that the server owns none of those.
+//! * The flows (resolving models and strategies with their plugins, a
+//!   query round, an evaluation, the learning curve) are the `al` crate's,
+//!   the same calls `al-cli` and the Python package make; the server owns
+//!   none of them.
 //! * The stack (docs/architecture.md): axum on tokio, HTML rendered on the
 //!   server with maud (every value escaped by construction), one small
 //!   script and one stylesheet compiled into the binary. No front-end
@@ -25,41 +26,69 @@ mod routes;
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use anyhow::Context as _;
 
 use al_data::store::Bounds;
-use al_data::{Project, Report};
-use al_models::ModelSpec;
+use al_data::Project;
 
 pub use auth::random_secret;
 pub use leases::{Leases, Offer};
 
-/// What the binary lends the server.
-pub trait Host: Send + Sync + 'static {
-    /// Strategy specs for the query form, the default first.
-    fn strategies(&self) -> Vec<String>;
-    /// The project's model, resolved as every command resolves it.
-    fn model(&self, project: &Project) -> anyhow::Result<ModelSpec>;
-    /// One query round on the project at `path`, recorded as `al-cli query`
-    /// records it (no batch file is written; the page offers it).
-    fn query(&self, path: &Path, strategy: &str, batch: usize) -> anyhow::Result<Queried>;
-    /// Evaluates the project's model and stores the report, as a label
-    /// import does.
-    fn evaluate(&self, path: &Path) -> anyhow::Result<()>;
-    /// The learning curve of these reports as SVG (`report --plot`'s).
-    fn learning_curve(&self, reports: &[Report]) -> anyhow::Result<String>;
-}
+/// The workbench's own operations on a project, each a call of the `al`
+/// crate as `al-cli` makes it.
+mod flows {
+    use std::path::Path;
 
-/// A query round the project page asked for.
-#[derive(Debug, Clone)]
-pub struct Queried {
-    pub round: i64,
-    pub rows: usize,
-    pub strategy: String,
+    use al::{BatchOut, QueryOptions};
+
+    /// Strategy specs for the query form, the default first.
+    pub fn strategies() -> Vec<String> {
+        let mut names = vec![al::catalog::default_strategy().to_string()];
+        for s in al::catalog::strategies() {
+            if !s.is_default {
+                names.push(s.name);
+            }
+        }
+        names
+    }
+
+    /// One query round, recorded as `al-cli query` records it, on its own
+    /// connection (answers keep flowing meanwhile). No batch file: the
+    /// page offers it. The pool it reads is freed when the call returns.
+    pub fn query(
+        settings: al::Settings,
+        path: &Path,
+        strategy: &str,
+        batch: usize,
+    ) -> anyhow::Result<al::QueryOutcome> {
+        let mut project = al::Project::open(path, settings)?;
+        let options = QueryOptions {
+            strategy: Some(strategy.to_string()),
+            batch,
+            ..QueryOptions::default()
+        };
+        project.query(&options, BatchOut::None)
+    }
+
+    /// Evaluates the project's model and stores the report, as a label
+    /// import does, when there is enough to measure.
+    pub fn evaluate(settings: al::Settings, path: &Path) -> anyhow::Result<()> {
+        let mut project = al::Project::open(path, settings)?;
+        if project.measurable()? {
+            let spec = project.model_spec(None)?;
+            project.evaluate(&spec, 0)?;
+        }
+        Ok(())
+    }
+
+    /// The learning curve of these reports as SVG (`report --plot`'s).
+    pub fn learning_curve(reports: &[al::Report]) -> anyhow::Result<String> {
+        al::plot::learning_curves_svg(al::CURVE_TITLE, &al::report_series(reports))
+    }
 }
 
 /// How to serve.
@@ -73,6 +102,8 @@ pub struct Options {
     pub token: Option<String>,
     /// How long a row shown to an annotator stays theirs.
     pub lease: Duration,
+    /// What the flows share (the plugin timeout).
+    pub settings: al::Settings,
 }
 
 /// The longest request body accepted (a form is a few hundred bytes).
@@ -87,7 +118,7 @@ struct App {
     context: RwLock<context::Context>,
     reload: Mutex<Reload>,
     evaluating: std::sync::atomic::AtomicBool,
-    host: Arc<dyn Host>,
+    settings: al::Settings,
     token: Option<String>,
     lease_for: Duration,
     shape: Shape,
@@ -117,7 +148,7 @@ pub struct Server {
 impl Server {
     /// Opens the project (refusing what `al-cli label` refuses), loads
     /// what the label page shows and binds `options.addr`.
-    pub fn bind(options: Options, host: Arc<dyn Host>) -> anyhow::Result<Server> {
+    pub fn bind(options: Options) -> anyhow::Result<Server> {
         let project = Project::open(&options.project)?;
         let recipe = project.recipe()?;
         let shape = Shape {
@@ -131,7 +162,7 @@ impl Server {
             target_name: recipe.target.clone(),
             bounds: project.target_bounds()?,
         };
-        let spec = host.model(&project)?;
+        let spec = al::plugins::model_spec(&options.settings, &project, None)?;
         let context = context::Context::load(&project, &spec)?;
         let version = project.data_version()?;
         let token = match options.token {
@@ -159,7 +190,7 @@ impl Server {
                     running: false,
                 }),
                 evaluating: std::sync::atomic::AtomicBool::new(false),
-                host,
+                settings: options.settings,
                 token,
                 lease_for: options.lease,
                 shape,

@@ -1,37 +1,37 @@
-//! `models` and `strategies`: what the registries hold.
+//! `models` and `strategies`: what the registries hold (`al::catalog`).
 
 use anyhow::Result;
 use serde_json::json;
 
-use al_models::{ParamInfo, MODELS};
-use al_query::{default_strategy_name, Source, DEFAULT_STRATEGY};
+use al::catalog::{self, Param};
 
 use crate::cli::Global;
 use crate::output::{print_json, table};
 
 pub fn models(global: &Global) -> Result<()> {
+    let models = catalog::models();
     if global.json {
-        let models: Vec<_> = MODELS
+        let list: Vec<_> = models
             .iter()
             .map(|m| {
                 json!({
                     "name": m.name,
                     "description": m.description,
                     "library": m.library,
-                    "params": params_json(m.params),
+                    "params": m.params,
                 })
             })
             .collect();
-        print_json(&json!({ "models": models }));
+        print_json(&json!({ "models": list }));
         return Ok(());
     }
     let mut t = table(&["model", "parameters (default)", "what it is", "from"]);
-    for m in MODELS {
+    for m in models {
         t.add_row(vec![
-            m.name.to_string(),
-            params_text(m.params),
-            m.description.to_string(),
-            m.library.to_string(),
+            m.name,
+            params_text(&m.params),
+            m.description,
+            m.library,
         ]);
     }
     println!("{t}");
@@ -40,22 +40,22 @@ pub fn models(global: &Global) -> Result<()> {
 }
 
 pub fn strategies(global: &Global) -> Result<()> {
-    let registry = crate::plugins::registry(global, None)?;
-    let strategies = registry.entries();
+    let strategies = catalog::strategies();
+    let default = catalog::default_strategy();
     if global.json {
         let list: Vec<_> = strategies
             .iter()
-            .map(|(s, source)| {
+            .map(|s| {
                 json!({
                     "name": s.name,
                     "description": s.description,
                     "reference": s.reference,
-                    "params": params_json(s.params),
-                    "source": source_text(*source),
+                    "params": s.params,
+                    "source": s.source,
                 })
             })
             .collect();
-        print_json(&json!({ "default": DEFAULT_STRATEGY, "strategies": list }));
+        print_json(&json!({ "default": default, "strategies": list }));
         return Ok(());
     }
     let mut t = table(&[
@@ -64,17 +64,17 @@ pub fn strategies(global: &Global) -> Result<()> {
         "reference",
         "parameters (default)",
     ]);
-    for (s, _) in strategies {
-        let name = if s.name == default_strategy_name() {
-            format!("{} (default: {DEFAULT_STRATEGY})", s.name)
+    for s in strategies {
+        let name = if s.is_default {
+            format!("{} (default: {default})", s.name)
         } else {
-            s.name.to_string()
+            s.name.clone()
         };
         t.add_row(vec![
             name,
-            s.description.to_string(),
-            s.reference.to_string(),
-            params_text(s.params),
+            s.description,
+            s.reference,
+            params_text(&s.params),
         ]);
     }
     println!("{t}");
@@ -82,26 +82,11 @@ pub fn strategies(global: &Global) -> Result<()> {
     Ok(())
 }
 
-/// Where a strategy comes from, as `plugins list` and `strategies --json` say.
-pub fn source_text(source: Source) -> String {
-    match source {
-        Source::BuiltIn => "built-in".into(),
-        Source::Crate(name) => format!("crate {name}"),
-    }
-}
-
-fn params_json(params: &[ParamInfo]) -> Vec<serde_json::Value> {
-    params
-        .iter()
-        .map(|p| json!({"key": p.key, "default": p.default, "allowed": p.kind.to_string(), "help": p.help}))
-        .collect()
-}
-
 /// One line per parameter: `key=default (allowed) — help`.
-fn params_text(params: &[ParamInfo]) -> String {
+fn params_text(params: &[Param]) -> String {
     params
         .iter()
-        .map(|p| format!("{}={} ({}) — {}", p.key, p.default, p.kind, p.help))
+        .map(|p| format!("{}={} ({}) — {}", p.key, p.default, p.allowed, p.help))
         .collect::<Vec<_>>()
         .join("\n")
 }

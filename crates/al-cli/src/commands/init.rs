@@ -12,7 +12,7 @@ pub fn run(global: &Global, args: InitArgs) -> Result<()> {
         global,
         &format!("reading and encoding {}", opts.source.display()),
     );
-    let report = al_data::init(&opts);
+    let report = al::Project::init(&opts, global.settings()).map(|(_, report)| report);
     if let Some(s) = spinner {
         s.finish_and_clear();
     }

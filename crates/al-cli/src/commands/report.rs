@@ -1,20 +1,17 @@
 //! `report`: the stored evaluations, or a stored simulation.
 
-use std::collections::BTreeMap;
-
-use anyhow::{anyhow, Result};
+use anyhow::Result;
 use serde_json::json;
 
-use al_data::Project;
+use al::plot::learning_curves;
+use al::{report_series, Project, CURVE_TITLE};
 use al_models::metrics::relative_improvement;
-use al_query::simulate::SimulationResult;
 
 use crate::cli::{Format, Global, ReportArgs};
 use crate::output::{print_json, print_rows};
-use crate::plot::{learning_curves, Series};
 
 pub fn run(global: &Global, args: ReportArgs) -> Result<()> {
-    let project = Project::open_for_reading(&global.project)?;
+    let project = Project::open_for_reading(&global.project, global.settings())?;
     if let Some(id) = args.simulation {
         return simulation(global, &project, id, &args);
     }
@@ -90,42 +87,8 @@ pub fn run(global: &Global, args: ReportArgs) -> Result<()> {
     Ok(())
 }
 
-/// The title of the project's learning curve.
-pub const CURVE_TITLE: &str = "test MAE by labels";
-
-/// One line per strategy and model through the stored reports' MAE.
-pub fn report_series(reports: &[al_data::Report]) -> Vec<Series> {
-    let mut by_line: BTreeMap<String, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
-    for r in reports {
-        let key = format!(
-            "{} / {}",
-            r.strategy.as_deref().unwrap_or("initial"),
-            r.model
-        );
-        let e = by_line.entry(key).or_default();
-        e.0.push(r.labels as f64);
-        e.1.push(r.mae);
-    }
-    by_line
-        .into_iter()
-        .map(|(name, (x, y))| Series {
-            name,
-            x,
-            y,
-            std: None,
-            catch_up: None,
-        })
-        .collect()
-}
-
 fn simulation(global: &Global, project: &Project, id: i64, args: &ReportArgs) -> Result<()> {
-    let stored = project.simulation(id)?.ok_or_else(|| {
-        anyhow!(
-            "no simulation {id} in {}; `al-cli simulate` stores one",
-            global.project.display()
-        )
-    })?;
-    let result: SimulationResult = serde_json::from_str(&stored.results_json)?;
+    let result = project.simulation(id)?;
     if let Some(path) = &args.plot {
         super::simulate::plot_simulation(path, &result)?;
     }

@@ -1,18 +1,13 @@
-//! `serve`: the labeling workbench in a browser (crate `al-serve`); this
-//! module lends it the commands' ways to resolve models, query, evaluate,
-//! plot and export.
+//! `serve`: the labeling workbench in a browser (crate `al-serve`, over the
+//! same `al` flows as the other commands).
 
 use std::io::Write;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 
-use al_data::{Project, Report};
-use al_models::ModelSpec;
-use al_query::{default_strategy_name, DEFAULT_STRATEGY};
-use al_serve::{Host, Options, Queried, Server};
+use al_serve::{Options, Server};
 
 use crate::cli::{Global, ServeArgs};
 
@@ -23,11 +18,9 @@ pub fn run(global: &Global, args: ServeArgs) -> Result<()> {
         addr: std::net::SocketAddr::new(args.host, args.port),
         token,
         lease: Duration::from_secs_f64(args.lease * 60.0),
+        settings: global.settings(),
     };
-    let host = Arc::new(CliHost {
-        global: global.clone(),
-    });
-    let server = Server::bind(options, host)?;
+    let server = Server::bind(options)?;
     let url = server.url();
     if global.json {
         crate::output::print_json(&serde_json::json!({
@@ -86,79 +79,6 @@ fn read_token(path: &Path) -> Result<String> {
         );
     }
     Ok(token)
-}
-
-/// What the server borrows from the commands.
-struct CliHost {
-    global: Global,
-}
-
-impl Host for CliHost {
-    fn strategies(&self) -> Vec<String> {
-        let mut names = vec![DEFAULT_STRATEGY.to_string()];
-        if let Ok(registry) = crate::plugins::registry(&self.global, None) {
-            for (info, _) in registry.entries() {
-                if info.name != default_strategy_name() {
-                    names.push(info.name.to_string());
-                }
-            }
-        }
-        names
-    }
-
-    fn model(&self, project: &Project) -> Result<ModelSpec> {
-        crate::plugins::model_spec(&self.global, project, None)
-    }
-
-    /// Runs `al-cli query` itself in a child process: the same code, and
-    /// the pool it reads (half a gigabyte at a million rows) is freed with
-    /// the child instead of staying in the long-running server.
-    fn query(&self, path: &Path, strategy: &str, batch: usize) -> Result<Queried> {
-        let dir = tempfile::tempdir()?;
-        let out = dir.path().join("batch.csv");
-        let output = std::process::Command::new(std::env::current_exe()?)
-            .arg("-p")
-            .arg(path)
-            .arg("--json")
-            .arg("--plugin-timeout")
-            .arg(self.global.plugin_timeout.to_string())
-            .args(["query", "--strategy", strategy, "--batch"])
-            .arg(batch.to_string())
-            .arg("--out")
-            .arg(&out)
-            .stdin(std::process::Stdio::null())
-            .output()
-            .context("cannot start al-cli query")?;
-        if !output.status.success() {
-            let stderr = String::from_utf8_lossy(&output.stderr);
-            bail!("{}", stderr.trim().trim_start_matches("error: "));
-        }
-        let answer: serde_json::Value = serde_json::from_slice(&output.stdout)
-            .context("al-cli query --json printed no JSON")?;
-        Ok(Queried {
-            round: answer["round"]
-                .as_i64()
-                .context("no round in query's JSON")?,
-            rows: answer["rows"].as_array().map_or(0, Vec::len),
-            strategy: answer["strategy"].as_str().unwrap_or(strategy).to_string(),
-        })
-    }
-
-    fn evaluate(&self, path: &Path) -> Result<()> {
-        let mut project = Project::open(path)?;
-        if super::evaluate::measurable(&project)? {
-            let spec = self.model(&project)?;
-            super::evaluate::evaluate(&mut project, &spec, 0)?;
-        }
-        Ok(())
-    }
-
-    fn learning_curve(&self, reports: &[Report]) -> Result<String> {
-        crate::plot::learning_curves_svg(
-            super::report::CURVE_TITLE,
-            &super::report::report_series(reports),
-        )
-    }
 }
 
 #[cfg(test)]

@@ -7,49 +7,21 @@ use crate::cli::Global;
 use crate::output::{print_json, table};
 
 pub fn run(global: &Global) -> Result<()> {
-    let project = Project::open_for_reading(&global.project)?;
-    let recipe = project.recipe()?;
-    let counts = project.counts()?;
-    let source = project.meta("source_path")?.unwrap_or_default();
-    let sha = project.meta("source_sha256")?.unwrap_or_default();
-    let columns: Vec<_> = recipe
-        .columns
-        .iter()
-        .map(|c| {
-            json!({
-                "name": c.name,
-                "kind": c.kind_name(),
-                "missing": c.missing,
-                "unparsed": c.unparsed,
-                "treatment": c.treatment(),
-            })
-        })
-        .collect();
+    let project = al::Project::open_for_reading(&global.project, global.settings())?;
+    let status = project.status()?;
     if global.json {
-        print_json(&json!({
-            "project": global.project.display().to_string(),
-            "source": source,
-            "sha256": sha,
-            "target": recipe.target,
-            "rows": counts.rows,
-            "labeled": counts.labeled,
-            "test": counts.test,
-            "unlabeled": counts.unlabeled,
-            "features": recipe.n_features(),
-            "rounds": counts.rounds,
-            "columns": columns,
-        }));
+        print_json(&json!(status));
         return Ok(());
     }
-    println!("project   {}", global.project.display());
-    println!("source    {source}");
-    println!("sha256    {sha}");
+    println!("project   {}", status.project);
+    println!("source    {}", status.source);
+    println!("sha256    {}", status.sha256);
     println!(
         "rows      {} = {} labeled + {} test + {} unlabeled (pool)",
-        counts.rows, counts.labeled, counts.test, counts.unlabeled
+        status.rows, status.labeled, status.test, status.unlabeled
     );
-    println!("features  {} (encoded)", recipe.n_features());
-    println!("rounds    {}", counts.rounds);
+    println!("features  {} (encoded)", status.features);
+    println!("rounds    {}", status.rounds);
     let mut t = table(&[
         "column",
         "kind",
@@ -57,13 +29,13 @@ pub fn run(global: &Global) -> Result<()> {
         "of which not numbers",
         "treatment",
     ]);
-    for c in &recipe.columns {
+    for c in status.columns {
         t.add_row(vec![
-            c.name.clone(),
-            c.kind_name().to_string(),
+            c.name,
+            c.kind,
             c.missing.to_string(),
             c.unparsed.to_string(),
-            c.treatment(),
+            c.treatment,
         ]);
     }
     println!("{t}");

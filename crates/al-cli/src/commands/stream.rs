@@ -38,11 +38,8 @@ pub fn run(global: &Global, args: StreamArgs) -> Result<()> {
         Some(t) => Rule::Threshold(t),
         None => Rule::Budget(args.budget.unwrap_or(0.1)),
     };
-    let registry = crate::plugins::registry(global, Some(&project))?;
-    let spec = registry.model(&crate::plugins::model_text(
-        &project,
-        args.model.as_deref(),
-    )?)?;
+    let registry = al::plugins::registry(&global.settings(), Some(&project))?;
+    let spec = registry.model(&al::plugins::model_text(&project, args.model.as_deref())?)?;
     let strategy = registry.parse(&args.strategy)?;
     let input = Input::open(&args.input)?;
     let prepared = project.prepare_rows(input.path())?;

@@ -19,12 +19,9 @@ pub fn run(global: &Global, args: SynthesizeArgs) -> Result<()> {
     let mut project = Project::open(&global.project)?;
     let recipe = project.recipe()?;
     let headers = project.headers()?;
-    let registry = crate::plugins::registry(global, Some(&project))?;
+    let registry = al::plugins::registry(&global.settings(), Some(&project))?;
     let strategy = registry.parse(&args.strategy)?;
-    let spec = registry.model(&crate::plugins::model_text(
-        &project,
-        args.model.as_deref(),
-    )?)?;
+    let spec = registry.model(&al::plugins::model_text(&project, args.model.as_deref())?)?;
     let train = project.load(Subset::Training, true)?;
     if train.len() < 2 {
         bail!("label at least 2 rows before synthesizing");

@@ -15,7 +15,7 @@ pub struct RowState {
 }
 
 /// One label event of a row (the `labels` table only grows).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HistoryEvent {
     pub value: f64,
     /// Who gave it: `init`, `annotator`, `add`, ...

@@ -146,7 +146,7 @@ pub(super) fn refresh_if_changed(app: &Shared, db: &al_data::Project) -> Result<
         let loaded = al_data::Project::open_for_reading(&app.path)
             .map_err(anyhow::Error::from)
             .and_then(|p| {
-                let spec = app.host.model(&p)?;
+                let spec = al::plugins::model_spec(&app.settings, &p, None)?;
                 context::Context::load(&p, &spec)
             });
         match loaded {
@@ -272,7 +272,7 @@ fn evaluate_in_background(app: &Shared) {
     }
     let app = app.clone();
     tokio::task::spawn_blocking(move || {
-        if let Err(e) = app.host.evaluate(&app.path) {
+        if let Err(e) = crate::flows::evaluate(app.settings, &app.path) {
             eprintln!("warning: evaluating after the batch: {e:#}");
         }
         app.evaluating.store(false, Ordering::SeqCst);

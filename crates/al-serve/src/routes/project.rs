@@ -27,7 +27,7 @@ pub(super) async fn page(
             open_round: pending.iter().map(|p| p.round).max(),
             reports: db.reports().map_err(Problem::internal)?,
             annotators: db.labels_by_annotator().map_err(Problem::internal)?,
-            strategies: app.host.strategies(),
+            strategies: crate::flows::strategies(),
             evaluating: app.evaluating.load(Ordering::SeqCst),
             flash,
         };
@@ -62,14 +62,15 @@ pub(super) async fn query(State(app): State<Shared>, posted: Posted) -> Response
     };
     let page = blocking(&app, move |app| {
         // Its own connection: answers keep flowing while the strategy runs.
-        let queried = app.host.query(&app.path, &strategy, batch).map_err(|e| {
-            Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Query refused",
-                format!("{e:#}"),
-            )
-            .back_to_project()
-        })?;
+        let queried =
+            crate::flows::query(app.settings, &app.path, &strategy, batch).map_err(|e| {
+                Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "Query refused",
+                    format!("{e:#}"),
+                )
+                .back_to_project()
+            })?;
         Ok(see(&format!("/?queried={}", queried.round)))
     })
     .await;
@@ -91,10 +92,7 @@ pub(super) async fn plot(State(app): State<Shared>) -> Response {
                 "nothing to plot yet",
             ));
         }
-        let svg = app
-            .host
-            .learning_curve(&reports)
-            .map_err(Problem::internal)?;
+        let svg = crate::flows::learning_curve(&reports).map_err(Problem::internal)?;
         Ok((
             [
                 (header::CONTENT_TYPE, "image/svg+xml"),

@@ -1,0 +1,223 @@
+//! The array flow: a strategy run on a plain numeric matrix whose target
+//! is missing (NaN) for the rows still to label, without a project file —
+//! scikit-activeml's `query(X, y)` and modAL's `query(X_pool)` shape.
+//!
+//! The columns are prepared as a project's recipe prepares numeric
+//! columns: missing cells take the column's mean, then each column is
+//! z-scored over every row (population standard deviation; a constant
+//! column is left centred). So a project made from the same table picks
+//! the same rows with the same seed.
+
+use anyhow::{bail, Result};
+use serde::Serialize;
+
+use al_models::Matrix;
+use al_query::simulate::COLD_START;
+use al_query::{QueryInput, DEFAULT_STRATEGY};
+
+use crate::error::invalid;
+use crate::Settings;
+
+/// How to choose, as [`crate::QueryOptions`] without the project.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArrayQuery {
+    pub strategy: Option<String>,
+    pub model: Option<String>,
+    pub batch: usize,
+    pub seed: u64,
+    pub candidates: usize,
+}
+
+impl Default for ArrayQuery {
+    fn default() -> Self {
+        ArrayQuery {
+            strategy: None,
+            model: None,
+            batch: 10,
+            seed: 0,
+            candidates: 500,
+        }
+    }
+}
+
+/// The rows picked, best first, as indices into the matrix given.
+#[derive(Debug, Clone, Serialize)]
+pub struct ArrayPicks {
+    pub indices: Vec<usize>,
+    /// The strategy's utility of each pick (its own scale).
+    pub utilities: Vec<f64>,
+    pub strategy: String,
+    pub model: String,
+    /// Fewer than two labels: the cold-start strategy chose.
+    pub cold_start: bool,
+}
+
+/// Picks `options.batch` rows among those whose `y` is NaN. `x` is
+/// row-major with `width` columns; NaN cells in `x` are missing values.
+pub fn query(
+    x: &[f64],
+    width: usize,
+    y: &[f64],
+    options: &ArrayQuery,
+    settings: &Settings,
+) -> Result<ArrayPicks> {
+    check(x, width, y, options)?;
+    let rows = y.len();
+    let scaled = standardized(x, width);
+    let labeled: Vec<usize> = (0..rows).filter(|&i| !y[i].is_nan()).collect();
+    let unlabeled: Vec<usize> = (0..rows).filter(|&i| y[i].is_nan()).collect();
+    if unlabeled.is_empty() {
+        bail!(invalid(
+            "y",
+            "every row is labeled: mark the rows to choose from with NaN"
+        ));
+    }
+    let gather = |idx: &[usize]| {
+        let mut out = Vec::with_capacity(idx.len() * width);
+        for &i in idx {
+            out.extend_from_slice(&scaled[i * width..(i + 1) * width]);
+        }
+        Matrix::new(out, width)
+    };
+    let lx = gather(&labeled);
+    let ly: Vec<f64> = labeled.iter().map(|&i| y[i]).collect();
+    let pool = gather(&unlabeled);
+    let registry = crate::plugins::registry(settings, None)?;
+    let spec = registry.model(options.model.as_deref().unwrap_or(crate::DEFAULT_MODEL))?;
+    let cold = labeled.len() < 2;
+    let asked = options.strategy.as_deref().unwrap_or(DEFAULT_STRATEGY);
+    let strategy = registry.parse(if cold { COLD_START } else { asked })?;
+    let fitted = if cold {
+        None
+    } else {
+        Some(spec.build()?.fit(&lx, &ly, options.seed)?)
+    };
+    let input = QueryInput {
+        labeled_x: &lx,
+        labeled_y: &ly,
+        candidates: &pool,
+        model: &spec,
+        batch: options.batch,
+        seed: options.seed,
+        max_candidates: options.candidates,
+        fitted: fitted.as_deref(),
+    };
+    let picks = strategy.query(&input)?;
+    Ok(ArrayPicks {
+        indices: picks.iter().map(|p| unlabeled[p.index]).collect(),
+        utilities: picks.iter().map(|p| p.score).collect(),
+        strategy: strategy.name(),
+        model: spec.to_string(),
+        cold_start: cold,
+    })
+}
+
+fn check(x: &[f64], width: usize, y: &[f64], options: &ArrayQuery) -> Result<()> {
+    if width == 0 {
+        bail!(invalid("X", "needs at least one column"));
+    }
+    if x.len() != y.len() * width {
+        bail!(invalid(
+            "y",
+            &format!(
+                "{} values for the {} rows of X; give one target per row (NaN where unlabeled)",
+                y.len(),
+                x.len() / width
+            )
+        ));
+    }
+    if let Some(bad) = x.iter().position(|v| v.is_infinite()) {
+        bail!(invalid(
+            "X",
+            &format!(
+                "row {}, column {}: infinite value",
+                bad / width,
+                bad % width
+            )
+        ));
+    }
+    if let Some(bad) = y.iter().position(|v| v.is_infinite()) {
+        bail!(invalid("y", &format!("row {bad}: infinite value")));
+    }
+    if options.batch == 0 {
+        bail!(invalid("batch_size", "expected a whole number >= 1"));
+    }
+    if options.candidates == 0 {
+        bail!(invalid("candidates", "expected a whole number >= 1"));
+    }
+    Ok(())
+}
+
+/// Mean-imputed and z-scored columns (the recipe's numeric treatment).
+fn standardized(x: &[f64], width: usize) -> Vec<f64> {
+    let rows = x.len() / width;
+    let mut out = x.to_vec();
+    for c in 0..width {
+        let column = || (0..rows).map(|r| x[r * width + c]).filter(|v| !v.is_nan());
+        let n = column().count();
+        let mean = if n == 0 {
+            0.0
+        } else {
+            column().sum::<f64>() / n as f64
+        };
+        let var = if n == 0 {
+            0.0
+        } else {
+            column().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n as f64
+        };
+        let std = if var.sqrt() > 1e-12 { var.sqrt() } else { 1.0 };
+        for r in 0..rows {
+            let v = &mut out[r * width + c];
+            let filled = if v.is_nan() { mean } else { *v };
+            *v = (filled - mean) / std;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_are_mean_imputed_and_z_scored() {
+        let x = [1.0, 5.0, 3.0, f64::NAN, 5.0, 5.0];
+        let s = standardized(&x, 2);
+        // Column 0: mean 3, population std sqrt(8/3).
+        let sd = (8.0f64 / 3.0).sqrt();
+        assert!((s[0] + 2.0 / sd).abs() < 1e-12);
+        assert!((s[2]).abs() < 1e-12);
+        // Column 1: constant 5 (the missing cell takes 5): centred, std 1.
+        assert_eq!([s[1], s[3], s[5]], [0.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn picks_only_unlabeled_rows_and_refuses_bad_shapes() {
+        let x: Vec<f64> = (0..40).map(|i| (i as f64 * 0.37).sin()).collect();
+        let y: Vec<f64> = (0..20)
+            .map(|i| if i % 3 == 0 { i as f64 } else { f64::NAN })
+            .collect();
+        let options = ArrayQuery {
+            strategy: Some("random".into()),
+            batch: 4,
+            ..ArrayQuery::default()
+        };
+        let picks = query(&x, 2, &y, &options, &Settings::default()).unwrap();
+        assert_eq!(picks.indices.len(), 4);
+        assert!(picks.indices.iter().all(|&i| y[i].is_nan()));
+        let again = query(&x, 2, &y, &options, &Settings::default()).unwrap();
+        assert_eq!(picks.indices, again.indices);
+        let err = query(&x, 2, &y[..5], &options, &Settings::default()).unwrap_err();
+        assert!(
+            err.to_string().contains("5 values for the 20 rows"),
+            "{err}"
+        );
+        let zero = ArrayQuery {
+            batch: 0,
+            ..options
+        };
+        let err = query(&x, 2, &y, &zero, &Settings::default()).unwrap_err();
+        assert_eq!(err.to_string(), "batch_size: expected a whole number >= 1");
+        assert_eq!(crate::error_kind(&err), crate::ErrorKind::BadInput);
+    }
+}

@@ -1,0 +1,89 @@
+//! What kind of failure an error is, for front-ends that map kinds to their
+//! own (an exit status, an HTTP status, a Python exception class). The
+//! messages stay the crates' own.
+
+use al_data::DataError;
+
+/// A parameter or value the caller gave that is outside what it allows;
+/// the message names it.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct InvalidParameter {
+    /// The parameter's name (`batch`, `row_id`, ...).
+    pub key: String,
+    pub message: String,
+}
+
+/// "`key`: `message`".
+pub(crate) fn invalid(key: &str, message: &str) -> InvalidParameter {
+    refused(key, &format!("{key}: {message}"))
+}
+
+/// A refusal of `key` whose message already names it.
+pub(crate) fn refused(key: &str, message: &str) -> InvalidParameter {
+    InvalidParameter {
+        key: key.to_string(),
+        message: message.to_string(),
+    }
+}
+
+/// The kinds a front-end tells apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// A bad parameter, spec, option or input cell: the caller's to fix.
+    BadInput,
+    /// A file that is not there.
+    NotFound,
+    /// Another process is writing to the project.
+    Busy,
+    /// Anything else (a model that could not be fitted, a database error).
+    Other,
+}
+
+/// The kind of `err`, from the first typed cause in its chain.
+pub fn error_kind(err: &anyhow::Error) -> ErrorKind {
+    for cause in err.chain() {
+        if cause.is::<InvalidParameter>()
+            || cause.is::<al_models::ParamError>()
+            || is_spec_error(cause)
+        {
+            return ErrorKind::BadInput;
+        }
+        if let Some(data) = cause.downcast_ref::<DataError>() {
+            return match data {
+                DataError::Busy => ErrorKind::Busy,
+                DataError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+                    ErrorKind::NotFound
+                }
+                DataError::Io { .. } | DataError::Sql(_) => ErrorKind::Other,
+                _ => ErrorKind::BadInput,
+            };
+        }
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::NotFound {
+                return ErrorKind::NotFound;
+            }
+        }
+    }
+    ErrorKind::Other
+}
+
+/// A strategy or model error about the spec or option the caller gave.
+fn is_spec_error(cause: &(dyn std::error::Error + 'static)) -> bool {
+    use al_models::ModelError as M;
+    use al_query::QueryError as Q;
+    let model = |m: &M| {
+        matches!(
+            m,
+            M::Param(_) | M::UnknownModel { .. } | M::PluginParams(_) | M::ParamAboveRows { .. }
+        )
+    };
+    match cause.downcast_ref::<Q>() {
+        Some(
+            Q::Param(_) | Q::UnknownStrategy { .. } | Q::BadOption { .. } | Q::DensityOfDensity,
+        ) => true,
+        Some(Q::NoUtilities(_)) => true,
+        Some(Q::Model(m)) => model(m),
+        _ => cause.downcast_ref::<M>().is_some_and(model),
+    }
+}

@@ -1,0 +1,175 @@
+//! The evaluate flow: measure a model on the held-out rows (or by 5-fold
+//! cross-validation when there are none) and store the report; compare
+//! models by cross-validation on the labeled rows.
+
+use anyhow::{bail, Result};
+use serde::Serialize;
+
+use al_data::store::EvalMethod;
+use al_data::{store, Report, Subset};
+use al_models::metrics::{mae, mean_std, mse, r2, rmse};
+use al_models::validation::{cross_val_folds, cross_val_predict};
+use al_models::{Matrix, ModelSpec, MODELS};
+
+use crate::Project;
+
+/// One model's figures in a comparison: the error and its spread (the
+/// standard deviation over the five folds), or why it could not be fitted.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelScore {
+    pub model: String,
+    pub mae: Option<f64>,
+    pub mae_spread: Option<f64>,
+    pub rmse: Option<f64>,
+    pub rmse_spread: Option<f64>,
+    pub error: Option<String>,
+}
+
+/// Models measured on the same folds, best (lowest MAE) first.
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    pub method: EvalMethod,
+    pub models: Vec<ModelScore>,
+    pub best: String,
+    /// The model stored as the project's, when asked.
+    pub set_default: Option<String>,
+}
+
+impl Project {
+    /// Measures `spec` and stores the report: fitted on every labeled
+    /// training row and measured on the held-out rows, or, when there are
+    /// none, by 5-fold cross-validation on the labeled rows.
+    pub fn evaluate(&mut self, spec: &ModelSpec, seed: u64) -> Result<Report> {
+        let project = &mut self.file;
+        let train = project.load(Subset::Training, false)?;
+        let test = project.load(Subset::Test, false)?;
+        let learner = spec.build()?;
+        let train_x = Matrix::new(train.features.clone(), train.width);
+        let (truth, pred, method) = if test.is_empty() {
+            if train.len() < 5 {
+                bail!(
+                    "{} labeled row(s) and no held-out rows: label at least 5 to measure by 5-fold cross-validation",
+                    train.len()
+                );
+            }
+            let truth = train.targets();
+            let pred = cross_val_predict(&*learner, &train_x, &truth, 5, seed)?;
+            (truth, pred, EvalMethod::Cv5)
+        } else {
+            let fitted = learner.fit(&train_x, &train.targets(), seed)?;
+            let pred = fitted.predict(&Matrix::new(test.features.clone(), test.width))?;
+            (test.targets(), pred, EvalMethod::Holdout)
+        };
+        let round = project.last_round()?;
+        let report = Report {
+            round: round.as_ref().map(|r| r.round),
+            labels: train.len() as u64,
+            mae: mae(&truth, &pred),
+            mse: mse(&truth, &pred),
+            rmse: rmse(&truth, &pred),
+            r2: r2(&truth, &pred),
+            model: spec.to_string(),
+            strategy: round.map(|r| r.strategy),
+            created_at: String::new(),
+            method,
+        };
+        project.write(|tx| store::insert_report(tx, &report))?;
+        Ok(report)
+    }
+
+    /// Whether there is enough to measure: held-out rows, or five labels
+    /// for cross-validation.
+    pub fn measurable(&self) -> Result<bool> {
+        let counts = self.file.counts()?;
+        Ok(counts.test > 0 || counts.labeled >= 5)
+    }
+
+    /// Model specs from a list (`all`: every built-in model), every one
+    /// resolved and checked before any is fitted.
+    pub fn model_specs(&self, given: &[String]) -> Result<Vec<ModelSpec>> {
+        let registry = self.registry()?;
+        let texts: Vec<String> = if given.len() == 1 && given[0] == "all" {
+            MODELS.iter().map(|m| m.name.to_string()).collect()
+        } else {
+            given.to_vec()
+        };
+        texts.iter().map(|t| Ok(registry.model(t)?)).collect()
+    }
+
+    /// Measures each model by 5-fold cross-validation on the same labeled
+    /// rows (the same folds for all), best first; with `set_default`, stores
+    /// the best as the project's model. Never on the held-out rows: a model
+    /// chosen on them would make every later report on them optimistic.
+    /// `measuring` is told each model before it is fitted.
+    pub fn compare_models(
+        &mut self,
+        specs: &[ModelSpec],
+        seed: u64,
+        set_default: bool,
+        mut measuring: impl FnMut(&ModelSpec),
+    ) -> Result<Comparison> {
+        let train = self.file.load(Subset::Training, false)?;
+        if train.len() < 5 {
+            bail!(
+                "{} labeled row(s): label at least 5 to compare models by 5-fold cross-validation",
+                train.len()
+            );
+        }
+        let train_x = Matrix::new(train.features.clone(), train.width);
+        let truth = train.targets();
+        let mut scores = Vec::with_capacity(specs.len());
+        for spec in specs {
+            measuring(spec);
+            scores.push(
+                cv_score(spec, &train_x, &truth, seed).unwrap_or_else(|e| ModelScore {
+                    model: spec.to_string(),
+                    mae: None,
+                    mae_spread: None,
+                    rmse: None,
+                    rmse_spread: None,
+                    error: Some(format!("{e:#}")),
+                }),
+            );
+        }
+        scores.sort_by(|a, b| {
+            let key = |s: &ModelScore| s.mae.unwrap_or(f64::INFINITY);
+            key(a).total_cmp(&key(b))
+        });
+        let Some(best) = scores.first().filter(|s| s.mae.is_some()).cloned() else {
+            bail!(
+                "no model could be fitted: {}",
+                scores[0].error.clone().unwrap_or_default()
+            );
+        };
+        if set_default {
+            self.file
+                .write(|tx| store::set_default_model(tx, &best.model))?;
+        }
+        Ok(Comparison {
+            method: EvalMethod::Cv5,
+            best: best.model.clone(),
+            set_default: set_default.then_some(best.model),
+            models: scores,
+        })
+    }
+}
+
+fn cv_score(spec: &ModelSpec, x: &Matrix, y: &[f64], seed: u64) -> Result<ModelScore> {
+    let oof = cross_val_folds(&*spec.build()?, x, y, 5, seed)?;
+    Ok(ModelScore {
+        model: spec.to_string(),
+        mae: Some(mae(y, &oof.predictions)),
+        mae_spread: Some(mean_std(&oof.per_fold(y, mae)).std),
+        rmse: Some(rmse(y, &oof.predictions)),
+        rmse_spread: Some(mean_std(&oof.per_fold(y, rmse)).std),
+        error: None,
+    })
+}
+
+/// How a report was measured, in words.
+pub fn method_text(method: EvalMethod) -> &'static str {
+    match method {
+        EvalMethod::Holdout => "on the held-out rows",
+        EvalMethod::Cv5 => "by 5-fold cross-validation on the labeled rows (no held-out rows)",
+    }
+}

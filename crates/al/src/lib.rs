@@ -1,0 +1,74 @@
+//! **al** as one typed API: the flows a user runs on a project file.
+//!
+//! `al-cli`, the browser workbench (`al-serve`) and the Python package
+//! (`al-py`) are three thin front-ends over the calls here; none of them
+//! holds a flow of its own. A front-end parses its own input (flags, a form,
+//! Python arguments) into the option structs below, calls one method of
+//! [`Project`] and presents the named struct it gets back.
+//!
+//! | flow | call | returns |
+//! |---|---|---|
+//! | init | [`Project::init`] | [`Project`], [`InitReport`] |
+//! | add | [`Project::add`] | [`AddReport`] |
+//! | query | [`Project::plan_query`] → [`Project::record_query`] (or [`Project::query`]) | [`QueryOutcome`] |
+//! | label | [`Project::read_answers`] → [`Project::label`] | [`Labeled`] |
+//! | evaluate | [`Project::evaluate`], [`Project::compare_models`] | [`Report`], [`Comparison`] |
+//! | report | [`Project::reports`], [`Project::learning_curve_svg`] | [`Report`]s, SVG |
+//! | simulate | [`Project::simulate`] | [`SimulationRun`]s |
+//! | predict | [`Project::predict`] | [`Predictions`] |
+//! | export | [`Project::export_table`] | [`Table`] |
+//! | a matrix, no project | [`array::query`] | [`array::ArrayPicks`] |
+//!
+//! The crates below do the work: `al-data` (tables, recipe, project file),
+//! `al-models` (regressors), `al-query` (strategies, simulation),
+//! `al-plugin` (external programs). Every write is one SQLite transaction.
+
+pub mod array;
+pub mod catalog;
+mod error;
+mod evaluate;
+mod label;
+pub mod plot;
+pub mod plugins;
+mod project;
+mod query;
+mod report;
+mod rows;
+mod simulate;
+
+use std::time::Duration;
+
+pub use al_data::store::{AddReport, EvalMethod, HistoryEvent, Role};
+pub use al_data::{
+    BadTarget, Impute, InitOptions, InitReport, LabelEvent, LabelOutcome, ReadOptions,
+    RecipeOptions, Report,
+};
+pub use al_query::simulate::{Metric, Mode, SimulationConfig, SimulationResult};
+pub use error::{error_kind, ErrorKind};
+pub use evaluate::{method_text, Comparison, ModelScore};
+pub use label::{History, Labeled};
+pub use project::{Column, Project, Status};
+pub use query::{BatchOut, PickedRow, PlannedRound, QueryOptions, QueryOutcome};
+pub use report::{report_series, simulation_series, CURVE_TITLE, SIMULATION_TITLE};
+pub use rows::{
+    write_atomically, writes_parquet, PredictOptions, Predictions, Table, PARQUET_MISSING,
+};
+pub use simulate::{OnStop, Progress, SimulateOptions, SimulationRun};
+
+/// The model every flow uses when neither the caller nor the project says.
+pub use plugins::DEFAULT_MODEL;
+
+/// What every flow of one front-end shares.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Settings {
+    /// How long an external plugin may take before it is stopped.
+    pub plugin_timeout: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            plugin_timeout: Duration::from_secs(60),
+        }
+    }
+}

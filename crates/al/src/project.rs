@@ -1,0 +1,135 @@
+//! [`Project`]: a project file with the settings of the front-end using it.
+
+use std::path::Path;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use al_data::store::{AddReport, Role};
+use al_data::{InitOptions, InitReport};
+use al_models::ModelSpec;
+use al_query::Registry;
+
+use crate::Settings;
+
+/// One project file, opened for the flows of this crate.
+pub struct Project {
+    pub(crate) file: al_data::Project,
+    pub(crate) settings: Settings,
+}
+
+/// What a project holds (`al-cli status`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    pub project: String,
+    pub source: String,
+    pub sha256: String,
+    pub target: String,
+    pub rows: u64,
+    pub labeled: u64,
+    pub test: u64,
+    pub unlabeled: u64,
+    pub features: usize,
+    pub rounds: u64,
+    pub columns: Vec<Column>,
+}
+
+/// One source column and what the recipe does with it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Column {
+    pub name: String,
+    pub kind: String,
+    pub missing: u64,
+    pub unparsed: u64,
+    pub treatment: String,
+}
+
+impl Project {
+    /// Reads, encodes and stores `options.source` as a new project file.
+    pub fn init(options: &InitOptions, settings: Settings) -> Result<(Project, InitReport)> {
+        let report = al_data::init(options)?;
+        Ok((Project::open(&options.project, settings)?, report))
+    }
+
+    /// Opens a project to read and write (refusing a file of another schema).
+    pub fn open(path: &Path, settings: Settings) -> Result<Project> {
+        Ok(Project {
+            file: al_data::Project::open(path)?,
+            settings,
+        })
+    }
+
+    /// Opens a project without writing anything to it, not even a migration.
+    pub fn open_for_reading(path: &Path, settings: Settings) -> Result<Project> {
+        Ok(Project {
+            file: al_data::Project::open_for_reading(path)?,
+            settings,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        self.file.path()
+    }
+
+    pub fn settings(&self) -> Settings {
+        self.settings
+    }
+
+    /// The project file itself, for what the flows do not cover (the
+    /// workbench's pages, the terminal prompt).
+    pub fn file(&self) -> &al_data::Project {
+        &self.file
+    }
+
+    pub fn file_mut(&mut self) -> &mut al_data::Project {
+        &mut self.file
+    }
+
+    /// Strategies and models this project can run: linked ones, then its
+    /// registered plugins and those on PATH.
+    pub fn registry(&self) -> Result<Registry> {
+        crate::plugins::registry(&self.settings, Some(&self.file))
+    }
+
+    /// `given`, else the project's model, else [`crate::DEFAULT_MODEL`],
+    /// resolved and checked.
+    pub fn model_spec(&self, given: Option<&str>) -> Result<ModelSpec> {
+        crate::plugins::model_spec(&self.settings, &self.file, given)
+    }
+
+    pub fn status(&self) -> Result<Status> {
+        let recipe = self.file.recipe()?;
+        let counts = self.file.counts()?;
+        let columns = recipe
+            .columns
+            .iter()
+            .map(|c| Column {
+                name: c.name.clone(),
+                kind: c.kind_name().to_string(),
+                missing: c.missing,
+                unparsed: c.unparsed,
+                treatment: c.treatment(),
+            })
+            .collect();
+        Ok(Status {
+            project: self.path().display().to_string(),
+            source: self.file.meta("source_path")?.unwrap_or_default(),
+            sha256: self.file.meta("source_sha256")?.unwrap_or_default(),
+            target: recipe.target.clone(),
+            rows: counts.rows,
+            labeled: counts.labeled,
+            test: counts.test,
+            unlabeled: counts.unlabeled,
+            features: recipe.n_features(),
+            rounds: counts.rounds,
+            columns,
+        })
+    }
+
+    /// Appends the rows of a file with the project's columns, encoded by its
+    /// recipe, in one transaction: as training rows (labeled ones train,
+    /// unlabeled join the pool), pool rows or held-out test rows.
+    pub fn add(&mut self, file: &Path, role: Role) -> Result<AddReport> {
+        Ok(self.file.add_rows_as(file, "added", role)?)
+    }
+}

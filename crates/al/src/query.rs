@@ -1,0 +1,333 @@
+//! The query flow: fit the model, run the strategy, record the round.
+//!
+//! Planning reads the project and writes nothing; recording writes the
+//! round, its rows and (when asked) the batch file in one transaction, so a
+//! front-end can show a plan, or be interrupted, without touching the file.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use serde::Serialize;
+use serde_json::json;
+
+use al_data::batch::{stage_round, BatchFile, BatchRow, StagedBatch};
+use al_data::store::record_round;
+use al_data::{QueriedRow, RoundRecord, Subset};
+use al_models::metrics::Spread;
+use al_models::{Matrix, Predict};
+use al_query::simulate::COLD_START;
+use al_query::strategies::Diverse;
+use al_query::{CompactPool, Pool, QueryInput, DEFAULT_STRATEGY};
+
+use crate::Project;
+
+/// How to choose a round's rows. Numbers are checked by [`QueryOptions::check`]
+/// before any work.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryOptions {
+    /// A strategy spec; `None` is [`DEFAULT_STRATEGY`].
+    pub strategy: Option<String>,
+    /// How many rows to pick (at least 1).
+    pub batch: usize,
+    /// A model spec; `None` is the project's model.
+    pub model: Option<String>,
+    pub seed: u64,
+    /// At most this many candidates in the expensive strategies (at least 1).
+    pub candidates: usize,
+    /// Spread the batch out: top 10×batch by utility, then far-apart picks.
+    pub diversity: bool,
+    /// Also offer rows of unanswered batches.
+    pub include_pending: bool,
+}
+
+impl Default for QueryOptions {
+    fn default() -> Self {
+        QueryOptions {
+            strategy: None,
+            batch: 10,
+            model: None,
+            seed: 0,
+            candidates: 500,
+            diversity: false,
+            include_pending: false,
+        }
+    }
+}
+
+impl QueryOptions {
+    /// The one place the numbers are checked (the CLI's parsers say the same).
+    pub fn check(&self) -> Result<()> {
+        if self.batch == 0 {
+            bail!(crate::error::invalid(
+                "batch",
+                "expected a whole number >= 1"
+            ));
+        }
+        if self.candidates == 0 {
+            bail!(crate::error::invalid(
+                "candidates",
+                "expected a whole number >= 1"
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// One picked row, best first.
+#[derive(Debug, Clone, Serialize)]
+pub struct PickedRow {
+    pub row_id: i64,
+    /// 1 for the best.
+    pub rank: usize,
+    /// The strategy's utility (its own scale).
+    pub score: f64,
+    /// The model's guess, once a model can be fitted.
+    pub prediction: Option<f64>,
+    /// The members' standard deviation, where the model has members.
+    pub spread: Option<f64>,
+    /// The members' 10th and 90th percentiles.
+    pub low: Option<f64>,
+    pub high: Option<f64>,
+    /// The row's cells as the source had them.
+    pub raw: Vec<String>,
+}
+
+/// A round chosen, not yet recorded.
+#[derive(Debug, Clone)]
+pub struct PlannedRound {
+    pub strategy: String,
+    pub model: String,
+    pub seed: u64,
+    /// The cold-start strategy chose (fewer than two labels).
+    pub cold_start: bool,
+    /// Candidates the strategy chose from.
+    pub pool: usize,
+    pub rows: Vec<PickedRow>,
+    record: RoundRecord,
+}
+
+/// Where a recorded round's batch file goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BatchOut {
+    /// No file: the caller presents the rows itself (the workbench, Python).
+    None,
+    /// `batch-ROUND.csv` in the working directory.
+    Default,
+    /// This file (written beside it under a temporary name, renamed after the commit).
+    File(PathBuf),
+    /// Standard output, after the commit.
+    Stdout,
+}
+
+/// A recorded round.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueryOutcome {
+    pub round: i64,
+    pub strategy: String,
+    pub model: String,
+    pub cold_start: bool,
+    pub pool: usize,
+    pub rows: Vec<PickedRow>,
+    /// The batch file written, if any.
+    pub file: Option<PathBuf>,
+}
+
+impl Project {
+    /// Plans and records a round.
+    pub fn query(&mut self, options: &QueryOptions, out: BatchOut) -> Result<QueryOutcome> {
+        let planned = self.plan_query(options)?;
+        self.record_query(planned, out)
+    }
+
+    /// Fits the model and runs the strategy; writes nothing.
+    pub fn plan_query(&self, options: &QueryOptions) -> Result<PlannedRound> {
+        options.check()?;
+        let project = &self.file;
+        let registry = self.registry()?;
+        let spec = registry.model(&crate::plugins::model_text(
+            project,
+            options.model.as_deref(),
+        )?)?;
+        let labeled = project.counts()?.labeled;
+        let asked = options.strategy.as_deref().unwrap_or(DEFAULT_STRATEGY);
+        // A model needs two labeled rows: before that, the cold-start strategy.
+        let cold = labeled < 2;
+        let mut strategy = registry.parse(if cold { COLD_START } else { asked })?;
+        if options.diversity {
+            strategy = Box::new(Diverse { inner: strategy });
+        }
+        // One pass over the feature chunks for both. The pool stays in its
+        // compact encoding; strategies expand the chunks and rows they look
+        // at (al_query::pool).
+        let recipe = project.recipe()?;
+        let [train, pool] = project.load_compact_subsets([
+            Subset::Training,
+            if options.include_pending {
+                Subset::PoolWithPending
+            } else {
+                Subset::Pool
+            },
+        ])?;
+        if pool.is_empty() {
+            bail!("no unlabeled rows left to offer (pending batches are held back unless --include-pending)");
+        }
+        let train = train.expand(&recipe, true);
+        let ly = train.targets();
+        let lx = Matrix::new(train.features, train.width);
+        let candidates = CompactPool::new(&pool, &recipe);
+        // Fitted once: for the rows' guesses and for the strategy.
+        let fitted = if cold {
+            None
+        } else {
+            Some(spec.build()?.fit(&lx, &ly, options.seed)?)
+        };
+        let input = QueryInput {
+            labeled_x: &lx,
+            labeled_y: &ly,
+            candidates: &candidates,
+            model: &spec,
+            batch: options.batch,
+            seed: options.seed,
+            max_candidates: options.candidates,
+            fitted: fitted.as_deref(),
+        };
+        let picks = strategy.query(&input)?;
+        let chosen = candidates.select(&picks.iter().map(|p| p.index).collect::<Vec<_>>());
+        let guesses = guesses(fitted.as_deref(), &chosen)?;
+        let rows = picks
+            .iter()
+            .zip(&guesses)
+            .enumerate()
+            .map(|(k, (p, g))| {
+                let row_id = pool.row_ids[p.index];
+                Ok(PickedRow {
+                    row_id,
+                    rank: k + 1,
+                    score: p.score,
+                    prediction: g.map(|g| g.prediction),
+                    spread: g.and_then(|g| g.spread.map(|s| s.std)),
+                    low: g.and_then(|g| g.spread.map(|s| s.low)),
+                    high: g.and_then(|g| g.spread.map(|s| s.high)),
+                    raw: project.raw_row(row_id)?.unwrap_or_default(),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let record = RoundRecord {
+            strategy: strategy.name(),
+            model: spec.to_string(),
+            seed: options.seed,
+            batch: options.batch,
+            params: json!({"diversity": options.diversity, "include_pending": options.include_pending, "candidates": options.candidates, "cold_start": cold}).to_string(),
+        };
+        Ok(PlannedRound {
+            strategy: record.strategy.clone(),
+            model: record.model.clone(),
+            seed: options.seed,
+            cold_start: cold,
+            pool: pool.len(),
+            rows,
+            record,
+        })
+    }
+
+    /// Records a planned round with its rows, and its batch file when asked,
+    /// in one transaction: a failure leaves neither round nor file.
+    pub fn record_query(&mut self, planned: PlannedRound, out: BatchOut) -> Result<QueryOutcome> {
+        let queried: Vec<QueriedRow> = planned
+            .rows
+            .iter()
+            .map(|r| QueriedRow {
+                row_id: r.row_id,
+                rank: r.rank,
+                score: r.score,
+                prediction: r.prediction,
+                spread: r.spread,
+            })
+            .collect();
+        let path = match &out {
+            BatchOut::None => None,
+            BatchOut::Default => Some(None),
+            BatchOut::File(p) => Some(Some(p.as_path())),
+            BatchOut::Stdout => Some(Some(Path::new("-"))),
+        };
+        let (round, file) = match path {
+            None => {
+                let round = self
+                    .file
+                    .write(|tx| record_round(tx, &planned.record, &queried))?;
+                (round, None)
+            }
+            Some(path) => self.record_with_file(&planned, &queried, path)?,
+        };
+        Ok(QueryOutcome {
+            round,
+            strategy: planned.strategy,
+            model: planned.model,
+            cold_start: planned.cold_start,
+            pool: planned.pool,
+            rows: planned.rows,
+            file,
+        })
+    }
+
+    fn record_with_file(
+        &mut self,
+        planned: &PlannedRound,
+        queried: &[QueriedRow],
+        out: Option<&Path>,
+    ) -> Result<(i64, Option<PathBuf>)> {
+        let headers = self.file.headers()?;
+        let file = BatchFile {
+            out,
+            headers: &headers,
+            target: self.file.recipe()?.target_index(),
+        };
+        let batch: Vec<BatchRow> = planned
+            .rows
+            .iter()
+            .map(|r| BatchRow {
+                row_id: r.row_id,
+                rank: r.rank,
+                score: r.score,
+                prediction: r.prediction,
+                interval: r.low.zip(r.high),
+                raw: r.raw.clone(),
+            })
+            .collect();
+        let mut staged: Option<StagedBatch> = None;
+        let result = self.file.write(|tx| {
+            let (round, batch) = stage_round(tx, &planned.record, queried, file, &batch)?;
+            staged = Some(batch);
+            Ok(round)
+        });
+        let (round, staged) = StagedBatch::settle(result, staged)?;
+        let staged = staged.context("no batch was written")?;
+        Ok((round, staged.publish()?))
+    }
+}
+
+/// The model's guess for a chosen row, with its members' spread.
+#[derive(Clone, Copy)]
+struct Guess {
+    prediction: f64,
+    spread: Option<Spread>,
+}
+
+/// The fitted model's guesses for the chosen rows; none before it can be fitted.
+fn guesses(fitted: Option<&dyn Predict>, chosen: &Matrix) -> Result<Vec<Option<Guess>>> {
+    let Some(fitted) = fitted else {
+        return Ok(vec![None; chosen.rows()]);
+    };
+    let predictions = fitted.predict(chosen)?;
+    let spreads = fitted.predict_spread(chosen)?;
+    Ok(predictions
+        .iter()
+        .enumerate()
+        .map(|(k, &prediction)| {
+            Some(Guess {
+                prediction,
+                spread: spreads.as_ref().map(|s| s[k]),
+            })
+        })
+        .collect())
+}

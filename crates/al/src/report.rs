@@ -1,0 +1,118 @@
+//! Reports and simulations as learning-curve series (drawn by [`crate::plot`]).
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+
+use al_data::Report;
+use al_query::simulate::SimulationResult;
+
+use crate::plot::{learning_curves_svg, CatchUp, Series};
+use crate::Project;
+
+/// The title of the project's learning curve.
+pub const CURVE_TITLE: &str = "test MAE by labels";
+
+/// The title of a simulation's learning curves.
+pub const SIMULATION_TITLE: &str = "test MAE by labels (mean ± 1 std; ◆ where random catches up)";
+
+impl Project {
+    /// The stored evaluations, oldest first.
+    pub fn reports(&self) -> Result<Vec<Report>> {
+        Ok(self.file.reports()?)
+    }
+
+    /// The learning curve of the stored reports as SVG.
+    pub fn learning_curve_svg(&self) -> Result<String> {
+        learning_curves_svg(CURVE_TITLE, &report_series(&self.reports()?))
+    }
+
+    /// A stored simulation's results, or an error naming what to run.
+    pub fn simulation(&self, id: i64) -> Result<SimulationResult> {
+        let stored = self.file.simulation(id)?.ok_or_else(|| {
+            crate::error::refused(
+                "simulation",
+                &format!(
+                    "no simulation {id} in {}; `al-cli simulate` stores one",
+                    self.path().display()
+                ),
+            )
+        })?;
+        Ok(serde_json::from_str(&stored.results_json)?)
+    }
+}
+
+/// One line per strategy and model through the stored reports' MAE.
+pub fn report_series(reports: &[Report]) -> Vec<Series> {
+    let mut by_line: BTreeMap<String, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+    for r in reports {
+        let key = format!(
+            "{} / {}",
+            r.strategy.as_deref().unwrap_or("initial"),
+            r.model
+        );
+        let e = by_line.entry(key).or_default();
+        e.0.push(r.labels as f64);
+        e.1.push(r.mae);
+    }
+    by_line
+        .into_iter()
+        .map(|(name, (x, y))| Series {
+            name,
+            x,
+            y,
+            std: None,
+            catch_up: None,
+        })
+        .collect()
+}
+
+/// One line per strategy: the mean test MAE over repeats with a ±1 std
+/// band, and where random catches up with it.
+pub fn simulation_series(result: &SimulationResult) -> Vec<Series> {
+    // Where random's run stopped: a strategy it never caught up with gets
+    // a dashed line to there.
+    let random_end = result
+        .strategies
+        .first()
+        .and_then(|r| r.curves.first())
+        .and_then(|c| c.labels.last())
+        .map_or(0.0, |&l| l as f64);
+    result
+        .strategies
+        .iter()
+        .filter(|s| !s.curves.is_empty())
+        .map(|s| {
+            let rounds = s.curves[0].mae.len();
+            let (mut mean, mut std) = (vec![], vec![]);
+            for r in 0..rounds {
+                let v: Vec<f64> = s
+                    .curves
+                    .iter()
+                    .filter_map(|c| c.mae.get(r).copied())
+                    .collect();
+                let m = v.iter().sum::<f64>() / v.len() as f64;
+                mean.push(m);
+                std.push(
+                    (v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / v.len() as f64).sqrt(),
+                );
+            }
+            let catch_up = s.labels_saved.as_ref().map(|l| {
+                let b = &l.mae.budget;
+                CatchUp {
+                    labels: b.labels as f64,
+                    baseline_labels: b.random_labels.unwrap_or(random_end),
+                    error: b.error,
+                    reached: b.random_labels.is_some(),
+                }
+            });
+            Series {
+                name: s.name.clone(),
+                x: s.curves[0].labels.iter().map(|&l| l as f64).collect(),
+                y: mean,
+                std: Some(std),
+                catch_up,
+            }
+        })
+        .collect()
+}

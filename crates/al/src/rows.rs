@@ -1,0 +1,205 @@
+//! Rows out of the project: the export (every row as read, with its label)
+//! and predictions, as tables a front-end writes or converts.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use serde::Serialize;
+
+use al_data::Subset;
+use al_models::Matrix;
+
+use crate::Project;
+
+/// A table of text cells with a header; `numeric` says which columns hold
+/// numbers (Parquet writes them as floats, Python as floats).
+#[derive(Debug, Clone, Serialize)]
+pub struct Table {
+    pub header: Vec<String>,
+    pub numeric: Vec<bool>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    pub fn csv_bytes(&self) -> Result<Vec<u8>> {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(&self.header)?;
+        for r in &self.rows {
+            w.write_record(r)?;
+        }
+        w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
+    }
+
+    /// Writes the table as CSV, or Parquet when `parquet`, through a
+    /// temporary file renamed into place.
+    pub fn write(&self, out: &Path, parquet: bool) -> Result<()> {
+        if parquet {
+            return self.write_parquet(out);
+        }
+        write_atomically(out, &self.csv_bytes()?)
+    }
+
+    #[cfg(feature = "parquet")]
+    fn write_parquet(&self, out: &Path) -> Result<()> {
+        let temp = al_data::batch::temp_beside(out);
+        let written =
+            al_data::columnar::write_parquet(&temp, &self.header, &self.rows, &self.numeric);
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&temp);
+            return Err(e.into());
+        }
+        std::fs::rename(&temp, out).with_context(|| format!("cannot write {}", out.display()))
+    }
+
+    #[cfg(not(feature = "parquet"))]
+    fn write_parquet(&self, _out: &Path) -> Result<()> {
+        bail!(PARQUET_MISSING)
+    }
+}
+
+/// Why a build without the `parquet` feature refuses Parquet output.
+pub const PARQUET_MISSING: &str = "this al-cli was built without Parquet support; rebuild it with `--features parquet` (see the README), or use --format csv";
+
+/// Whether this build writes Parquet.
+pub const fn writes_parquet() -> bool {
+    cfg!(feature = "parquet")
+}
+
+/// Writes bytes to `out` through a temporary name beside it.
+pub fn write_atomically(out: &Path, bytes: &[u8]) -> Result<()> {
+    let temp = al_data::batch::temp_beside(out);
+    std::fs::write(&temp, bytes).with_context(|| format!("cannot write {}", temp.display()))?;
+    std::fs::rename(&temp, out).with_context(|| format!("cannot write {}", out.display()))
+}
+
+/// What to predict, with what.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PredictOptions {
+    /// Only the unlabeled rows (pending ones included).
+    pub pool: bool,
+    /// A model spec; `None` is the project's model.
+    pub model: Option<String>,
+    pub seed: u64,
+}
+
+/// Predictions for the project's rows, in row-id order.
+#[derive(Debug, Clone, Serialize)]
+pub struct Predictions {
+    pub model: String,
+    pub row_ids: Vec<i64>,
+    pub prediction: Vec<f64>,
+    /// The members' standard deviation and 10th/90th percentiles, where the
+    /// model has members.
+    pub spread: Option<Vec<f64>>,
+    pub low: Option<Vec<f64>>,
+    pub high: Option<Vec<f64>>,
+    /// The row's current label, if any.
+    pub label: Vec<Option<f64>>,
+}
+
+impl Predictions {
+    /// As `al-cli predict` writes them.
+    pub fn table(&self) -> Table {
+        let header = [
+            "row_id",
+            "prediction",
+            "spread",
+            "prediction_low",
+            "prediction_high",
+            "label",
+        ];
+        let cell =
+            |v: &Option<Vec<f64>>, i: usize| v.as_ref().map_or(String::new(), |v| v[i].to_string());
+        let rows = (0..self.row_ids.len())
+            .map(|i| {
+                vec![
+                    self.row_ids[i].to_string(),
+                    self.prediction[i].to_string(),
+                    cell(&self.spread, i),
+                    cell(&self.low, i),
+                    cell(&self.high, i),
+                    self.label[i].map_or(String::new(), |v| v.to_string()),
+                ]
+            })
+            .collect();
+        Table {
+            header: header.iter().map(|h| h.to_string()).collect(),
+            numeric: vec![true; header.len()],
+            rows,
+        }
+    }
+}
+
+impl Project {
+    /// Every row's raw cells, label and source, in memory (for JSON,
+    /// Parquet and data frames).
+    pub fn export_table(&self) -> Result<Table> {
+        let layout = al_data::export::ExportLayout::of(&self.file)?;
+        let mut rows = Vec::new();
+        self.file.each_exported_row(|row| {
+            rows.push(layout.record(row));
+            Ok(())
+        })?;
+        Ok(Table {
+            header: layout.header,
+            numeric: layout.numeric,
+            rows,
+        })
+    }
+
+    /// The export as CSV, streamed row by row to `out` ("-": standard
+    /// output) in constant memory, through a temporary file for a path.
+    pub fn export_csv(&self, out: &Path) -> Result<()> {
+        if out.as_os_str() == "-" {
+            let stdout = std::io::stdout();
+            let mut w = std::io::BufWriter::new(stdout.lock());
+            al_data::export::write_csv(&self.file, &mut w)?;
+            w.flush()?;
+            return Ok(());
+        }
+        let temp = al_data::batch::temp_beside(out);
+        let file = std::fs::File::create(&temp)
+            .with_context(|| format!("cannot write {}", temp.display()))?;
+        if let Err(e) = al_data::export::write_csv(&self.file, std::io::BufWriter::new(file)) {
+            let _ = std::fs::remove_file(&temp);
+            return Err(e.into());
+        }
+        std::fs::rename(&temp, out).with_context(|| format!("cannot write {}", out.display()))
+    }
+
+    /// Fits the model on the labeled training rows and predicts every row
+    /// (or the pool), with the members' spread where the model has members.
+    pub fn predict(&self, options: &PredictOptions) -> Result<Predictions> {
+        let spec = self.model_spec(options.model.as_deref())?;
+        let train = self.file.load(Subset::Training, true)?;
+        let rows = self.file.load(
+            if options.pool {
+                Subset::PoolWithPending
+            } else {
+                Subset::All
+            },
+            true,
+        )?;
+        let fitted = spec.build()?.fit(
+            &Matrix::new(train.features, train.width),
+            &train.labels.iter().flatten().copied().collect::<Vec<_>>(),
+            options.seed,
+        )?;
+        let x = Matrix::new(rows.features, rows.width);
+        let prediction = fitted.predict(&x)?;
+        let spreads = fitted.predict_spread(&x)?;
+        let pick = |f: fn(&al_models::metrics::Spread) -> f64| {
+            spreads.as_ref().map(|s| s.iter().map(f).collect())
+        };
+        Ok(Predictions {
+            model: spec.to_string(),
+            row_ids: rows.row_ids,
+            prediction,
+            spread: pick(|s| s.std),
+            low: pick(|s| s.low),
+            high: pick(|s| s.high),
+            label: rows.labels,
+        })
+    }
+}
