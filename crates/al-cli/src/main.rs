@@ -13,7 +13,7 @@ fn main() {
     quiet_on_closed_stdout();
     let cli = cli::Cli::parse();
     if let Err(err) = commands::run(cli) {
-        eprintln!("error: {}", message(&err));
+        eprintln!("error: {}", al::error_message(&err));
         std::process::exit(1);
     }
 }
@@ -39,18 +39,4 @@ fn quiet_on_closed_stdout() {
         }
         default(info);
     }));
-}
-
-/// The error and its causes, skipping a cause its parent already quotes
-/// (an I/O error inside "cannot read FILE: ..." would read twice).
-fn message(err: &anyhow::Error) -> String {
-    let mut text = err.to_string();
-    for cause in err.chain().skip(1) {
-        let cause = cause.to_string();
-        if !text.contains(&cause) {
-            text.push_str(": ");
-            text.push_str(&cause);
-        }
-    }
-    text
 }

@@ -87,3 +87,18 @@ fn is_spec_error(cause: &(dyn std::error::Error + 'static)) -> bool {
         _ => cause.downcast_ref::<M>().is_some_and(model),
     }
 }
+
+/// The error and its causes in one line, skipping a cause its parent
+/// already quotes (an I/O error inside "cannot read FILE: ..." would read
+/// twice). What every front-end shows.
+pub fn error_message(err: &anyhow::Error) -> String {
+    let mut text = err.to_string();
+    for cause in err.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
+}

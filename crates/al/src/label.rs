@@ -48,6 +48,13 @@ impl Project {
         annotator: Option<&str>,
     ) -> Result<Vec<LabelEvent>> {
         let bounds = self.file.target_bounds()?;
+        // A row out in a pending batch is answered for that batch's round.
+        let rounds: std::collections::HashMap<i64, i64> = self
+            .file
+            .pending()?
+            .into_iter()
+            .map(|p| (p.row_id, p.round))
+            .collect();
         pairs
             .iter()
             .map(|&(row_id, value)| {
@@ -66,7 +73,7 @@ impl Project {
                 Ok(LabelEvent {
                     row_id,
                     value,
-                    round: None,
+                    round: rounds.get(&row_id).copied(),
                     annotator: annotator.map(str::to_string),
                     note: None,
                 })

@@ -44,7 +44,7 @@ pub use al_data::{
     RecipeOptions, Report,
 };
 pub use al_query::simulate::{Metric, Mode, SimulationConfig, SimulationResult};
-pub use error::{error_kind, ErrorKind};
+pub use error::{error_kind, error_message, ErrorKind, InvalidParameter};
 pub use evaluate::{method_text, Comparison, ModelScore};
 pub use label::{History, Labeled};
 pub use project::{Column, Project, Status};

@@ -47,6 +47,7 @@ pub struct Column {
 impl Project {
     /// Reads, encodes and stores `options.source` as a new project file.
     pub fn init(options: &InitOptions, settings: Settings) -> Result<(Project, InitReport)> {
+        check_init(options)?;
         let report = al_data::init(options)?;
         Ok((Project::open(&options.project, settings)?, report))
     }
@@ -132,4 +133,35 @@ impl Project {
     pub fn add(&mut self, file: &Path, role: Role) -> Result<AddReport> {
         Ok(self.file.add_rows_as(file, "added", role)?)
     }
+}
+
+/// The one place `init`'s numbers are checked (the CLI's parsers say the same).
+fn check_init(options: &InitOptions) -> Result<()> {
+    use crate::error::invalid;
+    if !(0.0..=1.0).contains(&options.recipe.numeric_threshold) {
+        anyhow::bail!(invalid(
+            "numeric_threshold",
+            "expected a fraction in [0, 1]"
+        ));
+    }
+    if options.recipe.max_levels == 0 {
+        anyhow::bail!(invalid("max_levels", "expected a whole number >= 1"));
+    }
+    if let Some(f) = options.test_frac {
+        if !(0.0..1.0).contains(&f) {
+            anyhow::bail!(invalid("test_frac", "expected a share in [0, 1)"));
+        }
+        if options.test.is_some() {
+            anyhow::bail!(invalid(
+                "test_frac",
+                "give test_frac or a test file, not both"
+            ));
+        }
+    }
+    for (key, value) in [("min", options.min), ("max", options.max)] {
+        if value.is_some_and(|v| !v.is_finite()) {
+            anyhow::bail!(invalid(key, "expected a finite number"));
+        }
+    }
+    Ok(())
 }

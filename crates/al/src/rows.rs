@@ -171,8 +171,6 @@ impl Project {
     /// Fits the model on the labeled training rows and predicts every row
     /// (or the pool), with the members' spread where the model has members.
     pub fn predict(&self, options: &PredictOptions) -> Result<Predictions> {
-        let spec = self.model_spec(options.model.as_deref())?;
-        let train = self.file.load(Subset::Training, true)?;
         let rows = self.file.load(
             if options.pool {
                 Subset::PoolWithPending
@@ -181,12 +179,67 @@ impl Project {
             },
             true,
         )?;
+        let x = Matrix::new(rows.features, rows.width);
+        self.predict_rows(options, x, rows.row_ids, rows.labels)
+    }
+
+    /// Predicts the rows of a file with the project's columns (the target
+    /// may be missing), encoded by its recipe and written nowhere; the row
+    /// ids are the rows' positions in the file, from 0.
+    pub fn predict_file(&self, file: &Path, options: &PredictOptions) -> Result<Predictions> {
+        // Read as training rows when they carry the target column (labels
+        // allowed), else as pool rows (the target may be missing).
+        let role = if self.has_target_column(file)? {
+            al_data::store::Role::Train
+        } else {
+            al_data::store::Role::Pool
+        };
+        let prepared = self.file.prepare_rows_as(file, role)?;
+        let width = self.file.recipe()?.n_features();
+        let x = Matrix::new(prepared.dense.concat(), width);
+        let ids = (0..prepared.len() as i64).collect();
+        self.predict_rows(options, x, ids, prepared.labels)
+    }
+
+    /// Whether the header of `file` names the target column.
+    fn has_target_column(&self, file: &Path) -> Result<bool> {
+        let delimiter = self
+            .file
+            .meta("delimiter")?
+            .and_then(|d| d.bytes().next())
+            .unwrap_or(b',');
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .from_path(file)
+            .map_err(|e| match e.into_kind() {
+                csv::ErrorKind::Io(source) => anyhow::Error::new(al_data::DataError::Io {
+                    path: file.to_path_buf(),
+                    source,
+                }),
+                other => anyhow::anyhow!("{}: {other:?}", file.display()),
+            })?;
+        let target = self.file.recipe()?.target;
+        let has = reader
+            .headers()
+            .map(|h| h.iter().any(|c| c.trim_start_matches('\u{feff}') == target))
+            .unwrap_or(false);
+        Ok(has)
+    }
+
+    fn predict_rows(
+        &self,
+        options: &PredictOptions,
+        x: Matrix,
+        row_ids: Vec<i64>,
+        label: Vec<Option<f64>>,
+    ) -> Result<Predictions> {
+        let spec = self.model_spec(options.model.as_deref())?;
+        let train = self.file.load(Subset::Training, true)?;
         let fitted = spec.build()?.fit(
             &Matrix::new(train.features, train.width),
             &train.labels.iter().flatten().copied().collect::<Vec<_>>(),
             options.seed,
         )?;
-        let x = Matrix::new(rows.features, rows.width);
         let prediction = fitted.predict(&x)?;
         let spreads = fitted.predict_spread(&x)?;
         let pick = |f: fn(&al_models::metrics::Spread) -> f64| {
@@ -194,12 +247,12 @@ impl Project {
         };
         Ok(Predictions {
             model: spec.to_string(),
-            row_ids: rows.row_ids,
+            row_ids,
             prediction,
             spread: pick(|s| s.std),
             low: pick(|s| s.low),
             high: pick(|s| s.high),
-            label: rows.labels,
+            label,
         })
     }
 }

@@ -1,0 +1,591 @@
+"""al: active learning for tabular regression, from Python.
+
+The same crates as ``al-cli`` and the same project file: a project begun
+here carries on with ``al-cli`` and the reverse, and the same seed picks the
+same rows on both sides. This module is glue only: it turns data frames into
+what the Rust core reads and the core's answers into data frames.
+
+    >>> import al
+    >>> project = al.Project.init("houses.csv", target="price", path="al.db")
+    >>> batch = project.query(batch=20)          # a DataFrame of rows to label
+    >>> project.label({101: 250_000.0, 7: 199_500.0})
+    >>> project.report()                         # one row per round, with its curve
+
+Or without a project, in scikit-activeml's shape (NaN marks unlabeled rows):
+
+    >>> picks = al.query(X, y, batch_size=10, strategy="qbc", seed=0)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from typing import Any, Callable, Iterable, Mapping, Optional, Sequence, Union
+
+import numpy as np
+import pandas as pd
+
+from al._al import AlError, ProjectBusyError, ProjectHandle as _Handle
+from al._al import __version__
+from al._al import models as _models
+from al._al import query_array as _query_array
+from al._al import strategies as _strategies
+
+__all__ = [
+    "AlError",
+    "Project",
+    "ProjectBusyError",
+    "ReportFrame",
+    "Simulation",
+    "models",
+    "query",
+    "strategies",
+    "__version__",
+]
+
+Data = Union[str, "os.PathLike[str]", pd.DataFrame, Any]
+
+# Formats the core reads itself; anything else goes through pandas/pyarrow.
+_CORE_SUFFIXES = (".csv", ".tsv", ".txt")
+
+
+class _Source:
+    """A path the core can read for ``data``: the path itself, or a CSV
+    written to a temporary directory (removed on exit) for a data frame,
+    a pyarrow Table or a Parquet/Arrow file."""
+
+    def __init__(self, data: Data, name: str = "data") -> None:
+        self._dir: Optional[tempfile.TemporaryDirectory] = None
+        if isinstance(data, (str, os.PathLike)):
+            path = os.fspath(data)
+            if not os.path.exists(path):
+                raise FileNotFoundError(f"cannot read {path}: no such file")
+            if path.lower().endswith(_CORE_SUFFIXES):
+                self.path = path
+                return
+            frame = _read_columnar(path)
+            name = os.path.splitext(os.path.basename(path))[0]
+        else:
+            frame = _as_frame(data)
+        self._dir = tempfile.TemporaryDirectory(prefix="al-")
+        self.path = os.path.join(self._dir.name, f"{name}.csv")
+        # repr-exact floats; missing cells empty, as the core reads them.
+        frame.to_csv(self.path, index=False, na_rep="")
+
+    def __enter__(self) -> str:
+        return self.path
+
+    def __exit__(self, *exc: object) -> None:
+        if self._dir is not None:
+            self._dir.cleanup()
+
+
+def _read_columnar(path: str) -> pd.DataFrame:
+    lower = path.lower()
+    if lower.endswith((".parquet", ".pq")):
+        return pd.read_parquet(path)
+    if lower.endswith((".arrow", ".feather", ".ipc")):
+        return pd.read_feather(path)
+    raise ValueError(
+        f"{path}: not a format al reads (CSV, TSV, Parquet, Arrow IPC/Feather)"
+    )
+
+
+def _as_frame(data: Any) -> pd.DataFrame:
+    if isinstance(data, pd.DataFrame):
+        return data
+    if hasattr(data, "to_pandas"):  # pyarrow.Table, polars.DataFrame
+        return data.to_pandas()
+    raise TypeError(
+        f"data: expected a path, a pandas DataFrame or a pyarrow Table, not {type(data).__name__}"
+    )
+
+
+def _typed(header: Sequence[str], columns: Sequence[Sequence[str]], numeric: Sequence[bool]) -> pd.DataFrame:
+    """Text cells as the source had them into typed columns: numeric
+    columns become int64 (whole numbers, none missing) or float64 (NaN where
+    missing), the others stay text with None where missing."""
+    out = {}
+    for name, cells, is_number in zip(header, columns, numeric):
+        if is_number:
+            out[name] = pd.to_numeric(pd.Series(cells, dtype=object).replace("", np.nan), errors="coerce")
+            as_float = out[name]
+            if len(as_float) and not as_float.isna().any() and (as_float % 1 == 0).all():
+                out[name] = as_float.astype("int64")
+        else:
+            series = pd.Series(cells, dtype=object)
+            out[name] = series.where(series != "", None)
+    return pd.DataFrame(out, columns=list(header))
+
+
+class ReportFrame(pd.DataFrame):
+    """A data frame (one row per round) that also draws its learning curve:
+    Jupyter shows the SVG above the table; ``.svg`` holds it."""
+
+    _metadata = ["svg"]
+
+    @property
+    def _constructor(self):  # operations on it give plain data frames
+        return pd.DataFrame
+
+    def _repr_html_(self) -> str:  # type: ignore[override]
+        table = super()._repr_html_() or ""
+        return (getattr(self, "svg", "") or "") + table
+
+
+class Simulation:
+    """A stored simulation: ``.table`` (one row per strategy), ``.curves``
+    (one row per strategy, repeat and round), ``.id``, ``.svg``; drawn
+    inline in Jupyter."""
+
+    def __init__(self, run: dict, svg: str) -> None:
+        self.id: int = run["id"]
+        self.config: dict = run["config"]
+        self.result: dict = run["result"]
+        self.svg = svg
+        self.table = _simulation_table(self.result)
+        self.curves = _simulation_curves(self.result)
+
+    def _repr_svg_(self) -> str:
+        return self.svg
+
+    def _repr_html_(self) -> str:
+        return self.svg + self.table._repr_html_()
+
+    def __repr__(self) -> str:
+        return f"Simulation {self.id} ({self.config['model']}, {self.result['repeats_done']} repeats)\n{self.table.to_string()}"
+
+
+def _saved(entry: Optional[dict], at: str, metric: str = "mae") -> Optional[float]:
+    if not entry:
+        return None
+    return entry[metric][at]["saved"]
+
+
+def _simulation_table(result: dict) -> pd.DataFrame:
+    rows = []
+    for s in result["strategies"]:
+        saved = s.get("labels_saved")
+        rows.append(
+            {
+                "strategy": s["name"],
+                "aulc_ratio": s["aulc_ratio_mean"],
+                "aulc_ratio_low": s["aulc_ratio_ci"][0],
+                "aulc_ratio_high": s["aulc_ratio_ci"][1],
+                "labels_saved": _saved(saved, "budget"),
+                "labels_saved_low": saved["mae"]["budget"]["ci"][0] if saved else None,
+                "labels_saved_high": saved["mae"]["budget"]["ci"][1] if saved else None,
+                "labels_saved_half": _saved(saved, "half"),
+                "final_mae": s["final_mae_mean"],
+                "final_mse": s["final_mse_mean"],
+                "seconds_per_round": s["seconds_per_round"],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _simulation_curves(result: dict) -> pd.DataFrame:
+    parts = []
+    for s in result["strategies"]:
+        for repeat, curve in enumerate(s["curves"]):
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "strategy": s["name"],
+                        "repeat": repeat,
+                        "labels": curve["labels"],
+                        "mae": curve["mae"],
+                        "mse": curve["mse"],
+                    }
+                )
+            )
+    if not parts:
+        return pd.DataFrame(columns=["strategy", "repeat", "labels", "mae", "mse"])
+    return pd.concat(parts, ignore_index=True)
+
+
+def _progress(description: str) -> Optional[Callable[[int, int], None]]:
+    """A tqdm bar that appears once a call has run for a second (when tqdm
+    is installed), fed by the core every 100 ms."""
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None
+    started = time.monotonic()
+    state: dict = {}
+
+    def update(done: int, total: int) -> None:
+        bar = state.get("bar")
+        if bar is None:
+            if time.monotonic() - started < 1.0:
+                return
+            bar = state["bar"] = tqdm(total=total, desc=description, unit="round")
+        bar.n = done
+        bar.refresh()
+
+    update.close = lambda: state["bar"].close() if "bar" in state else None  # type: ignore[attr-defined]
+    return update
+
+
+class Project:
+    """One project file: data, recipe, labels, rounds and reports, shared
+    with ``al-cli`` (``al-cli -p PATH ...`` works on the same file)."""
+
+    def __init__(self, handle: _Handle) -> None:
+        self._h = handle
+
+    # -- creating and opening -------------------------------------------
+    @classmethod
+    def init(
+        cls,
+        data: Data,
+        target: str,
+        path: Union[str, "os.PathLike[str]"] = "al.db",
+        *,
+        pool: Optional[Data] = None,
+        test: Optional[Data] = None,
+        plugin_timeout: float = 60.0,
+        **options: Any,
+    ) -> "Project":
+        """Ingests ``data`` (a CSV/TSV/Parquet path, a DataFrame or a
+        pyarrow Table) into a new project file. Rows with an empty target are
+        the pool. Options as ``al-cli init``'s, in snake case: ``drop``,
+        ``id_cols``, ``categorical``, ``numeric``, ``impute``,
+        ``missing_indicators``, ``max_levels``, ``numeric_threshold``,
+        ``bad_target`` ("error"/"skip"), ``test_frac``, ``seed``, ``min``,
+        ``max``, ``delimiter``, ``force``."""
+        with _Source(data) as source, _Optional(pool, "pool") as pool_path, _Optional(test, "test") as test_path:
+            handle, report = _Handle.init(
+                source,
+                os.fspath(path),
+                target,
+                pool=pool_path,
+                test=test_path,
+                plugin_timeout=plugin_timeout,
+                **options,
+            )
+        project = cls(handle)
+        project.init_report = json.loads(report)
+        return project
+
+    @classmethod
+    def open(cls, path: Union[str, "os.PathLike[str]"] = "al.db", *, plugin_timeout: float = 60.0) -> "Project":
+        """Opens an existing project file (made here or by ``al-cli``)."""
+        return cls(_Handle.open(os.fspath(path), plugin_timeout=plugin_timeout))
+
+    @property
+    def path(self) -> str:
+        return self._h.path()
+
+    def __repr__(self) -> str:
+        s = self.status()
+        return (
+            f"al.Project({s['project']!r}: {s['rows']} rows = {s['labeled']} labeled + "
+            f"{s['test']} test + {s['unlabeled']} to label, target {s['target']!r}, {s['rounds']} rounds)"
+        )
+
+    # -- reading ----------------------------------------------------------
+    def status(self) -> dict:
+        """Rows, labels, columns (with kind and treatment), rounds."""
+        return json.loads(self._h.status())
+
+    def _kinds(self) -> dict:
+        return {c["name"]: c["kind"] for c in self.status()["columns"]}
+
+    def report(self) -> ReportFrame:
+        """The stored evaluations, one row per round, with the learning curve."""
+        reports = json.loads(self._h.reports())
+        columns = ["round", "labels", "mae", "mse", "rmse", "r2", "model", "strategy", "method", "created_at"]
+        frame = ReportFrame(pd.DataFrame(reports, columns=columns))
+        frame.svg = self._h.learning_curve_svg() if reports else ""
+        return frame
+
+    def history(self, row_id: int) -> pd.DataFrame:
+        """Every label event of one row, oldest first (``.attrs['raw']``: its cells)."""
+        history = json.loads(self._h.history(int(row_id)))
+        frame = pd.DataFrame(history["labels"], columns=["value", "source", "round", "annotator", "note", "created_at"])
+        frame.attrs["raw"] = history["raw"]
+        return frame
+
+    def export(self) -> pd.DataFrame:
+        """Every row as it was read, with its current label, source and test flag."""
+        header, numeric, columns = self._h.export()
+        return _typed(header, columns, numeric)
+
+    def predict(
+        self,
+        data: Optional[Data] = None,
+        *,
+        pool: bool = False,
+        model: Optional[str] = None,
+        seed: int = 0,
+    ) -> pd.DataFrame:
+        """The model (default: the project's) fitted on the labeled rows,
+        predicting the project's rows (``pool=True``: only the unlabeled), or
+        the rows of ``data`` (same columns; nothing is written), with the
+        members' spread and 10th/90th percentiles where the model has members."""
+        if data is None:
+            result = json.loads(self._h.predict(pool=pool, model=model, seed=seed))
+        else:
+            with _Source(data) as source:
+                result = json.loads(self._h.predict(file=source, model=model, seed=seed))
+        frame = pd.DataFrame(
+            {
+                "row_id": np.asarray(result["row_ids"], dtype=np.int64),
+                "prediction": np.asarray(result["prediction"], dtype=float),
+                "spread": _floats(result["spread"], len(result["row_ids"])),
+                "prediction_low": _floats(result["low"], len(result["row_ids"])),
+                "prediction_high": _floats(result["high"], len(result["row_ids"])),
+                "label": _floats(result["label"], len(result["row_ids"])),
+            }
+        )
+        frame.attrs["model"] = result["model"]
+        return frame
+
+    # -- the labeling loop --------------------------------------------------
+    def query(
+        self,
+        batch: int = 20,
+        strategy: Optional[str] = None,
+        model: Optional[str] = None,
+        seed: Optional[int] = None,
+        *,
+        candidates: int = 500,
+        diversity: bool = False,
+        include_pending: bool = False,
+        out: Optional[Union[str, "os.PathLike[str]"]] = None,
+    ) -> pd.DataFrame:
+        """Chooses the next ``batch`` rows to label and records the round
+        (as ``al-cli query``; ``out`` also writes its batch CSV). Returns the
+        rows best first: row id, cells as the source had them, the model's
+        guess with its interval, the strategy's score, rank and round."""
+        outcome = json.loads(
+            self._h.query(
+                batch=batch,
+                strategy=strategy,
+                model=model,
+                seed=0 if seed is None else seed,
+                candidates=candidates,
+                diversity=diversity,
+                include_pending=include_pending,
+                out=None if out is None else os.fspath(out),
+            )
+        )
+        kinds = self._kinds()
+        header = list(kinds)
+        rows = outcome["rows"]
+        cells = [[r["raw"][c] if c < len(r["raw"]) else "" for r in rows] for c in range(len(header))]
+        raw = _typed(header, cells, [kinds[h] in ("numeric", "target") for h in header])
+        frame = pd.concat(
+            [
+                pd.DataFrame({"row_id": np.asarray([r["row_id"] for r in rows], dtype=np.int64)}),
+                raw,
+                pd.DataFrame(
+                    {
+                        "prediction": _floats([r["prediction"] for r in rows], len(rows)),
+                        "prediction_low": _floats([r["low"] for r in rows], len(rows)),
+                        "prediction_high": _floats([r["high"] for r in rows], len(rows)),
+                        "spread": _floats([r["spread"] for r in rows], len(rows)),
+                        "score": _floats([r["score"] for r in rows], len(rows)),
+                        "rank": np.asarray([r["rank"] for r in rows], dtype=np.int64),
+                        "round": np.full(len(rows), outcome["round"], dtype=np.int64),
+                    }
+                ),
+            ],
+            axis=1,
+        )
+        for key in ("round", "strategy", "model", "cold_start", "pool", "file"):
+            frame.attrs[key] = outcome[key]
+        return frame
+
+    def label(
+        self,
+        answers: Union[pd.DataFrame, Mapping[int, float], str, "os.PathLike[str]"],
+        *,
+        annotator: Optional[str] = None,
+        evaluate: bool = True,
+        model: Optional[str] = None,
+    ) -> dict:
+        """Imports answers, all or nothing: a DataFrame with ``row_id`` and
+        the target column (rows left empty are skipped), a dict
+        ``{row_id: value}``, or the path of a filled-in batch CSV. Then,
+        unless ``evaluate=False``, measures the model and stores a report."""
+        if isinstance(answers, (str, os.PathLike)):
+            result = self._h.label(file=os.fspath(answers), annotator=annotator, evaluate=evaluate, model=model)
+            return json.loads(result)
+        if isinstance(answers, pd.DataFrame):
+            pairs = self._pairs_from_frame(answers)
+        elif isinstance(answers, Mapping):
+            pairs = [(int(k), float(v)) for k, v in answers.items()]
+        else:
+            raise TypeError(
+                "answers: expected a DataFrame, a dict {row_id: value} or a batch file's path, "
+                f"not {type(answers).__name__}"
+            )
+        return json.loads(self._h.label(pairs=pairs, annotator=annotator, evaluate=evaluate, model=model))
+
+    def _pairs_from_frame(self, frame: pd.DataFrame) -> list:
+        target = self.status()["target"]
+        if "row_id" not in frame.columns:
+            raise ValueError("answers: the data frame needs a row_id column")
+        value = target if target in frame.columns else "label" if "label" in frame.columns else None
+        if value is None:
+            raise ValueError(f"answers: the data frame needs a {target!r} (or label) column")
+        values = pd.to_numeric(frame[value], errors="raise")
+        answered = values.notna().to_numpy()
+        ids = frame["row_id"].to_numpy()[answered].astype(np.int64)
+        return list(zip(ids.tolist(), values.to_numpy(dtype=float)[answered].tolist()))
+
+    def evaluate(
+        self,
+        models: Optional[Union[str, Sequence[str]]] = None,
+        *,
+        seed: int = 0,
+        set_default: bool = False,
+    ) -> Union[dict, pd.DataFrame]:
+        """With no ``models`` (or one spec): measures that model (default:
+        the project's) and stores a report, returned as a dict. With a list
+        (or ``"all"``): compares them by 5-fold cross-validation on the
+        labeled rows, best first, as a DataFrame; ``set_default`` stores the
+        best as the project's model."""
+        if models is None or (isinstance(models, str) and models != "all"):
+            return json.loads(self._h.evaluate(model=models, seed=seed))
+        specs = [models] if isinstance(models, str) else list(models)
+        comparison = json.loads(self._h.compare_models(specs, seed=seed, set_default=set_default))
+        frame = pd.DataFrame(comparison["models"])
+        frame.attrs.update({k: comparison[k] for k in ("method", "best", "set_default")})
+        return frame
+
+    def add(self, data: Data, as_: str = "train") -> dict:
+        """Appends rows with the project's columns, encoded by its recipe:
+        ``as_="train"`` (labeled rows train, the rest join the pool),
+        ``"pool"`` (the target may be missing) or ``"test"``."""
+        with _Source(data, "added") as source:
+            return json.loads(self._h.add(source, as_=as_))
+
+    def simulate(
+        self,
+        strategies: Union[str, Sequence[str]] = ("committee", "qbc", "gsx", "gsy", "igs"),
+        *,
+        models: Optional[Union[str, Sequence[str]]] = None,
+        init: int = 20,
+        batch: int = 10,
+        rounds: int = 20,
+        repeats: int = 3,
+        seed: int = 0,
+        candidates: int = 500,
+        pool_max: Optional[int] = None,
+        diversity: bool = False,
+        test_frac: Optional[float] = None,
+        mode: str = "pool",
+        metric: str = "mae",
+        cold_start: bool = False,
+        random_budget: float = 2.0,
+        oracle: str = "knn",
+        progress: Union[bool, Callable[[int, int], None]] = True,
+    ) -> Union[Simulation, list]:
+        """Compares strategies on the labeled rows, the known target playing
+        the annotator (``al-cli simulate``); random is always included and
+        runs on to ``random_budget`` × the rounds so the labels it needs to
+        catch up can be counted. Stored in the project. Ctrl-C stops it
+        within a second and stores nothing of it. One model: a
+        :class:`Simulation`; several: a list of them."""
+        strategy_list = [strategies] if isinstance(strategies, str) else list(strategies)
+        model_list = [] if models is None else [models] if isinstance(models, str) else list(models)
+        callback = _progress("simulate") if progress is True else (progress or None)
+        try:
+            runs = self._h.simulate(
+                strategy_list,
+                models=model_list,
+                init=init,
+                batch=batch,
+                rounds=rounds,
+                repeats=repeats,
+                seed=seed,
+                candidates=candidates,
+                pool_max=pool_max,
+                diversity=diversity,
+                test_frac=test_frac,
+                mode=mode,
+                metric=metric,
+                cold_start=cold_start,
+                random_budget=random_budget,
+                oracle=oracle,
+                progress=callback,
+            )
+        finally:
+            close = getattr(callback, "close", None)
+            if close is not None:
+                close()
+        simulations = [Simulation(json.loads(run), svg) for run, svg in runs]
+        return simulations[0] if len(model_list) <= 1 else simulations
+
+
+class _Optional:
+    """``_Source`` for an optional argument (None stays None)."""
+
+    def __init__(self, data: Optional[Data], name: str) -> None:
+        self._source = None if data is None else _Source(data, name)
+
+    def __enter__(self) -> Optional[str]:
+        return None if self._source is None else self._source.__enter__()
+
+    def __exit__(self, *exc: object) -> None:
+        if self._source is not None:
+            self._source.__exit__(*exc)
+
+
+def _floats(values: Optional[Iterable[Optional[float]]], n: int) -> np.ndarray:
+    if values is None:
+        return np.full(n, np.nan)
+    return np.asarray([np.nan if v is None else v for v in values], dtype=float)
+
+
+def query(
+    X: Any,
+    y: Any = None,
+    batch_size: int = 10,
+    strategy: Optional[str] = None,
+    model: Optional[str] = None,
+    seed: int = 0,
+    *,
+    return_utilities: bool = False,
+    candidates: int = 500,
+) -> Union[np.ndarray, "tuple[np.ndarray, np.ndarray]"]:
+    """Picks ``batch_size`` rows of ``X`` to label next among those whose
+    ``y`` is NaN (scikit-activeml's call shape; ``y=None``: every row is
+    unlabeled, modAL's ``query(X_pool)``). ``X``: a 2-D numeric array or
+    DataFrame (NaN cells are missing values). Returns the indices picked,
+    best first, and with ``return_utilities=True`` also their utilities.
+    Columns are mean-imputed and z-scored as a project's recipe does, so a
+    project made from the same table picks the same rows."""
+    x = np.ascontiguousarray(np.asarray(X, dtype=np.float64))
+    if x.ndim != 2:
+        raise ValueError(f"X: expected a 2-D array, not {x.ndim}-D")
+    if y is None:
+        target = np.full(x.shape[0], np.nan)
+    else:
+        target = np.ascontiguousarray(np.asarray(y, dtype=np.float64).reshape(-1))
+    indices, utilities, _summary = _query_array(
+        x, target, batch_size=batch_size, strategy=strategy, model=model, seed=seed, candidates=candidates
+    )
+    picked = np.asarray(indices, dtype=np.int64)
+    if return_utilities:
+        return picked, np.asarray(utilities, dtype=float)
+    return picked
+
+
+def strategies() -> pd.DataFrame:
+    """The query strategies: name, what it does, reference, parameters
+    (key, default, allowed values, help), whether it is the default."""
+    listing = json.loads(_strategies())
+    frame = pd.DataFrame(listing["strategies"])
+    frame.attrs["default"] = listing["default"]
+    return frame
+
+
+def models() -> pd.DataFrame:
+    """The built-in models: name, what it is, library, parameters."""
+    return pd.DataFrame(json.loads(_models()))

@@ -1,0 +1,110 @@
+"""Type stubs of the compiled core (`crates/al-py/src/lib.rs`). Named
+structs come back as JSON text, tables as column lists; `al/__init__.py`
+turns both into data frames."""
+
+from typing import Any, Callable, Optional, Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+__version__: str
+
+class AlError(RuntimeError): ...
+class ProjectBusyError(AlError): ...
+
+class ProjectHandle:
+    @staticmethod
+    def init(
+        source: str,
+        path: str,
+        target: str,
+        *,
+        delimiter: Optional[str] = None,
+        numeric_threshold: float = 0.9,
+        categorical: Sequence[str] = ...,
+        numeric: Sequence[str] = ...,
+        drop: Sequence[str] = ...,
+        id_cols: Sequence[str] = ...,
+        impute: Sequence[str] = ...,
+        missing_indicators: bool = False,
+        max_levels: int = 50,
+        bad_target: str = "error",
+        test_frac: Optional[float] = None,
+        pool: Optional[str] = None,
+        test: Optional[str] = None,
+        seed: int = 0,
+        min: Optional[float] = None,
+        max: Optional[float] = None,
+        force: bool = False,
+        plugin_timeout: float = 60.0,
+    ) -> tuple[ProjectHandle, str]: ...
+    @staticmethod
+    def open(path: str, *, plugin_timeout: float = 60.0) -> ProjectHandle: ...
+    def path(self) -> str: ...
+    def status(self) -> str: ...
+    def query(
+        self,
+        batch: int = 10,
+        strategy: Optional[str] = None,
+        model: Optional[str] = None,
+        seed: int = 0,
+        candidates: int = 500,
+        diversity: bool = False,
+        include_pending: bool = False,
+        out: Optional[str] = None,
+    ) -> str: ...
+    def label(
+        self,
+        pairs: Optional[Sequence[tuple[int, float]]] = None,
+        file: Optional[str] = None,
+        annotator: Optional[str] = None,
+        evaluate: bool = True,
+        model: Optional[str] = None,
+    ) -> str: ...
+    def evaluate(self, model: Optional[str] = None, seed: int = 0) -> str: ...
+    def compare_models(self, models: Sequence[str], seed: int = 0, set_default: bool = False) -> str: ...
+    def reports(self) -> str: ...
+    def learning_curve_svg(self) -> str: ...
+    def history(self, row_id: int) -> str: ...
+    def export(self) -> tuple[list[str], list[bool], list[list[str]]]: ...
+    def predict(
+        self,
+        file: Optional[str] = None,
+        pool: bool = False,
+        model: Optional[str] = None,
+        seed: int = 0,
+    ) -> str: ...
+    def add(self, file: str, as_: str = "train") -> str: ...
+    def simulate(
+        self,
+        strategies: Sequence[str],
+        models: Sequence[str] = ...,
+        init: int = 20,
+        batch: int = 10,
+        rounds: int = 20,
+        repeats: int = 3,
+        seed: int = 0,
+        candidates: int = 500,
+        pool_max: Optional[int] = None,
+        diversity: bool = False,
+        test_frac: Optional[float] = None,
+        mode: str = "pool",
+        metric: str = "mae",
+        cold_start: bool = False,
+        random_budget: float = 2.0,
+        oracle: str = "knn",
+        progress: Optional[Callable[[int, int], Any]] = None,
+    ) -> list[tuple[str, str]]: ...
+
+def query_array(
+    x: npt.NDArray[np.float64],
+    y: npt.NDArray[np.float64],
+    batch_size: int = 10,
+    strategy: Optional[str] = None,
+    model: Optional[str] = None,
+    seed: int = 0,
+    candidates: int = 500,
+    plugin_timeout: float = 60.0,
+) -> tuple[list[int], list[float], str]: ...
+def strategies() -> str: ...
+def models() -> str: ...

@@ -1,0 +1,613 @@
+//! `al._al`: the Python bindings of the `al` crate (PyO3).
+//!
+//! A thin layer: every call converts its arguments into the crate's option
+//! structs, runs one `al` flow with the GIL released, and hands back plain
+//! Python values (JSON text for named structs, column lists for tables) for
+//! `python/al/__init__.py` to turn into data frames. Errors become Python
+//! exceptions carrying al's own messages; nothing panics through the
+//! boundary.
+//!
+//! Long calls run on a worker thread while the calling thread waits with
+//! the GIL released, waking every 100 ms to report progress and to check
+//! for Ctrl-C: on KeyboardInterrupt a simulation is stopped and nothing of
+//! it is stored, and a query that finishes planning is not recorded.
+
+use std::panic::AssertUnwindSafe;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use numpy::{PyReadonlyArray1, PyReadonlyArray2};
+use pyo3::create_exception;
+use pyo3::exceptions::{PyFileNotFoundError, PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+
+use al::{BatchOut, ErrorKind, PredictOptions, QueryOptions, Role, SimulateOptions};
+
+create_exception!(
+    _al,
+    AlError,
+    PyRuntimeError,
+    "An al operation failed (a model that cannot be fitted, a database error, ...)."
+);
+create_exception!(
+    _al,
+    ProjectBusyError,
+    AlError,
+    "Another process is writing to the project file; try again in a moment."
+);
+
+/// An `anyhow` error as the Python exception of its kind, with al's message.
+fn to_py(err: anyhow::Error) -> PyErr {
+    let message = al::error_message(&err);
+    match al::error_kind(&err) {
+        ErrorKind::BadInput => PyValueError::new_err(message),
+        ErrorKind::NotFound => PyFileNotFoundError::new_err(message),
+        ErrorKind::Busy => ProjectBusyError::new_err(message),
+        ErrorKind::Other => AlError::new_err(message),
+    }
+}
+
+fn json<T: serde::Serialize>(value: &T) -> PyResult<String> {
+    serde_json::to_string(value).map_err(|e| AlError::new_err(e.to_string()))
+}
+
+/// What a worker thread returns: its value, an error, or a panic's text.
+type Outcome<T> = Result<anyhow::Result<T>, String>;
+
+/// Runs `work` on a worker thread with the GIL released. Every 100 ms the
+/// caller's thread takes the GIL to call `progress(done, total)` (when
+/// given) and to check for signals; on KeyboardInterrupt it sets `stop`,
+/// waits for the worker to return, and raises the interrupt.
+fn interruptible<T: Send>(
+    py: Python<'_>,
+    stop: &AtomicBool,
+    counter: Option<(&AtomicUsize, usize, &Bound<'_, PyAny>)>,
+    work: impl FnOnce() -> anyhow::Result<T> + Send,
+) -> PyResult<T> {
+    std::thread::scope(|scope| {
+        let (tx, mut rx) = mpsc::channel::<Outcome<T>>();
+        scope.spawn(move || {
+            let outcome = std::panic::catch_unwind(AssertUnwindSafe(work)).map_err(|panic| {
+                panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_else(|| "unknown panic".into())
+            });
+            let _ = tx.send(outcome);
+        });
+        let mut interrupted: Option<PyErr> = None;
+        loop {
+            // The receiver is Send, not Sync: it goes into the GIL-free
+            // wait and comes back.
+            let (back, received) = py.detach(move || {
+                let received = rx.recv_timeout(Duration::from_millis(100));
+                (rx, received)
+            });
+            rx = back;
+            match received {
+                Ok(outcome) => {
+                    if let Some(err) = interrupted {
+                        return Err(err);
+                    }
+                    return match outcome {
+                        Ok(result) => result.map_err(to_py),
+                        Err(panic) => Err(AlError::new_err(format!(
+                            "internal error (please report it): {panic}"
+                        ))),
+                    };
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    return Err(AlError::new_err("the worker thread ended without a result"))
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+            }
+            if interrupted.is_none() {
+                if let Some((done, total, callback)) = counter {
+                    callback.call1((done.load(Ordering::Relaxed), total))?;
+                }
+                if let Err(err) = py.check_signals() {
+                    stop.store(true, Ordering::SeqCst);
+                    interrupted = Some(err);
+                }
+            }
+        }
+    })
+}
+
+/// A project file, opened once; calls on it take turns.
+#[pyclass(module = "al._al", name = "ProjectHandle")]
+struct ProjectHandle {
+    project: Mutex<al::Project>,
+}
+
+impl ProjectHandle {
+    fn with<T>(&self, f: impl FnOnce(&mut al::Project) -> anyhow::Result<T>) -> anyhow::Result<T> {
+        let mut project = self.project.lock().map_err(|_| {
+            anyhow::anyhow!("an earlier call on this project failed midway; open it again")
+        })?;
+        f(&mut project)
+    }
+}
+
+fn settings(plugin_timeout: f64) -> PyResult<al::Settings> {
+    if !(plugin_timeout > 0.0 && plugin_timeout <= 86_400.0) {
+        return Err(PyValueError::new_err(
+            "plugin_timeout: expected seconds in (0, 86400]",
+        ));
+    }
+    Ok(al::Settings {
+        plugin_timeout: Duration::from_secs_f64(plugin_timeout),
+    })
+}
+
+fn role(text: &str) -> PyResult<Role> {
+    match text {
+        "train" => Ok(Role::Train),
+        "pool" => Ok(Role::Pool),
+        "test" => Ok(Role::Test),
+        other => Err(PyValueError::new_err(format!(
+            "as_: {other:?} is not one of train, pool, test"
+        ))),
+    }
+}
+
+fn impute(text: &str) -> PyResult<al::Impute> {
+    text.parse::<al::Impute>()
+        .map_err(|e| PyValueError::new_err(format!("impute: {e}")))
+}
+
+#[pymethods]
+impl ProjectHandle {
+    /// Reads `source` (CSV/TSV) and creates the project file at `path`.
+    /// Returns the handle and the init report as JSON.
+    #[staticmethod]
+    #[pyo3(signature = (source, path, target, *, delimiter=None, numeric_threshold=0.9,
+        categorical=vec![], numeric=vec![], drop=vec![], id_cols=vec![], impute=vec![],
+        missing_indicators=false, max_levels=50, bad_target="error", test_frac=None,
+        pool=None, test=None, seed=0, min=None, max=None, force=false, plugin_timeout=60.0))]
+    #[allow(clippy::too_many_arguments)]
+    fn init(
+        py: Python<'_>,
+        source: PathBuf,
+        path: PathBuf,
+        target: String,
+        delimiter: Option<String>,
+        numeric_threshold: f64,
+        categorical: Vec<String>,
+        numeric: Vec<String>,
+        drop: Vec<String>,
+        id_cols: Vec<String>,
+        impute: Vec<String>,
+        missing_indicators: bool,
+        max_levels: usize,
+        bad_target: &str,
+        test_frac: Option<f64>,
+        pool: Option<PathBuf>,
+        test: Option<PathBuf>,
+        seed: u64,
+        min: Option<f64>,
+        max: Option<f64>,
+        force: bool,
+        plugin_timeout: f64,
+    ) -> PyResult<(ProjectHandle, String)> {
+        let delimiter = match delimiter.as_deref() {
+            None => None,
+            Some("tab") | Some("\t") => Some(b'\t'),
+            Some(d) if d.len() == 1 && d.is_ascii() => Some(d.as_bytes()[0]),
+            Some(d) => {
+                return Err(PyValueError::new_err(format!(
+                    "delimiter: must be one ASCII character or \"tab\", not {d:?}"
+                )))
+            }
+        };
+        let mut impute_default = al::Impute::Mean;
+        let mut per_column = Vec::new();
+        for spec in &impute {
+            match spec.rsplit_once('=') {
+                Some((col, how)) => per_column.push((col.to_string(), self::impute(how)?)),
+                None => impute_default = self::impute(spec)?,
+            }
+        }
+        let bad_target = match bad_target {
+            "error" => al::BadTarget::Error,
+            "skip" => al::BadTarget::Skip,
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "bad_target: {other:?} is not one of error, skip"
+                )))
+            }
+        };
+        let options = al::InitOptions {
+            source,
+            project: path,
+            force,
+            read: al::ReadOptions { delimiter },
+            recipe: al::RecipeOptions {
+                target,
+                numeric_threshold,
+                categorical,
+                numeric,
+                drop,
+                id_cols,
+                impute_default,
+                impute: per_column,
+                missing_indicators,
+                max_levels,
+            },
+            bad_target,
+            test_frac,
+            seed,
+            min,
+            max,
+            pool,
+            test,
+        };
+        let settings = settings(plugin_timeout)?;
+        let stop = AtomicBool::new(false);
+        let (project, report) =
+            interruptible(py, &stop, None, || al::Project::init(&options, settings))?;
+        let report = serde_json::json!({
+            "rows": report.rows, "labeled": report.labeled, "test": report.test,
+            "unlabeled": report.unlabeled, "features": report.features, "notices": report.notices,
+        });
+        Ok((
+            ProjectHandle {
+                project: Mutex::new(project),
+            },
+            json(&report)?,
+        ))
+    }
+
+    /// Opens an existing project file.
+    #[staticmethod]
+    #[pyo3(signature = (path, *, plugin_timeout=60.0))]
+    fn open(path: PathBuf, plugin_timeout: f64) -> PyResult<ProjectHandle> {
+        if !path.exists() {
+            return Err(PyFileNotFoundError::new_err(format!(
+                "no project file {}: create one with al.Project.init(data, target=...)",
+                path.display()
+            )));
+        }
+        let project = al::Project::open(&path, settings(plugin_timeout)?).map_err(to_py)?;
+        Ok(ProjectHandle {
+            project: Mutex::new(project),
+        })
+    }
+
+    fn path(&self) -> PyResult<String> {
+        self.with(|p| Ok(p.path().display().to_string()))
+            .map_err(to_py)
+    }
+
+    fn status(&self) -> PyResult<String> {
+        json(&self.with(|p| p.status()).map_err(to_py)?)
+    }
+
+    /// Plans a round (GIL released), then records it unless interrupted.
+    #[pyo3(signature = (batch=10, strategy=None, model=None, seed=0, candidates=500,
+        diversity=false, include_pending=false, out=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn query(
+        &self,
+        py: Python<'_>,
+        batch: usize,
+        strategy: Option<String>,
+        model: Option<String>,
+        seed: u64,
+        candidates: usize,
+        diversity: bool,
+        include_pending: bool,
+        out: Option<PathBuf>,
+    ) -> PyResult<String> {
+        let options = QueryOptions {
+            strategy,
+            batch,
+            model,
+            seed,
+            candidates,
+            diversity,
+            include_pending,
+        };
+        let stop = AtomicBool::new(false);
+        let planned = interruptible(py, &stop, None, || self.with(|p| p.plan_query(&options)))?;
+        let out = match out {
+            Some(path) => BatchOut::File(path),
+            None => BatchOut::None,
+        };
+        let outcome = py
+            .detach(|| self.with(|p| p.record_query(planned, out)))
+            .map_err(to_py)?;
+        json(&outcome)
+    }
+
+    /// Checked answers as `(row_id, value)` pairs, or a filled-in batch file.
+    #[pyo3(signature = (pairs=None, file=None, annotator=None, evaluate=true, model=None))]
+    fn label(
+        &self,
+        py: Python<'_>,
+        pairs: Option<Vec<(i64, f64)>>,
+        file: Option<PathBuf>,
+        annotator: Option<String>,
+        evaluate: bool,
+        model: Option<String>,
+    ) -> PyResult<String> {
+        let labeled = py.detach(|| {
+            self.with(|p| {
+                // Resolved before any label is written: a bad model changes nothing.
+                let spec = p.model_spec(model.as_deref())?;
+                let events = match (&pairs, &file) {
+                    (Some(pairs), None) => p.answers(pairs, annotator.as_deref())?,
+                    (None, Some(file)) => p.read_answers(file, annotator.as_deref())?,
+                    _ => anyhow::bail!(al::InvalidParameter {
+                        key: "answers".into(),
+                        message: "give answers as a data frame, a dict {row_id: value} or a batch file's path".into(),
+                    }),
+                };
+                p.label(&events, evaluate.then_some(&spec))
+            })
+        });
+        json(&labeled.map_err(to_py)?)
+    }
+
+    #[pyo3(signature = (model=None, seed=0))]
+    fn evaluate(&self, py: Python<'_>, model: Option<String>, seed: u64) -> PyResult<String> {
+        let stop = AtomicBool::new(false);
+        let report = interruptible(py, &stop, None, || {
+            self.with(|p| {
+                let spec = p.model_spec(model.as_deref())?;
+                p.evaluate(&spec, seed)
+            })
+        })?;
+        json(&report)
+    }
+
+    #[pyo3(signature = (models, seed=0, set_default=false))]
+    fn compare_models(
+        &self,
+        py: Python<'_>,
+        models: Vec<String>,
+        seed: u64,
+        set_default: bool,
+    ) -> PyResult<String> {
+        let stop = AtomicBool::new(false);
+        let comparison = interruptible(py, &stop, None, || {
+            self.with(|p| {
+                let specs = p.model_specs(&models)?;
+                p.compare_models(&specs, seed, set_default, |_| {})
+            })
+        })?;
+        json(&comparison)
+    }
+
+    fn reports(&self) -> PyResult<String> {
+        json(&self.with(|p| p.reports()).map_err(to_py)?)
+    }
+
+    fn learning_curve_svg(&self) -> PyResult<String> {
+        self.with(|p| p.learning_curve_svg()).map_err(to_py)
+    }
+
+    fn history(&self, row_id: i64) -> PyResult<String> {
+        json(&self.with(|p| p.history(row_id)).map_err(to_py)?)
+    }
+
+    /// The export as `(header, numeric, columns)`: one list of text cells per column.
+    fn export(&self, py: Python<'_>) -> PyResult<(Vec<String>, Vec<bool>, Vec<Vec<String>>)> {
+        let table = py
+            .detach(|| self.with(|p| p.export_table()))
+            .map_err(to_py)?;
+        let width = table.numeric.len();
+        Ok((table.header, table.numeric, columns(table.rows, width)))
+    }
+
+    /// Predictions for the project's rows, or a file's rows, as JSON.
+    #[pyo3(signature = (file=None, pool=false, model=None, seed=0))]
+    fn predict(
+        &self,
+        py: Python<'_>,
+        file: Option<PathBuf>,
+        pool: bool,
+        model: Option<String>,
+        seed: u64,
+    ) -> PyResult<String> {
+        let options = PredictOptions { pool, model, seed };
+        let stop = AtomicBool::new(false);
+        let predictions = interruptible(py, &stop, None, || {
+            self.with(|p| match &file {
+                Some(f) => p.predict_file(f, &options),
+                None => p.predict(&options),
+            })
+        })?;
+        json(&predictions)
+    }
+
+    #[pyo3(signature = (file, as_="train"))]
+    fn add(&self, py: Python<'_>, file: PathBuf, as_: &str) -> PyResult<String> {
+        let role = role(as_)?;
+        let report = py
+            .detach(|| self.with(|p| p.add(&file, role)))
+            .map_err(to_py)?;
+        json(&report)
+    }
+
+    /// Runs and stores a simulation per model; each run as JSON with its
+    /// learning-curve SVG. `progress(done, total)` hears of the rounds.
+    #[pyo3(signature = (strategies, models=vec![], init=20, batch=10, rounds=20, repeats=3,
+        seed=0, candidates=500, pool_max=None, diversity=false, test_frac=None, mode="pool",
+        metric="mae", cold_start=false, random_budget=2.0, oracle="knn".to_string(), progress=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn simulate(
+        &self,
+        py: Python<'_>,
+        strategies: Vec<String>,
+        models: Vec<String>,
+        init: usize,
+        batch: usize,
+        rounds: usize,
+        repeats: usize,
+        seed: u64,
+        candidates: usize,
+        pool_max: Option<usize>,
+        diversity: bool,
+        test_frac: Option<f64>,
+        mode: &str,
+        metric: &str,
+        cold_start: bool,
+        random_budget: f64,
+        oracle: String,
+        progress: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<Vec<(String, String)>> {
+        let options = SimulateOptions {
+            strategies,
+            models,
+            init,
+            batch,
+            rounds,
+            repeats,
+            seed,
+            candidates,
+            pool_max,
+            diversity,
+            test_frac,
+            mode: match mode {
+                "pool" => al::Mode::Pool,
+                "stream" => al::Mode::Stream,
+                "synthesis" => al::Mode::Synthesis,
+                other => {
+                    return Err(PyValueError::new_err(format!(
+                        "mode: {other:?} is not one of pool, stream, synthesis"
+                    )))
+                }
+            },
+            metric: match metric {
+                "mae" => al::Metric::Mae,
+                "rmse" => al::Metric::Rmse,
+                other => {
+                    return Err(PyValueError::new_err(format!(
+                        "metric: {other:?} is not one of mae, rmse"
+                    )))
+                }
+            },
+            cold_start,
+            random_budget,
+            oracle,
+        };
+        // Checked, and the total number of rounds counted, before any work.
+        let total = self
+            .with(|p| {
+                Ok(p.simulation_configs(&options)?
+                    .iter()
+                    .map(|c| {
+                        al_query::simulate::strategy_names(c)
+                            .iter()
+                            .map(|n| c.rounds_of(n) * c.repeats)
+                            .sum::<usize>()
+                    })
+                    .sum::<usize>())
+            })
+            .map_err(to_py)?;
+        let stop = AtomicBool::new(false);
+        let done = AtomicUsize::new(0);
+        let counter = progress.as_ref().map(|callback| (&done, total, callback));
+        let runs = interruptible(py, &stop, counter, || {
+            let tick = |_: &str, _: usize, _: usize| {
+                done.fetch_add(1, Ordering::Relaxed);
+            };
+            self.with(|p| p.simulate(&options, &stop, al::OnStop::Discard, &tick, |_| {}))
+        })?;
+        runs.iter()
+            .map(|run| {
+                let svg = al::plot::learning_curves_svg(
+                    al::SIMULATION_TITLE,
+                    &al::simulation_series(&run.result),
+                )
+                .map_err(to_py)?;
+                Ok((json(run)?, svg))
+            })
+            .collect()
+    }
+}
+
+/// Rows of text cells as one list per column.
+fn columns(rows: Vec<Vec<String>>, width: usize) -> Vec<Vec<String>> {
+    let mut out: Vec<Vec<String>> = (0..width).map(|_| Vec::with_capacity(rows.len())).collect();
+    for row in rows {
+        for (c, cell) in row.into_iter().enumerate().take(width) {
+            out[c].push(cell);
+        }
+    }
+    out
+}
+
+/// scikit-activeml's call shape: picks among the rows whose `y` is NaN.
+/// Returns the indices (best first), their utilities and a JSON summary.
+#[pyfunction]
+#[pyo3(signature = (x, y, batch_size=10, strategy=None, model=None, seed=0, candidates=500, plugin_timeout=60.0))]
+#[allow(clippy::too_many_arguments)]
+fn query_array(
+    py: Python<'_>,
+    x: PyReadonlyArray2<'_, f64>,
+    y: PyReadonlyArray1<'_, f64>,
+    batch_size: usize,
+    strategy: Option<String>,
+    model: Option<String>,
+    seed: u64,
+    candidates: usize,
+    plugin_timeout: f64,
+) -> PyResult<(Vec<usize>, Vec<f64>, String)> {
+    let width = x.as_array().ncols();
+    // Borrowed from NumPy's buffers, no copy (the glue makes them C-contiguous).
+    let xs = x
+        .as_slice()
+        .map_err(|_| PyValueError::new_err("X: expected a C-contiguous float64 array"))?;
+    let ys = y
+        .as_slice()
+        .map_err(|_| PyValueError::new_err("y: expected a contiguous float64 array"))?;
+    let options = al::array::ArrayQuery {
+        strategy,
+        model,
+        batch: batch_size,
+        seed,
+        candidates,
+    };
+    let settings = settings(plugin_timeout)?;
+    let stop = AtomicBool::new(false);
+    let picks = interruptible(py, &stop, None, || {
+        al::array::query(xs, width, ys, &options, &settings)
+    })?;
+    let summary = serde_json::json!({
+        "strategy": picks.strategy, "model": picks.model, "cold_start": picks.cold_start,
+    });
+    Ok((picks.indices, picks.utilities, json(&summary)?))
+}
+
+/// The strategies as JSON: name, description, reference, parameters, source.
+#[pyfunction]
+fn strategies() -> PyResult<String> {
+    json(&serde_json::json!({
+        "default": al::catalog::default_strategy(),
+        "strategies": al::catalog::strategies(),
+    }))
+}
+
+/// The built-in models as JSON.
+#[pyfunction]
+fn models() -> PyResult<String> {
+    json(&al::catalog::models())
+}
+
+#[pymodule]
+fn _al(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<ProjectHandle>()?;
+    m.add_function(wrap_pyfunction!(query_array, m)?)?;
+    m.add_function(wrap_pyfunction!(strategies, m)?)?;
+    m.add_function(wrap_pyfunction!(models, m)?)?;
+    m.add("AlError", m.py().get_type::<AlError>())?;
+    m.add("ProjectBusyError", m.py().get_type::<ProjectBusyError>())?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}
