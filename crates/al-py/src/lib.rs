@@ -396,7 +396,7 @@ impl ProjectHandle {
     }
 
     /// The export as `(header, numeric, columns)`: one list of text cells per column.
-    fn export(&self, py: Python<'_>) -> PyResult<(Vec<String>, Vec<bool>, Vec<Vec<String>>)> {
+    fn export(&self, py: Python<'_>) -> PyResult<ColumnTable> {
         let table = py
             .detach(|| self.with(|p| p.export_table()))
             .map_err(to_py)?;
@@ -531,6 +531,10 @@ impl ProjectHandle {
             .collect()
     }
 }
+
+/// A table for Python: header, which columns hold numbers, one list of
+/// text cells per column.
+type ColumnTable = (Vec<String>, Vec<bool>, Vec<Vec<String>>);
 
 /// Rows of text cells as one list per column.
 fn columns(rows: Vec<Vec<String>>, width: usize) -> Vec<Vec<String>> {
