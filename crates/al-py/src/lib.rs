@@ -144,6 +144,18 @@ fn settings(plugin_timeout: f64) -> PyResult<al::Settings> {
     })
 }
 
+/// A count from Python for a parameter whose least value is at least 1: a
+/// negative one becomes 0, which the library's check refuses with the same
+/// message as any other value below the least (one place states the range).
+fn count(value: i64) -> usize {
+    usize::try_from(value).unwrap_or(0)
+}
+
+/// A seed: any whole number from 0.
+fn seed(value: i64) -> PyResult<u64> {
+    u64::try_from(value).map_err(|_| PyValueError::new_err("seed: expected a whole number >= 0"))
+}
+
 fn role(text: &str) -> PyResult<Role> {
     match text {
         "train" => Ok(Role::Train),
@@ -183,12 +195,12 @@ impl ProjectHandle {
         id_cols: Vec<String>,
         impute: Vec<String>,
         missing_indicators: bool,
-        max_levels: usize,
+        max_levels: i64,
         bad_target: &str,
         test_frac: Option<f64>,
         pool: Option<PathBuf>,
         test: Option<PathBuf>,
-        seed: u64,
+        seed: i64,
         min: Option<f64>,
         max: Option<f64>,
         force: bool,
@@ -236,11 +248,11 @@ impl ProjectHandle {
                 impute_default,
                 impute: per_column,
                 missing_indicators,
-                max_levels,
+                max_levels: count(max_levels),
             },
             bad_target,
             test_frac,
-            seed,
+            seed: self::seed(seed)?,
             min,
             max,
             pool,
@@ -294,21 +306,21 @@ impl ProjectHandle {
     fn query(
         &self,
         py: Python<'_>,
-        batch: usize,
+        batch: i64,
         strategy: Option<String>,
         model: Option<String>,
-        seed: u64,
-        candidates: usize,
+        seed: i64,
+        candidates: i64,
         diversity: bool,
         include_pending: bool,
         out: Option<PathBuf>,
     ) -> PyResult<String> {
         let options = QueryOptions {
             strategy,
-            batch,
+            batch: count(batch),
             model,
-            seed,
-            candidates,
+            seed: self::seed(seed)?,
+            candidates: count(candidates),
             diversity,
             include_pending,
         };
@@ -354,7 +366,8 @@ impl ProjectHandle {
     }
 
     #[pyo3(signature = (model=None, seed=0))]
-    fn evaluate(&self, py: Python<'_>, model: Option<String>, seed: u64) -> PyResult<String> {
+    fn evaluate(&self, py: Python<'_>, model: Option<String>, seed: i64) -> PyResult<String> {
+        let seed = self::seed(seed)?;
         let stop = AtomicBool::new(false);
         let report = interruptible(py, &stop, None, || {
             self.with(|p| {
@@ -370,9 +383,10 @@ impl ProjectHandle {
         &self,
         py: Python<'_>,
         models: Vec<String>,
-        seed: u64,
+        seed: i64,
         set_default: bool,
     ) -> PyResult<String> {
+        let seed = self::seed(seed)?;
         let stop = AtomicBool::new(false);
         let comparison = interruptible(py, &stop, None, || {
             self.with(|p| {
@@ -412,9 +426,13 @@ impl ProjectHandle {
         file: Option<PathBuf>,
         pool: bool,
         model: Option<String>,
-        seed: u64,
+        seed: i64,
     ) -> PyResult<String> {
-        let options = PredictOptions { pool, model, seed };
+        let options = PredictOptions {
+            pool,
+            model,
+            seed: self::seed(seed)?,
+        };
         let stop = AtomicBool::new(false);
         let predictions = interruptible(py, &stop, None, || {
             self.with(|p| match &file {
@@ -445,13 +463,13 @@ impl ProjectHandle {
         py: Python<'_>,
         strategies: Vec<String>,
         models: Vec<String>,
-        init: usize,
-        batch: usize,
-        rounds: usize,
-        repeats: usize,
-        seed: u64,
-        candidates: usize,
-        pool_max: Option<usize>,
+        init: i64,
+        batch: i64,
+        rounds: i64,
+        repeats: i64,
+        seed: i64,
+        candidates: i64,
+        pool_max: Option<i64>,
         diversity: bool,
         test_frac: Option<f64>,
         mode: &str,
@@ -464,13 +482,13 @@ impl ProjectHandle {
         let options = SimulateOptions {
             strategies,
             models,
-            init,
-            batch,
-            rounds,
-            repeats,
-            seed,
-            candidates,
-            pool_max,
+            init: count(init),
+            batch: count(batch),
+            rounds: count(rounds),
+            repeats: count(repeats),
+            seed: self::seed(seed)?,
+            candidates: count(candidates),
+            pool_max: pool_max.map(count),
             diversity,
             test_frac,
             mode: match mode {
@@ -556,11 +574,11 @@ fn query_array(
     py: Python<'_>,
     x: PyReadonlyArray2<'_, f64>,
     y: PyReadonlyArray1<'_, f64>,
-    batch_size: usize,
+    batch_size: i64,
     strategy: Option<String>,
     model: Option<String>,
-    seed: u64,
-    candidates: usize,
+    seed: i64,
+    candidates: i64,
     plugin_timeout: f64,
 ) -> PyResult<(Vec<usize>, Vec<f64>, String)> {
     let width = x.as_array().ncols();
@@ -574,9 +592,9 @@ fn query_array(
     let options = al::array::ArrayQuery {
         strategy,
         model,
-        batch: batch_size,
-        seed,
-        candidates,
+        batch: count(batch_size),
+        seed: self::seed(seed)?,
+        candidates: count(candidates),
     };
     let settings = settings(plugin_timeout)?;
     let stop = AtomicBool::new(false);

@@ -1,0 +1,63 @@
+"""al.query on arrays: scikit-activeml's and modAL's call shapes, the same
+picks as a project made from the same table."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import al
+from conftest import FIXTURES, cli
+
+
+def diabetes_with_holes(labeled_every=9):
+    frame = pd.read_csv(FIXTURES / "diabetes.csv")
+    x = frame.drop(columns="target").to_numpy(dtype=float)
+    y = frame["target"].to_numpy(dtype=float).copy()
+    y[np.arange(len(y)) % labeled_every != 0] = np.nan
+    return frame, x, y
+
+
+@pytest.mark.parametrize("strategy", [None, "qbc", "gsx", "igs", "committee", "random"])
+def test_array_picks_equal_a_projects_picks(tmp_path, strategy):
+    frame, x, y = diabetes_with_holes()
+    table = frame.assign(target=y)
+    table.to_csv(tmp_path / "d.csv", index=False, na_rep="")
+    db = tmp_path / "d.db"
+    cli("init", tmp_path / "d.csv", "--target", "target", "--test-frac", "0", project=db)
+    args = ["query", "--batch", "6", "--seed", "5", "--out", tmp_path / "b.csv"]
+    if strategy:
+        args += ["--strategy", strategy]
+    expected = cli(*args, project=db, json_out=True).parsed
+    picked, utilities = al.query(x, y, batch_size=6, strategy=strategy, seed=5, return_utilities=True)
+    # Row ids count the file's rows from 1.
+    assert list(picked + 1) == [r["row_id"] for r in expected["rows"]]
+    np.testing.assert_allclose(utilities, [r["score"] for r in expected["rows"]], rtol=1e-9)
+
+
+def test_modal_shape_and_data_frames():
+    frame, x, y = diabetes_with_holes()
+    cold = al.query(x, batch_size=4, seed=1)  # no labels at all: the cold-start strategy
+    assert cold.dtype == np.int64 and len(set(cold.tolist())) == 4
+    from_frame = al.query(frame.drop(columns="target"), y, batch_size=4, seed=1)
+    assert list(from_frame) == list(al.query(x, y, batch_size=4, seed=1))
+    assert np.isnan(y[from_frame]).all()
+    fortran = np.asfortranarray(x)
+    assert list(al.query(fortran, y, batch_size=4, seed=1)) == list(from_frame)
+
+
+def test_bad_arrays_are_refused_with_their_names():
+    _, x, y = diabetes_with_holes()
+    with pytest.raises(ValueError, match="y: 10 values for the 442 rows of X"):
+        al.query(x, y[:10])
+    with pytest.raises(ValueError, match="batch_size: expected a whole number >= 1"):
+        al.query(x, y, batch_size=0)
+    bad = x.copy()
+    bad[3, 2] = np.inf
+    with pytest.raises(ValueError, match="X: row 3, column 2: infinite value"):
+        al.query(bad, y)
+    with pytest.raises(ValueError, match="every row is labeled"):
+        al.query(x, np.zeros(len(x)))
+    with pytest.raises(ValueError, match="unknown strategy"):
+        al.query(x, y, strategy="nope")
+    with pytest.raises(ValueError, match="X: expected a 2-D array"):
+        al.query(x[:, 0], y)

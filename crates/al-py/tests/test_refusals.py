@@ -1,0 +1,125 @@
+"""Bad input is refused as al-cli refuses it, with the same message, and
+leaves the project file as it was; Ctrl-C leaves it as it was too."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import al
+from conftest import FIXTURES, cli
+
+NAMES = ["cover", "qbc", "gsx", "density", "random", "committee", "nope"]
+KEYS = ["k", "members", "metric", "hedge", "power", "base", "x"]
+VALUES = ["0", "1", "-1", "0.5", "2.5", "abc", "", "qbc", "forest", "1e400"]
+
+pairs = st.lists(st.tuples(st.sampled_from(KEYS), st.sampled_from(VALUES)), max_size=2)
+specs = st.builds(
+    lambda name, ps: name + (":" + ",".join(f"{k}={v}" for k, v in ps) if ps else ""),
+    st.sampled_from(NAMES),
+    pairs,
+)
+
+
+@pytest.fixture(scope="module")
+def base_project(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("refusals")
+    db = directory / "base.db"
+    cli("init", FIXTURES / "price_partial.csv", "--target", "price", project=db)
+    return db
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batch=st.integers(min_value=-3, max_value=4), strategy=specs)
+def test_python_refuses_what_the_cli_refuses_with_the_same_message(tmp_path, base_project, batch, strategy):
+    py_db, cli_db = tmp_path / "py.db", tmp_path / "cli.db"
+    shutil.copy(base_project, py_db)
+    shutil.copy(base_project, cli_db)
+    done = cli(
+        "query", f"--batch={batch}", f"--strategy={strategy}", "--seed", "1", "--out", tmp_path / "b.csv",
+        project=cli_db, check=False,
+    )
+    before = py_db.read_bytes()
+    if done.returncode == 0:
+        picked = al.Project.open(py_db).query(batch=batch, strategy=strategy, seed=1)
+        assert len(picked) == batch
+        return
+    cli_message = done.stderr.strip().splitlines()[0]
+    with pytest.raises(ValueError) as refused:
+        al.Project.open(py_db).query(batch=batch, strategy=strategy, seed=1)
+    message = str(refused.value)
+    if batch < 1:
+        # clap words the range check itself; the range is the same.
+        assert "batch" in cli_message and "whole number >= 1" in cli_message
+        assert message == "batch: expected a whole number >= 1"
+    else:
+        assert cli_message == f"error: {message}"
+    assert py_db.read_bytes() == before
+
+
+def test_bad_parameters_name_their_key(tmp_path, price_partial):
+    with pytest.raises(ValueError, match="numeric_threshold: expected a fraction in \\[0, 1\\]"):
+        al.Project.init(price_partial, target="price", path=tmp_path / "x.db", numeric_threshold=2)
+    assert not (tmp_path / "x.db").exists()
+    with pytest.raises(ValueError, match="max_levels: expected a whole number >= 1"):
+        al.Project.init(price_partial, target="price", path=tmp_path / "x.db", max_levels=-2)
+    project = al.Project.init(price_partial, target="price", path=tmp_path / "y.db")
+    before = (tmp_path / "y.db").read_bytes()
+    with pytest.raises(ValueError, match="random_budget: expected a multiple from 1 to 100"):
+        project.simulate(["qbc"], random_budget=0.5)
+    with pytest.raises(ValueError, match="init: expected a whole number >= 2"):
+        project.simulate(["qbc"], init=1)
+    with pytest.raises(ValueError, match="seed: expected a whole number >= 0"):
+        project.query(seed=-1)
+    with pytest.raises(ValueError, match="unknown model"):
+        project.evaluate("nope")
+    with pytest.raises(ValueError, match='as_: "nowhere" is not one of train, pool, test'):
+        project.add(price_partial, as_="nowhere")
+    with pytest.raises(FileNotFoundError):
+        project.add(tmp_path / "missing.csv")
+    with pytest.raises(FileNotFoundError, match="no project file"):
+        al.Project.open(tmp_path / "missing.db")
+    with pytest.raises(TypeError, match="answers"):
+        project.label([1, 2, 3])
+    assert (tmp_path / "y.db").read_bytes() == before
+
+
+INTERRUPTED = textwrap.dedent(
+    """
+    import sys, time
+    import al
+    project = al.Project.open(sys.argv[1])
+    print("started", flush=True)
+    try:
+        project.simulate(["qbc", "gsx", "cover"], init=20, batch=10, rounds=40, repeats=20, progress=False)
+        print("finished", flush=True)
+    except KeyboardInterrupt:
+        print("interrupted", time.monotonic(), flush=True)
+    """
+)
+
+
+def test_keyboard_interrupt_stops_a_simulation_within_a_second_and_stores_nothing(tmp_path, price_2k):
+    db = tmp_path / "k.db"
+    cli("init", price_2k, "--target", "price", project=db)
+    before = cli("export", project=db).stdout
+    child = subprocess.Popen(
+        [sys.executable, "-c", INTERRUPTED, str(db)], stdout=subprocess.PIPE, text=True, env=os.environ.copy()
+    )
+    assert child.stdout.readline().strip() == "started"
+    time.sleep(1.5)
+    sent = time.monotonic()
+    child.send_signal(signal.SIGINT)
+    out, _ = child.communicate(timeout=60)
+    word, caught = out.split()
+    assert word == "interrupted"
+    assert float(caught) - sent < 1.0
+    assert cli("export", project=db).stdout == before
+    assert "no simulation 1" in cli("report", "--simulation", "1", project=db, check=False).stderr
