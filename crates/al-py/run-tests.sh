@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The Python package's tests: builds it from the workspace into a virtual
+# environment (maturin, the dev profile, sharing the Rust tests' build) and
+# runs pytest against the al-cli those tests built. The README's test
+# command runs this after `cargo test`.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+target=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+venv="${AL_VENV:-$target/al-venv}"
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+fi
+"$venv/bin/python" -m pip install -q --disable-pip-version-check \
+  "maturin>=1.5,<2" "pytest>=7" "hypothesis>=6" "numpy>=1.21" "pandas>=1.3" \
+  "pyarrow>=10" "tqdm>=4" "nbclient>=0.7" "nbformat>=5" "ipykernel>=6"
+cargo build -q -p al-cli --features parquet
+(cd crates/al-py && VIRTUAL_ENV="$venv" PATH="$venv/bin:$PATH" maturin develop -q --profile dev)
+AL_CLI="$target/debug/al-cli" "$venv/bin/python" -m pytest crates/al-py/tests -q -p no:cacheprovider
