@@ -205,3 +205,14 @@ print("locked", flush=True)
 sys.stdin.readline()
 c.execute("ROLLBACK")
 """
+
+
+def test_frames_reach_a_tab_separated_project_in_its_own_delimiter(tmp_path):
+    tsv = FIXTURES / "codetest_200.tsv"
+    project = al.Project.init(tsv, target="f_0", path=tmp_path / "tab.db")
+    assert project.status()["delimiter"] == "\t"
+    rows = pd.read_csv(tsv, sep="\t").head(6)
+    predicted = project.predict(rows.drop(columns="f_0"))
+    assert len(predicted) == 6 and predicted["prediction"].notna().all()
+    added = project.add(rows.assign(f_0=np.nan), as_="pool")
+    assert (added["rows"], added["labeled"]) == (6, 0)

@@ -25,6 +25,8 @@ pub struct Status {
     pub source: String,
     pub sha256: String,
     pub target: String,
+    /// The field delimiter of the source (files added later are read with it).
+    pub delimiter: String,
     pub rows: u64,
     pub labeled: u64,
     pub test: u64,
@@ -117,6 +119,7 @@ impl Project {
             source: self.file.meta("source_path")?.unwrap_or_default(),
             sha256: self.file.meta("source_sha256")?.unwrap_or_default(),
             target: recipe.target.clone(),
+            delimiter: self.file.meta("delimiter")?.unwrap_or_else(|| ",".into()),
             rows: counts.rows,
             labeled: counts.labeled,
             test: counts.test,

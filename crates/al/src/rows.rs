@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use serde::Serialize;
 
 use al_data::Subset;
@@ -54,7 +54,7 @@ impl Table {
 
     #[cfg(not(feature = "parquet"))]
     fn write_parquet(&self, _out: &Path) -> Result<()> {
-        bail!(PARQUET_MISSING)
+        anyhow::bail!(PARQUET_MISSING)
     }
 }
 

@@ -56,7 +56,7 @@ class _Source:
     written to a temporary directory (removed on exit) for a data frame,
     a pyarrow Table or a Parquet/Arrow file."""
 
-    def __init__(self, data: Data, name: str = "data") -> None:
+    def __init__(self, data: Data, name: str = "data", sep: str = ",") -> None:
         self._dir: Optional[tempfile.TemporaryDirectory] = None
         if isinstance(data, (str, os.PathLike)):
             path = os.fspath(data)
@@ -72,7 +72,7 @@ class _Source:
         self._dir = tempfile.TemporaryDirectory(prefix="al-")
         self.path = os.path.join(self._dir.name, f"{name}.csv")
         # repr-exact floats; missing cells empty, as the core reads them.
-        frame.to_csv(self.path, index=False, na_rep="")
+        frame.to_csv(self.path, index=False, na_rep="", sep=sep)
 
     def __enter__(self) -> str:
         return self.path
@@ -291,6 +291,10 @@ class Project:
         """Rows, labels, columns (with kind and treatment), rounds."""
         return json.loads(self._h.status())
 
+    def _delimiter(self) -> str:
+        """The project's field delimiter: rows it reads later are read with it."""
+        return self.status()["delimiter"]
+
     def _kinds(self) -> dict:
         return {c["name"]: c["kind"] for c in self.status()["columns"]}
 
@@ -329,7 +333,7 @@ class Project:
         if data is None:
             result = json.loads(self._h.predict(pool=pool, model=model, seed=seed))
         else:
-            with _Source(data) as source:
+            with _Source(data, sep=self._delimiter()) as source:
                 result = json.loads(self._h.predict(file=source, model=model, seed=seed))
         frame = pd.DataFrame(
             {
@@ -462,7 +466,7 @@ class Project:
         """Appends rows with the project's columns, encoded by its recipe:
         ``as_="train"`` (labeled rows train, the rest join the pool),
         ``"pool"`` (the target may be missing) or ``"test"``."""
-        with _Source(data, "added") as source:
+        with _Source(data, "added", sep=self._delimiter()) as source:
             return json.loads(self._h.add(source, as_=as_))
 
     def simulate(
