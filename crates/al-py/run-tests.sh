@@ -21,5 +21,5 @@ al_cli="$target/debug/al-cli"
 if [ ! -x "$al_cli" ]; then
   cargo test -q --workspace --features al-cli/parquet --no-run
 fi
-(cd crates/al-py && VIRTUAL_ENV="$venv" PATH="$venv/bin:$PATH" maturin develop -q --profile dev)
+(cd crates/al-py && VIRTUAL_ENV="$venv" PATH="$venv/bin:$PATH" maturin develop -q --profile dev --features parquet)
 AL_CLI="$al_cli" "$venv/bin/python" -m pytest crates/al-py/tests -q -p no:cacheprovider
