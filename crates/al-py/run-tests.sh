@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The Python package's tests: builds it from the workspace into a virtual
-# environment (maturin, the dev profile, sharing the Rust tests' build) and
-# runs pytest against the al-cli those tests built. The README's test
+# environment (maturin, the dev profile) and runs pytest against the al-cli
+# the Rust tests built. maturin builds the extension alone, so cargo
+# resolves features for its tree alone: most shared crates are compiled a
+# second time (about 3 minutes cold on 2 cores; docs/benchmarks.md). The README's test
 # command runs this after `cargo test`.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -21,5 +23,5 @@ al_cli="$target/debug/al-cli"
 if [ ! -x "$al_cli" ]; then
   cargo test -q --workspace --features al-cli/parquet --no-run
 fi
-(cd crates/al-py && VIRTUAL_ENV="$venv" PATH="$venv/bin:$PATH" maturin develop -q --profile dev --features parquet)
+(cd crates/al-py && VIRTUAL_ENV="$venv" PATH="$venv/bin:$PATH" maturin develop -q --profile dev)
 AL_CLI="$al_cli" "$venv/bin/python" -m pytest crates/al-py/tests -q -p no:cacheprovider
