@@ -87,11 +87,9 @@ pub fn query(
     let cold = labeled.len() < 2;
     let asked = options.strategy.as_deref().unwrap_or(DEFAULT_STRATEGY);
     let strategy = registry.parse(if cold { COLD_START } else { asked })?;
-    let fitted = if cold {
-        None
-    } else {
-        Some(spec.build()?.fit(&lx, &ly, options.seed)?)
-    };
+    // No guesses to show: a strategy that uses the model fits it itself
+    // (with the same seed, so the picks are the CLI's), and one that does
+    // not (random, gsx, cover on features) costs no fit at all.
     let input = QueryInput {
         labeled_x: &lx,
         labeled_y: &ly,
@@ -100,7 +98,7 @@ pub fn query(
         batch: options.batch,
         seed: options.seed,
         max_candidates: options.candidates,
-        fitted: fitted.as_deref(),
+        fitted: None,
     };
     let picks = strategy.query(&input)?;
     Ok(ArrayPicks {
