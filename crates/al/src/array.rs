@@ -15,7 +15,7 @@ use al_models::Matrix;
 use al_query::simulate::COLD_START;
 use al_query::{QueryInput, DEFAULT_STRATEGY};
 
-use crate::error::invalid;
+use crate::error::{at_least, invalid};
 use crate::Settings;
 
 /// How to choose, as [`crate::QueryOptions`] without the project.
@@ -137,13 +137,8 @@ fn check(x: &[f64], width: usize, y: &[f64], options: &ArrayQuery) -> Result<()>
     if let Some(bad) = y.iter().position(|v| v.is_infinite()) {
         bail!(invalid("y", &format!("row {bad}: infinite value")));
     }
-    if options.batch == 0 {
-        bail!(invalid("batch_size", "expected a whole number >= 1"));
-    }
-    if options.candidates == 0 {
-        bail!(invalid("candidates", "expected a whole number >= 1"));
-    }
-    Ok(())
+    at_least("batch_size", options.batch, 1)?;
+    at_least("candidates", options.candidates, 1)
 }
 
 /// Mean-imputed and z-scored columns (the recipe's numeric treatment).

@@ -19,6 +19,15 @@ pub(crate) fn invalid(key: &str, message: &str) -> InvalidParameter {
     refused(key, &format!("{key}: {message}"))
 }
 
+/// Refuses a whole number below `least`, naming `key` (every flow's count
+/// options: `batch`, `rounds`, `candidates`, ...).
+pub(crate) fn at_least(key: &str, value: usize, least: usize) -> anyhow::Result<()> {
+    if value < least {
+        anyhow::bail!(invalid(key, &format!("expected a whole number >= {least}")));
+    }
+    Ok(())
+}
+
 /// A refusal of `key` whose message already names it.
 pub(crate) fn refused(key: &str, message: &str) -> InvalidParameter {
     InvalidParameter {
@@ -101,4 +110,72 @@ pub fn error_message(err: &anyhow::Error) -> String {
         }
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_come_from_the_first_typed_cause() {
+        let bad = anyhow::Error::new(invalid("batch", "expected a whole number >= 1"));
+        assert_eq!(error_kind(&bad), ErrorKind::BadInput);
+        assert_eq!(error_message(&bad), "batch: expected a whole number >= 1");
+        let busy = anyhow::Error::new(DataError::Busy).context("cannot label");
+        assert_eq!(error_kind(&busy), ErrorKind::Busy);
+        let missing = anyhow::Error::new(DataError::Io {
+            path: "x.csv".into(),
+            source: std::io::Error::from(std::io::ErrorKind::NotFound),
+        });
+        assert_eq!(error_kind(&missing), ErrorKind::NotFound);
+        let spec = anyhow::Error::new(al_query::QueryError::UnknownStrategy {
+            name: "nope".into(),
+            known: "qbc".into(),
+        });
+        assert_eq!(error_kind(&spec), ErrorKind::BadInput);
+        let fit = anyhow::Error::new(al_models::ModelError::TooFewRows(1));
+        assert_eq!(error_kind(&fit), ErrorKind::Other);
+        assert_eq!(error_kind(&anyhow::anyhow!("plain")), ErrorKind::Other);
+    }
+
+    #[test]
+    fn the_options_are_checked_in_one_place() {
+        let query = crate::QueryOptions {
+            batch: 0,
+            ..crate::QueryOptions::default()
+        };
+        assert_eq!(
+            query.check().unwrap_err().to_string(),
+            "batch: expected a whole number >= 1"
+        );
+        let sim = crate::SimulateOptions {
+            init: 1,
+            ..crate::SimulateOptions::default()
+        };
+        assert_eq!(
+            sim.check().unwrap_err().to_string(),
+            "init: expected a whole number >= 2"
+        );
+        for budget in [0.5, 101.0, f64::NAN] {
+            let sim = crate::SimulateOptions {
+                random_budget: budget,
+                ..crate::SimulateOptions::default()
+            };
+            assert_eq!(
+                sim.check().unwrap_err().to_string(),
+                "random_budget: expected a multiple from 1 to 100"
+            );
+        }
+        let sim = crate::SimulateOptions {
+            test_frac: Some(1.0),
+            ..crate::SimulateOptions::default()
+        };
+        assert!(sim
+            .check()
+            .unwrap_err()
+            .to_string()
+            .starts_with("test_frac"));
+        assert!(crate::SimulateOptions::default().check().is_ok());
+        assert!(crate::QueryOptions::default().check().is_ok());
+    }
 }

@@ -147,9 +147,7 @@ fn check_init(options: &InitOptions) -> Result<()> {
             "expected a fraction in [0, 1]"
         ));
     }
-    if options.recipe.max_levels == 0 {
-        anyhow::bail!(invalid("max_levels", "expected a whole number >= 1"));
-    }
+    crate::error::at_least("max_levels", options.recipe.max_levels, 1)?;
     if let Some(f) = options.test_frac {
         if !(0.0..1.0).contains(&f) {
             anyhow::bail!(invalid("test_frac", "expected a share in [0, 1)"));

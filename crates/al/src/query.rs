@@ -19,6 +19,7 @@ use al_query::simulate::COLD_START;
 use al_query::strategies::Diverse;
 use al_query::{CompactPool, Pool, QueryInput, DEFAULT_STRATEGY};
 
+use crate::error::at_least;
 use crate::Project;
 
 /// How to choose a round's rows. Numbers are checked by [`QueryOptions::check`]
@@ -57,19 +58,8 @@ impl Default for QueryOptions {
 impl QueryOptions {
     /// The one place the numbers are checked (the CLI's parsers say the same).
     pub fn check(&self) -> Result<()> {
-        if self.batch == 0 {
-            bail!(crate::error::invalid(
-                "batch",
-                "expected a whole number >= 1"
-            ));
-        }
-        if self.candidates == 0 {
-            bail!(crate::error::invalid(
-                "candidates",
-                "expected a whole number >= 1"
-            ));
-        }
-        Ok(())
+        at_least("batch", self.batch, 1)?;
+        at_least("candidates", self.candidates, 1)
     }
 }
 

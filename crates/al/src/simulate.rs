@@ -14,7 +14,7 @@ use al_query::simulate::{
 };
 use al_query::Registry;
 
-use crate::error::invalid;
+use crate::error::{at_least, invalid};
 use crate::Project;
 
 /// The settings of a simulation as a user gives them; checked by
@@ -73,19 +73,13 @@ impl Default for SimulateOptions {
 impl SimulateOptions {
     /// The one place the numbers are checked (the CLI's parsers say the same).
     pub fn check(&self) -> Result<()> {
-        let whole = |key: &str, v: usize, min: usize| -> Result<()> {
-            if v < min {
-                bail!(invalid(key, &format!("expected a whole number >= {min}")));
-            }
-            Ok(())
-        };
-        whole("init", self.init, 2)?;
-        whole("batch", self.batch, 1)?;
-        whole("rounds", self.rounds, 1)?;
-        whole("repeats", self.repeats, 1)?;
-        whole("candidates", self.candidates, 1)?;
+        at_least("init", self.init, 2)?;
+        at_least("batch", self.batch, 1)?;
+        at_least("rounds", self.rounds, 1)?;
+        at_least("repeats", self.repeats, 1)?;
+        at_least("candidates", self.candidates, 1)?;
         if let Some(p) = self.pool_max {
-            whole("pool_max", p, 1)?;
+            at_least("pool_max", p, 1)?;
         }
         if let Some(f) = self.test_frac {
             if !(f > 0.0 && f < 1.0) {
