@@ -535,7 +535,7 @@ impl ProjectHandle {
             let tick = |_: &str, _: usize, _: usize| {
                 done.fetch_add(1, Ordering::Relaxed);
             };
-            self.with(|p| p.simulate(&options, &stop, al::OnStop::Discard, &tick, |_| {}))
+            self.with(|p| p.simulate(&options, &stop, al::OnStop::Discard, &tick))
         })?;
         runs.iter()
             .map(|run| {

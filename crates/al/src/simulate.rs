@@ -177,43 +177,36 @@ impl Project {
 
     /// Runs the simulation under each model and stores each run. `stop`
     /// ends it early, and `on_stop` says what is kept; `progress` hears of
-    /// every round. `each` is told of each stored run as it ends.
+    /// every round.
     pub fn simulate(
         &mut self,
         options: &SimulateOptions,
         stop: &AtomicBool,
         on_stop: OnStop,
         progress: Progress,
-        mut each: impl FnMut(&SimulationRun),
     ) -> Result<Vec<SimulationRun>> {
-        let configs = self.simulation_configs(options)?;
-        let labeled = LabeledRows::load(&self.file)?;
-        let registry = self.registry()?;
-        let mut runs = Vec::with_capacity(configs.len());
-        for config in configs {
+        let mut runs = Vec::new();
+        for config in self.simulation_configs(options)? {
             if stop.load(std::sync::atomic::Ordering::SeqCst) {
                 break;
             }
-            let run = self.simulate_one(
-                options, &labeled, &registry, config, stop, on_stop, progress,
-            )?;
-            each(&run);
-            runs.push(run);
+            runs.push(self.simulate_config(options, config, stop, on_stop, progress)?);
         }
         Ok(runs)
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn simulate_one(
+    /// Runs and stores one of [`Project::simulation_configs`]' settings, for
+    /// a front-end that shows each model's run as it ends.
+    pub fn simulate_config(
         &mut self,
         options: &SimulateOptions,
-        labeled: &LabeledRows,
-        registry: &Registry,
         config: SimulationConfig,
         stop: &AtomicBool,
         on_stop: OnStop,
         progress: Progress,
     ) -> Result<SimulationRun> {
+        let labeled = LabeledRows::load(&self.file)?;
+        let registry = self.registry()?;
         let data = SimulationData {
             x: &labeled.x,
             y: &labeled.y,
@@ -221,11 +214,11 @@ impl Project {
         };
         let result = if config.mode == Mode::Synthesis {
             let run = |synth: &SynthesisData| {
-                run_synthesis_simulation(synth, &config, registry, stop, progress)
+                run_synthesis_simulation(synth, &config, &registry, stop, progress)
             };
             self.with_synthesis_data(&data, &options.oracle, run)?
         } else {
-            run_simulation(&data, &config, registry, stop, progress)?
+            run_simulation(&data, &config, &registry, stop, progress)?
         };
         let stopped = stop.load(std::sync::atomic::Ordering::SeqCst);
         if result.repeats_done == 0 || (stopped && on_stop == OnStop::Discard) {

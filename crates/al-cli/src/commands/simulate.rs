@@ -4,8 +4,6 @@ use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use std::sync::Mutex;
-
 use anyhow::Result;
 use serde_json::json;
 
@@ -31,43 +29,42 @@ pub fn run(global: &Global, args: SimulateArgs) -> Result<()> {
         // Only the first handler installed in a process takes effect.
         let _ = ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst));
     }
-    // One set of bars per model's run, replaced as each run starts.
-    let bars: Mutex<Option<Bars>> = Mutex::new(None);
-    let next_config = std::sync::atomic::AtomicUsize::new(0);
-    let progress = |name: &str, repeat: usize, round: usize| {
-        let mut slot = bars.lock().unwrap_or_else(|e| e.into_inner());
-        if slot.is_none() {
-            let k = next_config.load(Ordering::SeqCst).min(configs.len() - 1);
-            *slot = progress_bars(global, &configs[k]);
+    let mut runs = Vec::with_capacity(configs.len());
+    for config in configs {
+        if stop.load(Ordering::SeqCst) {
+            break;
         }
-        if let Some(b) = slot.as_ref() {
-            b.set(name, repeat, round);
+        let bars = progress_bars(global, &config);
+        let progress = |name: &str, repeat: usize, round: usize| {
+            if let Some(b) = &bars {
+                b.set(name, repeat, round);
+            }
+        };
+        let run = project.simulate_config(
+            &options,
+            config,
+            &stop,
+            OnStop::KeepFinishedRepeats,
+            &progress,
+        );
+        if let Some(b) = bars {
+            b.clear();
         }
-    };
-    let runs = project.simulate(
-        &options,
-        &stop,
-        OnStop::KeepFinishedRepeats,
-        &progress,
-        |run| {
-            if let Some(b) = bars.lock().unwrap_or_else(|e| e.into_inner()).take() {
-                b.clear();
-            }
-            next_config.fetch_add(1, Ordering::SeqCst);
-            if run.result.repeats_done < run.config.repeats {
-                notice(
-                    global.quiet,
-                    &format!(
-                        "interrupted: keeping the {} finished repeat(s)",
-                        run.result.repeats_done
-                    ),
-                );
-            }
-            if !global.json && !global.quiet {
-                print_outcome(&args, &run.config, &run.result, run.labeled, run.id);
-            }
-        },
-    )?;
+        let run = run?;
+        if run.result.repeats_done < run.config.repeats {
+            notice(
+                global.quiet,
+                &format!(
+                    "interrupted: keeping the {} finished repeat(s)",
+                    run.result.repeats_done
+                ),
+            );
+        }
+        if !global.json && !global.quiet {
+            print_outcome(&args, &run.config, &run.result, run.labeled, run.id);
+        }
+        runs.push(run);
+    }
     if let (Some(path), Some(run)) = (&args.plot, runs.last()) {
         plot_simulation(path, &run.result)?;
     }
