@@ -216,3 +216,16 @@ def test_frames_reach_a_tab_separated_project_in_its_own_delimiter(tmp_path):
     assert len(predicted) == 6 and predicted["prediction"].notna().all()
     added = project.add(rows.assign(f_0=np.nan), as_="pool")
     assert (added["rows"], added["labeled"]) == (6, 0)
+
+
+def test_init_takes_a_pyarrow_table_and_a_parquet_file(tmp_path):
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(FIXTURES / "price_200.parquet")
+    from_table = al.Project.init(table, target="price", path=tmp_path / "t.db")
+    from_file = al.Project.init(FIXTURES / "price_200.parquet", target="price", path=tmp_path / "f.db")
+    assert from_table.status()["rows"] == from_file.status()["rows"] == table.num_rows
+    a, b = from_table.export(), from_file.export()
+    pd.testing.assert_frame_equal(a.drop(columns="label_source"), b.drop(columns="label_source"))
+    with pytest.raises(TypeError, match="data: expected a path, a pandas DataFrame or a pyarrow Table"):
+        al.Project.init([1, 2, 3], target="price", path=tmp_path / "x.db")
