@@ -54,6 +54,15 @@ fn json<T: serde::Serialize>(value: &T) -> PyResult<String> {
     serde_json::to_string(value).map_err(|e| AlError::new_err(e.to_string()))
 }
 
+/// The message a panic carried.
+fn panic_text(panic: Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "unknown panic".into())
+}
+
 /// What a worker thread returns: its value, an error, or a panic's text.
 type Outcome<T> = Result<anyhow::Result<T>, String>;
 
@@ -70,13 +79,7 @@ fn interruptible<T: Send>(
     std::thread::scope(|scope| {
         let (tx, mut rx) = mpsc::channel::<Outcome<T>>();
         scope.spawn(move || {
-            let outcome = std::panic::catch_unwind(AssertUnwindSafe(work)).map_err(|panic| {
-                panic
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                    .unwrap_or_else(|| "unknown panic".into())
-            });
+            let outcome = std::panic::catch_unwind(AssertUnwindSafe(work)).map_err(panic_text);
             let _ = tx.send(outcome);
         });
         let mut interrupted: Option<PyErr> = None;
