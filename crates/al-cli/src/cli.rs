@@ -442,7 +442,7 @@ pub struct InitArgs {
     #[arg(short, long)]
     pub target: String,
     /// Field delimiter: a character, or "tab"; sniffed from the header when omitted.
-    #[arg(long, value_parser = parse_delimiter)]
+    #[arg(long, value_parser = al::parse_delimiter)]
     pub delimiter: Option<u8>,
     /// A column is numeric when at least this fraction of its non-empty cells are numbers.
     #[arg(long, default_value_t = 0.9, value_parser = checked::fraction)]
@@ -532,16 +532,6 @@ fn parse_spec_list(s: &str) -> Result<SpecList, String> {
     Ok(SpecList(specs))
 }
 
-fn parse_delimiter(s: &str) -> Result<u8, String> {
-    match s {
-        "tab" | "\\t" | "\t" => Ok(b'\t'),
-        _ if s.len() == 1 && s.is_ascii() => Ok(s.as_bytes()[0]),
-        _ => Err(format!(
-            "the delimiter must be one ASCII character or \"tab\", not {s:?}"
-        )),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -558,12 +548,5 @@ mod tests {
     fn strategy_lists_keep_multi_parameter_specs_together() {
         let l = parse_spec_list("qbc,density:base=qbc,k=3, gsx").unwrap();
         assert_eq!(l.0, vec!["qbc", "density:base=qbc,k=3", "gsx"]);
-    }
-
-    #[test]
-    fn delimiters() {
-        assert_eq!(parse_delimiter("tab"), Ok(b'\t'));
-        assert_eq!(parse_delimiter(";"), Ok(b';'));
-        assert!(parse_delimiter(";;").is_err());
     }
 }

@@ -170,11 +170,6 @@ fn role(text: &str) -> PyResult<Role> {
     }
 }
 
-fn impute(text: &str) -> PyResult<al::Impute> {
-    text.parse::<al::Impute>()
-        .map_err(|e| PyValueError::new_err(format!("impute: {e}")))
-}
-
 #[pymethods]
 impl ProjectHandle {
     /// Reads `source` (CSV/TSV) and creates the project file at `path`.
@@ -209,24 +204,13 @@ impl ProjectHandle {
         force: bool,
         plugin_timeout: f64,
     ) -> PyResult<(ProjectHandle, String)> {
-        let delimiter = match delimiter.as_deref() {
-            None => None,
-            Some("tab") | Some("\t") => Some(b'\t'),
-            Some(d) if d.len() == 1 && d.is_ascii() => Some(d.as_bytes()[0]),
-            Some(d) => {
-                return Err(PyValueError::new_err(format!(
-                    "delimiter: must be one ASCII character or \"tab\", not {d:?}"
-                )))
-            }
-        };
-        let mut impute_default = al::Impute::Mean;
-        let mut per_column = Vec::new();
-        for spec in &impute {
-            match spec.rsplit_once('=') {
-                Some((col, how)) => per_column.push((col.to_string(), self::impute(how)?)),
-                None => impute_default = self::impute(spec)?,
-            }
-        }
+        let delimiter = delimiter
+            .as_deref()
+            .map(al::parse_delimiter)
+            .transpose()
+            .map_err(PyValueError::new_err)?;
+        let (impute_default, per_column) =
+            al::impute_rules(&impute).map_err(|e| PyValueError::new_err(format!("impute: {e}")))?;
         let bad_target = match bad_target {
             "error" => al::BadTarget::Error,
             "skip" => al::BadTarget::Skip,

@@ -70,6 +70,11 @@ def test_bad_parameters_name_their_key(tmp_path, price_partial):
     assert not (tmp_path / "x.db").exists()
     with pytest.raises(ValueError, match="max_levels: expected a whole number >= 1"):
         al.Project.init(price_partial, target="price", path=tmp_path / "x.db", max_levels=-2)
+    with pytest.raises(ValueError, match='the delimiter must be one ASCII character or "tab", not ";;"'):
+        al.Project.init(price_partial, target="price", path=tmp_path / "x.db", delimiter=";;")
+    with pytest.raises(ValueError, match="impute: "):
+        al.Project.init(price_partial, target="price", path=tmp_path / "x.db", impute=["area=sometimes"])
+    assert not (tmp_path / "x.db").exists()
     project = al.Project.init(price_partial, target="price", path=tmp_path / "y.db")
     before = (tmp_path / "y.db").read_bytes()
     with pytest.raises(ValueError, match="random_budget: expected a multiple from 1 to 100"):

@@ -47,7 +47,7 @@ pub use al_query::simulate::{Metric, Mode, SimulationConfig, SimulationResult};
 pub use error::{error_kind, error_message, ErrorKind, InvalidParameter};
 pub use evaluate::{method_text, Comparison, ModelScore};
 pub use label::{History, Labeled};
-pub use project::{Column, Project, Status};
+pub use project::{impute_rules, parse_delimiter, Column, Project, Status};
 pub use query::{BatchOut, PickedRow, PlannedRound, QueryOptions, QueryOutcome};
 pub use report::{report_series, simulation_series, CURVE_TITLE, SIMULATION_TITLE};
 pub use rows::{

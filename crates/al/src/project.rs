@@ -166,3 +166,58 @@ fn check_init(options: &InitOptions) -> Result<()> {
     }
     Ok(())
 }
+
+/// A field delimiter as a user writes it: one ASCII character, or `tab`
+/// (also `\t` and a literal tab). The message is the front-ends'.
+pub fn parse_delimiter(text: &str) -> std::result::Result<u8, String> {
+    match text {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        _ if text.len() == 1 && text.is_ascii() => Ok(text.as_bytes()[0]),
+        _ => Err(format!(
+            "the delimiter must be one ASCII character or \"tab\", not {text:?}"
+        )),
+    }
+}
+
+/// Imputation rules as a user writes them: `HOW` sets the default for
+/// numeric columns (mean, median or a number), `COL=HOW` one column's.
+/// Returns the default (mean when none is given) and the per-column rules;
+/// the message names the rule that could not be read.
+pub fn impute_rules(
+    specs: &[String],
+) -> std::result::Result<(al_data::Impute, Vec<(String, al_data::Impute)>), String> {
+    let parse = |how: &str| how.parse::<al_data::Impute>().map_err(|e| e.to_string());
+    let mut default = al_data::Impute::Mean;
+    let mut per_column = Vec::new();
+    for spec in specs {
+        match spec.rsplit_once('=') {
+            Some((column, how)) => per_column.push((column.to_string(), parse(how)?)),
+            None => default = parse(spec)?,
+        }
+    }
+    Ok((default, per_column))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delimiters() {
+        assert_eq!(parse_delimiter("tab"), Ok(b'\t'));
+        assert_eq!(parse_delimiter(";"), Ok(b';'));
+        assert!(parse_delimiter(";;").is_err());
+    }
+
+    #[test]
+    fn impute_rules_set_the_default_and_single_columns() {
+        let specs = ["median".to_string(), "area=0".to_string()];
+        let (default, columns) = impute_rules(&specs).unwrap();
+        assert_eq!(default, al_data::Impute::Median);
+        assert_eq!(
+            columns,
+            vec![("area".to_string(), al_data::Impute::Constant(0.0))]
+        );
+        assert!(impute_rules(&["sometimes".to_string()]).is_err());
+    }
+}

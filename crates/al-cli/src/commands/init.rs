@@ -1,7 +1,7 @@
 use anyhow::Result;
 use serde_json::json;
 
-use al_data::{BadTarget, Impute, InitOptions, InitReport, ReadOptions, RecipeOptions};
+use al_data::{BadTarget, InitOptions, InitReport, ReadOptions, RecipeOptions};
 
 use crate::cli::{BadTargetArg, Global, InitArgs};
 use crate::output::{notice, print_json};
@@ -52,14 +52,8 @@ pub fn report_init(global: &Global, opts: &InitOptions, report: InitReport) {
 }
 
 fn options(global: &Global, args: InitArgs) -> Result<InitOptions> {
-    let mut impute_default = Impute::Mean;
-    let mut impute = Vec::new();
-    for spec in &args.impute {
-        match spec.rsplit_once('=') {
-            Some((col, how)) => impute.push((col.to_string(), parse_impute(how)?)),
-            None => impute_default = parse_impute(spec)?,
-        }
-    }
+    let (impute_default, impute) =
+        al::impute_rules(&args.impute).map_err(|e| anyhow::anyhow!("--impute: {e}"))?;
     Ok(InitOptions {
         source: args.data,
         project: global.project.clone(),
@@ -90,9 +84,4 @@ fn options(global: &Global, args: InitArgs) -> Result<InitOptions> {
         pool: args.pool,
         test: args.test,
     })
-}
-
-fn parse_impute(how: &str) -> Result<Impute> {
-    how.parse::<Impute>()
-        .map_err(|e| anyhow::anyhow!("--impute: {e}"))
 }
