@@ -143,26 +143,50 @@ fn check(x: &[f64], width: usize, y: &[f64], options: &ArrayQuery) -> Result<()>
 
 /// Mean-imputed and z-scored columns (the recipe's numeric treatment).
 fn standardized(x: &[f64], width: usize) -> Vec<f64> {
-    let rows = x.len() / width;
+    // Row by row, every column's sums side by side: one sequential pass
+    // each instead of a strided pass per column (100 000 × 26 cells took
+    // 50 ms the strided way). Each column still adds its values in row
+    // order, so the means and deviations are the same bits as the recipe's.
+    let mut count = vec![0usize; width];
+    let mut sum = vec![0.0; width];
+    for row in x.chunks_exact(width) {
+        for ((n, s), v) in count.iter_mut().zip(&mut sum).zip(row) {
+            if !v.is_nan() {
+                *n += 1;
+                *s += v;
+            }
+        }
+    }
+    let mean: Vec<f64> = sum
+        .iter()
+        .zip(&count)
+        .map(|(s, &n)| if n == 0 { 0.0 } else { s / n as f64 })
+        .collect();
+    let mut squares = vec![0.0; width];
+    for row in x.chunks_exact(width) {
+        for ((q, v), m) in squares.iter_mut().zip(row).zip(&mean) {
+            if !v.is_nan() {
+                *q += (v - m) * (v - m);
+            }
+        }
+    }
+    let std: Vec<f64> = squares
+        .iter()
+        .zip(&count)
+        .map(|(q, &n)| {
+            let sd = if n == 0 { 0.0 } else { (q / n as f64).sqrt() };
+            if sd > 1e-12 {
+                sd
+            } else {
+                1.0
+            }
+        })
+        .collect();
     let mut out = x.to_vec();
-    for c in 0..width {
-        let column = || (0..rows).map(|r| x[r * width + c]).filter(|v| !v.is_nan());
-        let n = column().count();
-        let mean = if n == 0 {
-            0.0
-        } else {
-            column().sum::<f64>() / n as f64
-        };
-        let var = if n == 0 {
-            0.0
-        } else {
-            column().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n as f64
-        };
-        let std = if var.sqrt() > 1e-12 { var.sqrt() } else { 1.0 };
-        for r in 0..rows {
-            let v = &mut out[r * width + c];
-            let filled = if v.is_nan() { mean } else { *v };
-            *v = (filled - mean) / std;
+    for row in out.chunks_exact_mut(width) {
+        for ((v, m), s) in row.iter_mut().zip(&mean).zip(&std) {
+            let filled = if v.is_nan() { *m } else { *v };
+            *v = (filled - m) / s;
         }
     }
     out
