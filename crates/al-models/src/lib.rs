@@ -11,6 +11,7 @@
 //! strings such as `forest:trees=100,max_features=0.33`.
 
 pub mod committee;
+pub mod conformal;
 pub mod elasticnet;
 pub mod forest;
 pub mod gbm;
@@ -54,6 +55,12 @@ pub enum ModelError {
     },
     #[error("{0}")]
     Plugin(String),
+    #[error("{pct} % intervals need at least {need} labeled rows; there are {rows}: label {more} more, or ask for a lower coverage", pct = conformal::percent(*coverage), more = need - rows)]
+    TooFewForCoverage {
+        coverage: f64,
+        rows: usize,
+        need: usize,
+    },
     #[error("{model} needs {requirement}; the labeled targets include {value}")]
     Target {
         model: &'static str,
