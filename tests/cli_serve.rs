@@ -676,8 +676,7 @@ fn the_project_page_queries_and_offers_its_files() {
     assert_eq!(batch.status, 200);
     let lines: Vec<&str> = batch.body.lines().collect();
     assert_eq!(lines.len(), 3, "{}", batch.body);
-    assert!(lines[0]
-        .starts_with("row_id,round,rank,score,prediction,prediction_low,prediction_high,loc1"));
+    assert!(lines[0].starts_with("row_id,round,rank,score,prediction,lower,upper,loc1"));
     let exported = ann.get("/download/export.csv");
     assert_eq!(
         exported.body,

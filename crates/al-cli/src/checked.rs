@@ -85,6 +85,18 @@ pub fn multiple(s: &str) -> Result<f64, String> {
         .ok_or_else(|| "expected a multiple from 1 to 100".into())
 }
 
+/// A coverage level in (0, 1), as `0.9` or `90%` (`--coverage`); the
+/// rule is `al::Coverage`'s, shared with the workbench and Python.
+pub fn coverage(s: &str) -> Result<al::Coverage, String> {
+    al::Coverage::parse(s).map_err(|e| e.to_string())
+}
+
+/// A share in (0, 1), as `0.01` or `1%` (`--stop-below`); the rule is
+/// `al::StopBelow`'s.
+pub fn stop_below(s: &str) -> Result<al::StopBelow, String> {
+    al::StopBelow::parse(s).map_err(|e| e.to_string())
+}
+
 /// Seconds in (0, 86 400] (`--plugin-timeout`).
 pub fn seconds(s: &str) -> Result<f64, String> {
     let v = number(s)?;

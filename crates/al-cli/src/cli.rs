@@ -190,6 +190,12 @@ pub struct PredictArgs {
     /// Seed for every random choice: the same seed gives the same result.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Coverage of the `lower`-`upper` intervals (conformal CV+ on the
+    /// labeled rows, normalised by the model's spread where it has one), as
+    /// 0.9 or 90%. Asked for with too few labels, it is an error; by
+    /// default (0.9) the bounds are left empty with a note.
+    #[arg(long, value_name = "LEVEL", value_parser = checked::coverage)]
+    pub coverage: Option<al::Coverage>,
     /// Where to write the table ("-" for stdout, CSV only).
     #[arg(short, long, default_value = "-")]
     pub out: PathBuf,
@@ -223,6 +229,10 @@ pub struct QueryArgs {
     /// Also offer rows already sent out in an unanswered batch.
     #[arg(long)]
     pub include_pending: bool,
+    /// Coverage of the `lower`-`upper` interval written beside each guess
+    /// (conformal CV+ on the labeled rows), as 0.9 or 90% [default: 0.9].
+    #[arg(long, value_name = "LEVEL", value_parser = checked::coverage)]
+    pub coverage: Option<al::Coverage>,
     /// Where to write the batch CSV ("-" for stdout) [default: batch-ROUND.csv].
     #[arg(short, long)]
     pub out: Option<PathBuf>,
@@ -293,6 +303,11 @@ pub struct ReportArgs {
     /// Show a stored simulation instead of the labeling reports.
     #[arg(long, value_name = "ID")]
     pub simulation: Option<i64>,
+    /// Advise "stop" once the next batch is forecast to cut the MAE by less
+    /// than this share of it, as 0.01 or 1%; stored in the project for
+    /// `status`, `query` and later reports [default: 1%].
+    #[arg(long, value_name = "SHARE", value_parser = checked::stop_below)]
+    pub stop_below: Option<al::StopBelow>,
 }
 
 #[derive(Args, Debug)]

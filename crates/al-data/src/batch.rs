@@ -14,8 +14,21 @@ use rusqlite::Transaction;
 use crate::store::{record_round, LabelEvent, QueriedRow, RoundRecord};
 use crate::{read_table, DataError, Project, ReadOptions, Result};
 
-/// The columns a batch file starts with, before the source columns; `note` ends it.
+/// The columns a batch file starts with, before the source columns; `note`
+/// ends it. `lower` and `upper` bound the conformal interval of the guess.
 pub const LEAD: [&str; 7] = [
+    "row_id",
+    "round",
+    "rank",
+    "score",
+    "prediction",
+    "lower",
+    "upper",
+];
+
+/// The lead columns of batch files written before the intervals were
+/// conformal (the members' 10th and 90th percentiles): still read back.
+const OLD_LEAD: [&str; 7] = [
     "row_id",
     "round",
     "rank",
@@ -223,10 +236,14 @@ pub fn read_filled(
         },
     )?;
     let source = project.headers()?;
-    let mut expected: Vec<String> = LEAD.iter().map(|s| s.to_string()).collect();
-    expected.extend(source.iter().cloned());
-    expected.push("note".into());
-    if table.headers != expected {
+    let with_lead = |lead: &[&str]| {
+        let mut columns: Vec<String> = lead.iter().map(|s| s.to_string()).collect();
+        columns.extend(source.iter().cloned());
+        columns.push("note".into());
+        columns
+    };
+    let expected = with_lead(&LEAD);
+    if table.headers != expected && table.headers != with_lead(&OLD_LEAD) {
         return Err(DataError::input(
             path,
             format!(

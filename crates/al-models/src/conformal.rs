@@ -53,7 +53,20 @@ pub struct Interval {
 /// The fewest labeled rows for which CV+ gives a finite interval at
 /// `coverage`: ⌊(1 − coverage)(n + 1)⌋ must reach 1.
 pub fn min_labels(coverage: f64) -> usize {
-    (1..).find(|&n| lower_rank(coverage, n) >= 1).unwrap_or(usize::MAX)
+    // ⌊α(n+1) + ε⌋ >= 1  ⇔  n >= (1 − ε)/α − 1; the ceiling can land one
+    // off in floating point, so step to the exact boundary.
+    let alpha = 1.0 - coverage;
+    let guess = ((1.0 - 1e-9) / alpha - 1.0).ceil().clamp(1.0, 1e15) as usize;
+    if guess > 1_000_000_000 {
+        // Past a billion labels the count is a message, not a threshold
+        // any project meets; rounding in α(n+1) cannot change that.
+        return guess;
+    }
+    let mut n = guess.saturating_sub(1).max(1);
+    while lower_rank(coverage, n) < 1 {
+        n += 1;
+    }
+    n
 }
 
 /// A coverage as people write it: 0.9 → "90", 0.975 → "97.5".
@@ -73,7 +86,7 @@ fn lower_rank(coverage: f64, n: usize) -> usize {
 /// sizes differ by at most one.
 pub fn shuffled_folds(n: usize, k: usize, seed: u64) -> Vec<usize> {
     let mut order: Vec<usize> = (0..n).collect();
-    order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed ^ 0xC0F0_1D5));
+    order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed ^ 0x0C0F_01D5));
     let mut folds = vec![0; n];
     for (position, &row) in order.iter().enumerate() {
         folds[row] = position % k;
@@ -215,7 +228,9 @@ impl CvPlus {
     /// The interval of each row of `x` at `coverage` (in (0, 1)). Too few
     /// labeled rows for the level is an error naming how many are needed.
     pub fn intervals(&self, x: &Matrix, coverage: f64) -> Result<Vec<Interval>, ModelError> {
-        let rank = lower_rank(coverage, self.rows);
+        // A level below 1/(n+1) asks for an order statistic past the last:
+        // the narrowest interval CV+ has is the innermost values.
+        let rank = lower_rank(coverage, self.rows).min(self.rows);
         if rank == 0 {
             return Err(ModelError::TooFewForCoverage {
                 coverage,
@@ -230,7 +245,10 @@ impl CvPlus {
             centres.push(fold.model.predict(x)?);
             scales.push(match self.beta {
                 Some(beta) => {
-                    let std = fold.model.predict_std(x)?.unwrap_or_else(|| vec![0.0; x.rows()]);
+                    let std = fold
+                        .model
+                        .predict_std(x)?
+                        .unwrap_or_else(|| vec![0.0; x.rows()]);
                     std.iter().map(|s| s + beta).collect()
                 }
                 None => vec![1.0; x.rows()],
@@ -302,7 +320,9 @@ mod tests {
 
     /// The twelve points of bench/conformal_reference.py.
     fn reference_data() -> (Matrix, Vec<f64>) {
-        let noise = [0.3, -1.1, 0.8, 2.0, -0.4, -1.7, 0.9, 0.1, -0.6, 1.4, -2.2, 0.5];
+        let noise = [
+            0.3, -1.1, 0.8, 2.0, -0.4, -1.7, 0.9, 0.1, -0.6, 1.4, -2.2, 0.5,
+        ];
         let x: Vec<Vec<f64>> = (0..12).map(|i| vec![i as f64]).collect();
         let y = (0..12).map(|i| 2.0 * i as f64 + 1.0 + noise[i]).collect();
         (Matrix::from_rows(&x), y)
@@ -339,8 +359,16 @@ mod tests {
         for (coverage, bounds) in expected {
             let got = cv.intervals(&probe, coverage).unwrap();
             for (g, (lo, hi)) in got.iter().zip(bounds) {
-                assert!((g.lower - lo).abs() < 1e-9, "{coverage}: {} vs {lo}", g.lower);
-                assert!((g.upper - hi).abs() < 1e-9, "{coverage}: {} vs {hi}", g.upper);
+                assert!(
+                    (g.lower - lo).abs() < 1e-9,
+                    "{coverage}: {} vs {lo}",
+                    g.lower
+                );
+                assert!(
+                    (g.upper - hi).abs() < 1e-9,
+                    "{coverage}: {} vs {hi}",
+                    g.upper
+                );
             }
         }
     }
@@ -353,6 +381,15 @@ mod tests {
         assert_eq!(min_labels(0.5), 1);
         // α(n+1) whole in exact arithmetic: 0.1 × 20 = 2.
         assert_eq!(lower_rank(0.9, 19), 2);
+        // The closed form is the first n that works, for any level.
+        for k in 1..400 {
+            let coverage = k as f64 / 401.0;
+            let n = min_labels(coverage);
+            assert!(lower_rank(coverage, n) >= 1, "{coverage}");
+            assert!(n == 1 || lower_rank(coverage, n - 1) == 0, "{coverage}");
+        }
+        // A level a hair below 1 answers at once.
+        assert!(min_labels(1.0 - 1e-15) > 1_000_000_000);
     }
 
     #[test]
@@ -392,9 +429,21 @@ mod tests {
     }
 
     #[test]
+    fn a_level_below_one_over_n_gives_the_innermost_values_not_a_panic() {
+        let (x, y) = reference_data();
+        let folds = contiguous_folds(12, 5);
+        let cv = CvPlus::fit(&LinearParams::ols(), &x, &y, &folds, 0, Scale::Absolute).unwrap();
+        let tiny = cv.intervals(&x, 1e-9).unwrap();
+        let small = cv.intervals(&x, 0.01).unwrap();
+        assert_eq!(tiny, small);
+    }
+
+    #[test]
     fn shuffled_folds_are_balanced_and_seeded() {
         let a = shuffled_folds(23, 5, 1);
-        let counts: Vec<usize> = (0..5).map(|f| a.iter().filter(|&&x| x == f).count()).collect();
+        let counts: Vec<usize> = (0..5)
+            .map(|f| a.iter().filter(|&&x| x == f).count())
+            .collect();
         assert_eq!(counts, [5, 5, 5, 4, 4]);
         assert_eq!(a, shuffled_folds(23, 5, 1));
         assert_ne!(a, shuffled_folds(23, 5, 2));

@@ -159,6 +159,13 @@ fn seed(value: i64) -> PyResult<u64> {
     u64::try_from(value).map_err(|_| PyValueError::new_err("seed: expected a whole number >= 0"))
 }
 
+/// A coverage level as the glue passes it (`str()` of what the user gave:
+/// 0.9 or "90%"), checked by the core's rule.
+fn coverage(text: Option<String>) -> PyResult<Option<al::Coverage>> {
+    text.map(|t| al::Coverage::parse(&t).map_err(|e| PyValueError::new_err(e.to_string())))
+        .transpose()
+}
+
 fn role(text: &str) -> PyResult<Role> {
     match text {
         "train" => Ok(Role::Train),
@@ -288,7 +295,7 @@ impl ProjectHandle {
 
     /// Plans a round (GIL released), then records it unless interrupted.
     #[pyo3(signature = (batch=10, strategy=None, model=None, seed=0, candidates=500,
-        diversity=false, include_pending=false, out=None))]
+        diversity=false, include_pending=false, out=None, coverage=None))]
     #[allow(clippy::too_many_arguments)]
     fn query(
         &self,
@@ -301,6 +308,7 @@ impl ProjectHandle {
         diversity: bool,
         include_pending: bool,
         out: Option<PathBuf>,
+        coverage: Option<String>,
     ) -> PyResult<String> {
         let options = QueryOptions {
             strategy,
@@ -310,6 +318,7 @@ impl ProjectHandle {
             candidates: count(candidates),
             diversity,
             include_pending,
+            coverage: self::coverage(coverage)?,
         };
         let stop = AtomicBool::new(false);
         let planned = interruptible(py, &stop, None, || self.with(|p| p.plan_query(&options)))?;
@@ -388,6 +397,19 @@ impl ProjectHandle {
         json(&self.with(|p| p.reports()).map_err(to_py)?)
     }
 
+    /// The forecast and the stopping advice as JSON (`null` before the
+    /// first report).
+    fn forecast(&self) -> PyResult<String> {
+        json(&self.with(|p| p.forecast()).map_err(to_py)?)
+    }
+
+    /// Stores the stopping rule's threshold: a share as 0.01 or "1%".
+    fn set_stop_below(&self, share: String) -> PyResult<()> {
+        let share =
+            al::StopBelow::parse(&share).map_err(|e| PyValueError::new_err(e.to_string()))?;
+        self.with(|p| p.set_stop_below(share)).map_err(to_py)
+    }
+
     fn learning_curve_svg(&self) -> PyResult<String> {
         self.with(|p| p.learning_curve_svg()).map_err(to_py)
     }
@@ -406,7 +428,7 @@ impl ProjectHandle {
     }
 
     /// Predictions for the project's rows, or a file's rows, as JSON.
-    #[pyo3(signature = (file=None, pool=false, model=None, seed=0))]
+    #[pyo3(signature = (file=None, pool=false, model=None, seed=0, coverage=None))]
     fn predict(
         &self,
         py: Python<'_>,
@@ -414,11 +436,13 @@ impl ProjectHandle {
         pool: bool,
         model: Option<String>,
         seed: i64,
+        coverage: Option<String>,
     ) -> PyResult<String> {
         let options = PredictOptions {
             pool,
             model,
             seed: self::seed(seed)?,
+            coverage: self::coverage(coverage)?,
         };
         let stop = AtomicBool::new(false);
         let predictions = interruptible(py, &stop, None, || {
@@ -609,12 +633,53 @@ fn models() -> PyResult<String> {
     json(&al::catalog::models())
 }
 
+/// Fits the learning-curve power law to a curve of `(labels, errors)` and
+/// forecasts `batch` labels at a time, `batches` ahead, with an 80 % band:
+/// JSON of the forecast, or `null` when the curve cannot be fitted (fewer
+/// than four points, an error that is not positive).
+#[pyfunction]
+#[pyo3(signature = (labels, errors, batch, batches=vec![1, 2, 5], seed=0))]
+fn forecast_curve(
+    labels: Vec<u64>,
+    errors: Vec<f64>,
+    batch: i64,
+    batches: Vec<usize>,
+    seed: i64,
+) -> PyResult<String> {
+    if labels.len() != errors.len() {
+        return Err(PyValueError::new_err(format!(
+            "errors: {} values for {} label counts; give one error per count",
+            errors.len(),
+            labels.len()
+        )));
+    }
+    let batch = u64::try_from(batch)
+        .ok()
+        .filter(|&b| b >= 1)
+        .ok_or_else(|| PyValueError::new_err("batch: expected a whole number >= 1"))?;
+    if batches.contains(&0) {
+        return Err(PyValueError::new_err(
+            "batches: expected whole numbers >= 1",
+        ));
+    }
+    let now = labels.iter().copied().max().unwrap_or(0);
+    let points: Vec<(f64, f64)> = labels
+        .iter()
+        .zip(&errors)
+        .map(|(&n, &e)| (n as f64, e))
+        .collect();
+    let forecast =
+        al::forecast::CurveForecast::new(&points, now, batch, &batches, self::seed(seed)?);
+    json(&forecast)
+}
+
 #[pymodule]
 fn _al(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ProjectHandle>()?;
     m.add_function(wrap_pyfunction!(query_array, m)?)?;
     m.add_function(wrap_pyfunction!(strategies, m)?)?;
     m.add_function(wrap_pyfunction!(models, m)?)?;
+    m.add_function(wrap_pyfunction!(forecast_curve, m)?)?;
     m.add("AlError", m.py().get_type::<AlError>())?;
     m.add("ProjectBusyError", m.py().get_type::<ProjectBusyError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

@@ -13,8 +13,9 @@ use std::collections::HashMap;
 use al_data::{Project, Subset};
 use al_models::{Matrix, ModelSpec};
 
-/// The model's guess for a pending row: its prediction and the 10th and
-/// 90th percentiles of its members (the interval a batch file shows).
+/// The model's guess for a pending row: its prediction and its 90 %
+/// conformal interval (the interval a batch file shows), once there are
+/// labels enough for one.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Guess {
     pub prediction: f64,
@@ -44,6 +45,8 @@ pub struct Context {
     pub fitted_on: usize,
     /// Why there are no guesses, when there are none.
     pub no_model: Option<String>,
+    /// How the intervals were made, or why there are none.
+    pub intervals: Option<String>,
 }
 
 impl Context {
@@ -76,27 +79,37 @@ impl Context {
         if pending.is_empty() {
             return Ok(context);
         }
-        let guessed = spec
-            .build()
-            .and_then(|model| model.fit(&Matrix::new(train.features, width), &y, 0))
-            .and_then(|fitted| {
-                let x = Matrix::new(pending.features.clone(), width);
-                Ok((fitted.predict(&x)?, fitted.predict_spread(&x)?))
-            });
+        let guessed = (|| -> anyhow::Result<_> {
+            let learner = spec.build()?;
+            let lx = Matrix::new(train.features, width);
+            let fitted = learner.fit(&lx, &y, 0)?;
+            let x = Matrix::new(pending.features.clone(), width);
+            let predictions = fitted.predict(&x)?;
+            let intervals = al::intervals::for_rows(
+                &*learner,
+                (&lx, &y),
+                &x,
+                &predictions,
+                al::Coverage::default(),
+                0,
+                false,
+            )?;
+            Ok((predictions, intervals))
+        })();
         match guessed {
-            Ok((predictions, spreads)) => {
+            Ok((predictions, intervals)) => {
                 for (i, &id) in pending.row_ids.iter().enumerate() {
-                    let interval = spreads.as_ref().map(|s| (s[i].low, s[i].high));
                     context.guesses.insert(
                         id,
                         Guess {
                             prediction: predictions[i],
-                            interval,
+                            interval: intervals.get(i),
                         },
                     );
                 }
                 context.model = Some(spec.to_string());
                 context.fitted_on = train.row_ids.len();
+                context.intervals = Some(intervals.describe().to_string());
             }
             Err(e) => context.no_model = Some(format!("{spec}: {e}")),
         }

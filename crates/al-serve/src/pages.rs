@@ -165,7 +165,7 @@ fn row_card(row: &RowView, csrf: &str) -> Markup {
                         span.label { "Model's guess" }
                         strong #prediction { (number(g.prediction)) }
                         @if let Some((lo, hi)) = g.interval {
-                            span #interval { " (80 % of its members between " (number(lo)) " and " (number(hi)) ")" }
+                            span #interval { " (" (al::Coverage::default().percent()) " conformal interval: " (number(lo)) " to " (number(hi)) ")" }
                         }
                         span.muted { " · " (model) ", fitted on " (n) " labels" }
                     }

@@ -84,7 +84,11 @@ fn is_spec_error(cause: &(dyn std::error::Error + 'static)) -> bool {
     let model = |m: &M| {
         matches!(
             m,
-            M::Param(_) | M::UnknownModel { .. } | M::PluginParams(_) | M::ParamAboveRows { .. }
+            M::Param(_)
+                | M::UnknownModel { .. }
+                | M::PluginParams(_)
+                | M::ParamAboveRows { .. }
+                | M::TooFewForCoverage { .. }
         )
     };
     match cause.downcast_ref::<Q>() {

@@ -27,6 +27,8 @@ pub mod array;
 pub mod catalog;
 mod error;
 mod evaluate;
+pub mod forecast;
+pub mod intervals;
 mod label;
 pub mod plot;
 pub mod plugins;
@@ -46,10 +48,14 @@ pub use al_data::{
 pub use al_query::simulate::{Metric, Mode, SimulationConfig, SimulationResult};
 pub use error::{error_kind, error_message, ErrorKind, InvalidParameter};
 pub use evaluate::{method_text, Comparison, ModelScore};
+pub use forecast::{Advice, Decision, ProjectForecast, StopBelow};
+pub use intervals::{Coverage, Intervals};
 pub use label::{History, Labeled};
 pub use project::{impute_rules, parse_delimiter, Column, Project, Status};
 pub use query::{BatchOut, PickedRow, PlannedRound, QueryOptions, QueryOutcome};
-pub use report::{report_series, simulation_series, CURVE_TITLE, SIMULATION_TITLE};
+pub use report::{
+    report_series, report_series_with, simulation_series, CURVE_TITLE, SIMULATION_TITLE,
+};
 pub use rows::{
     write_atomically, writes_parquet, PredictOptions, Predictions, Table, PARQUET_MISSING,
 };

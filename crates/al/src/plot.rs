@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use anyhow::{anyhow, Result};
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 /// One line: x values, mean y and an optional ±1 std band.
@@ -13,6 +14,17 @@ pub struct Series {
     pub std: Option<Vec<f64>>,
     /// Where the baseline catches up with this line's last point.
     pub catch_up: Option<CatchUp>,
+    /// The forecast past the last point: a dashed extension with its band.
+    pub forecast: Option<Vec<ForecastPoint>>,
+}
+
+/// A forecast error at some labels, with its band.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ForecastPoint {
+    pub labels: f64,
+    pub expected: f64,
+    pub low: f64,
+    pub high: f64,
 }
 
 /// A dashed line at `error` from this line's `labels` to the `baseline_labels`
@@ -39,15 +51,19 @@ pub fn learning_curves_svg(title: &str, series: &[Series]) -> Result<String> {
         s.x.iter()
             .copied()
             .chain(s.catch_up.as_ref().map(|c| c.baseline_labels))
+            .chain(s.forecast.iter().flatten().map(|f| f.labels))
     });
     let (x0, x1) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
         (a.min(v), b.max(v))
     });
     let ys = series.iter().flat_map(|s| {
-        s.y.iter().enumerate().flat_map(move |(i, y)| {
-            let d = s.std.as_ref().map_or(0.0, |d| d[i]);
-            [y - d, y + d]
-        })
+        s.y.iter()
+            .enumerate()
+            .flat_map(move |(i, y)| {
+                let d = s.std.as_ref().map_or(0.0, |d| d[i]);
+                [y - d, y + d]
+            })
+            .chain(s.forecast.iter().flatten().flat_map(|f| [f.low, f.high]))
     });
     let (y0, y1) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
         (a.min(v), b.max(v))
@@ -111,6 +127,9 @@ pub fn learning_curves_svg(title: &str, series: &[Series]) -> Result<String> {
                     .map(|(x, y)| Circle::new((*x, *y), 3, color.filled())),
             )
             .map_err(|e| err(e.to_string()))?;
+        if let (Some(forecast), Some((&x, &y))) = (&s.forecast, s.x.last().zip(s.y.last())) {
+            draw_forecast(&mut chart, (x, y), forecast, color).map_err(err)?;
+        }
         if let Some(c) = &s.catch_up {
             chart
                 .draw_series(DashedLineSeries::new(
@@ -145,6 +164,33 @@ pub fn learning_curves_svg(title: &str, series: &[Series]) -> Result<String> {
     Ok(svg)
 }
 
+/// A forecast from the last measured point `from`: its band, shaded, and
+/// the expected errors, dashed.
+fn draw_forecast<DB: DrawingBackend>(
+    chart: &mut ChartContext<DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    from: (f64, f64),
+    forecast: &[ForecastPoint],
+    color: RGBAColor,
+) -> Result<(), String> {
+    let upper = std::iter::once(from).chain(forecast.iter().map(|f| (f.labels, f.high)));
+    let lower = forecast
+        .iter()
+        .rev()
+        .map(|f| (f.labels, f.low))
+        .chain(std::iter::once(from));
+    chart
+        .draw_series(std::iter::once(Polygon::new(
+            upper.chain(lower).collect::<Vec<_>>(),
+            color.mix(0.12),
+        )))
+        .map_err(|e| e.to_string())?;
+    let line = std::iter::once(from).chain(forecast.iter().map(|f| (f.labels, f.expected)));
+    chart
+        .draw_series(DashedLineSeries::new(line, 6, 4, color.stroke_width(2)))
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}
+
 /// The x axis: the data's range, or one unit either side of a single value.
 fn x_range(x0: f64, x1: f64) -> std::ops::Range<f64> {
     if x1 > x0 {
@@ -165,6 +211,7 @@ mod tests {
             y: vec![10.0, 8.0, 7.0],
             std: None,
             catch_up,
+            forecast: None,
         }]
     }
 
@@ -198,5 +245,33 @@ mod tests {
         assert!(dashes(&never) >= 2, "{}", dashes(&never));
         // Whole numbers of labels on the axis.
         assert!(plain.contains(">\n30\n<") && !plain.contains(">\n30.0\n<"));
+    }
+
+    #[test]
+    fn a_forecast_is_a_shaded_band_and_a_dashed_line_past_the_last_point() {
+        let plain = learning_curves_svg("t", &series(None)).unwrap();
+        let mut with = series(None);
+        with[0].forecast = Some(vec![
+            ForecastPoint {
+                labels: 50.0,
+                expected: 6.5,
+                low: 6.0,
+                high: 7.2,
+            },
+            ForecastPoint {
+                labels: 90.0,
+                expected: 5.8,
+                low: 5.0,
+                high: 6.9,
+            },
+        ]);
+        let svg = learning_curves_svg("t", &with).unwrap();
+        assert_eq!(count(&svg, "polygon"), count(&plain, "polygon") + 1);
+        // The axis reaches the last forecast.
+        assert!(svg.contains(">\n90\n<"), "the x axis stops short of 90");
+        assert!(
+            count(&svg, "polyline") + count(&svg, "line")
+                > count(&plain, "polyline") + count(&plain, "line")
+        );
     }
 }

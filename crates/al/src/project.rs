@@ -34,6 +34,9 @@ pub struct Status {
     pub features: usize,
     pub rounds: u64,
     pub columns: Vec<Column>,
+    /// Stop or continue labeling, and why (the forecast-gain rule on the
+    /// stored reports); `None` before the first report.
+    pub advice: Option<crate::Advice>,
 }
 
 /// One source column and what the recipe does with it.
@@ -127,6 +130,7 @@ impl Project {
             features: recipe.n_features(),
             rounds: counts.rounds,
             columns,
+            advice: self.forecast()?.map(|f| f.advice),
         })
     }
 

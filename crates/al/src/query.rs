@@ -13,13 +13,13 @@ use serde_json::json;
 use al_data::batch::{stage_round, BatchFile, BatchRow, StagedBatch};
 use al_data::store::record_round;
 use al_data::{QueriedRow, RoundRecord, Subset};
-use al_models::metrics::Spread;
-use al_models::{Matrix, Predict};
+use al_models::{Fit, Matrix, Predict};
 use al_query::simulate::COLD_START;
 use al_query::strategies::Diverse;
 use al_query::{CompactPool, Pool, QueryInput, DEFAULT_STRATEGY};
 
 use crate::error::at_least;
+use crate::intervals::{Coverage, Intervals};
 use crate::Project;
 
 /// How to choose a round's rows. Numbers are checked by [`QueryOptions::check`]
@@ -39,6 +39,9 @@ pub struct QueryOptions {
     pub diversity: bool,
     /// Also offer rows of unanswered batches.
     pub include_pending: bool,
+    /// The level of the picked rows' intervals (`None`: 90 %); too few
+    /// labels for it leaves them out with a note.
+    pub coverage: Option<Coverage>,
 }
 
 impl Default for QueryOptions {
@@ -51,6 +54,7 @@ impl Default for QueryOptions {
             candidates: 500,
             diversity: false,
             include_pending: false,
+            coverage: None,
         }
     }
 }
@@ -73,11 +77,13 @@ pub struct PickedRow {
     pub score: f64,
     /// The model's guess, once a model can be fitted.
     pub prediction: Option<f64>,
-    /// The members' standard deviation, where the model has members.
+    /// The model's own spread (its members' standard deviation), where it
+    /// has one.
     pub spread: Option<f64>,
-    /// The members' 10th and 90th percentiles.
-    pub low: Option<f64>,
-    pub high: Option<f64>,
+    /// The conformal interval at the asked coverage, once there are labels
+    /// enough for it.
+    pub lower: Option<f64>,
+    pub upper: Option<f64>,
     /// The row's cells as the source had them.
     pub raw: Vec<String>,
 }
@@ -93,6 +99,8 @@ pub struct PlannedRound {
     /// Candidates the strategy chose from.
     pub pool: usize,
     pub rows: Vec<PickedRow>,
+    /// How the rows' intervals were made, or why there are none.
+    pub intervals: String,
     record: RoundRecord,
 }
 
@@ -118,6 +126,8 @@ pub struct QueryOutcome {
     pub cold_start: bool,
     pub pool: usize,
     pub rows: Vec<PickedRow>,
+    /// How the rows' intervals were made, or why there are none.
+    pub intervals: String,
     /// The batch file written, if any.
     pub file: Option<PathBuf>,
 }
@@ -183,7 +193,18 @@ impl Project {
         };
         let picks = strategy.query(&input)?;
         let chosen = candidates.select(&picks.iter().map(|p| p.index).collect::<Vec<_>>());
-        let guesses = guesses(fitted.as_deref(), &chosen)?;
+        let coverage = options.coverage.unwrap_or_default();
+        let (guesses, intervals) = guesses(
+            fitted.as_deref(),
+            Labeled {
+                learner: &*spec.build()?,
+                x: &lx,
+                y: &ly,
+            },
+            &chosen,
+            coverage,
+            options.seed,
+        )?;
         let rows = picks
             .iter()
             .zip(&guesses)
@@ -195,9 +216,9 @@ impl Project {
                     rank: k + 1,
                     score: p.score,
                     prediction: g.map(|g| g.prediction),
-                    spread: g.and_then(|g| g.spread.map(|s| s.std)),
-                    low: g.and_then(|g| g.spread.map(|s| s.low)),
-                    high: g.and_then(|g| g.spread.map(|s| s.high)),
+                    spread: g.and_then(|g| g.spread),
+                    lower: g.and_then(|g| g.interval.map(|i| i.0)),
+                    upper: g.and_then(|g| g.interval.map(|i| i.1)),
                     raw: project.raw_row(row_id)?.unwrap_or_default(),
                 })
             })
@@ -207,7 +228,7 @@ impl Project {
             model: spec.to_string(),
             seed: options.seed,
             batch: options.batch,
-            params: json!({"diversity": options.diversity, "include_pending": options.include_pending, "candidates": options.candidates, "cold_start": cold}).to_string(),
+            params: json!({"diversity": options.diversity, "include_pending": options.include_pending, "candidates": options.candidates, "cold_start": cold, "intervals": intervals.describe().to_string()}).to_string(),
         };
         Ok(PlannedRound {
             strategy: record.strategy.clone(),
@@ -216,6 +237,7 @@ impl Project {
             cold_start: cold,
             pool: pool.len(),
             rows,
+            intervals: intervals.describe().to_string(),
             record,
         })
     }
@@ -256,6 +278,7 @@ impl Project {
             cold_start: planned.cold_start,
             pool: planned.pool,
             rows: planned.rows,
+            intervals: planned.intervals,
             file,
         })
     }
@@ -280,7 +303,7 @@ impl Project {
                 rank: r.rank,
                 score: r.score,
                 prediction: r.prediction,
-                interval: r.low.zip(r.high),
+                interval: r.lower.zip(r.upper),
                 raw: r.raw.clone(),
             })
             .collect();
@@ -296,28 +319,59 @@ impl Project {
     }
 }
 
-/// The model's guess for a chosen row, with its members' spread.
+/// The model's guess for a chosen row, with its spread and interval.
 #[derive(Clone, Copy)]
 struct Guess {
     prediction: f64,
-    spread: Option<Spread>,
+    spread: Option<f64>,
+    interval: Option<(f64, f64)>,
 }
 
-/// The fitted model's guesses for the chosen rows; none before it can be fitted.
-fn guesses(fitted: Option<&dyn Predict>, chosen: &Matrix) -> Result<Vec<Option<Guess>>> {
-    let Some(fitted) = fitted else {
-        return Ok(vec![None; chosen.rows()]);
+/// The labeled rows and the learner the intervals are calibrated with.
+struct Labeled<'a> {
+    learner: &'a dyn Fit,
+    x: &'a Matrix,
+    y: &'a [f64],
+}
+
+/// The fitted model's guesses for the chosen rows, with their intervals;
+/// no guesses before a model can be fitted.
+fn guesses(
+    fitted: Option<&dyn Predict>,
+    labeled: Labeled,
+    chosen: &Matrix,
+    coverage: Coverage,
+    seed: u64,
+) -> Result<(Vec<Option<Guess>>, Intervals)> {
+    let predictions = match fitted {
+        Some(fitted) => fitted.predict(chosen)?,
+        None => Vec::new(),
     };
-    let predictions = fitted.predict(chosen)?;
-    let spreads = fitted.predict_spread(chosen)?;
-    Ok(predictions
+    let intervals = crate::intervals::for_rows(
+        labeled.learner,
+        (labeled.x, labeled.y),
+        chosen,
+        &predictions,
+        coverage,
+        seed,
+        // The picks matter more than their intervals: too few labels
+        // for the level is a note, whether or not it was asked for.
+        false,
+    )?;
+    let Some(fitted) = fitted else {
+        return Ok((vec![None; chosen.rows()], intervals));
+    };
+    let spreads = fitted.predict_std(chosen)?;
+    let guesses = predictions
         .iter()
         .enumerate()
         .map(|(k, &prediction)| {
             Some(Guess {
                 prediction,
                 spread: spreads.as_ref().map(|s| s[k]),
+                interval: intervals.get(k),
             })
         })
-        .collect())
+        .collect();
+    Ok((guesses, intervals))
 }

@@ -7,7 +7,8 @@ use anyhow::Result;
 use al_data::Report;
 use al_query::simulate::SimulationResult;
 
-use crate::plot::{learning_curves_svg, CatchUp, Series};
+use crate::forecast::{project_forecast, ProjectForecast, StopBelow};
+use crate::plot::{learning_curves_svg, CatchUp, ForecastPoint, Series};
 use crate::Project;
 
 /// The title of the project's learning curve.
@@ -22,9 +23,38 @@ impl Project {
         Ok(self.file.reports()?)
     }
 
-    /// The learning curve of the stored reports as SVG.
+    /// The learning curve of the stored reports as SVG, with the forecast
+    /// dashed past the last round.
     pub fn learning_curve_svg(&self) -> Result<String> {
-        learning_curves_svg(CURVE_TITLE, &report_series(&self.reports()?))
+        let reports = self.reports()?;
+        let forecast = self.forecast()?;
+        learning_curves_svg(
+            CURVE_TITLE,
+            &report_series_with(&reports, forecast.as_ref()),
+        )
+    }
+
+    /// The share of the current error below which the stopping rule says
+    /// stop: the one stored by [`Project::set_stop_below`], else 1 %.
+    pub fn stop_below(&self) -> Result<StopBelow> {
+        Ok(match self.file.meta("stop_below")? {
+            Some(text) => StopBelow::parse(&text)?,
+            None => StopBelow::default(),
+        })
+    }
+
+    /// Stores the stopping rule's threshold in the project.
+    pub fn set_stop_below(&mut self, stop_below: StopBelow) -> Result<()> {
+        self.file.write(|tx| {
+            al_data::store::set_meta(tx, "stop_below", &stop_below.share().to_string())
+        })?;
+        Ok(())
+    }
+
+    /// What the next batches are likely to buy and whether to stop, from
+    /// the stored reports; `None` before the first report.
+    pub fn forecast(&self) -> Result<Option<ProjectForecast>> {
+        Ok(project_forecast(&self.reports()?, self.stop_below()?))
     }
 
     /// A stored simulation's results, or an error naming what to run.
@@ -42,15 +72,43 @@ impl Project {
     }
 }
 
+/// The report series with the forecast of the MAE dashed past the line
+/// that holds the last report.
+pub fn report_series_with(reports: &[Report], forecast: Option<&ProjectForecast>) -> Vec<Series> {
+    let mut series = report_series(reports);
+    let (Some(last), Some(mae)) = (reports.last(), forecast.and_then(|f| f.mae.as_ref())) else {
+        return series;
+    };
+    let key = line_name(last);
+    if let Some(line) = series.iter_mut().find(|s| s.name == key) {
+        line.forecast = Some(
+            mae.ahead
+                .iter()
+                .map(|a| ForecastPoint {
+                    labels: a.labels as f64,
+                    expected: a.expected,
+                    low: a.low,
+                    high: a.high,
+                })
+                .collect(),
+        );
+    }
+    series
+}
+
+fn line_name(r: &Report) -> String {
+    format!(
+        "{} / {}",
+        r.strategy.as_deref().unwrap_or("initial"),
+        r.model
+    )
+}
+
 /// One line per strategy and model through the stored reports' MAE.
 pub fn report_series(reports: &[Report]) -> Vec<Series> {
     let mut by_line: BTreeMap<String, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
     for r in reports {
-        let key = format!(
-            "{} / {}",
-            r.strategy.as_deref().unwrap_or("initial"),
-            r.model
-        );
+        let key = line_name(r);
         let e = by_line.entry(key).or_default();
         e.0.push(r.labels as f64);
         e.1.push(r.mae);
@@ -63,6 +121,7 @@ pub fn report_series(reports: &[Report]) -> Vec<Series> {
             y,
             std: None,
             catch_up: None,
+            forecast: None,
         })
         .collect()
 }
@@ -112,6 +171,7 @@ pub fn simulation_series(result: &SimulationResult) -> Vec<Series> {
                 y: mean,
                 std: Some(std),
                 catch_up,
+                forecast: None,
             }
         })
         .collect()

@@ -4,6 +4,7 @@
 use std::io::Write;
 use std::path::Path;
 
+use crate::intervals::{Coverage, Intervals};
 use anyhow::{Context, Result};
 use serde::Serialize;
 
@@ -81,6 +82,9 @@ pub struct PredictOptions {
     /// A model spec; `None` is the project's model.
     pub model: Option<String>,
     pub seed: u64,
+    /// The intervals' level; `None`: 90 %, and too few labels for it
+    /// leaves the bounds empty with a note instead of failing.
+    pub coverage: Option<Coverage>,
 }
 
 /// Predictions for the project's rows, in row-id order.
@@ -89,11 +93,11 @@ pub struct Predictions {
     pub model: String,
     pub row_ids: Vec<i64>,
     pub prediction: Vec<f64>,
-    /// The members' standard deviation and 10th/90th percentiles, where the
-    /// model has members.
+    /// The model's own spread (its members' standard deviation, a GP's
+    /// posterior one), where it has one.
     pub spread: Option<Vec<f64>>,
-    pub low: Option<Vec<f64>>,
-    pub high: Option<Vec<f64>>,
+    /// Conformal intervals, with their level and method.
+    pub intervals: Intervals,
     /// The row's current label, if any.
     pub label: Vec<Option<f64>>,
 }
@@ -101,24 +105,22 @@ pub struct Predictions {
 impl Predictions {
     /// As `al-cli predict` writes them.
     pub fn table(&self) -> Table {
-        let header = [
-            "row_id",
-            "prediction",
-            "spread",
-            "prediction_low",
-            "prediction_high",
-            "label",
-        ];
+        let header = ["row_id", "prediction", "lower", "upper", "spread", "label"];
         let cell =
             |v: &Option<Vec<f64>>, i: usize| v.as_ref().map_or(String::new(), |v| v[i].to_string());
+        let bound = |i: usize, side: fn((f64, f64)) -> f64| {
+            self.intervals
+                .get(i)
+                .map_or(String::new(), |b| side(b).to_string())
+        };
         let rows = (0..self.row_ids.len())
             .map(|i| {
                 vec![
                     self.row_ids[i].to_string(),
                     self.prediction[i].to_string(),
+                    bound(i, |b| b.0),
+                    bound(i, |b| b.1),
                     cell(&self.spread, i),
-                    cell(&self.low, i),
-                    cell(&self.high, i),
                     self.label[i].map_or(String::new(), |v| v.to_string()),
                 ]
             })
@@ -235,23 +237,27 @@ impl Project {
     ) -> Result<Predictions> {
         let spec = self.model_spec(options.model.as_deref())?;
         let train = self.file.load(Subset::Training, true)?;
-        let fitted = spec.build()?.fit(
-            &Matrix::new(train.features, train.width),
-            &train.labels.iter().flatten().copied().collect::<Vec<_>>(),
-            options.seed,
-        )?;
+        let lx = Matrix::new(train.features, train.width);
+        let ly: Vec<f64> = train.labels.iter().flatten().copied().collect();
+        let learner = spec.build()?;
+        let fitted = learner.fit(&lx, &ly, options.seed)?;
         let prediction = fitted.predict(&x)?;
-        let spreads = fitted.predict_spread(&x)?;
-        let pick = |f: fn(&al_models::metrics::Spread) -> f64| {
-            spreads.as_ref().map(|s| s.iter().map(f).collect())
-        };
+        let spread = fitted.predict_std(&x)?;
+        let intervals = crate::intervals::for_rows(
+            &*learner,
+            (&lx, &ly),
+            &x,
+            &prediction,
+            options.coverage.unwrap_or_default(),
+            options.seed,
+            options.coverage.is_some(),
+        )?;
         Ok(Predictions {
             model: spec.to_string(),
             row_ids,
             prediction,
-            spread: pick(|s| s.std),
-            low: pick(|s| s.low),
-            high: pick(|s| s.high),
+            spread,
+            intervals,
             label,
         })
     }

@@ -21,6 +21,7 @@ pub fn run(global: &Global, args: QueryArgs) -> Result<()> {
         candidates: args.candidates,
         diversity: args.diversity,
         include_pending: args.include_pending,
+        coverage: args.coverage,
     };
     let spinner = crate::output::spinner(global, "choosing the rows to label");
     let planned = project.plan_query(&options);
@@ -44,6 +45,15 @@ pub fn run(global: &Global, args: QueryArgs) -> Result<()> {
         Some(p) => BatchOut::File(p.clone()),
     };
     let outcome = project.record_query(planned, out)?;
+    // The rule says stop: say so, and query anyway (the user decides).
+    if let Some(f) = project.forecast()? {
+        if f.advice.decision == al::Decision::Stop {
+            notice(
+                global.quiet || global.json,
+                &super::report::advice_line(&f.advice),
+            );
+        }
+    }
     if outcome.file.is_some() {
         print_outcome(global, &project, &outcome)?;
     }
@@ -56,10 +66,10 @@ fn print_outcome(global: &Global, project: &Project, outcome: &QueryOutcome) -> 
         let list: Vec<_> = outcome
             .rows
             .iter()
-            .map(|r| json!({"row_id": r.row_id, "rank": r.rank, "score": r.score, "prediction": r.prediction, "spread": r.spread}))
+            .map(|r| json!({"row_id": r.row_id, "rank": r.rank, "score": r.score, "prediction": r.prediction, "lower": r.lower, "upper": r.upper, "spread": r.spread}))
             .collect();
         print_json(
-            &json!({"round": outcome.round, "strategy": outcome.strategy, "model": outcome.model, "cold_start": outcome.cold_start, "file": out.display().to_string(), "rows": list}),
+            &json!({"round": outcome.round, "strategy": outcome.strategy, "model": outcome.model, "cold_start": outcome.cold_start, "intervals": outcome.intervals, "file": out.display().to_string(), "rows": list}),
         );
     } else if !global.quiet {
         println!(
@@ -70,6 +80,9 @@ fn print_outcome(global: &Global, project: &Project, outcome: &QueryOutcome) -> 
             outcome.pool,
             out.display()
         );
+        if !outcome.cold_start {
+            println!("{}", outcome.intervals);
+        }
         println!(
             "fill in the `{}` column, then: al-cli label {}",
             project.file().recipe()?.target,

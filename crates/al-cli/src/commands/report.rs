@@ -4,25 +4,33 @@ use anyhow::Result;
 use serde_json::json;
 
 use al::plot::learning_curves;
-use al::{report_series, Project, CURVE_TITLE};
+use al::{report_series_with, Project, ProjectForecast, CURVE_TITLE};
 use al_models::metrics::relative_improvement;
 
 use crate::cli::{Format, Global, ReportArgs};
 use crate::output::{print_json, print_rows};
 
 pub fn run(global: &Global, args: ReportArgs) -> Result<()> {
+    if let Some(stop_below) = args.stop_below {
+        Project::open(&global.project, global.settings())?.set_stop_below(stop_below)?;
+    }
     let project = Project::open_for_reading(&global.project, global.settings())?;
     if let Some(id) = args.simulation {
         return simulation(global, &project, id, &args);
     }
     let reports = project.reports()?;
+    let forecast = project.forecast()?;
     let format = if global.json {
         Format::Json
     } else {
         args.format
     };
     if let Some(path) = &args.plot {
-        learning_curves(path, CURVE_TITLE, &report_series(&reports))?;
+        learning_curves(
+            path,
+            CURVE_TITLE,
+            &report_series_with(&reports, forecast.as_ref()),
+        )?;
     }
     if format == Format::Json {
         let list: Vec<_> = reports
@@ -33,7 +41,7 @@ pub fn run(global: &Global, args: ReportArgs) -> Result<()> {
                        "created_at": r.created_at})
             })
             .collect();
-        print_json(&json!({ "reports": list }));
+        print_json(&json!({ "reports": list, "forecast": forecast }));
         return Ok(());
     }
     if reports.is_empty() {
@@ -81,10 +89,56 @@ pub fn run(global: &Global, args: ReportArgs) -> Result<()> {
         "model",
     ];
     print_rows(&header, &rows, format);
+    if let Some(f) = &forecast {
+        print_forecast(f);
+    }
     if let Some(p) = &args.plot {
         println!("learning curve: {}", p.display());
     }
     Ok(())
+}
+
+/// The forecast under the table, then the advice.
+fn print_forecast(f: &ProjectForecast) {
+    println!();
+    match (&f.mae, &f.rmse) {
+        (Some(mae), rmse) => {
+            println!(
+                "forecast ({} errors of {}, power law fitted on {} rounds; 80 % band):",
+                f.measured, f.model, f.points
+            );
+            for (k, a) in mae.ahead.iter().enumerate() {
+                let rmse = rmse.as_ref().map(|r| &r.ahead[k]);
+                println!(
+                    "  +{} batch{} ({} labels): MAE {:.4} [{:.4}, {:.4}]{}",
+                    a.batches,
+                    if a.batches == 1 { "" } else { "es" },
+                    a.labels,
+                    a.expected,
+                    a.low,
+                    a.high,
+                    rmse.map_or(String::new(), |r| format!(
+                        ", RMSE {:.4} [{:.4}, {:.4}]",
+                        r.expected, r.low, r.high
+                    ))
+                );
+            }
+        }
+        (None, _) => println!(
+            "forecast: {} more evaluated round(s) needed to fit a learning curve",
+            f.need_more.max(1)
+        ),
+    }
+    println!("{}", advice_line(&f.advice));
+}
+
+/// "stop: ..." or "continue: ...".
+pub fn advice_line(advice: &al::Advice) -> String {
+    let word = match advice.decision {
+        al::Decision::Stop => "stop",
+        al::Decision::Continue => "continue",
+    };
+    format!("advice: {word}: {}", advice.reason)
 }
 
 fn simulation(global: &Global, project: &Project, id: i64, args: &ReportArgs) -> Result<()> {

@@ -110,6 +110,13 @@ pub fn predict(global: &Global, args: PredictArgs) -> Result<()> {
         pool: args.pool,
         model: args.model.clone(),
         seed: args.seed,
+        coverage: args.coverage,
     })?;
+    // The CSV has no room for it; the method (or why there are no bounds)
+    // goes to stderr.
+    notice(
+        global.quiet || global.json,
+        predictions.intervals.describe(),
+    );
     write_table(global, &args.out, args.format, predictions.table())
 }

@@ -22,6 +22,12 @@ pub fn run(global: &Global) -> Result<()> {
     );
     println!("features  {} (encoded)", status.features);
     println!("rounds    {}", status.rounds);
+    if let Some(advice) = &status.advice {
+        println!(
+            "{}",
+            super::report::advice_line(advice).replacen("advice: ", "advice    ", 1)
+        );
+    }
     let mut t = table(&[
         "column",
         "kind",

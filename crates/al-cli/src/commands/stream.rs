@@ -7,8 +7,9 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use serde_json::json;
 
+use al::intervals::Calibration;
+use al::Coverage;
 use al_data::{store, Project, QueriedRow, RoundRecord, Subset};
-use al_models::metrics::Spread;
 use al_models::{Fit, Predict};
 use al_models::{Matrix, ModelSpec};
 use al_query::stream::{Rule, StreamScorer, StreamSelector};
@@ -26,7 +27,9 @@ struct Queried {
     index: usize,
     utility: f64,
     prediction: f64,
-    spread: Option<Spread>,
+    /// The model's own spread, where it has one.
+    spread: Option<f64>,
+    interval: Option<(f64, f64)>,
 }
 
 pub fn run(global: &Global, args: StreamArgs) -> Result<()> {
@@ -70,12 +73,13 @@ pub fn run(global: &Global, args: StreamArgs) -> Result<()> {
         }
         let utility = fitted.scorer.score(&arriving, i)?;
         if selector.decide(utility) {
-            let (prediction, spread) = fitted.predict_one(&arriving, i)?;
+            let guess = fitted.predict_one(&arriving, i)?;
             queried.push(Queried {
                 index: i,
                 utility,
-                prediction,
-                spread,
+                prediction: guess.prediction,
+                spread: guess.spread,
+                interval: guess.interval,
             });
         }
     }
@@ -150,7 +154,7 @@ fn add_and_stage(
                 rank: k + 1,
                 score: q.utility,
                 prediction: Some(q.prediction),
-                spread: q.spread.map(|s| s.std),
+                spread: q.spread,
             })
             .collect();
         let batch: Vec<BatchRow> = queried
@@ -162,7 +166,7 @@ fn add_and_stage(
                 rank: r.rank,
                 score: r.score,
                 prediction: r.prediction,
-                interval: q.spread.map(|s| (s.low, s.high)),
+                interval: q.interval,
                 raw,
             })
             .collect();
@@ -215,7 +219,7 @@ fn interactive(
             headers: &headers,
             raw: &raw,
             target: &target_name,
-            prediction: Some(fitted.predict_one(arriving, i)?.0),
+            prediction: Some(fitted.predict_one(arriving, i)?.prediction),
             bounds,
         };
         match ask(&mut lines, &question)? {
@@ -297,6 +301,8 @@ struct Fitted<'a> {
     scorer: StreamScorer<'a>,
     learner: Box<dyn Fit>,
     model: Option<Box<dyn Predict>>,
+    /// CV+ on the same rows, once there are labels enough for 90 %.
+    calibration: Option<Calibration>,
     seed: u64,
 }
 
@@ -306,6 +312,7 @@ impl<'a> Fitted<'a> {
             scorer: StreamScorer::new(strategy, spec, seed, candidates),
             learner: spec.build().expect("a parsed spec builds"),
             model: None,
+            calibration: None,
             seed,
         }
     }
@@ -315,18 +322,44 @@ impl<'a> Fitted<'a> {
         let y = train.targets();
         let x = Matrix::new(train.features, train.width);
         self.model = Some(self.learner.fit(&x, &y, self.seed)?);
+        // Too few labels for a 90 % interval: the batch file leaves the
+        // bounds empty, as `query` does.
+        self.calibration =
+            if y.len() >= al_models::conformal::min_labels(Coverage::default().level()) {
+                Some(Calibration::fit(&*self.learner, &x, &y, self.seed)?)
+            } else {
+                None
+            };
         self.scorer.fit(x, y, self.seed);
         Ok(())
     }
 
-    /// The model's prediction for arriving row `i`, and its spread.
-    fn predict_one(&self, arriving: &Matrix, i: usize) -> Result<(f64, Option<Spread>)> {
+    /// The model's prediction for arriving row `i`, its spread and its
+    /// 90 % conformal interval.
+    fn predict_one(&self, arriving: &Matrix, i: usize) -> Result<Guess> {
         let model = self
             .model
             .as_ref()
             .context("the stream's model was not fitted")?;
         let x = arriving.select(&[i]);
-        let spread = model.predict_spread(&x)?.map(|s| s[0]);
-        Ok((model.predict(&x)?[0], spread))
+        let prediction = model.predict(&x)?[0];
+        let interval = match &self.calibration {
+            Some(c) => c
+                .intervals(&x, &[prediction], Coverage::default(), false)?
+                .get(0),
+            None => None,
+        };
+        Ok(Guess {
+            prediction,
+            spread: model.predict_std(&x)?.map(|s| s[0]),
+            interval,
+        })
     }
+}
+
+/// The model's guess for one arriving row.
+struct Guess {
+    prediction: f64,
+    spread: Option<f64>,
+    interval: Option<(f64, f64)>,
 }

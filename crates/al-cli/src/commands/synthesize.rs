@@ -7,7 +7,6 @@ use serde_json::json;
 
 use al_data::batch::{BatchFile, BatchRow, StagedBatch};
 use al_data::{store, Project, RoundRecord, Subset};
-use al_models::metrics::Spread;
 use al_models::Matrix;
 use al_query::synthesis::{synthesize, Space};
 use al_query::{QueryError, QueryInput};
@@ -84,7 +83,15 @@ pub fn run(global: &Global, args: SynthesizeArgs) -> Result<()> {
     }
     let x = dense(&rows.iter().map(|r| r.1.clone()).collect::<Vec<_>>());
     let predictions = fitted.predict(&x)?;
-    let spreads = fitted.predict_spread(&x)?;
+    let intervals = al::intervals::for_rows(
+        &*spec.build()?,
+        (&lx, &ly),
+        &x,
+        &predictions,
+        al::Coverage::default(),
+        args.seed,
+        false,
+    )?;
     let utilities = utility(&rows.iter().map(|r| r.1.clone()).collect::<Vec<_>>())?;
     let record = RoundRecord {
         strategy: format!("synthesize:{}", strategy.name()),
@@ -102,7 +109,7 @@ pub fn run(global: &Global, args: SynthesizeArgs) -> Result<()> {
         rows: &rows,
         utilities: &utilities,
         predictions: &predictions,
-        spreads: spreads.as_deref(),
+        intervals: &intervals,
     };
     let (round, n, out) = record_and_write(&mut project, &record, file, &made)?;
     if global.json {
@@ -124,7 +131,7 @@ struct Synthesized<'a> {
     rows: &'a [(Vec<String>, Vec<f64>)],
     utilities: &'a [f64],
     predictions: &'a [f64],
-    spreads: Option<&'a [Spread]>,
+    intervals: &'a al::Intervals,
 }
 
 /// Records the round, its synthetic rows and its batch file in one
@@ -147,7 +154,7 @@ fn record_and_write(
                 rank: k + 1,
                 score: made.utilities[k],
                 prediction: Some(made.predictions[k]),
-                interval: made.spreads.map(|s| (s[k].low, s[k].high)),
+                interval: made.intervals.get(k),
                 raw: cells.clone(),
             });
         }

@@ -18,6 +18,7 @@ Or without a project, in scikit-activeml's shape (NaN marks unlabeled rows):
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import tempfile
@@ -30,6 +31,7 @@ import pandas as pd
 from al._al import AlError, ProjectBusyError, ProjectHandle as _Handle
 from al._al import __version__
 from al._al import models as _models
+from al._al import forecast_curve as _forecast_curve
 from al._al import query_array as _query_array
 from al._al import strategies as _strategies
 
@@ -39,6 +41,7 @@ __all__ = [
     "ProjectBusyError",
     "ReportFrame",
     "Simulation",
+    "forecast_curve",
     "models",
     "query",
     "strategies",
@@ -121,8 +124,12 @@ def _typed(header: Sequence[str], columns: Sequence[Sequence[str]], numeric: Seq
 
 
 class ReportFrame(pd.DataFrame):
-    """A data frame (one row per round) that also draws its learning curve:
-    Jupyter shows the SVG above the table; ``.svg`` holds it."""
+    """A data frame (one row per round) that also draws its learning curve
+    with the forecast dashed past the last round: Jupyter shows the SVG and
+    the stopping advice above the table; ``.svg`` holds the drawing,
+    ``.attrs["forecast"]`` the forecast (a data frame: metric, batches,
+    labels, expected, low, high; empty until there are rounds enough) and
+    ``.attrs["advice"]`` the advice (decision, reason, next_gain, stop_below)."""
 
     _metadata = ["svg"]
 
@@ -132,7 +139,11 @@ class ReportFrame(pd.DataFrame):
 
     def _repr_html_(self) -> str:  # type: ignore[override]
         table = super()._repr_html_() or ""
-        return (getattr(self, "svg", "") or "") + table
+        advice = self.attrs.get("advice")
+        line = ""
+        if advice:
+            line = f"<p><b>{html.escape(advice['decision'])}</b>: {html.escape(advice['reason'])}</p>"
+        return (getattr(self, "svg", "") or "") + line + table
 
 
 class Simulation:
@@ -298,12 +309,32 @@ class Project:
     def _kinds(self) -> dict:
         return {c["name"]: c["kind"] for c in self.status()["columns"]}
 
-    def report(self) -> ReportFrame:
-        """The stored evaluations, one row per round, with the learning curve."""
+    def report(self, *, stop_below: Optional[Union[float, str]] = None) -> ReportFrame:
+        """The stored evaluations, one row per round, with the learning curve,
+        the forecast of the next batches and the stopping advice.
+        ``stop_below`` (0.01 or "1%") stores the stopping rule's threshold in
+        the project first, as ``al-cli report --stop-below`` does."""
+        if stop_below is not None:
+            self._h.set_stop_below(str(stop_below))
         reports = json.loads(self._h.reports())
         columns = ["round", "labels", "mae", "mse", "rmse", "r2", "model", "strategy", "method", "created_at"]
         frame = ReportFrame(pd.DataFrame(reports, columns=columns))
         frame.svg = self._h.learning_curve_svg() if reports else ""
+        forecast = json.loads(self._h.forecast())
+        frame.attrs["forecast"] = _forecast_frame(forecast)
+        frame.attrs["advice"] = None if forecast is None else forecast["advice"]
+        return frame
+
+    def forecast(self) -> pd.DataFrame:
+        """The expected MAE and RMSE after the next 1, 2 and 5 batches with
+        an 80 % band (a power law fitted to the rounds' errors); empty until
+        there are rounds enough. ``attrs``: advice, measured, model, points,
+        labels, batch, need_more."""
+        forecast = json.loads(self._h.forecast())
+        frame = _forecast_frame(forecast)
+        if forecast is not None:
+            for key in ("advice", "measured", "model", "points", "labels", "batch", "need_more"):
+                frame.attrs[key] = forecast[key]
         return frame
 
     def history(self, row_id: int) -> pd.DataFrame:
@@ -325,27 +356,35 @@ class Project:
         pool: bool = False,
         model: Optional[str] = None,
         seed: int = 0,
+        coverage: Optional[Union[float, str]] = None,
     ) -> pd.DataFrame:
         """The model (default: the project's) fitted on the labeled rows,
         predicting the project's rows (``pool=True``: only the unlabeled), or
-        the rows of ``data`` (same columns; nothing is written), with the
-        members' spread and 10th/90th percentiles where the model has members."""
+        the rows of ``data`` (same columns; nothing is written), with
+        conformal ``lower``/``upper`` bounds at ``coverage`` (0.9 or "90%";
+        default 0.9: too few labels for it leaves them NaN, while a level
+        asked for raises ValueError) and the model's own ``spread`` where it
+        has one. ``attrs["intervals"]`` names the method."""
+        level = None if coverage is None else str(coverage)
         if data is None:
-            result = json.loads(self._h.predict(pool=pool, model=model, seed=seed))
+            result = json.loads(self._h.predict(pool=pool, model=model, seed=seed, coverage=level))
         else:
             with _Source(data, sep=self._delimiter()) as source:
-                result = json.loads(self._h.predict(file=source, model=model, seed=seed))
+                result = json.loads(self._h.predict(file=source, model=model, seed=seed, coverage=level))
+        n = len(result["row_ids"])
+        bounds = result["intervals"]["bounds"]
         frame = pd.DataFrame(
             {
                 "row_id": np.asarray(result["row_ids"], dtype=np.int64),
                 "prediction": np.asarray(result["prediction"], dtype=float),
-                "spread": _floats(result["spread"], len(result["row_ids"])),
-                "prediction_low": _floats(result["low"], len(result["row_ids"])),
-                "prediction_high": _floats(result["high"], len(result["row_ids"])),
-                "label": _floats(result["label"], len(result["row_ids"])),
+                "lower": _floats(None if bounds is None else [b[0] for b in bounds], n),
+                "upper": _floats(None if bounds is None else [b[1] for b in bounds], n),
+                "spread": _floats(result["spread"], n),
+                "label": _floats(result["label"], n),
             }
         )
         frame.attrs["model"] = result["model"]
+        frame.attrs["intervals"] = result["intervals"]["summary"]
         return frame
 
     # -- the labeling loop --------------------------------------------------
@@ -360,11 +399,14 @@ class Project:
         diversity: bool = False,
         include_pending: bool = False,
         out: Optional[Union[str, "os.PathLike[str]"]] = None,
+        coverage: Optional[Union[float, str]] = None,
     ) -> pd.DataFrame:
         """Chooses the next ``batch`` rows to label and records the round
         (as ``al-cli query``; ``out`` also writes its batch CSV). Returns the
         rows best first: row id, cells as the source had them, the model's
-        guess with its interval, the strategy's score, rank and round."""
+        guess with its conformal interval at ``coverage`` (default 0.9; NaN
+        with too few labels, ``attrs["intervals"]`` says why), the
+        strategy's score, rank and round."""
         outcome = json.loads(
             self._h.query(
                 batch=batch,
@@ -375,6 +417,7 @@ class Project:
                 diversity=diversity,
                 include_pending=include_pending,
                 out=None if out is None else os.fspath(out),
+                coverage=None if coverage is None else str(coverage),
             )
         )
         kinds = self._kinds()
@@ -389,8 +432,8 @@ class Project:
                 pd.DataFrame(
                     {
                         "prediction": _floats([r["prediction"] for r in rows], len(rows)),
-                        "prediction_low": _floats([r["low"] for r in rows], len(rows)),
-                        "prediction_high": _floats([r["high"] for r in rows], len(rows)),
+                        "lower": _floats([r["lower"] for r in rows], len(rows)),
+                        "upper": _floats([r["upper"] for r in rows], len(rows)),
                         "spread": _floats([r["spread"] for r in rows], len(rows)),
                         "score": _floats([r["score"] for r in rows], len(rows)),
                         "rank": np.asarray([r["rank"] for r in rows], dtype=np.int64),
@@ -400,7 +443,7 @@ class Project:
             ],
             axis=1,
         )
-        for key in ("round", "strategy", "model", "cold_start", "pool", "file"):
+        for key in ("round", "strategy", "model", "cold_start", "pool", "file", "intervals"):
             frame.attrs[key] = outcome[key]
         return frame
 
@@ -539,6 +582,28 @@ class _Optional:
     def __exit__(self, *exc: object) -> None:
         if self._source is not None:
             self._source.__exit__(*exc)
+
+
+def forecast_curve(
+    labels: Sequence[int], errors: Sequence[float], batch: int, batches: Sequence[int] = (1, 2, 5), seed: int = 0
+) -> Optional[dict]:
+    """Fits the power law ``err(n) = a·n^(−b) + c`` to any learning curve
+    (a project's, a simulation's) and forecasts the error ``batches``
+    batches of ``batch`` labels past its last point, with an 80 % band:
+    ``{"curve": {a, b, c}, "now": ..., "ahead": [{batches, labels,
+    expected, low, high}, ...]}``, or None with fewer than four points."""
+    return json.loads(
+        _forecast_curve([int(n) for n in labels], [float(e) for e in errors], batch, [int(k) for k in batches], seed)
+    )
+
+
+def _forecast_frame(forecast: Optional[dict]) -> pd.DataFrame:
+    rows = []
+    for metric in ("mae", "rmse"):
+        curve = None if forecast is None else forecast[metric]
+        for a in [] if curve is None else curve["ahead"]:
+            rows.append({"metric": metric, **a})
+    return pd.DataFrame(rows, columns=["metric", "batches", "labels", "expected", "low", "high"])
 
 
 def _floats(values: Optional[Iterable[Optional[float]]], n: int) -> np.ndarray:

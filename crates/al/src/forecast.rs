@@ -1,0 +1,499 @@
+//! What the next labels are likely to buy, and whether to stop.
+//!
+//! **Forecast.** The rounds' errors are fitted by an inverse power law
+//! `err(n) = a·n^(−b) + c` (Figueroa, Zeng-Treitler, Kandula & Ngo 2012;
+//! Mukherjee et al. 2003) by weighted least squares, later rounds weighing
+//! more (they rest on more labels): for each exponent `b` on a grid, `a`
+//! and `c` have a closed form; the best `b` is refined by golden-section
+//! search; `a, c >= 0`, so the curve never rises. The band is a residual
+//! bootstrap (relative residuals, refitted 400 times, plus one more drawn
+//! residual for the noise of the error that will be measured): the 10th and
+//! 90th percentiles, an 80 % band.
+//!
+//! **Stopping.** Stop when the forecast gain of the next batch falls below
+//! a share of the current error that the user sets (1 % unless the project
+//! stores another): the forecast turns into a decision with a price attached.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+
+use crate::error::refused;
+use crate::InvalidParameter;
+
+/// Fewest rounds (points of the curve) a forecast is fitted on: three
+/// parameters and one degree of freedom left for the band.
+pub const MIN_POINTS: usize = 4;
+
+/// Batches ahead that `report` forecasts.
+pub const AHEAD: [usize; 3] = [1, 2, 5];
+
+const BOOTSTRAP: usize = 400;
+
+/// `err(n) = a·n^(−b) + c`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct PowerLaw {
+    pub a: f64,
+    pub b: f64,
+    pub c: f64,
+}
+
+impl PowerLaw {
+    pub fn at(&self, labels: f64) -> f64 {
+        self.a * labels.powf(-self.b) + self.c
+    }
+
+    /// The weighted least-squares fit to `(labels, error)` points, weights
+    /// proportional to the labels; `None` for fewer than [`MIN_POINTS`]
+    /// points or any that is not positive and finite.
+    pub fn fit(points: &[(f64, f64)]) -> Option<PowerLaw> {
+        let ok = |v: f64| v.is_finite() && v > 0.0;
+        if points.len() < MIN_POINTS || !points.iter().all(|&(n, e)| ok(n) && ok(e)) {
+            return None;
+        }
+        let sse = |b: f64| fit_given_b(points, b);
+        // A coarse grid, then golden-section search around the best cell.
+        let grid: Vec<f64> = (1..=150).map(|k| k as f64 * 0.02).collect();
+        let best = grid
+            .iter()
+            .copied()
+            .min_by(|&x, &y| sse(x).1.total_cmp(&sse(y).1))?;
+        let (mut lo, mut hi) = ((best - 0.02).max(0.001), best + 0.02);
+        let ratio = (5f64.sqrt() - 1.0) / 2.0;
+        for _ in 0..40 {
+            let m1 = hi - ratio * (hi - lo);
+            let m2 = lo + ratio * (hi - lo);
+            if sse(m1).1 <= sse(m2).1 {
+                hi = m2;
+            } else {
+                lo = m1;
+            }
+        }
+        let b = (lo + hi) / 2.0;
+        let refined = sse(b);
+        Some(if refined.1 <= sse(best).1 {
+            refined.0
+        } else {
+            sse(best).0
+        })
+    }
+}
+
+/// The best `a, c >= 0` for exponent `b`, and its weighted squared error.
+fn fit_given_b(points: &[(f64, f64)], b: f64) -> (PowerLaw, f64) {
+    let w_total: f64 = points.iter().map(|p| p.0).sum();
+    let (mut sw, mut sx, mut sy, mut sxx, mut sxy) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    for &(n, e) in points {
+        let w = n / w_total;
+        let x = n.powf(-b);
+        sw += w;
+        sx += w * x;
+        sy += w * e;
+        sxx += w * x * x;
+        sxy += w * x * e;
+    }
+    let det = sw * sxx - sx * sx;
+    let (mut a, mut c) = if det.abs() > 1e-300 {
+        ((sw * sxy - sx * sy) / det, (sxx * sy - sx * sxy) / det)
+    } else {
+        (0.0, sy / sw)
+    };
+    if a < 0.0 {
+        // The errors rise with labels: the best non-rising curve is flat.
+        a = 0.0;
+        c = sy / sw;
+    } else if c < 0.0 {
+        c = 0.0;
+        a = sxy / sxx;
+    }
+    let law = PowerLaw { a, b, c };
+    let sse = points
+        .iter()
+        .map(|&(n, e)| (n / w_total) * (law.at(n) - e).powi(2))
+        .sum();
+    (law, sse)
+}
+
+/// The expected error after some more batches, with an 80 % band.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Ahead {
+    pub batches: usize,
+    pub labels: u64,
+    pub expected: f64,
+    pub low: f64,
+    pub high: f64,
+}
+
+/// One metric's fitted curve and what it forecasts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CurveForecast {
+    pub curve: PowerLaw,
+    /// The curve at the current label count.
+    pub now: f64,
+    pub ahead: Vec<Ahead>,
+}
+
+impl CurveForecast {
+    /// Fits `points` and forecasts `batch` labels at a time past `labels`;
+    /// the bootstrap follows `seed`. `None` when the fit is not possible.
+    pub fn new(
+        points: &[(f64, f64)],
+        labels: u64,
+        batch: u64,
+        batches: &[usize],
+        seed: u64,
+    ) -> Option<CurveForecast> {
+        let curve = PowerLaw::fit(points)?;
+        // Relative residuals, inflated for the three fitted parameters.
+        let m = points.len() as f64;
+        let inflate = (m / (m - 3.0)).sqrt();
+        let residuals: Vec<f64> = points
+            .iter()
+            .map(|&(n, e)| (e / curve.at(n) - 1.0) * inflate)
+            .collect();
+        let targets: Vec<f64> = batches
+            .iter()
+            .map(|&k| (labels + k as u64 * batch) as f64)
+            .collect();
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut draws: Vec<Vec<f64>> = vec![Vec::with_capacity(BOOTSTRAP); targets.len()];
+        for _ in 0..BOOTSTRAP {
+            let resampled: Vec<(f64, f64)> = points
+                .iter()
+                .map(|&(n, _)| {
+                    let r = residuals[rng.gen_range(0..residuals.len())];
+                    (n, (curve.at(n) * (1.0 + r)).max(f64::MIN_POSITIVE))
+                })
+                .collect();
+            let Some(again) = PowerLaw::fit(&resampled) else {
+                continue;
+            };
+            for (t, &n) in targets.iter().enumerate() {
+                let noise = residuals[rng.gen_range(0..residuals.len())];
+                draws[t].push(again.at(n) * (1.0 + noise));
+            }
+        }
+        let ahead = batches
+            .iter()
+            .zip(&targets)
+            .zip(draws.iter_mut())
+            .map(|((&k, &n), d)| {
+                d.sort_by(f64::total_cmp);
+                let q = |p: f64| {
+                    if d.is_empty() {
+                        curve.at(n)
+                    } else {
+                        d[((d.len() - 1) as f64 * p).round() as usize]
+                    }
+                };
+                Ahead {
+                    batches: k,
+                    labels: n as u64,
+                    expected: curve.at(n),
+                    low: q(0.1),
+                    high: q(0.9),
+                }
+            })
+            .collect();
+        Some(CurveForecast {
+            curve,
+            now: curve.at(labels as f64),
+            ahead,
+        })
+    }
+
+    /// The forecast drop of the error over the next batch, as a share of
+    /// the error now.
+    pub fn next_gain(&self) -> Option<f64> {
+        let next = self.ahead.iter().find(|a| a.batches == 1)?;
+        (self.now > 0.0).then(|| (self.now - next.expected) / self.now)
+    }
+}
+
+/// A share of the current error below which another batch is not worth
+/// buying (`--stop-below 1%`), checked once.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct StopBelow(f64);
+
+impl Default for StopBelow {
+    fn default() -> Self {
+        StopBelow(0.01)
+    }
+}
+
+impl StopBelow {
+    const EXPECTED: &'static str =
+        "stop_below: expected a share of the current error in (0, 1), such as 0.01 or 1%";
+
+    pub fn new(share: f64) -> Result<StopBelow, InvalidParameter> {
+        if share > 0.0 && share < 1.0 {
+            Ok(StopBelow(share))
+        } else {
+            Err(refused("stop_below", Self::EXPECTED))
+        }
+    }
+
+    /// `0.01` or `1%`.
+    pub fn parse(text: &str) -> Result<StopBelow, InvalidParameter> {
+        let text = text.trim();
+        let share = match text.strip_suffix('%') {
+            Some(pct) => pct.trim().parse::<f64>().map(|p| p / 100.0),
+            None => text.parse::<f64>(),
+        };
+        share
+            .map_err(|_| refused("stop_below", Self::EXPECTED))
+            .and_then(StopBelow::new)
+    }
+
+    pub fn share(self) -> f64 {
+        self.0
+    }
+
+    /// "1 %".
+    pub fn percent(self) -> String {
+        format!("{} %", al_models::conformal::percent(self.0))
+    }
+}
+
+/// Stop or continue, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    Stop,
+    Continue,
+}
+
+/// The advice `report`, `status` and `query` give.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Advice {
+    pub decision: Decision,
+    pub reason: String,
+    /// The forecast drop of the MAE over the next batch, as a share of the
+    /// MAE now.
+    pub next_gain: Option<f64>,
+    pub stop_below: f64,
+}
+
+/// The forecast-gain rule on a forecast of the MAE.
+pub fn advise(
+    mae: Option<&CurveForecast>,
+    batch: u64,
+    stop_below: StopBelow,
+    need_more: usize,
+) -> Advice {
+    let Some(gain) = mae.and_then(CurveForecast::next_gain) else {
+        return Advice {
+            decision: Decision::Continue,
+            reason: format!(
+                "too few rounds to forecast: {need_more} more evaluated round(s) needed"
+            ),
+            next_gain: None,
+            stop_below: stop_below.share(),
+        };
+    };
+    let pct = |v: f64| format!("{:.1} %", v * 100.0);
+    let (decision, reason) = if gain < stop_below.share() {
+        (
+            Decision::Stop,
+            format!(
+                "the next {batch} labels are forecast to cut the MAE by {}, below the stop-below threshold of {}",
+                pct(gain),
+                stop_below.percent()
+            ),
+        )
+    } else {
+        (
+            Decision::Continue,
+            format!(
+                "the next {batch} labels are forecast to cut the MAE by {}, above the stop-below threshold of {}",
+                pct(gain),
+                stop_below.percent()
+            ),
+        )
+    };
+    Advice {
+        decision,
+        reason,
+        next_gain: Some(gain),
+        stop_below: stop_below.share(),
+    }
+}
+
+/// The project's forecast and advice, from its stored reports.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProjectForecast {
+    /// How the fitted errors were measured ("holdout" or "cv5") and by
+    /// which model: the reports of the latest evaluation's kind.
+    pub measured: String,
+    pub model: String,
+    /// Rounds (distinct label counts) the curve is fitted on.
+    pub points: usize,
+    pub labels: u64,
+    /// Labels per batch: the median step between those rounds.
+    pub batch: u64,
+    pub mae: Option<CurveForecast>,
+    pub rmse: Option<CurveForecast>,
+    /// More evaluated rounds needed before a forecast (0 once there is one).
+    pub need_more: usize,
+    pub advice: Advice,
+}
+
+/// The reports' `(labels, error)` points of the latest report's model and
+/// measurement, one per label count (the latest), in label order.
+fn curve_points(reports: &[al_data::Report]) -> Vec<&al_data::Report> {
+    let Some(last) = reports.last() else {
+        return Vec::new();
+    };
+    let mut by_labels: std::collections::BTreeMap<u64, &al_data::Report> = Default::default();
+    for r in reports
+        .iter()
+        .filter(|r| r.method == last.method && r.model == last.model)
+    {
+        by_labels.insert(r.labels, r);
+    }
+    by_labels.into_values().collect()
+}
+
+/// The forecast of `reports` with the rule's advice.
+pub fn project_forecast(
+    reports: &[al_data::Report],
+    stop_below: StopBelow,
+) -> Option<ProjectForecast> {
+    let points = curve_points(reports);
+    let last = *points.last()?;
+    let mut steps: Vec<u64> = points
+        .windows(2)
+        .map(|w| w[1].labels - w[0].labels)
+        .collect();
+    steps.sort_unstable();
+    let batch = steps.get(steps.len() / 2).copied().unwrap_or(0).max(1);
+    let fit = |error: fn(&al_data::Report) -> f64| {
+        let xy: Vec<(f64, f64)> = points.iter().map(|r| (r.labels as f64, error(r))).collect();
+        CurveForecast::new(&xy, last.labels, batch, &AHEAD, 0)
+    };
+    let mae = fit(|r| r.mae);
+    let rmse = fit(|r| r.rmse);
+    let need_more = MIN_POINTS.saturating_sub(points.len());
+    let advice = advise(mae.as_ref(), batch, stop_below, need_more);
+    Some(ProjectForecast {
+        measured: last.method.as_str().to_string(),
+        model: last.model.clone(),
+        points: points.len(),
+        labels: last.labels,
+        batch,
+        mae,
+        rmse,
+        need_more,
+        advice,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fit_recovers_the_parameters_of_a_synthetic_curve() {
+        let truth = PowerLaw {
+            a: 40.0,
+            b: 0.6,
+            c: 2.5,
+        };
+        let points: Vec<(f64, f64)> = (0..11)
+            .map(|k| {
+                let n = 20.0 + 10.0 * k as f64;
+                (n, truth.at(n))
+            })
+            .collect();
+        let fit = PowerLaw::fit(&points).unwrap();
+        assert!((fit.a - 40.0).abs() < 0.05 * 40.0, "{fit:?}");
+        assert!((fit.b - 0.6).abs() < 0.01, "{fit:?}");
+        assert!((fit.c - 2.5).abs() < 0.05, "{fit:?}");
+        // Extrapolated to 420 labels, within a tenth of a per cent.
+        assert!((fit.at(420.0) / truth.at(420.0) - 1.0).abs() < 1e-3);
+    }
+
+    #[test]
+    fn rising_errors_give_a_flat_curve_and_too_few_points_none() {
+        let rising = [(20.0, 1.0), (30.0, 1.1), (40.0, 1.2), (50.0, 1.3)];
+        let fit = PowerLaw::fit(&rising).unwrap();
+        assert_eq!(fit.a, 0.0);
+        assert!(fit.at(100.0) > 1.0 && fit.at(100.0) < 1.3);
+        assert!(PowerLaw::fit(&rising[..3]).is_none());
+        assert!(PowerLaw::fit(&[(20.0, 1.0), (30.0, 0.0), (40.0, 1.0), (50.0, 1.0)]).is_none());
+    }
+
+    #[test]
+    fn the_band_holds_the_forecast_and_widens_with_the_horizon() {
+        // A noisy curve: ±4 % multiplicative wiggle.
+        let points: Vec<(f64, f64)> = (0..11)
+            .map(|k| {
+                let n = 20.0 + 10.0 * k as f64;
+                let wiggle = [
+                    0.03, -0.04, 0.02, 0.0, -0.03, 0.04, -0.01, 0.02, -0.02, 0.01, -0.03,
+                ][k];
+                (n, (30.0 * n.powf(-0.5) + 1.0) * (1.0 + wiggle))
+            })
+            .collect();
+        let f = CurveForecast::new(&points, 120, 10, &AHEAD, 7).unwrap();
+        assert_eq!(
+            f.ahead.iter().map(|a| a.labels).collect::<Vec<_>>(),
+            [130, 140, 170]
+        );
+        for a in &f.ahead {
+            assert!(a.low < a.expected && a.expected < a.high, "{a:?}");
+        }
+        let width = |a: &Ahead| a.high - a.low;
+        assert!(width(&f.ahead[2]) >= 0.9 * width(&f.ahead[0]));
+        assert_eq!(f, CurveForecast::new(&points, 120, 10, &AHEAD, 7).unwrap());
+    }
+
+    #[test]
+    fn the_rule_stops_on_a_plateau_and_continues_on_a_slope() {
+        let curve = |a: f64, c: f64| -> Vec<(f64, f64)> {
+            (0..8)
+                .map(|k| {
+                    let n = 20.0 + 20.0 * k as f64;
+                    (n, a * n.powf(-1.0) + c)
+                })
+                .collect()
+        };
+        let rule = StopBelow::default();
+        // A plateau: 2 + 10/n; at 160 labels the next 20 cut 0.7 % of 2.06.
+        let plateau = CurveForecast::new(&curve(10.0, 2.0), 160, 20, &AHEAD, 0).unwrap();
+        let advice = advise(Some(&plateau), 20, rule, 0);
+        assert_eq!(advice.decision, Decision::Stop, "{advice:?}");
+        assert!(
+            advice
+                .reason
+                .ends_with("below the stop-below threshold of 1 %"),
+            "{}",
+            advice.reason
+        );
+        // Still falling steeply: 1000/n + 1; the next 20 cut about 10 %.
+        let slope = CurveForecast::new(&curve(1000.0, 1.0), 160, 20, &AHEAD, 0).unwrap();
+        let advice = advise(Some(&slope), 20, rule, 0);
+        assert_eq!(advice.decision, Decision::Continue, "{advice:?}");
+        assert!(advice.next_gain.unwrap() > 0.05);
+        // No forecast yet: continue, saying how many rounds are missing.
+        let advice = advise(None, 20, rule, 2);
+        assert_eq!(advice.decision, Decision::Continue);
+        assert_eq!(
+            advice.reason,
+            "too few rounds to forecast: 2 more evaluated round(s) needed"
+        );
+    }
+
+    #[test]
+    fn stop_below_takes_a_share_or_a_percentage_and_nothing_else() {
+        assert_eq!(StopBelow::parse("1%").unwrap().share(), 0.01);
+        assert_eq!(StopBelow::parse("0.05").unwrap().percent(), "5 %");
+        for bad in ["0", "-1", "1", "NaN", "inf", "150%", "x", ""] {
+            assert_eq!(
+                StopBelow::parse(bad).unwrap_err().key,
+                "stop_below",
+                "{bad}"
+            );
+        }
+    }
+}

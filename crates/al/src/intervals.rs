@@ -1,0 +1,227 @@
+//! Prediction intervals at a coverage the user sets, for every flow that
+//! shows a guess: `predict`, the batch files of `query`, `stream` and
+//! `synthesize`, the workbench's label page and the Python package. The
+//! method is CV+ on the labeled rows, normalised by the model's spread where
+//! it has one (`al_models::conformal`); the point prediction stays the
+//! model fitted on every label.
+
+use al_models::conformal::{self, CvPlus, Scale};
+use al_models::{Fit, Matrix, ModelError};
+use serde::Serialize;
+
+use crate::error::refused;
+use crate::InvalidParameter;
+
+/// A coverage level strictly between 0 and 1, checked once.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Coverage(f64);
+
+impl Default for Coverage {
+    fn default() -> Self {
+        Coverage(0.9)
+    }
+}
+
+impl Coverage {
+    const EXPECTED: &'static str =
+        "coverage: expected a level strictly between 0 and 1, such as 0.9 or 90%";
+
+    /// Refuses 0, 1, anything outside them and NaN.
+    pub fn new(level: f64) -> Result<Coverage, InvalidParameter> {
+        if level > 0.0 && level < 1.0 {
+            Ok(Coverage(level))
+        } else {
+            Err(refused("coverage", Self::EXPECTED))
+        }
+    }
+
+    /// `0.9` or `90%`.
+    pub fn parse(text: &str) -> Result<Coverage, InvalidParameter> {
+        let text = text.trim();
+        let level = match text.strip_suffix('%') {
+            Some(pct) => pct.trim().parse::<f64>().map(|p| p / 100.0),
+            None => text.parse::<f64>(),
+        };
+        level
+            .map_err(|_| refused("coverage", Self::EXPECTED))
+            .and_then(Coverage::new)
+    }
+
+    pub fn level(self) -> f64 {
+        self.0
+    }
+
+    /// "90 %".
+    pub fn percent(self) -> String {
+        format!("{} %", conformal::percent(self.0))
+    }
+}
+
+/// Intervals for some rows, or why there are none.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Intervals {
+    pub coverage: f64,
+    /// How they were made ("normalized CV+, 5 folds"), or why not.
+    pub method: String,
+    /// `None` when there are too few labels for the level: `method` says so.
+    pub bounds: Option<Vec<(f64, f64)>>,
+    /// One line for people: [`Intervals::describe`].
+    pub summary: String,
+}
+
+impl Intervals {
+    /// The bounds of row `i`, if there are any.
+    pub fn get(&self, i: usize) -> Option<(f64, f64)> {
+        self.bounds.as_ref().map(|b| b[i])
+    }
+
+    /// "90 % intervals: normalized CV+, 5 folds", or the reason there are none.
+    pub fn describe(&self) -> &str {
+        &self.summary
+    }
+
+    fn made(coverage: Coverage, method: String, bounds: Vec<(f64, f64)>) -> Intervals {
+        Intervals {
+            coverage: coverage.level(),
+            summary: format!("{} intervals: {method}", coverage.percent()),
+            method,
+            bounds: Some(bounds),
+        }
+    }
+
+    fn none(coverage: Coverage, why: String) -> Intervals {
+        let method = format!("no intervals: {why}");
+        Intervals {
+            coverage: coverage.level(),
+            summary: method.clone(),
+            method,
+            bounds: None,
+        }
+    }
+}
+
+/// CV+ on the labeled rows, with the folds seeded by `seed`.
+pub struct Calibration {
+    cv: CvPlus,
+}
+
+impl Calibration {
+    pub fn fit(learner: &dyn Fit, x: &Matrix, y: &[f64], seed: u64) -> anyhow::Result<Self> {
+        let folds = conformal::shuffled_folds(y.len(), conformal::FOLDS.min(y.len()), seed);
+        Ok(Calibration {
+            cv: CvPlus::fit(learner, x, y, &folds, seed, Scale::Normalized)?,
+        })
+    }
+
+    /// Intervals for the rows of `x`, each widened to hold its point
+    /// prediction (CV+ builds the interval from the fold models, so the
+    /// model fitted on every label can fall just outside it; widening only
+    /// adds coverage). Too few labels for the level gives no bounds and the
+    /// reason, or the error when `strict` (the caller asked for that level).
+    pub fn intervals(
+        &self,
+        x: &Matrix,
+        point: &[f64],
+        coverage: Coverage,
+        strict: bool,
+    ) -> anyhow::Result<Intervals> {
+        match self.cv.intervals(x, coverage.level()) {
+            Ok(bounds) => Ok(Intervals::made(
+                coverage,
+                self.cv.method(),
+                bounds
+                    .iter()
+                    .zip(point)
+                    .map(|(b, &p)| (b.lower.min(p), b.upper.max(p)))
+                    .collect(),
+            )),
+            Err(e @ ModelError::TooFewForCoverage { .. }) => {
+                if strict {
+                    return Err(refused("coverage", &e.to_string()).into());
+                }
+                Ok(Intervals::none(coverage, e.to_string()))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// Intervals for `x` from a model fitted on the labeled rows, or none when
+/// fewer than two rows are labeled (no model yet).
+pub fn for_rows(
+    learner: &dyn Fit,
+    labeled: (&Matrix, &[f64]),
+    x: &Matrix,
+    point: &[f64],
+    coverage: Coverage,
+    seed: u64,
+    strict: bool,
+) -> anyhow::Result<Intervals> {
+    let (lx, ly) = labeled;
+    if ly.len() < 2 {
+        let need = conformal::min_labels(coverage.level()).max(2);
+        let why = format!(
+            "{} intervals need at least {need} labeled rows; there are {}",
+            coverage.percent(),
+            ly.len()
+        );
+        if strict {
+            return Err(refused("coverage", &why).into());
+        }
+        return Ok(Intervals::none(coverage, why));
+    }
+    Calibration::fit(learner, lx, ly, seed)?.intervals(x, point, coverage, strict)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coverage_takes_a_fraction_or_a_percentage_and_nothing_else() {
+        assert_eq!(Coverage::parse("0.9").unwrap().level(), 0.9);
+        assert_eq!(Coverage::parse("95%").unwrap().level(), 0.95);
+        assert_eq!(Coverage::parse(" 80 % ").unwrap().percent(), "80 %");
+        for bad in ["0", "1", "-0.1", "1.5", "NaN", "inf", "100%", "0%", "x", ""] {
+            let err = Coverage::parse(bad).unwrap_err();
+            assert_eq!(err.key, "coverage", "{bad}");
+            assert_eq!(err.to_string(), Coverage::EXPECTED, "{bad}");
+        }
+    }
+
+    #[test]
+    fn intervals_hold_their_point_and_say_their_method() {
+        let rows: Vec<Vec<f64>> = (0..30).map(|i| vec![i as f64]).collect();
+        let y: Vec<f64> = (0..30).map(|i| (i as f64 * 0.7).sin() + i as f64).collect();
+        let x = Matrix::from_rows(&rows);
+        let forest = al_models::forest::ForestParams::default().trees(20);
+        let point = forest.fit(&x, &y, 1).unwrap().predict(&x).unwrap();
+        let got = for_rows(&forest, (&x, &y), &x, &point, Coverage::default(), 1, true).unwrap();
+        assert_eq!(got.method, "normalized CV+, 5 folds");
+        assert_eq!(got.describe(), "90 % intervals: normalized CV+, 5 folds");
+        for (i, p) in point.iter().enumerate() {
+            let (lo, hi) = got.get(i).unwrap();
+            assert!(lo <= *p && *p <= hi, "row {i}: {lo} {p} {hi}");
+        }
+    }
+
+    #[test]
+    fn too_few_labels_is_a_note_unless_the_level_was_asked_for() {
+        let x = Matrix::from_rows(&(0..5).map(|i| vec![i as f64]).collect::<Vec<_>>());
+        let y = [1.0, 2.0, 2.5, 4.0, 5.5];
+        let linear = al_models::linear::LinearParams::ols();
+        let point = [0.0; 5];
+        let level = Coverage::new(0.95).unwrap();
+        let note = for_rows(&linear, (&x, &y), &x, &point, level, 0, false).unwrap();
+        assert_eq!(note.bounds, None);
+        assert_eq!(
+            note.describe(),
+            "no intervals: 95 % intervals need at least 19 labeled rows; there are 5: label 14 more, or ask for a lower coverage"
+        );
+        let err = for_rows(&linear, (&x, &y), &x, &point, level, 0, true).unwrap_err();
+        assert_eq!(crate::error_kind(&err), crate::ErrorKind::BadInput);
+        assert!(err
+            .to_string()
+            .starts_with("95 % intervals need at least 19"));
+    }
+}
