@@ -177,7 +177,18 @@ fn the_forecast_appears_after_enough_rounds_and_the_advice_follows_the_threshold
         had_forecast,
         [(1, false), (2, false), (3, false), (4, true), (5, true)]
     );
+    // The second signal: the stop set's predictions, compared between the
+    // last two queried rounds (the 4th at 100 labels, the 5th at 120).
+    let report = json_of(al(&db).args(["--json", "report"]));
+    let stability = &report["forecast"]["advice"]["stability"];
+    assert_eq!(stability["labels_before"], 100);
+    assert_eq!(stability["labels_after"], 120);
+    // 500 rows in each round's stop set; the few labeled in between drop out.
+    let rows = stability["rows"].as_u64().unwrap();
+    assert!((450..=500).contains(&rows), "{rows}");
+    assert!(stability["change"].as_f64().unwrap() > 0.0);
     let text = common::stdout_of(al(&db).arg("report"));
+    assert!(text.contains(&format!("predictions on {rows} pool rows moved ")), "{text}");
     assert!(text.contains("forecast (cv5 errors of "), "{text}");
     assert!(text.contains("+5 batches (240 labels): MAE "), "{text}");
     assert!(text.contains("advice: "), "{text}");

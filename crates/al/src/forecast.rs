@@ -272,6 +272,10 @@ pub struct Advice {
     /// MAE now.
     pub next_gain: Option<f64>,
     pub stop_below: f64,
+    /// The second signal: how much the predictions on a fixed sample of pool
+    /// rows moved between the last two queried rounds (needs no held-out
+    /// rows; reported beside the rule, not part of it).
+    pub stability: Option<Stability>,
 }
 
 /// The forecast-gain rule on a forecast of the MAE.
@@ -289,6 +293,7 @@ pub fn advise(
             ),
             next_gain: None,
             stop_below: stop_below.share(),
+            stability: None,
         };
     };
     let pct = |v: f64| format!("{:.1} %", v * 100.0);
@@ -316,7 +321,114 @@ pub fn advise(
         reason,
         next_gain: Some(gain),
         stop_below: stop_below.share(),
+        stability: None,
     }
+}
+
+impl Advice {
+    /// The reason, and the stability signal's reading when there is one.
+    pub fn explain(&self) -> String {
+        match &self.stability {
+            None => self.reason.clone(),
+            Some(s) => format!(
+                "{}; predictions on {} pool rows moved {:.1} % of their spread from {} to {} labels{}",
+                self.reason,
+                s.rows,
+                s.change * 100.0,
+                s.labels_before,
+                s.labels_after,
+                if s.stable { " (stable two rounds running)" } else { "" }
+            ),
+        }
+    }
+}
+
+/// Pool rows whose predictions are compared round to round: the rows with
+/// the smallest hashes of their ids, so the set does not depend on the
+/// pool's order and stays the same as other rows get labeled.
+pub const STOP_SET: usize = 500;
+
+/// Below this share of the predictions' spread, a round's change counts as
+/// stable (Bloodgood & Vijay-Shanker 2009 ask for agreement over a window;
+/// two rounds in a row are asked for here).
+pub const STABLE_BELOW: f64 = 0.02;
+
+/// Which of `row_ids` (by position) form the stop set.
+pub fn stop_set(row_ids: &[i64]) -> Vec<usize> {
+    let mut keyed: Vec<(u64, usize)> = row_ids
+        .iter()
+        .enumerate()
+        .map(|(i, &id)| (al_models::derive_seed(0x5709_5E70, id as u64), i))
+        .collect();
+    if keyed.len() > STOP_SET {
+        keyed.select_nth_unstable(STOP_SET);
+        keyed.truncate(STOP_SET);
+    }
+    let mut chosen: Vec<usize> = keyed.into_iter().map(|(_, i)| i).collect();
+    chosen.sort_unstable();
+    chosen
+}
+
+/// The model's predictions on the stop set when a round was queried.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct Snapshot {
+    pub labels: u64,
+    pub row_ids: Vec<i64>,
+    pub predictions: Vec<f64>,
+}
+
+/// How much the predictions on the stop set moved between two queried
+/// rounds, as a share of their spread.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Stability {
+    /// Pool rows in both snapshots.
+    pub rows: usize,
+    pub labels_before: u64,
+    pub labels_after: u64,
+    /// Mean absolute change over mean absolute deviation of the earlier
+    /// predictions.
+    pub change: f64,
+    /// The change and the one before it both below [`STABLE_BELOW`].
+    pub stable: bool,
+}
+
+/// The change between the last two of `snapshots` (oldest first), and
+/// whether the last two changes were both small.
+pub fn stability(snapshots: &[Snapshot]) -> Option<Stability> {
+    let change = |a: &Snapshot, b: &Snapshot| -> Option<(usize, f64)> {
+        let later: std::collections::HashMap<i64, f64> =
+            b.row_ids.iter().copied().zip(b.predictions.iter().copied()).collect();
+        let pairs: Vec<(f64, f64)> = a
+            .row_ids
+            .iter()
+            .zip(&a.predictions)
+            .filter_map(|(id, &p)| later.get(id).map(|&q| (p, q)))
+            .collect();
+        if pairs.len() < 2 {
+            return None;
+        }
+        let n = pairs.len() as f64;
+        let mean = pairs.iter().map(|p| p.0).sum::<f64>() / n;
+        let spread = pairs.iter().map(|p| (p.0 - mean).abs()).sum::<f64>() / n;
+        let moved = pairs.iter().map(|p| (p.1 - p.0).abs()).sum::<f64>() / n;
+        let share = if spread > 0.0 { moved / spread } else if moved > 0.0 { f64::INFINITY } else { 0.0 };
+        Some((pairs.len(), share))
+    };
+    let [.., before, after] = snapshots else {
+        return None;
+    };
+    let (rows, last) = change(before, after)?;
+    let previous = match snapshots {
+        [.., first, second, _] => change(first, second).map(|c| c.1),
+        _ => None,
+    };
+    Some(Stability {
+        rows,
+        labels_before: before.labels,
+        labels_after: after.labels,
+        change: last,
+        stable: last < STABLE_BELOW && previous.is_some_and(|p| p < STABLE_BELOW),
+    })
 }
 
 /// The project's forecast and advice, from its stored reports.
@@ -358,6 +470,7 @@ fn curve_points(reports: &[al_data::Report]) -> Vec<&al_data::Report> {
 pub fn project_forecast(
     reports: &[al_data::Report],
     stop_below: StopBelow,
+    snapshots: &[Snapshot],
 ) -> Option<ProjectForecast> {
     let points = curve_points(reports);
     let last = *points.last()?;
@@ -374,7 +487,8 @@ pub fn project_forecast(
     let mae = fit(|r| r.mae);
     let rmse = fit(|r| r.rmse);
     let need_more = MIN_POINTS.saturating_sub(points.len());
-    let advice = advise(mae.as_ref(), batch, stop_below, need_more);
+    let mut advice = advise(mae.as_ref(), batch, stop_below, need_more);
+    advice.stability = stability(snapshots);
     Some(ProjectForecast {
         measured: last.method.as_str().to_string(),
         model: last.model.clone(),
@@ -482,6 +596,44 @@ mod tests {
             advice.reason,
             "too few rounds to forecast: 2 more evaluated round(s) needed"
         );
+    }
+
+    #[test]
+    fn stability_compares_the_rows_both_rounds_predicted() {
+        let snap = |labels, ids: &[i64], preds: &[f64]| Snapshot {
+            labels,
+            row_ids: ids.to_vec(),
+            predictions: preds.to_vec(),
+        };
+        let a = snap(20, &[1, 2, 3, 4], &[0.0, 10.0, 20.0, 30.0]);
+        // Row 4 was labeled meanwhile; rows 1–3 moved by 1 each.
+        let b = snap(30, &[1, 2, 3, 5], &[1.0, 11.0, 21.0, 99.0]);
+        let s = stability(&[a.clone(), b.clone()]).unwrap();
+        assert_eq!((s.rows, s.labels_before, s.labels_after), (3, 20, 30));
+        // Spread of 0, 10, 20 about 10: 20/3; moved 1: 0.15.
+        assert!((s.change - 0.15).abs() < 1e-12);
+        assert!(!s.stable);
+        // A big move, then a small one: not yet stable; two small: stable.
+        let c = snap(40, &[1, 2, 3], &[5.0, 11.0, 21.0]);
+        let d = snap(50, &[1, 2, 3], &[5.001, 11.0, 21.0]);
+        assert!(!stability(&[b.clone(), c.clone(), d.clone()]).unwrap().stable);
+        let e = snap(60, &[1, 2, 3], &[5.001, 11.001, 21.0]);
+        assert!(stability(&[c, d, e]).unwrap().stable);
+        assert!(stability(&[a]).is_none());
+    }
+
+    #[test]
+    fn the_stop_set_is_the_same_rows_whatever_their_order() {
+        let ids: Vec<i64> = (1..=2000).collect();
+        let chosen: Vec<i64> = stop_set(&ids).iter().map(|&i| ids[i]).collect();
+        assert_eq!(chosen.len(), STOP_SET);
+        let mut reversed = ids.clone();
+        reversed.reverse();
+        let mut again: Vec<i64> = stop_set(&reversed).iter().map(|&i| reversed[i]).collect();
+        again.sort_unstable();
+        assert_eq!(chosen, again);
+        // A small pool is all of it.
+        assert_eq!(stop_set(&[7, 3, 9]), [0, 1, 2]);
     }
 
     #[test]

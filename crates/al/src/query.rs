@@ -19,7 +19,9 @@ use al_query::strategies::Diverse;
 use al_query::{CompactPool, Pool, QueryInput, DEFAULT_STRATEGY};
 
 use crate::error::at_least;
+use crate::forecast::Snapshot;
 use crate::intervals::{Coverage, Intervals};
+use crate::report::SNAPSHOTS;
 use crate::Project;
 
 /// How to choose a round's rows. Numbers are checked by [`QueryOptions::check`]
@@ -102,6 +104,8 @@ pub struct PlannedRound {
     /// How the rows' intervals were made, or why there are none.
     pub intervals: String,
     record: RoundRecord,
+    /// The model's predictions on the stop set, kept with the round.
+    snapshot: Option<Snapshot>,
 }
 
 /// Where a recorded round's batch file goes.
@@ -192,6 +196,17 @@ impl Project {
             fitted: fitted.as_deref(),
         };
         let picks = strategy.query(&input)?;
+        let snapshot = match &fitted {
+            Some(model) => {
+                let rows = crate::forecast::stop_set(&pool.row_ids);
+                Some(Snapshot {
+                    labels: ly.len() as u64,
+                    row_ids: rows.iter().map(|&i| pool.row_ids[i]).collect(),
+                    predictions: model.predict(&candidates.select(&rows))?,
+                })
+            }
+            None => None,
+        };
         let chosen = candidates.select(&picks.iter().map(|p| p.index).collect::<Vec<_>>());
         let coverage = options.coverage.unwrap_or_default();
         let (guesses, intervals) = guesses(
@@ -239,6 +254,7 @@ impl Project {
             rows,
             intervals: intervals.describe().to_string(),
             record,
+            snapshot,
         })
     }
 
@@ -262,14 +278,17 @@ impl Project {
             BatchOut::File(p) => Some(Some(p.as_path())),
             BatchOut::Stdout => Some(Some(Path::new("-"))),
         };
+        let snapshots = self.snapshots_with(planned.snapshot.clone())?;
         let (round, file) = match path {
             None => {
-                let round = self
-                    .file
-                    .write(|tx| record_round(tx, &planned.record, &queried))?;
+                let round = self.file.write(|tx| {
+                    let round = record_round(tx, &planned.record, &queried)?;
+                    store_snapshots(tx, snapshots.as_deref())?;
+                    Ok(round)
+                })?;
                 (round, None)
             }
-            Some(path) => self.record_with_file(&planned, &queried, path)?,
+            Some(path) => self.record_with_file(&planned, &queried, path, snapshots.as_deref())?,
         };
         Ok(QueryOutcome {
             round,
@@ -288,6 +307,7 @@ impl Project {
         planned: &PlannedRound,
         queried: &[QueriedRow],
         out: Option<&Path>,
+        snapshots: Option<&str>,
     ) -> Result<(i64, Option<PathBuf>)> {
         let headers = self.file.headers()?;
         let file = BatchFile {
@@ -310,12 +330,35 @@ impl Project {
         let mut staged: Option<StagedBatch> = None;
         let result = self.file.write(|tx| {
             let (round, batch) = stage_round(tx, &planned.record, queried, file, &batch)?;
+            store_snapshots(tx, snapshots)?;
             staged = Some(batch);
             Ok(round)
         });
         let (round, staged) = StagedBatch::settle(result, staged)?;
         let staged = staged.context("no batch was written")?;
         Ok((round, staged.publish()?))
+    }
+}
+
+impl Project {
+    /// The last three stop-set snapshots with `new` appended, as stored
+    /// text; `None` when there is nothing new to store.
+    fn snapshots_with(&self, new: Option<Snapshot>) -> Result<Option<String>> {
+        let Some(new) = new else {
+            return Ok(None);
+        };
+        let mut all = self.snapshots()?;
+        all.push(new);
+        let keep = all.len().saturating_sub(3);
+        Ok(Some(serde_json::to_string(&all[keep..])?))
+    }
+}
+
+/// Stores the snapshots in the round's transaction.
+fn store_snapshots(tx: &rusqlite::Transaction, snapshots: Option<&str>) -> al_data::Result<()> {
+    match snapshots {
+        Some(text) => al_data::store::set_meta(tx, SNAPSHOTS, text),
+        None => Ok(()),
     }
 }
 

@@ -7,7 +7,10 @@ use anyhow::Result;
 use al_data::Report;
 use al_query::simulate::SimulationResult;
 
-use crate::forecast::{project_forecast, ProjectForecast, StopBelow};
+use crate::forecast::{project_forecast, ProjectForecast, Snapshot, StopBelow};
+
+/// The meta key of the last three rounds' stop-set predictions.
+pub(crate) const SNAPSHOTS: &str = "stop_set_predictions";
 use crate::plot::{learning_curves_svg, CatchUp, ForecastPoint, Series};
 use crate::Project;
 
@@ -54,7 +57,19 @@ impl Project {
     /// What the next batches are likely to buy and whether to stop, from
     /// the stored reports; `None` before the first report.
     pub fn forecast(&self) -> Result<Option<ProjectForecast>> {
-        Ok(project_forecast(&self.reports()?, self.stop_below()?))
+        Ok(project_forecast(
+            &self.reports()?,
+            self.stop_below()?,
+            &self.snapshots()?,
+        ))
+    }
+
+    /// The stop set's predictions at the last queried rounds, oldest first.
+    pub(crate) fn snapshots(&self) -> Result<Vec<Snapshot>> {
+        Ok(match self.file.meta(SNAPSHOTS)? {
+            Some(text) => serde_json::from_str(&text)?,
+            None => Vec::new(),
+        })
     }
 
     /// A stored simulation's results, or an error naming what to run.

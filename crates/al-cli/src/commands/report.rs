@@ -138,7 +138,7 @@ pub fn advice_line(advice: &al::Advice) -> String {
         al::Decision::Stop => "stop",
         al::Decision::Continue => "continue",
     };
-    format!("advice: {word}: {}", advice.reason)
+    format!("advice: {word}: {}", advice.explain())
 }
 
 fn simulation(global: &Global, project: &Project, id: i64, args: &ReportArgs) -> Result<()> {
