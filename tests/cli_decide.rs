@@ -188,7 +188,10 @@ fn the_forecast_appears_after_enough_rounds_and_the_advice_follows_the_threshold
     assert!((450..=500).contains(&rows), "{rows}");
     assert!(stability["change"].as_f64().unwrap() > 0.0);
     let text = common::stdout_of(al(&db).arg("report"));
-    assert!(text.contains(&format!("predictions on {rows} pool rows moved ")), "{text}");
+    assert!(
+        text.contains(&format!("predictions on {rows} pool rows moved ")),
+        "{text}"
+    );
     assert!(text.contains("forecast (cv5 errors of "), "{text}");
     assert!(text.contains("+5 batches (240 labels): MAE "), "{text}");
     assert!(text.contains("advice: "), "{text}");

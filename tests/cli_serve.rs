@@ -705,7 +705,13 @@ fn the_project_page_queries_and_offers_its_files() {
     let plot = ann.get("/plot.svg");
     assert_eq!(plot.status, 200);
     assert!(plot.body.contains("<svg") && plot.body.contains("test MAE by labels"));
-    assert!(ann.get("/").body.contains("id=\"reports\""));
+    let home = ann.get("/").body;
+    assert!(home.contains("id=\"reports\""));
+    // One report: the advice says how many more rounds a forecast needs.
+    assert!(
+        home.contains("<strong>Continue</strong>: too few rounds to forecast: 3 more evaluated round(s) needed"),
+        "{home}"
+    );
     assert_eq!(ann.get("/no/such/page").status, 404);
 }
 

@@ -85,9 +85,13 @@ mod flows {
         Ok(())
     }
 
-    /// The learning curve of these reports as SVG (`report --plot`'s).
-    pub fn learning_curve(reports: &[al::Report]) -> anyhow::Result<String> {
-        al::plot::learning_curves_svg(al::CURVE_TITLE, &al::report_series(reports))
+    /// The learning curve of these reports as SVG (`report --plot`'s),
+    /// with the forecast dashed past the last round.
+    pub fn learning_curve(
+        reports: &[al::Report],
+        forecast: Option<&al::ProjectForecast>,
+    ) -> anyhow::Result<String> {
+        al::plot::learning_curves_svg(al::CURVE_TITLE, &al::report_series_with(reports, forecast))
     }
 }
 

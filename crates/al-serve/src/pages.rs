@@ -230,10 +230,32 @@ pub struct ProjectView<'a> {
     pub pending: usize,
     pub open_round: Option<i64>,
     pub reports: Vec<Report>,
+    /// The forecast of the next batches and the stopping advice.
+    pub forecast: Option<al::ProjectForecast>,
     pub annotators: Vec<AnnotatorCount>,
     pub strategies: Vec<String>,
     pub evaluating: bool,
     pub flash: Option<String>,
+}
+
+/// The forecast MAE a few batches ahead, and the advice.
+fn forecast_block(f: &al::ProjectForecast) -> Markup {
+    let word = match f.advice.decision {
+        al::Decision::Stop => "Stop",
+        al::Decision::Continue => "Continue",
+    };
+    html! {
+        @if let Some(mae) = &f.mae {
+            p #forecast {
+                "Forecast MAE (80 % band): "
+                @for (k, a) in mae.ahead.iter().enumerate() {
+                    @if k > 0 { " · " }
+                    (a.labels) " labels " (number(a.expected)) " [" (number(a.low)) ", " (number(a.high)) "]"
+                }
+            }
+        }
+        p #advice { strong { (word) } ": " (f.advice.explain()) }
+    }
 }
 
 pub fn project(view: ProjectView) -> Markup {
@@ -253,7 +275,10 @@ pub fn project(view: ProjectView) -> Markup {
                 @if view.reports.is_empty() {
                     p.muted { "No reports yet: one is made when a batch is fully answered (or run " code { "al-cli evaluate" } ")." }
                 } @else {
-                    img #plot src="/plot.svg" alt="learning curve: test MAE by number of labels";
+                    img #plot src="/plot.svg" alt="learning curve: test MAE by number of labels, the forecast dashed";
+                    @if let Some(f) = &view.forecast {
+                        (forecast_block(f))
+                    }
                     table.numbers #reports {
                         thead { tr { th { "round" } th { "labels" } th { "MAE" } th { "MSE" } th { "measured" } th { "strategy" } th { "model" } } }
                         tbody {

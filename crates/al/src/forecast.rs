@@ -396,8 +396,12 @@ pub struct Stability {
 /// whether the last two changes were both small.
 pub fn stability(snapshots: &[Snapshot]) -> Option<Stability> {
     let change = |a: &Snapshot, b: &Snapshot| -> Option<(usize, f64)> {
-        let later: std::collections::HashMap<i64, f64> =
-            b.row_ids.iter().copied().zip(b.predictions.iter().copied()).collect();
+        let later: std::collections::HashMap<i64, f64> = b
+            .row_ids
+            .iter()
+            .copied()
+            .zip(b.predictions.iter().copied())
+            .collect();
         let pairs: Vec<(f64, f64)> = a
             .row_ids
             .iter()
@@ -411,7 +415,13 @@ pub fn stability(snapshots: &[Snapshot]) -> Option<Stability> {
         let mean = pairs.iter().map(|p| p.0).sum::<f64>() / n;
         let spread = pairs.iter().map(|p| (p.0 - mean).abs()).sum::<f64>() / n;
         let moved = pairs.iter().map(|p| (p.1 - p.0).abs()).sum::<f64>() / n;
-        let share = if spread > 0.0 { moved / spread } else if moved > 0.0 { f64::INFINITY } else { 0.0 };
+        let share = if spread > 0.0 {
+            moved / spread
+        } else if moved > 0.0 {
+            f64::INFINITY
+        } else {
+            0.0
+        };
         Some((pairs.len(), share))
     };
     let [.., before, after] = snapshots else {
@@ -616,7 +626,11 @@ mod tests {
         // A big move, then a small one: not yet stable; two small: stable.
         let c = snap(40, &[1, 2, 3], &[5.0, 11.0, 21.0]);
         let d = snap(50, &[1, 2, 3], &[5.001, 11.0, 21.0]);
-        assert!(!stability(&[b.clone(), c.clone(), d.clone()]).unwrap().stable);
+        assert!(
+            !stability(&[b.clone(), c.clone(), d.clone()])
+                .unwrap()
+                .stable
+        );
         let e = snap(60, &[1, 2, 3], &[5.001, 11.001, 21.0]);
         assert!(stability(&[c, d, e]).unwrap().stable);
         assert!(stability(&[a]).is_none());

@@ -40,10 +40,7 @@ impl Project {
     /// The share of the current error below which the stopping rule says
     /// stop: the one stored by [`Project::set_stop_below`], else 1 %.
     pub fn stop_below(&self) -> Result<StopBelow> {
-        Ok(match self.file.meta("stop_below")? {
-            Some(text) => StopBelow::parse(&text)?,
-            None => StopBelow::default(),
-        })
+        stop_below_of(&self.file)
     }
 
     /// Stores the stopping rule's threshold in the project.
@@ -57,19 +54,12 @@ impl Project {
     /// What the next batches are likely to buy and whether to stop, from
     /// the stored reports; `None` before the first report.
     pub fn forecast(&self) -> Result<Option<ProjectForecast>> {
-        Ok(project_forecast(
-            &self.reports()?,
-            self.stop_below()?,
-            &self.snapshots()?,
-        ))
+        forecast_of(&self.file)
     }
 
     /// The stop set's predictions at the last queried rounds, oldest first.
     pub(crate) fn snapshots(&self) -> Result<Vec<Snapshot>> {
-        Ok(match self.file.meta(SNAPSHOTS)? {
-            Some(text) => serde_json::from_str(&text)?,
-            None => Vec::new(),
-        })
+        snapshots_of(&self.file)
     }
 
     /// A stored simulation's results, or an error naming what to run.
@@ -85,6 +75,30 @@ impl Project {
         })?;
         Ok(serde_json::from_str(&stored.results_json)?)
     }
+}
+
+/// The forecast and advice of a project file (the workbench holds the file
+/// itself, not a [`Project`]).
+pub fn forecast_of(file: &al_data::Project) -> Result<Option<ProjectForecast>> {
+    Ok(project_forecast(
+        &file.reports()?,
+        stop_below_of(file)?,
+        &snapshots_of(file)?,
+    ))
+}
+
+fn stop_below_of(file: &al_data::Project) -> Result<StopBelow> {
+    Ok(match file.meta("stop_below")? {
+        Some(text) => StopBelow::parse(&text)?,
+        None => StopBelow::default(),
+    })
+}
+
+fn snapshots_of(file: &al_data::Project) -> Result<Vec<Snapshot>> {
+    Ok(match file.meta(SNAPSHOTS)? {
+        Some(text) => serde_json::from_str(&text)?,
+        None => Vec::new(),
+    })
 }
 
 /// The report series with the forecast of the MAE dashed past the line

@@ -26,6 +26,7 @@ pub(super) async fn page(
             pending: pending.len(),
             open_round: pending.iter().map(|p| p.round).max(),
             reports: db.reports().map_err(Problem::internal)?,
+            forecast: al::forecast_of(&db).map_err(Problem::internal)?,
             annotators: db.labels_by_annotator().map_err(Problem::internal)?,
             strategies: crate::flows::strategies(),
             evaluating: app.evaluating.load(Ordering::SeqCst),
@@ -79,12 +80,10 @@ pub(super) async fn query(State(app): State<Shared>, posted: Posted) -> Response
 
 pub(super) async fn plot(State(app): State<Shared>) -> Response {
     let page = blocking(&app, move |app| {
-        let reports = app
-            .db
-            .lock()
-            .map_err(Problem::internal)?
-            .reports()
-            .map_err(Problem::internal)?;
+        let db = app.db.lock().map_err(Problem::internal)?;
+        let reports = db.reports().map_err(Problem::internal)?;
+        let forecast = al::forecast_of(&db).map_err(Problem::internal)?;
+        drop(db);
         if reports.is_empty() {
             return Err(Problem::new(
                 StatusCode::NOT_FOUND,
@@ -92,7 +91,8 @@ pub(super) async fn plot(State(app): State<Shared>) -> Response {
                 "nothing to plot yet",
             ));
         }
-        let svg = crate::flows::learning_curve(&reports).map_err(Problem::internal)?;
+        let svg =
+            crate::flows::learning_curve(&reports, forecast.as_ref()).map_err(Problem::internal)?;
         Ok((
             [
                 (header::CONTENT_TYPE, "image/svg+xml"),
