@@ -36,7 +36,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from label_efficiency import CONFIRMATION, load  # noqa: E402
+from label_efficiency import CONFIRMATION, TUNING, load  # noqa: E402
 
 CHECKPOINTS = [50, 100, 200]
 
@@ -171,14 +171,17 @@ def main():
     ap.add_argument("--al", required=True, help="the al-cli binary")
     ap.add_argument("--shared", default=os.path.join(os.path.dirname(__file__), "../../shared/data"))
     ap.add_argument("--part", choices=["coverage", "curves"], required=True)
-    ap.add_argument("--datasets", default="", help="comma-separated labels (default: the confirmation set)")
+    ap.add_argument("--set", default="confirmation", choices=["tuning", "confirmation"],
+                    help="which datasets of bench/datasets.md (choices are made on tuning only)")
+    ap.add_argument("--datasets", default="", help="comma-separated labels (default: all of the set)")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--max-rows", type=int, default=4000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
     wanted = set(args.datasets.split(",")) if args.datasets else None
-    specs = [s for s in CONFIRMATION if wanted is None or s[0] in wanted]
+    chosen = CONFIRMATION if args.set == "confirmation" else TUNING
+    specs = [s for s in chosen if wanted is None or s[0] in wanted]
     results = json.load(open(args.out)) if os.path.exists(args.out) else {}
     strategy = default_strategy()
     with tempfile.TemporaryDirectory() as tmp:
@@ -190,7 +193,9 @@ def main():
             if args.part == "coverage":
                 results[spec[0]] = [coverage_run(spec, df, r, tmp) for r in range(args.repeats)]
             else:
-                results[spec[0]] = forecast_and_stop(curves_run(args, spec, df, tmp, strategy))
+                curves = curves_run(args, spec, df, tmp, strategy)
+                results[spec[0]] = {"curves": {"labels": curves["labels"], "mae": curves["mae"]},
+                                    "runs": forecast_and_stop(curves)}
             print(f"{spec[0]}: {time.time() - t0:.0f} s", file=sys.stderr, flush=True)
             json.dump(results, open(args.out, "w"), indent=1)
     summarize(args.part, results)
@@ -218,7 +223,8 @@ def summarize(part, results):
     stops_ok = stops_early = 0
     print("| dataset | forecast within ±10 % | band holds it | stop within 5 % of the 420-label MAE | stopped before 420 | median stop (labels) |")
     print("|---|---:|---:|---:|---:|---:|")
-    for name, runs in results.items():
+    for name, entry in results.items():
+        runs = entry["runs"] if isinstance(entry, dict) else entry
         w = sum(abs(r["forecast"] / r["measured"] - 1) <= 0.10 for r in runs)
         i = sum(r["low"] <= r["measured"] <= r["high"] for r in runs)
         ok = sum(r["stop_mae"] <= 1.05 * r["final_mae"] for r in runs)
