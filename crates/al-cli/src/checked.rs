@@ -97,12 +97,10 @@ pub fn stop_below(s: &str) -> Result<al::StopBelow, String> {
     al::StopBelow::parse(s).map_err(|e| e.to_string())
 }
 
-/// Seconds in (0, 86 400] (`--plugin-timeout`).
-pub fn seconds(s: &str) -> Result<f64, String> {
-    let v = number(s)?;
-    (v > 0.0 && v <= 86_400.0)
-        .then_some(v)
-        .ok_or_else(|| "expected seconds in (0, 86400]".into())
+/// Seconds in (0, 86 400] (`--plugin-timeout`); the range is
+/// `al::Settings::new`'s, shared with Python.
+pub fn seconds(s: &str) -> Result<al::Settings, String> {
+    al::Settings::new(number(s)?).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -43,16 +43,14 @@ pub struct Global {
     #[arg(short, long, global = true)]
     pub quiet: bool,
     /// Seconds an external plugin may take before it is stopped.
-    #[arg(long, global = true, default_value_t = 60.0, value_name = "SECONDS", value_parser = checked::seconds)]
-    pub plugin_timeout: f64,
+    #[arg(long = "plugin-timeout", global = true, default_value = "60", value_name = "SECONDS", value_parser = checked::seconds)]
+    pub settings: al::Settings,
 }
 
 impl Global {
     /// What the library's flows share, from the global options.
     pub fn settings(&self) -> al::Settings {
-        al::Settings {
-            plugin_timeout: std::time::Duration::from_secs_f64(self.plugin_timeout),
-        }
+        self.settings
     }
 }
 

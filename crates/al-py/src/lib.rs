@@ -137,14 +137,7 @@ impl ProjectHandle {
 }
 
 fn settings(plugin_timeout: f64) -> PyResult<al::Settings> {
-    if !(plugin_timeout > 0.0 && plugin_timeout <= 86_400.0) {
-        return Err(PyValueError::new_err(
-            "plugin_timeout: expected seconds in (0, 86400]",
-        ));
-    }
-    Ok(al::Settings {
-        plugin_timeout: Duration::from_secs_f64(plugin_timeout),
-    })
+    al::Settings::new(plugin_timeout).map_err(|e| PyValueError::new_err(e.to_string()))
 }
 
 /// A count from Python for a parameter whose least value is at least 1: a

@@ -180,6 +180,18 @@ mod tests {
             .to_string()
             .starts_with("test_frac"));
         assert!(crate::SimulateOptions::default().check().is_ok());
+        for bad in [0.0, -1.0, f64::NAN, f64::INFINITY, 86_400.5] {
+            let err = crate::Settings::new(bad).unwrap_err();
+            assert_eq!(err.key, "plugin_timeout");
+            assert_eq!(
+                err.to_string(),
+                "plugin_timeout: expected seconds in (0, 86400]"
+            );
+        }
+        assert_eq!(
+            crate::Settings::new(60.0).unwrap(),
+            crate::Settings::default()
+        );
         assert!(crate::QueryOptions::default().check().is_ok());
     }
 }

@@ -72,6 +72,24 @@ pub struct Settings {
     pub plugin_timeout: Duration,
 }
 
+impl Settings {
+    /// Settings with a plugin timeout in seconds, in (0, 86 400]: the one
+    /// check every front-end's `--plugin-timeout` / `plugin_timeout` goes
+    /// through.
+    pub fn new(plugin_timeout_seconds: f64) -> Result<Settings, InvalidParameter> {
+        if plugin_timeout_seconds > 0.0 && plugin_timeout_seconds <= 86_400.0 {
+            Ok(Settings {
+                plugin_timeout: Duration::from_secs_f64(plugin_timeout_seconds),
+            })
+        } else {
+            Err(error::refused(
+                "plugin_timeout",
+                "plugin_timeout: expected seconds in (0, 86400]",
+            ))
+        }
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Settings {
