@@ -85,7 +85,10 @@ pub fn learning_curves_svg(title: &str, series: &[Series]) -> Result<String> {
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(70)
-        .build_cartesian_2d(x_range(x0, x1), (y0 - pad)..(y1 + pad))
+        .build_cartesian_2d(
+            x_range(x0, x1),
+            (y0 - pad)..(y1 + pad + legend_room(y0, y1, series.len())),
+        )
         .map_err(|e| err(e.to_string()))?;
     chart
         .configure_mesh()
@@ -189,6 +192,14 @@ fn draw_forecast<DB: DrawingBackend>(
         .draw_series(DashedLineSeries::new(line, 6, 4, color.stroke_width(2)))
         .map_err(|e| e.to_string())?;
     Ok(())
+}
+
+/// Headroom above the highest point for the legend (upper right), so the
+/// legend covers no curve: a line of the legend is about 4 % of the plot's
+/// height, and the box has a margin.
+fn legend_room(y0: f64, y1: f64, lines: usize) -> f64 {
+    let span = if y1 > y0 { y1 - y0 } else { y1.abs().max(1.0) };
+    span * (0.08 + 0.06 * lines as f64)
 }
 
 /// The x axis: the data's range, or one unit either side of a single value.

@@ -104,24 +104,24 @@ fn snapshots_of(file: &al_data::Project) -> Result<Vec<Snapshot>> {
 /// The report series with the forecast of the MAE dashed past the line
 /// that holds the last report.
 pub fn report_series_with(reports: &[Report], forecast: Option<&ProjectForecast>) -> Vec<Series> {
-    let mut series = report_series(reports);
-    let (Some(last), Some(mae)) = (reports.last(), forecast.and_then(|f| f.mae.as_ref())) else {
-        return series;
-    };
-    let key = line_name(last);
-    if let Some(line) = series.iter_mut().find(|s| s.name == key) {
-        line.forecast = Some(
-            mae.ahead
-                .iter()
-                .map(|a| ForecastPoint {
-                    labels: a.labels as f64,
-                    expected: a.expected,
-                    low: a.low,
-                    high: a.high,
-                })
-                .collect(),
-        );
+    let mut series = full_series(reports);
+    if let (Some(last), Some(mae)) = (reports.last(), forecast.and_then(|f| f.mae.as_ref())) {
+        let key = line_name(last);
+        if let Some(line) = series.iter_mut().find(|s| s.name == key) {
+            line.forecast = Some(
+                mae.ahead
+                    .iter()
+                    .map(|a| ForecastPoint {
+                        labels: a.labels as f64,
+                        expected: a.expected,
+                        low: a.low,
+                        high: a.high,
+                    })
+                    .collect(),
+            );
+        }
     }
+    short_names(&mut series);
     series
 }
 
@@ -133,12 +133,36 @@ fn line_name(r: &Report) -> String {
     )
 }
 
+/// A legend name without the specs' parameters ("cover / forest"), unless
+/// that would make two lines look alike.
+fn short_names(series: &mut [Series]) {
+    let short = |name: &str| {
+        name.split(" / ")
+            .map(|spec| spec.split(':').next().unwrap_or(spec))
+            .collect::<Vec<_>>()
+            .join(" / ")
+    };
+    let names: Vec<String> = series.iter().map(|s| short(&s.name)).collect();
+    let distinct: std::collections::BTreeSet<&String> = names.iter().collect();
+    if distinct.len() == names.len() {
+        for (s, n) in series.iter_mut().zip(names) {
+            s.name = n;
+        }
+    }
+}
+
 /// One line per strategy and model through the stored reports' MAE.
 pub fn report_series(reports: &[Report]) -> Vec<Series> {
+    let mut series = full_series(reports);
+    short_names(&mut series);
+    series
+}
+
+/// The lines, named by their full specs.
+fn full_series(reports: &[Report]) -> Vec<Series> {
     let mut by_line: BTreeMap<String, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
     for r in reports {
-        let key = line_name(r);
-        let e = by_line.entry(key).or_default();
+        let e = by_line.entry(line_name(r)).or_default();
         e.0.push(r.labels as f64);
         e.1.push(r.mae);
     }
@@ -204,4 +228,42 @@ pub fn simulation_series(result: &SimulationResult) -> Vec<Series> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(labels: u64, strategy: &str, model: &str) -> Report {
+        Report {
+            round: Some(1),
+            labels,
+            mae: 1.0,
+            mse: 1.0,
+            rmse: 1.0,
+            r2: 0.0,
+            model: model.into(),
+            strategy: Some(strategy.into()),
+            created_at: String::new(),
+            method: crate::EvalMethod::Cv5,
+        }
+    }
+
+    #[test]
+    fn legend_names_drop_the_parameters_unless_two_lines_would_look_alike() {
+        let one = [report(20, "cover:hedge=0.2", "forest:trees=100")];
+        assert_eq!(report_series(&one)[0].name, "cover / forest");
+        let two = [
+            report(20, "cover:hedge=0.2", "forest:trees=100"),
+            report(30, "cover:hedge=0.5", "forest:trees=100"),
+        ];
+        let names: Vec<String> = report_series(&two).into_iter().map(|s| s.name).collect();
+        assert_eq!(
+            names,
+            [
+                "cover:hedge=0.2 / forest:trees=100",
+                "cover:hedge=0.5 / forest:trees=100"
+            ]
+        );
+    }
 }
