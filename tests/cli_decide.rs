@@ -167,7 +167,7 @@ fn the_forecast_appears_after_enough_rounds_and_the_advice_follows_the_threshold
                     a["expected"].as_f64().unwrap(),
                     a["high"].as_f64().unwrap(),
                 );
-                assert!(lo <= e && e <= hi && lo > 0.0, "{a}");
+                assert!(0.0 <= lo && lo <= e && e <= hi, "{a}");
             }
         }
     }
