@@ -74,7 +74,7 @@ pub enum Command {
     Label(LabelArgs),
     /// Fit on all labeled rows and store MAE/MSE/RMSE/R² on the test rows.
     Evaluate(EvaluateArgs),
-    /// Show stored evaluations (or a simulation) as a table, markdown, CSV or JSON.
+    /// Show stored evaluations (or a simulation) as a table, markdown, CSV or JSON, with the forecast of the next batches and the stop/continue advice.
     Report(ReportArgs),
     /// Compare strategies on labeled data, the known target playing the annotator.
     Simulate(SimulateArgs),
