@@ -79,25 +79,25 @@ impl Context {
         if pending.is_empty() {
             return Ok(context);
         }
-        let guessed = (|| -> anyhow::Result<_> {
-            let learner = spec.build()?;
-            let lx = Matrix::new(train.features, width);
-            let fitted = learner.fit(&lx, &y, 0)?;
-            let x = Matrix::new(pending.features.clone(), width);
-            let predictions = fitted.predict(&x)?;
-            let intervals = al::intervals::for_rows(
-                &*learner,
-                (&lx, &y),
-                &x,
-                &predictions,
-                al::Coverage::default(),
-                0,
-                false,
-            )?;
-            Ok((predictions, intervals))
-        })();
+        let guessed = spec
+            .build()
+            .map_err(anyhow::Error::from)
+            .and_then(|learner| {
+                al::intervals::guesses(
+                    &*learner,
+                    (&Matrix::new(train.features, width), &y),
+                    &Matrix::new(pending.features.clone(), width),
+                    al::Coverage::default(),
+                    0,
+                    false,
+                )
+            });
         match guessed {
-            Ok((predictions, intervals)) => {
+            Ok(al::intervals::Guesses {
+                predictions,
+                intervals,
+                ..
+            }) => {
                 for (i, &id) in pending.row_ids.iter().enumerate() {
                     context.guesses.insert(
                         id,

@@ -242,13 +242,8 @@ impl StopBelow {
 
     /// `0.01` or `1%`.
     pub fn parse(text: &str) -> Result<StopBelow, InvalidParameter> {
-        let text = text.trim();
-        let share = match text.strip_suffix('%') {
-            Some(pct) => pct.trim().parse::<f64>().map(|p| p / 100.0),
-            None => text.parse::<f64>(),
-        };
-        share
-            .map_err(|_| refused("stop_below", Self::EXPECTED))
+        crate::parse_share(text)
+            .ok_or_else(|| refused("stop_below", Self::EXPECTED))
             .and_then(StopBelow::new)
     }
 

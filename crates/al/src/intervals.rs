@@ -6,7 +6,7 @@
 //! model fitted on every label.
 
 use al_models::conformal::{self, CvPlus, Scale};
-use al_models::{Fit, Matrix, ModelError};
+use al_models::{Fit, Matrix, ModelError, Predict};
 use serde::Serialize;
 
 use crate::error::refused;
@@ -37,13 +37,8 @@ impl Coverage {
 
     /// `0.9` or `90%`.
     pub fn parse(text: &str) -> Result<Coverage, InvalidParameter> {
-        let text = text.trim();
-        let level = match text.strip_suffix('%') {
-            Some(pct) => pct.trim().parse::<f64>().map(|p| p / 100.0),
-            None => text.parse::<f64>(),
-        };
-        level
-            .map_err(|_| refused("coverage", Self::EXPECTED))
+        crate::parse_share(text)
+            .ok_or_else(|| refused("coverage", Self::EXPECTED))
             .and_then(Coverage::new)
     }
 
@@ -144,6 +139,34 @@ impl Calibration {
             Err(e) => Err(e.into()),
         }
     }
+}
+
+/// The model fitted on the labeled rows, its predictions for some rows and
+/// their intervals: what `predict` and the workbench's label page show.
+pub struct Guesses {
+    pub fitted: Box<dyn Predict>,
+    pub predictions: Vec<f64>,
+    pub intervals: Intervals,
+}
+
+/// Fits `learner` on the labeled rows and guesses the rows of `x` with
+/// intervals at `coverage` (`strict`: too few labels for it is an error).
+pub fn guesses(
+    learner: &dyn Fit,
+    labeled: (&Matrix, &[f64]),
+    x: &Matrix,
+    coverage: Coverage,
+    seed: u64,
+    strict: bool,
+) -> anyhow::Result<Guesses> {
+    let fitted = learner.fit(labeled.0, labeled.1, seed)?;
+    let predictions = fitted.predict(x)?;
+    let intervals = for_rows(learner, labeled, x, &predictions, coverage, seed, strict)?;
+    Ok(Guesses {
+        fitted,
+        predictions,
+        intervals,
+    })
 }
 
 /// Intervals for `x` from a model fitted on the labeled rows, or none when

@@ -62,6 +62,17 @@ pub use rows::{
 };
 pub use simulate::{OnStop, Progress, SimulateOptions, SimulationRun};
 
+/// A share written as a fraction (`0.9`) or a percentage (`90%`); `None`
+/// when it is neither. The range is the caller's to check (`Coverage`,
+/// `StopBelow`).
+pub(crate) fn parse_share(text: &str) -> Option<f64> {
+    let text = text.trim();
+    match text.strip_suffix('%') {
+        Some(pct) => pct.trim().parse::<f64>().ok().map(|p| p / 100.0),
+        None => text.parse::<f64>().ok(),
+    }
+}
+
 /// The model every flow uses when neither the caller nor the project says.
 pub use plugins::DEFAULT_MODEL;
 

@@ -239,15 +239,10 @@ impl Project {
         let train = self.file.load(Subset::Training, true)?;
         let lx = Matrix::new(train.features, train.width);
         let ly: Vec<f64> = train.labels.iter().flatten().copied().collect();
-        let learner = spec.build()?;
-        let fitted = learner.fit(&lx, &ly, options.seed)?;
-        let prediction = fitted.predict(&x)?;
-        let spread = fitted.predict_std(&x)?;
-        let intervals = crate::intervals::for_rows(
-            &*learner,
+        let guessed = crate::intervals::guesses(
+            &*spec.build()?,
             (&lx, &ly),
             &x,
-            &prediction,
             options.coverage.unwrap_or_default(),
             options.seed,
             options.coverage.is_some(),
@@ -255,9 +250,9 @@ impl Project {
         Ok(Predictions {
             model: spec.to_string(),
             row_ids,
-            prediction,
-            spread,
-            intervals,
+            spread: guessed.fitted.predict_std(&x)?,
+            prediction: guessed.predictions,
+            intervals: guessed.intervals,
             label,
         })
     }
