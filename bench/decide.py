@@ -151,11 +151,10 @@ def forecast_and_stop(curves):
         f = al.forecast_curve(labels[:11], mae[:11], batch=10, batches=[10])
         a = f["ahead"][0]
         measured = mae[20]
-        # The stopping rule, round by round.
+        # The stopping rule `report` applies, round by round.
         stop_at = None
         for k in range(4, len(labels)):
-            g = al.forecast_curve(labels[:k], mae[:k], batch=10, batches=[1])
-            if g is not None and g["now"] > 0 and (g["now"] - g["ahead"][0]["expected"]) / g["now"] < 0.01:
+            if al.advise_curve(labels[:k], mae[:k], batch=10, stop_below="1%")["decision"] == "stop":
                 stop_at = k - 1
                 break
         stopped = stop_at if stop_at is not None else len(labels) - 1

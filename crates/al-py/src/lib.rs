@@ -626,6 +626,36 @@ fn models() -> PyResult<String> {
     json(&al::catalog::models())
 }
 
+/// A learning curve from Python, checked.
+struct Curve {
+    points: Vec<(f64, f64)>,
+    /// The last label count.
+    now: u64,
+    batch: u64,
+}
+
+/// A curve's points, checked: one error per label count, a batch >= 1.
+fn curve(labels: &[u64], errors: &[f64], batch: i64) -> PyResult<Curve> {
+    if labels.len() != errors.len() {
+        return Err(PyValueError::new_err(format!(
+            "errors: {} values for {} label counts; give one error per count",
+            errors.len(),
+            labels.len()
+        )));
+    }
+    let batch = u64::try_from(batch)
+        .ok()
+        .filter(|&b| b >= 1)
+        .ok_or_else(|| PyValueError::new_err("batch: expected a whole number >= 1"))?;
+    let now = labels.iter().copied().max().unwrap_or(0);
+    let points = labels
+        .iter()
+        .zip(errors)
+        .map(|(&n, &e)| (n as f64, e))
+        .collect();
+    Ok(Curve { points, now, batch })
+}
+
 /// Fits the learning-curve power law to a curve of `(labels, errors)` and
 /// forecasts `batch` labels at a time, `batches` ahead, with an 80 % band:
 /// JSON of the forecast, or `null` when the curve cannot be fitted (fewer
@@ -639,31 +669,43 @@ fn forecast_curve(
     batches: Vec<usize>,
     seed: i64,
 ) -> PyResult<String> {
-    if labels.len() != errors.len() {
-        return Err(PyValueError::new_err(format!(
-            "errors: {} values for {} label counts; give one error per count",
-            errors.len(),
-            labels.len()
-        )));
-    }
-    let batch = u64::try_from(batch)
-        .ok()
-        .filter(|&b| b >= 1)
-        .ok_or_else(|| PyValueError::new_err("batch: expected a whole number >= 1"))?;
+    let Curve { points, now, batch } = curve(&labels, &errors, batch)?;
     if batches.contains(&0) {
         return Err(PyValueError::new_err(
             "batches: expected whole numbers >= 1",
         ));
     }
-    let now = labels.iter().copied().max().unwrap_or(0);
-    let points: Vec<(f64, f64)> = labels
-        .iter()
-        .zip(&errors)
-        .map(|(&n, &e)| (n as f64, e))
-        .collect();
-    let forecast =
-        al::forecast::CurveForecast::new(&points, now, batch, &batches, self::seed(seed)?);
-    json(&forecast)
+    json(&al::forecast::CurveForecast::new(
+        &points,
+        now,
+        batch,
+        &batches,
+        self::seed(seed)?,
+    ))
+}
+
+/// The stopping advice on a curve of `(labels, errors)` with batches of
+/// `batch` labels: the rule `report` applies to a project's rounds, as
+/// JSON (decision, reason, next_gain, stop_below).
+#[pyfunction]
+#[pyo3(signature = (labels, errors, batch, stop_below="1%".to_string()))]
+fn advise_curve(
+    labels: Vec<u64>,
+    errors: Vec<f64>,
+    batch: i64,
+    stop_below: String,
+) -> PyResult<String> {
+    let stop_below =
+        al::StopBelow::parse(&stop_below).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    let Curve { points, now, batch } = curve(&labels, &errors, batch)?;
+    let forecast = al::forecast::CurveForecast::new(&points, now, batch, &[1], 0);
+    let need_more = al::forecast::MIN_POINTS.saturating_sub(points.len());
+    json(&al::forecast::advise(
+        forecast.as_ref(),
+        batch,
+        stop_below,
+        need_more,
+    ))
 }
 
 #[pymodule]
@@ -673,6 +715,7 @@ fn _al(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(strategies, m)?)?;
     m.add_function(wrap_pyfunction!(models, m)?)?;
     m.add_function(wrap_pyfunction!(forecast_curve, m)?)?;
+    m.add_function(wrap_pyfunction!(advise_curve, m)?)?;
     m.add("AlError", m.py().get_type::<AlError>())?;
     m.add("ProjectBusyError", m.py().get_type::<ProjectBusyError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

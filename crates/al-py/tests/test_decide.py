@@ -117,3 +117,15 @@ def test_forecast_curve_fits_any_curve_and_refuses_a_ragged_one():
         al.forecast_curve(labels, errors[:10], batch=10)
     with pytest.raises(ValueError, match="batch: expected a whole number >= 1"):
         al.forecast_curve(labels, errors, batch=0)
+
+
+def test_advise_curve_is_the_rule_report_applies():
+    labels = [20 + 20 * k for k in range(8)]
+    plateau = [10 / n + 2 for n in labels]
+    assert al.advise_curve(labels, plateau, batch=20)["decision"] == "stop"
+    noisy = [e * (1.08 if k % 2 == 0 else 0.92) for k, e in enumerate(plateau)]
+    waiting = al.advise_curve(labels, noisy, batch=20)
+    assert waiting["decision"] == "continue" and "not sure yet" in waiting["reason"]
+    assert al.advise_curve(labels[:3], plateau[:3], batch=20)["reason"].startswith("too few rounds")
+    with pytest.raises(ValueError, match="stop_below: expected a share"):
+        al.advise_curve(labels, plateau, batch=20, stop_below="0")

@@ -31,6 +31,7 @@ import pandas as pd
 from al._al import AlError, ProjectBusyError, ProjectHandle as _Handle
 from al._al import __version__
 from al._al import models as _models
+from al._al import advise_curve as _advise_curve
 from al._al import forecast_curve as _forecast_curve
 from al._al import query_array as _query_array
 from al._al import strategies as _strategies
@@ -41,6 +42,7 @@ __all__ = [
     "ProjectBusyError",
     "ReportFrame",
     "Simulation",
+    "advise_curve",
     "forecast_curve",
     "models",
     "query",
@@ -594,6 +596,18 @@ def forecast_curve(
     expected, low, high}, ...]}``, or None with fewer than four points."""
     return json.loads(
         _forecast_curve([int(n) for n in labels], [float(e) for e in errors], batch, [int(k) for k in batches], seed)
+    )
+
+
+def advise_curve(
+    labels: Sequence[int], errors: Sequence[float], batch: int, stop_below: Union[float, str] = "1%"
+) -> dict:
+    """The stopping advice ``report`` gives, on any learning curve: stop
+    when the next batch is forecast to cut the error by less than
+    ``stop_below`` and the forecast is sure enough to say so.
+    ``{"decision": "stop" | "continue", "reason": ..., "next_gain": ..., "stop_below": ...}``."""
+    return json.loads(
+        _advise_curve([int(n) for n in labels], [float(e) for e in errors], batch, str(stop_below))
     )
 
 
