@@ -54,11 +54,13 @@ impl PowerLaw {
         }
         let sse = |b: f64| fit_given_b(points, b);
         // A coarse grid, then golden-section search around the best cell.
-        let grid: Vec<f64> = (1..=150).map(|k| k as f64 * 0.02).collect();
-        let best = grid
-            .iter()
-            .copied()
-            .min_by(|&x, &y| sse(x).1.total_cmp(&sse(y).1))?;
+        // Each grid point fitted once (the first of equal errors wins).
+        let (best, best_fit) = (1..=150)
+            .map(|k| {
+                let b = k as f64 * 0.02;
+                (b, sse(b))
+            })
+            .min_by(|x, y| x.1 .1.total_cmp(&y.1 .1))?;
         let (mut lo, mut hi) = ((best - 0.02).max(0.001), best + 0.02);
         let ratio = (5f64.sqrt() - 1.0) / 2.0;
         for _ in 0..40 {
@@ -72,10 +74,10 @@ impl PowerLaw {
         }
         let b = (lo + hi) / 2.0;
         let refined = sse(b);
-        Some(if refined.1 <= sse(best).1 {
+        Some(if refined.1 <= best_fit.1 {
             refined.0
         } else {
-            sse(best).0
+            best_fit.0
         })
     }
 }
