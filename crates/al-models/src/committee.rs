@@ -66,6 +66,12 @@ pub struct Committee {
     members: Vec<Box<dyn Predict>>,
 }
 
+impl Committee {
+    pub(crate) fn from_members(members: Vec<Box<dyn Predict>>) -> Committee {
+        Committee { members }
+    }
+}
+
 impl Predict for Committee {
     fn predict(&self, x: &Matrix) -> Result<Vec<f64>, ModelError> {
         let all: Vec<Vec<f64>> = self
@@ -84,6 +90,15 @@ impl Predict for Committee {
             .map(|m| m.predict(x))
             .collect::<Result<_, _>>()
             .map(Some)
+    }
+
+    fn export(&self) -> Option<crate::fitted::FittedModel> {
+        let members = self
+            .members
+            .iter()
+            .map(|m| m.export())
+            .collect::<Option<_>>()?;
+        Some(crate::fitted::FittedModel::Committee(members))
     }
 }
 

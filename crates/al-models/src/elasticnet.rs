@@ -90,7 +90,7 @@ impl Fit for ElasticNetParams {
 }
 
 /// A fitted linear function of standardised features.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct LinearFunction {
     scaler: Standardizer,
     weights: Vec<f64>,
@@ -117,6 +117,10 @@ impl LinearFunction {
 }
 
 impl Predict for LinearFunction {
+    fn export(&self) -> Option<crate::fitted::FittedModel> {
+        Some(crate::fitted::FittedModel::LinearFunction(self.clone()))
+    }
+
     fn predict(&self, x: &Matrix) -> Result<Vec<f64>, ModelError> {
         let z = self.scaler.transform(x);
         Ok(z.rows()

@@ -147,7 +147,7 @@ impl Fit for ForestParams {
 }
 
 /// A fitted forest; its prediction is the mean of its trees'.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Forest {
     trees: Vec<Tree>,
 }
@@ -181,6 +181,10 @@ impl Forest {
 }
 
 impl Predict for Forest {
+    fn export(&self) -> Option<crate::fitted::FittedModel> {
+        Some(crate::fitted::FittedModel::Forest(self.clone()))
+    }
+
     fn predict(&self, x: &Matrix) -> Result<Vec<f64>, ModelError> {
         // Blocks of rows in parallel; every tree over a block.
         const BLOCK: usize = 1024;

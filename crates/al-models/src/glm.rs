@@ -206,9 +206,13 @@ impl GlmParams {
 }
 
 /// A fitted GLM: the exponential of a linear function.
-pub struct Glm(LinearFunction);
+pub struct Glm(pub(crate) LinearFunction);
 
 impl Predict for Glm {
+    fn export(&self) -> Option<crate::fitted::FittedModel> {
+        Some(crate::fitted::FittedModel::Glm(self.0.clone()))
+    }
+
     fn predict(&self, x: &Matrix) -> Result<Vec<f64>, ModelError> {
         Ok(self.0.predict(x)?.into_iter().map(f64::exp).collect())
     }

@@ -75,7 +75,7 @@ fn standardise(row: &[f64], mean: &[f64], std: &[f64]) -> Vec<f64> {
 }
 
 /// A fitted kNN regressor: the training rows, standardised.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Knn {
     k: usize,
     x: Matrix,
@@ -110,6 +110,10 @@ impl Knn {
 /// disagreed with a full refit (the model contract suite found it), and a
 /// full fit is only a standardisation pass, as cheap as the shortcut.
 impl Predict for Knn {
+    fn export(&self) -> Option<crate::fitted::FittedModel> {
+        Some(crate::fitted::FittedModel::Knn(self.clone()))
+    }
+
     fn predict(&self, x: &Matrix) -> Result<Vec<f64>, ModelError> {
         Ok((0..x.rows())
             .into_par_iter()

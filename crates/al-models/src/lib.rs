@@ -13,6 +13,7 @@
 pub mod committee;
 pub mod conformal;
 pub mod elasticnet;
+pub mod fitted;
 pub mod forest;
 pub mod gbm;
 pub mod glm;
@@ -133,6 +134,12 @@ pub trait Predict: Send + Sync {
     /// This model refitted with one more row, when that is cheaper than a
     /// full refit; `None` means "refit from scratch".
     fn refit_with(&self, _x: &[f64], _y: f64) -> Option<Box<dyn Predict>> {
+        None
+    }
+
+    /// The fitted state as data ([`fitted::FittedModel`]), to predict
+    /// elsewhere; `None` for models without one.
+    fn export(&self) -> Option<fitted::FittedModel> {
         None
     }
 }

@@ -92,7 +92,7 @@ impl Fit for LinearParams {
 }
 
 /// A fitted linear model together with the statistics it was solved from.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Linear {
     alpha: f64,
     n: f64,
@@ -210,6 +210,10 @@ impl Predict for Linear {
 
     fn refit_with(&self, x: &[f64], y: f64) -> Option<Box<dyn Predict>> {
         Some(Box::new(self.with_row(x, y)))
+    }
+
+    fn export(&self) -> Option<crate::fitted::FittedModel> {
+        Some(crate::fitted::FittedModel::Linear(self.clone()))
     }
 }
 

@@ -1,7 +1,7 @@
 //! A dense row-major matrix: the one input type every model takes.
 
 /// Rows of `cols` features stored back to back.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Matrix {
     data: Vec<f64>,
     rows: usize,

@@ -13,7 +13,7 @@ use crate::metrics::{mean_std, MeanStd};
 
 /// Per-column mean and standard deviation of the training rows (1 where a
 /// column is constant, so it standardises to zeros).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Standardizer {
     mean: Vec<f64>,
     std: Vec<f64>,
@@ -40,7 +40,7 @@ impl Standardizer {
 /// Mean and standard deviation of the targets (1 when they are constant), for
 /// models whose parameters are on the target's scale (SVR's epsilon, a
 /// Gaussian process's variance).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
 pub struct TargetScale {
     pub mean: f64,
     pub std: f64,

@@ -231,6 +231,10 @@ impl Predict for Tree {
         self.predict_rows(x, 0, &mut out);
         Ok(out)
     }
+
+    fn export(&self) -> Option<crate::fitted::FittedModel> {
+        Some(crate::fitted::FittedModel::Tree(self.clone()))
+    }
 }
 
 /// 16 bytes, so that prediction (a walk per row per tree, the cost of every
@@ -238,7 +242,7 @@ impl Predict for Tree {
 /// stored next to each other: the right child is `left + 1`. A leaf points
 /// to itself with an infinite threshold, so a walk that reaches it stays
 /// there: rows can walk in lockstep for the tree's depth without a branch.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
 struct Node {
     threshold: f64,
     feature: u32,
@@ -246,7 +250,7 @@ struct Node {
 }
 
 /// A fitted regression tree.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Tree {
     nodes: Vec<Node>,
     /// Levels of splits on the longest path.

@@ -14,6 +14,7 @@ mod leaf_space;
 pub mod pool;
 mod registry;
 pub mod savings;
+pub mod scorer;
 pub mod simulate;
 pub mod strategies;
 pub mod stream;
@@ -22,6 +23,7 @@ pub mod synthesis;
 use al_models::{Matrix, ModelError, ModelSpec, ParamError, Predict};
 
 pub use pool::{CompactPool, Pool};
+pub use scorer::RowScorer;
 
 pub use registry::{
     default_strategy_name, parse_strategy, strategy_info, Registry, Resolver, Source, StrategyInfo,
@@ -48,6 +50,8 @@ pub enum QueryError {
     },
     #[error("density cannot take density as its base")]
     DensityOfDensity,
+    #[error("this query cannot be shipped to other machines: its model has no byte form; the models that have one: {0}")]
+    NotShippable(String),
     #[error("{0}")]
     Plugin(String),
     #[error("{0}")]
@@ -104,8 +108,19 @@ pub trait Strategy: Send + Sync {
     }
 
     /// Utility of every candidate, when the strategy has one per row. Used
-    /// by the default `query`, density weighting and batch diversity.
-    fn utilities(&self, _input: &QueryInput) -> Option<Result<Vec<f64>, QueryError>> {
+    /// by the default `query`, density weighting and batch diversity. By
+    /// default the [`Strategy::row_scorer`]'s, a chunk of the pool at a time.
+    fn utilities(&self, input: &QueryInput) -> Option<Result<Vec<f64>, QueryError>> {
+        self.row_scorer(input)
+            .map(|scorer| scorer?.score_pool(input.candidates))
+    }
+
+    /// What the strategy fits on the labeled rows to score candidates one
+    /// row at a time, when a row's utility depends on that row alone (and
+    /// its place in the candidate order): such strategies can score a pool
+    /// in pieces, on other machines ([`RowScorer::to_bytes`]). `None` for
+    /// strategies whose utilities look at the pool as a whole.
+    fn row_scorer<'a>(&self, _input: &QueryInput<'a>) -> Option<Result<RowScorer<'a>, QueryError>> {
         None
     }
 }

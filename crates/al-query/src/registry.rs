@@ -10,7 +10,7 @@ use crate::strategies::{
     committee, cover, density, emc_retrain, emcm, greedy, lcmd, leaf_alloc, qbc, random,
     tree_variance, var_reduction,
 };
-use crate::{QueryError, QueryInput, Selection, Strategy};
+use crate::{QueryError, QueryInput, RowScorer, Selection, Strategy};
 
 /// What `query` uses without `--strategy`; see docs/strategies.md for why
 /// (chosen on the tuning set, confirmed on datasets never used for a
@@ -173,6 +173,9 @@ impl Strategy for Registered {
     }
     fn utilities(&self, input: &QueryInput) -> Option<Result<Vec<f64>, QueryError>> {
         self.inner.utilities(input)
+    }
+    fn row_scorer<'a>(&self, input: &QueryInput<'a>) -> Option<Result<RowScorer<'a>, QueryError>> {
+        self.inner.row_scorer(input)
     }
 }
 

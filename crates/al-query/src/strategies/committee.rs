@@ -3,10 +3,8 @@
 use al_models::committee::CommitteeParams;
 use al_models::Fit;
 
-use super::member_variance;
-use crate::pool::score_in_chunks;
 use crate::registry::StrategyInfo;
-use crate::{QueryError, QueryInput, Strategy};
+use crate::{QueryError, QueryInput, RowScorer, Strategy};
 
 pub static INFO: StrategyInfo = StrategyInfo {
     name: "committee",
@@ -21,14 +19,11 @@ pub static INFO: StrategyInfo = StrategyInfo {
 pub struct CommitteeVariance;
 
 impl Strategy for CommitteeVariance {
-    fn utilities(&self, input: &QueryInput) -> Option<Result<Vec<f64>, QueryError>> {
+    fn row_scorer<'a>(&self, input: &QueryInput<'a>) -> Option<Result<RowScorer<'a>, QueryError>> {
         Some((|| {
             let model =
                 CommitteeParams::default().fit(input.labeled_x, input.labeled_y, input.seed)?;
-            score_in_chunks(input.candidates, |x| {
-                let members = model.predict_members(x)?.unwrap_or_default();
-                Ok(member_variance(&members, x.rows()))
-            })
+            Ok(RowScorer::member_variance(model))
         })())
     }
 }

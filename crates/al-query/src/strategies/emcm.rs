@@ -4,10 +4,9 @@ use al_models::linear::LinearParams;
 use al_models::params::{at_least, param};
 use al_models::Fit;
 
-use super::{bootstrap_fits, predict_each};
-use crate::pool::score_in_chunks;
+use super::bootstrap_fits;
 use crate::registry::StrategyInfo;
-use crate::{QueryError, QueryInput, Strategy};
+use crate::{QueryError, QueryInput, RowScorer, Strategy};
 
 pub static INFO: StrategyInfo = StrategyInfo {
     name: "emcm",
@@ -29,23 +28,12 @@ pub struct Emcm {
 }
 
 impl Strategy for Emcm {
-    fn utilities(&self, input: &QueryInput) -> Option<Result<Vec<f64>, QueryError>> {
+    fn row_scorer<'a>(&self, input: &QueryInput<'a>) -> Option<Result<RowScorer<'a>, QueryError>> {
         Some((|| {
             let linear = LinearParams::ols();
-            let main_fit = linear.fit(input.labeled_x, input.labeled_y, input.seed)?;
-            let fits = bootstrap_fits(&linear, input, self.members)?;
-            score_in_chunks(input.candidates, |x| {
-                let main = main_fit.predict(x)?;
-                let committee = predict_each(&fits, x)?;
-                Ok(x.iter_rows()
-                    .enumerate()
-                    .map(|(i, row)| {
-                        let norm = (1.0 + row.iter().map(|v| v * v).sum::<f64>()).sqrt();
-                        let change: f64 = committee.iter().map(|p| (main[i] - p[i]).abs()).sum();
-                        change / committee.len() as f64 * norm
-                    })
-                    .collect())
-            })
+            let main = linear.fit(input.labeled_x, input.labeled_y, input.seed)?;
+            let committee = bootstrap_fits(&linear, input, self.members)?;
+            Ok(RowScorer::model_change(main, committee))
         })())
     }
 }

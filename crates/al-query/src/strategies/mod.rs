@@ -39,8 +39,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
-use crate::pool::score_in_chunks;
-use crate::{QueryError, QueryInput, Selection};
+use crate::{QueryError, QueryInput, RowScorer, Selection};
 
 /// `--model` fitted on the labeled rows: the caller's fit when it passed
 /// one ([`QueryInput::fitted`]), else a new one.
@@ -137,22 +136,29 @@ pub(crate) fn predictive_variance(
     input: &QueryInput,
     members: usize,
 ) -> Result<Vec<f64>, QueryError> {
+    variance_scorer(input, members)?.score_pool(input.candidates)
+}
+
+/// The scorer of [`predictive_variance`].
+pub(crate) fn variance_scorer<'a>(
+    input: &QueryInput<'a>,
+    members: usize,
+) -> Result<RowScorer<'a>, QueryError> {
+    if input.labeled_x.rows() == 0 {
+        return Err(al_models::ModelError::TooFewRows(0).into());
+    }
     let model = fit_model(input)?;
     // Whether a model has a spread depends on its type, not on the rows:
-    // the first chunk tells, and a committee is fitted once if it has none.
-    let mut committee: Option<Vec<Box<dyn Predict>>> = None;
-    score_in_chunks(input.candidates, |x| {
-        if committee.is_none() {
-            if let Some(std) = model.predict_std(x)? {
-                return Ok(std.iter().map(|s| s * s).collect());
-            }
-        }
-        let fits = match &committee {
-            Some(fits) => fits,
-            None => committee.insert(bootstrap_fits(&*input.model.build()?, input, members)?),
-        };
-        Ok(member_variance(&predict_each(fits, x)?, x.rows()))
-    })
+    // one labeled row tells, and a committee is fitted if it has none.
+    let probe = input.labeled_x.select(&[0]);
+    if model.predict_std(&probe)?.is_some() {
+        return Ok(RowScorer::spread_squared(model));
+    }
+    Ok(RowScorer::fit_variance(bootstrap_fits(
+        &*input.model.build()?,
+        input,
+        members,
+    )?))
 }
 
 /// A greedy batch, best first: the pick order is the priority order, so each

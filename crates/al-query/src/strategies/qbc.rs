@@ -2,9 +2,9 @@
 
 use al_models::params::{at_least, param};
 
-use super::predictive_variance;
+use super::variance_scorer;
 use crate::registry::StrategyInfo;
-use crate::{QueryError, QueryInput, Strategy};
+use crate::{QueryError, QueryInput, RowScorer, Strategy};
 
 pub static INFO: StrategyInfo = StrategyInfo {
     name: "qbc",
@@ -31,8 +31,8 @@ pub struct Qbc {
 }
 
 impl Strategy for Qbc {
-    fn utilities(&self, input: &QueryInput) -> Option<Result<Vec<f64>, QueryError>> {
-        Some(predictive_variance(input, self.members))
+    fn row_scorer<'a>(&self, input: &QueryInput<'a>) -> Option<Result<RowScorer<'a>, QueryError>> {
+        Some(variance_scorer(input, self.members))
     }
 }
 

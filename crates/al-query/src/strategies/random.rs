@@ -1,11 +1,7 @@
 //! `random`: the baseline every strategy must beat.
 
-use al_models::derive_seed;
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
-
 use crate::registry::StrategyInfo;
-use crate::{QueryError, QueryInput, Strategy};
+use crate::{QueryError, QueryInput, RowScorer, Strategy};
 
 pub static INFO: StrategyInfo = StrategyInfo {
     name: "random",
@@ -19,10 +15,7 @@ pub static INFO: StrategyInfo = StrategyInfo {
 pub struct Random;
 
 impl Strategy for Random {
-    fn utilities(&self, input: &QueryInput) -> Option<Result<Vec<f64>, QueryError>> {
-        let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(input.seed, 7));
-        Some(Ok((0..input.candidates.rows())
-            .map(|_| rng.gen::<f64>())
-            .collect()))
+    fn row_scorer<'a>(&self, input: &QueryInput<'a>) -> Option<Result<RowScorer<'a>, QueryError>> {
+        Some(Ok(RowScorer::random(input.seed)))
     }
 }

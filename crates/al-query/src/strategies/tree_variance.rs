@@ -3,9 +3,8 @@
 use al_models::params::{param, Kind};
 use al_models::tree::TreeParams;
 
-use crate::pool::score_in_chunks;
 use crate::registry::StrategyInfo;
-use crate::{QueryError, QueryInput, Strategy};
+use crate::{QueryError, QueryInput, RowScorer, Strategy};
 
 pub static INFO: StrategyInfo = StrategyInfo {
     name: "tree-variance",
@@ -30,16 +29,14 @@ pub struct TreeVariance {
 }
 
 impl Strategy for TreeVariance {
-    fn utilities(&self, input: &QueryInput) -> Option<Result<Vec<f64>, QueryError>> {
+    fn row_scorer<'a>(&self, input: &QueryInput<'a>) -> Option<Result<RowScorer<'a>, QueryError>> {
         Some((|| {
             let tree = TreeParams::default().depth(self.depth).fit_tree(
                 input.labeled_x,
                 input.labeled_y,
                 input.seed,
             )?;
-            score_in_chunks(input.candidates, |x| {
-                Ok(x.iter_rows().map(|r| tree.leaf_variance(r)).collect())
-            })
+            Ok(RowScorer::leaf_variance(tree))
         })())
     }
 }
