@@ -24,6 +24,17 @@ pub(crate) fn read(path: &Path, format: TableFormat) -> Result<RawTable> {
         path: path.to_path_buf(),
         source,
     })?;
+    read_bytes(bytes, path, format)
+}
+
+/// An Arrow IPC file held in memory (a record batch a Spark worker or
+/// pyarrow serialised) as the same raw table a file of it gives; `origin`
+/// names it in messages.
+pub fn read_arrow_ipc(bytes: Vec<u8>, origin: &Path) -> Result<RawTable> {
+    read_bytes(bytes, origin, TableFormat::ArrowIpc)
+}
+
+fn read_bytes(bytes: Vec<u8>, path: &Path, format: TableFormat) -> Result<RawTable> {
     let sha256 = hex(&Sha256::digest(&bytes));
     // Parsed from the bytes already read for the hash: one read of the file.
     let file = Cursor::new(bytes);

@@ -450,7 +450,7 @@ fn parse_headers(
 }
 
 /// Lowercase hex of a digest.
-pub(crate) fn hex(bytes: &[u8]) -> String {
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -19,10 +19,11 @@ use std::sync::mpsc;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use numpy::{PyReadonlyArray1, PyReadonlyArray2};
+use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::create_exception;
 use pyo3::exceptions::{PyFileNotFoundError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::PyBytes;
 
 use al::{BatchOut, ErrorKind, PredictOptions, QueryOptions, Role, SimulateOptions};
 
@@ -321,6 +322,67 @@ impl ProjectHandle {
         };
         let outcome = py
             .detach(|| self.with(|p| p.record_query(planned, out)))
+            .map_err(to_py)?;
+        json(&outcome)
+    }
+
+    /// Fits a query's strategy on the labels and packs it for workers
+    /// that score an outside pool (`al.spark`); writes nothing.
+    #[pyo3(signature = (id_col, batch=10, strategy=None, model=None, seed=0, candidates=500, coverage=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn ship_query<'py>(
+        &self,
+        py: Python<'py>,
+        id_col: String,
+        batch: i64,
+        strategy: Option<String>,
+        model: Option<String>,
+        seed: i64,
+        candidates: i64,
+        coverage: Option<String>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let options = QueryOptions {
+            strategy,
+            batch: count(batch),
+            model,
+            seed: self::seed(seed)?,
+            candidates: count(candidates),
+            diversity: false,
+            include_pending: false,
+            coverage: self::coverage(coverage)?,
+        };
+        let scorer = py
+            .detach(|| self.with(|p| p.ship_query(&options, &id_col)))
+            .map_err(to_py)?;
+        Ok(PyBytes::new(py, scorer.to_bytes()))
+    }
+
+    /// The id cells of every row the project holds.
+    fn held_ids(&self, py: Python<'_>, id_col: String) -> PyResult<Vec<String>> {
+        py.detach(|| self.with(|p| p.held_ids(&id_col)))
+            .map_err(to_py)
+    }
+
+    /// Records a shipped query's round: `rows` (Arrow IPC file bytes) are
+    /// the picks in rank order with their `utilities`, or the sample.
+    #[pyo3(signature = (scorer, batch, rows, utilities, pool))]
+    fn record_shipped(
+        &self,
+        py: Python<'_>,
+        scorer: &[u8],
+        batch: i64,
+        rows: &[u8],
+        utilities: Option<Vec<f64>>,
+        pool: i64,
+    ) -> PyResult<String> {
+        let outcome = py
+            .detach(|| {
+                let scorer = al::shipped::Scorer::from_bytes(scorer)?;
+                let table = arrow_table(rows)?;
+                self.with(|p| {
+                    p.record_shipped(&scorer, count(batch), &table, utilities, count(pool))
+                })
+            })
             .map_err(to_py)?;
         json(&outcome)
     }
@@ -708,9 +770,72 @@ fn advise_curve(
     ))
 }
 
+fn arrow_table(bytes: &[u8]) -> anyhow::Result<al_data::RawTable> {
+    Ok(al_data::columnar::read_arrow_ipc(
+        bytes.to_vec(),
+        std::path::Path::new("the pool's Arrow batch"),
+    )?)
+}
+
+/// A shipped query's scorer, decoded once per worker task.
+#[pyclass(module = "al._al", name = "Scorer", frozen)]
+struct Scorer {
+    inner: al::shipped::Scorer,
+}
+
+#[pymethods]
+impl Scorer {
+    #[new]
+    fn new(bytes: &[u8]) -> PyResult<Scorer> {
+        Ok(Scorer {
+            inner: al::shipped::Scorer::from_bytes(bytes).map_err(to_py)?,
+        })
+    }
+
+    /// `{"plan": "per-row"|"sample", "size": n|None, "id_col", "strategy", "columns"}`.
+    fn info(&self) -> PyResult<String> {
+        let (plan, size) = match self.inner.plan() {
+            al::shipped::Plan::PerRow { .. } => ("per-row", None),
+            al::shipped::Plan::Sample { size } => ("sample", Some(*size)),
+        };
+        json(&serde_json::json!({
+            "plan": plan,
+            "size": size,
+            "id_col": self.inner.id_column(),
+            "strategy": self.inner.strategy(),
+            "columns": self.inner.columns(),
+        }))
+    }
+
+    /// Utilities of the rows of an Arrow IPC file (a record batch).
+    fn score<'py>(&self, py: Python<'py>, rows: &[u8]) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        let scores = py
+            .detach(|| self.inner.score(&arrow_table(rows)?))
+            .map_err(to_py)?;
+        Ok(scores.into_pyarray(py))
+    }
+
+    /// Sample keys (63-bit, non-negative) of the rows of an Arrow IPC file.
+    fn sample_keys<'py>(
+        &self,
+        py: Python<'py>,
+        rows: &[u8],
+    ) -> PyResult<Bound<'py, PyArray1<i64>>> {
+        let keys = py
+            .detach(|| self.inner.sample_keys(&arrow_table(rows)?))
+            .map_err(to_py)?;
+        Ok(keys
+            .into_iter()
+            .map(|k| (k >> 1) as i64)
+            .collect::<Vec<_>>()
+            .into_pyarray(py))
+    }
+}
+
 #[pymodule]
 fn _al(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ProjectHandle>()?;
+    m.add_class::<Scorer>()?;
     m.add_function(wrap_pyfunction!(query_array, m)?)?;
     m.add_function(wrap_pyfunction!(strategies, m)?)?;
     m.add_function(wrap_pyfunction!(models, m)?)?;

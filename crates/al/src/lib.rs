@@ -36,6 +36,7 @@ mod project;
 mod query;
 mod report;
 mod rows;
+pub mod shipped;
 mod simulate;
 
 use std::time::Duration;

@@ -12,11 +12,12 @@ use serde_json::json;
 
 use al_data::batch::{stage_round, BatchFile, BatchRow, StagedBatch};
 use al_data::store::record_round;
+use al_data::store::PreparedRows;
 use al_data::{QueriedRow, RoundRecord, Subset};
 use al_models::{Fit, Matrix, Predict};
 use al_query::simulate::COLD_START;
 use al_query::strategies::Diverse;
-use al_query::{CompactPool, Pool, QueryInput, DEFAULT_STRATEGY};
+use al_query::{CompactPool, Pool, QueryInput, Selection, DEFAULT_STRATEGY};
 
 use crate::error::at_least;
 use crate::forecast::Snapshot;
@@ -106,6 +107,39 @@ pub struct PlannedRound {
     record: RoundRecord,
     /// The model's predictions on the stop set, kept with the round.
     snapshot: Option<Snapshot>,
+    /// Picked rows from outside the project, in pick order: they become
+    /// pool rows of the project when the round is recorded.
+    new_rows: Option<PreparedRows>,
+}
+
+/// Where a round's candidates come from.
+pub(crate) enum Candidates {
+    /// The project's own pool.
+    Project,
+    /// Rows from outside the project (a Spark pool's sample, or its top
+    /// rows with their utilities already computed), encoded by its recipe.
+    External {
+        rows: PreparedRows,
+        /// The rows' utilities, when they are already the round's picks
+        /// in rank order; `None` runs the strategy on them.
+        ranked: Option<Vec<f64>>,
+        /// Candidates the round chose from (the whole outside pool).
+        pool: usize,
+    },
+}
+
+/// Rows picked elsewhere, in rank order, with their utilities.
+struct Ranked(Vec<f64>);
+
+impl al_query::Strategy for Ranked {
+    fn query(&self, _: &QueryInput) -> Result<Vec<Selection>, al_query::QueryError> {
+        Ok(self
+            .0
+            .iter()
+            .enumerate()
+            .map(|(index, &score)| Selection { index, score })
+            .collect())
+    }
 }
 
 /// Where a recorded round's batch file goes.
@@ -145,6 +179,14 @@ impl Project {
 
     /// Fits the model and runs the strategy; writes nothing.
     pub fn plan_query(&self, options: &QueryOptions) -> Result<PlannedRound> {
+        self.plan(options, Candidates::Project)
+    }
+
+    pub(crate) fn plan(
+        &self,
+        options: &QueryOptions,
+        candidates: Candidates,
+    ) -> Result<PlannedRound> {
         options.check()?;
         let project = &self.file;
         let registry = self.registry()?;
@@ -160,18 +202,34 @@ impl Project {
         if options.diversity {
             strategy = Box::new(Diverse { inner: strategy });
         }
+        let name = strategy.name();
         // One pass over the feature chunks for both. The pool stays in its
         // compact encoding; strategies expand the chunks and rows they look
         // at (al_query::pool).
         let recipe = project.recipe()?;
-        let [train, pool] = project.load_compact_subsets([
-            Subset::Training,
-            if options.include_pending {
-                Subset::PoolWithPending
-            } else {
-                Subset::Pool
-            },
-        ])?;
+        let mut offered = None;
+        let (train, pool, external) = match candidates {
+            Candidates::Project => {
+                let [train, pool] = project.load_compact_subsets([
+                    Subset::Training,
+                    if options.include_pending {
+                        Subset::PoolWithPending
+                    } else {
+                        Subset::Pool
+                    },
+                ])?;
+                (train, pool, None)
+            }
+            Candidates::External { rows, ranked, pool } => {
+                offered = Some(pool);
+                let [train] = project.load_compact_subsets([Subset::Training])?;
+                let pool = rows.compact_rows(recipe.compact_width());
+                if let Some(scores) = ranked {
+                    strategy = Box::new(Ranked(scores));
+                }
+                (train, pool, Some(rows))
+            }
+        };
         if pool.is_empty() {
             bail!("no unlabeled rows left to offer (pending batches are held back unless --include-pending)");
         }
@@ -197,7 +255,8 @@ impl Project {
         };
         let picks = strategy.query(&input)?;
         let snapshot = match &fitted {
-            Some(model) => {
+            // The stop set is drawn from the project's own pool.
+            Some(model) if external.is_none() => {
                 let rows = crate::forecast::stop_set(&pool.row_ids);
                 Some(Snapshot {
                     labels: ly.len() as u64,
@@ -205,8 +264,11 @@ impl Project {
                     predictions: model.predict(&candidates.select(&rows))?,
                 })
             }
-            None => None,
+            _ => None,
         };
+        let new_rows = external
+            .as_ref()
+            .map(|rows| rows.picked(&picks.iter().map(|p| p.index).collect::<Vec<_>>()));
         let chosen = candidates.select(&picks.iter().map(|p| p.index).collect::<Vec<_>>());
         let coverage = options.coverage.unwrap_or_default();
         let (guesses, intervals) = guesses(
@@ -226,6 +288,10 @@ impl Project {
             .enumerate()
             .map(|(k, (p, g))| {
                 let row_id = pool.row_ids[p.index];
+                let raw = match &external {
+                    Some(rows) => rows.cells(p.index)?,
+                    None => project.raw_row(row_id)?.unwrap_or_default(),
+                };
                 Ok(PickedRow {
                     row_id,
                     rank: k + 1,
@@ -234,12 +300,12 @@ impl Project {
                     spread: g.and_then(|g| g.spread),
                     lower: g.and_then(|g| g.interval.map(|i| i.0)),
                     upper: g.and_then(|g| g.interval.map(|i| i.1)),
-                    raw: project.raw_row(row_id)?.unwrap_or_default(),
+                    raw,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
         let record = RoundRecord {
-            strategy: strategy.name(),
+            strategy: name,
             model: spec.to_string(),
             seed: options.seed,
             batch: options.batch,
@@ -250,28 +316,22 @@ impl Project {
             model: record.model.clone(),
             seed: options.seed,
             cold_start: cold,
-            pool: pool.len(),
+            pool: offered.unwrap_or(pool.len()),
             rows,
             intervals: intervals.describe().to_string(),
             record,
             snapshot,
+            new_rows,
         })
     }
 
     /// Records a planned round with its rows, and its batch file when asked,
     /// in one transaction: a failure leaves neither round nor file.
     pub fn record_query(&mut self, planned: PlannedRound, out: BatchOut) -> Result<QueryOutcome> {
-        let queried: Vec<QueriedRow> = planned
-            .rows
-            .iter()
-            .map(|r| QueriedRow {
-                row_id: r.row_id,
-                rank: r.rank,
-                score: r.score,
-                prediction: r.prediction,
-                spread: r.spread,
-            })
-            .collect();
+        if planned.new_rows.is_some() {
+            return self.record_external(planned, out);
+        }
+        let queried = queried_rows(&planned.rows);
         let path = match &out {
             BatchOut::None => None,
             BatchOut::Default => Some(None),
@@ -299,6 +359,45 @@ impl Project {
             rows: planned.rows,
             intervals: planned.intervals,
             file,
+        })
+    }
+
+    /// Records a round whose picks come from outside the project: the
+    /// picked rows join the project's pool and the round names them, in
+    /// one transaction.
+    fn record_external(
+        &mut self,
+        mut planned: PlannedRound,
+        out: BatchOut,
+    ) -> Result<QueryOutcome> {
+        if out != BatchOut::None {
+            bail!("a round picked from an outside pool writes no batch file; present its rows from the outcome");
+        }
+        let new_rows = planned.new_rows.take().context("no outside rows")?;
+        let rows = &mut planned.rows;
+        let record = &planned.record;
+        let round = self.file.write(|tx| {
+            let first = al_data::store::insert_prepared_as(
+                tx,
+                &new_rows,
+                "pool",
+                al_data::store::Role::Pool,
+            )?;
+            for (k, row) in rows.iter_mut().enumerate() {
+                row.row_id = first + k as i64;
+            }
+            let queried = queried_rows(rows);
+            record_round(tx, record, &queried)
+        })?;
+        Ok(QueryOutcome {
+            round,
+            strategy: planned.strategy,
+            model: planned.model,
+            cold_start: planned.cold_start,
+            pool: planned.pool,
+            rows: planned.rows,
+            intervals: planned.intervals,
+            file: None,
         })
     }
 
@@ -352,6 +451,18 @@ impl Project {
         let keep = all.len().saturating_sub(3);
         Ok(Some(serde_json::to_string(&all[keep..])?))
     }
+}
+
+fn queried_rows(rows: &[PickedRow]) -> Vec<QueriedRow> {
+    rows.iter()
+        .map(|r| QueriedRow {
+            row_id: r.row_id,
+            rank: r.rank,
+            score: r.score,
+            prediction: r.prediction,
+            spread: r.spread,
+        })
+        .collect()
 }
 
 /// Stores the snapshots in the round's transaction.

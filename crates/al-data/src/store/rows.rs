@@ -38,6 +38,33 @@ impl PreparedRows {
         }
     }
 
+    /// The rows `indices`, in that order.
+    pub fn picked(&self, indices: &[usize]) -> PreparedRows {
+        PreparedRows {
+            raw: indices.iter().map(|&i| self.raw[i].clone()).collect(),
+            compact: indices.iter().map(|&i| self.compact[i].clone()).collect(),
+            dense: indices.iter().map(|&i| self.dense[i].clone()).collect(),
+            labels: indices.iter().map(|&i| self.labels[i]).collect(),
+            issues: vec![],
+        }
+    }
+
+    /// Row `i`'s cells as the source had them.
+    pub fn cells(&self, i: usize) -> Result<Vec<String>> {
+        serde_json::from_str(&self.raw[i]).map_err(|e| DataError::Usage(e.to_string()))
+    }
+
+    /// The rows as a pool in the compact encoding, numbered from 0 in
+    /// order (they have no row ids until they are inserted).
+    pub fn compact_rows(&self, width: usize) -> super::CompactRows {
+        super::CompactRows {
+            row_ids: (0..self.len() as i64).collect(),
+            labels: self.labels.clone(),
+            values: self.compact.iter().flatten().copied().collect(),
+            width,
+        }
+    }
+
     pub fn report(&self, first_row_id: i64) -> AddReport {
         AddReport {
             rows: self.len() as u64,
@@ -76,13 +103,24 @@ pub fn prepare_file(
     format: &RowsFormat,
     role: Role,
 ) -> Result<PreparedRows> {
-    let (headers, recipe) = (format.headers, format.recipe);
     let table = crate::table::read_table(
         path,
         &crate::table::ReadOptions {
             delimiter: format.delimiter,
         },
     )?;
+    prepare_table(&table, format, role)
+}
+
+/// As [`prepare_file`], for a table already read (an Arrow batch from a
+/// Spark worker, say); messages name the table's path.
+pub fn prepare_table(
+    table: &crate::table::RawTable,
+    format: &RowsFormat,
+    role: Role,
+) -> Result<PreparedRows> {
+    let (headers, recipe) = (format.headers, format.recipe);
+    let path = table.path.as_path();
     let target = recipe.target_index();
     let mut positions = Vec::with_capacity(headers.len());
     for (c, h) in headers.iter().enumerate() {

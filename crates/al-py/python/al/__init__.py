@@ -422,6 +422,35 @@ class Project:
                 coverage=None if coverage is None else str(coverage),
             )
         )
+        return self._batch_frame(outcome)
+
+    def scorer(
+        self,
+        id_col: str,
+        batch: int = 20,
+        strategy: Optional[str] = None,
+        model: Optional[str] = None,
+        seed: Optional[int] = None,
+        *,
+        candidates: int = 500,
+        coverage: Optional[Union[float, str]] = None,
+    ) -> bytes:
+        """The query's strategy fitted on the current labels and packed for
+        workers that score a pool outside the project (``al.spark.query``):
+        bytes in a versioned, checked format, refused by another project
+        or once the labels change. ``id_col``: the pool's id, a column the
+        project keeps out of the features (``init --id-col``)."""
+        return self._h.ship_query(
+            id_col=id_col,
+            batch=batch,
+            strategy=strategy,
+            model=model,
+            seed=0 if seed is None else seed,
+            candidates=candidates,
+            coverage=None if coverage is None else str(coverage),
+        )
+
+    def _batch_frame(self, outcome: Mapping[str, Any]) -> pd.DataFrame:
         kinds = self._kinds()
         header = list(kinds)
         rows = outcome["rows"]

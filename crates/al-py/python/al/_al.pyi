@@ -54,6 +54,25 @@ class ProjectHandle:
         out: Optional[str] = None,
         coverage: Optional[str] = None,
     ) -> str: ...
+    def ship_query(
+        self,
+        id_col: str,
+        batch: int = 10,
+        strategy: Optional[str] = None,
+        model: Optional[str] = None,
+        seed: int = 0,
+        candidates: int = 500,
+        coverage: Optional[str] = None,
+    ) -> bytes: ...
+    def held_ids(self, id_col: str) -> list[str]: ...
+    def record_shipped(
+        self,
+        scorer: bytes,
+        batch: int,
+        rows: bytes,
+        utilities: Optional[Sequence[float]],
+        pool: int,
+    ) -> str: ...
     def label(
         self,
         pairs: Optional[Sequence[tuple[int, float]]] = None,
@@ -117,3 +136,10 @@ def forecast_curve(
     labels: Sequence[int], errors: Sequence[float], batch: int, batches: Sequence[int] = ..., seed: int = 0
 ) -> str: ...
 def advise_curve(labels: Sequence[int], errors: Sequence[float], batch: int, stop_below: str = "1%") -> str: ...
+
+class Scorer:
+    """A shipped query's scorer (bytes from ``ProjectHandle.ship_query``), decoded."""
+    def __init__(self, bytes: bytes) -> None: ...
+    def info(self) -> str: ...
+    def score(self, rows: bytes) -> "np.ndarray": ...
+    def sample_keys(self, rows: bytes) -> "np.ndarray": ...

@@ -1,0 +1,149 @@
+"""Query a pool that lives on Apache Spark; the picks are recorded in the
+project file.
+
+The pool stays where it is (partitioned Parquet, a table, any Spark
+DataFrame of the source's columns); the project keeps the recipe, the
+labels and the rounds. The strategy is fitted on the driver from the
+project's labels, packed as bytes (``Project.scorer``) and broadcast; every
+partition is encoded by the project's recipe and scored by the same Rust
+code a local query runs (``mapInArrow``: Arrow batches, no per-row Python).
+Per-row strategies keep the top ``batch`` rows by utility (ties to the
+smaller id); ``cover`` keeps the rows with the smallest hash of their id (the
+same sample however the pool is partitioned) and picks among them on the
+driver. Only the picked rows enter the project, as pool rows pending an
+answer, so ``label``, ``serve`` and ``report`` work on them unchanged.
+
+    >>> import al, al.spark
+    >>> project = al.Project.open("al.db")
+    >>> pool = spark.read.parquet("s3://bucket/pool/")
+    >>> batch = al.spark.query(project, pool, batch=20, id_col="listing_id")
+
+Needs ``pyspark`` (the ``spark`` extra) and the ``al`` package on every
+executor (docs/scaling.md has the runbook).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Optional, Union
+
+import pandas as pd
+
+from al import Project
+from al._al import Scorer as _Scorer
+
+__all__ = ["query"]
+
+_VALUE = "_al_value"
+
+
+def _arrow_bytes(batch: Any) -> bytes:
+    import pyarrow as pa
+
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_file(sink, batch.schema) as writer:
+        writer.write(batch)
+    return sink.getvalue().to_pybytes()
+
+
+def _mapper(blob: Any, id_col: str, what: str):
+    """The function each partition runs: Arrow batches in, (id, value)
+    batches out. ``blob`` is the broadcast scorer."""
+
+    def run(batches):
+        import pyarrow as pa
+
+        scorer = _Scorer(blob.value)
+        for batch in batches:
+            if batch.num_rows == 0:
+                continue
+            data = _arrow_bytes(batch)
+            values = scorer.score(data) if what == "score" else scorer.sample_keys(data)
+            yield pa.RecordBatch.from_arrays(
+                [batch.column(id_col), pa.array(values)], names=[id_col, _VALUE]
+            )
+
+    return run
+
+
+def query(
+    project: Project,
+    pool: Any,
+    batch: int = 20,
+    strategy: Optional[str] = None,
+    model: Optional[str] = None,
+    id_col: Optional[str] = None,
+    seed: Optional[int] = None,
+    *,
+    candidates: int = 500,
+    coverage: Optional[Union[float, str]] = None,
+    scorer: Optional[bytes] = None,
+) -> pd.DataFrame:
+    """Chooses the next ``batch`` rows to label from ``pool`` (a Spark
+    DataFrame of the project's source columns, keyed by ``id_col``) and
+    records the round in the project. Returns the picked rows as
+    ``Project.query`` does. ``scorer``: bytes from ``Project.scorer`` made
+    earlier (then ``strategy``, ``model`` and ``seed`` come from it). Pool
+    rows whose id the project already holds are skipped."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import DoubleType, LongType, StructField, StructType
+
+    if not id_col:
+        raise ValueError("id_col: name the pool's id column (a column the project keeps out of the features)")
+    if id_col not in pool.columns:
+        raise ValueError(f"id_col {id_col!r}: the pool has no such column; its columns are: {', '.join(pool.columns)}")
+    if scorer is None:
+        scorer = project.scorer(
+            id_col, batch, strategy, model, seed, candidates=candidates, coverage=coverage
+        )
+    elif strategy is not None or model is not None or seed is not None:
+        raise ValueError("scorer: give a scorer or strategy/model/seed, not both (the scorer carries them)")
+    info = json.loads(_Scorer(scorer).info())
+    if info["id_col"] != id_col:
+        raise ValueError(f"scorer: it was made for id column {info['id_col']!r}, not {id_col!r}")
+    known = set(info["columns"])
+    unknown = [c for c in pool.columns if c not in known]
+    if unknown:
+        raise ValueError(
+            f"pool column {unknown[0]!r} is not a column of this project; its columns are: {', '.join(info['columns'])}"
+        )
+    id_field = pool.schema[id_col]
+    if id_field.dataType.typeName() not in ("string", "long", "integer", "short", "byte"):
+        raise ValueError(f"id_col {id_col!r} has type {id_field.dataType.simpleString()}; ids must be integers or text")
+    if pool.where(F.col(id_col).isNull()).limit(1).count():
+        raise ValueError(f"id_col {id_col!r}: some pool rows have no id")
+    twice = pool.groupBy(id_col).count().where(F.col("count") > 1).limit(1).collect()
+    if twice:
+        raise ValueError(f"id_col {id_col!r}: id {twice[0][0]!r} occurs {twice[0][1]} times; ids must be unique")
+
+    held = project._h.held_ids(id_col)
+    offered = pool.where(~F.col(id_col).cast("string").isin(held)) if held else pool
+    size = offered.count()
+    if size == 0:
+        raise ValueError("no pool rows left to offer: the project already holds every id")
+    spark = pool.sparkSession
+    blob = spark.sparkContext.broadcast(scorer)
+    per_row = info["plan"] == "per-row"
+    out = StructType(
+        [StructField(id_col, id_field.dataType, False), StructField(_VALUE, DoubleType() if per_row else LongType(), False)]
+    )
+    values = offered.mapInArrow(_mapper(blob, id_col, "score" if per_row else "keys"), out)
+    if per_row:
+        # NaN utilities last, as a local query ranks them.
+        key = F.nanvl(F.col(_VALUE), F.lit(float("-inf")))
+        top = values.orderBy(key.desc(), F.col(id_col).asc()).limit(batch).collect()
+        ids = [r[0] for r in top]
+        utilities = [float(r[1]) for r in top]
+    else:
+        top = values.orderBy(F.col(_VALUE).asc(), F.col(id_col).asc()).limit(info["size"]).collect()
+        ids = sorted(r[0] for r in top)
+        utilities = None
+    rows = offered.where(F.col(id_col).isin(ids)).toArrow()
+    order = {v: k for k, v in enumerate(ids)}
+    place = [order[v] for v in rows.column(id_col).to_pylist()]
+    rows = rows.take(sorted(range(len(place)), key=place.__getitem__))
+    blob.unpersist()
+    outcome = json.loads(
+        project._h.record_shipped(scorer, batch, _arrow_bytes(rows), utilities, size)
+    )
+    return project._batch_frame(outcome)

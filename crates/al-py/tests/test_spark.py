@@ -1,0 +1,200 @@
+"""al.spark: a pool on Apache Spark (local[2]) scored by the same Rust code
+a local query runs. The picks must equal a local query's on the same rows
+(a project initialised from the labeled rows, the pool added with
+``al-cli add --as pool``), whatever the partitioning; bad pools are refused
+with nothing written."""
+
+import hashlib
+import os
+import sys
+import warnings
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+import al
+import al.spark
+from al._al import Scorer
+
+from conftest import cli
+
+# Not skipped when missing: run-tests.sh installs pyspark, and CI must run this.
+from pyspark.sql import SparkSession
+
+PER_ROW = ["qbc", "tree-variance", "committee", "emcm"]
+SEED = 3
+
+
+def _frame(rng, ids, labeled):
+    n = len(ids)
+    sqft = rng.uniform(500, 3000, n).round(1)
+    rooms = rng.integers(1, 7, n)
+    city = rng.choice(["ames", "boone", "clive", "dallas", "eldora"], n)
+    age = rng.uniform(0, 80, n).round(2)
+    frame = pd.DataFrame({"id": ids, "sqft": sqft, "rooms": rooms, "city": city, "age": age})
+    if labeled:
+        frame["price"] = (sqft * 120 + rooms * 5000 - age * 300 + rng.normal(0, 8000, n)).round(0)
+    return frame
+
+
+@pytest.fixture(scope="module")
+def spark():
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("al-test")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="module")
+def data(spark, tmp_path_factory):
+    """60 labeled rows (CSV) and a 20 000-row pool: one Parquet file for
+    the local side, and the same rows as 8 Parquet partitions."""
+    root = tmp_path_factory.mktemp("spark")
+    rng = np.random.default_rng(0)
+    labeled = _frame(rng, np.arange(1, 61), True)
+    pool = _frame(rng, np.arange(1001, 21001), False)
+    labeled.to_csv(root / "labeled.csv", index=False)
+    pool.to_parquet(root / "pool.parquet", index=False)
+    spark.createDataFrame(pool).repartition(8).write.parquet(str(root / "parts"))
+    assert len([f for f in os.listdir(root / "parts") if f.endswith(".parquet")]) == 8
+    return root
+
+
+def _project(data, path):
+    return al.Project.init(data / "labeled.csv", target="price", path=path, id_cols=["id"])
+
+
+def _local(data, tmp_path, strategy, pool_file=None):
+    project = _project(data, tmp_path / "local.db")
+    cli("add", pool_file or (data / "pool.parquet"), "--as", "pool", project=tmp_path / "local.db")
+    return project.query(batch=10, strategy=strategy, seed=SEED)
+
+
+def _pool(spark, data, partitions=8):
+    return spark.read.parquet(str(data / "parts")).repartition(partitions)
+
+
+@pytest.mark.parametrize("strategy", PER_ROW)
+def test_per_row_strategies_pick_what_a_local_query_picks(spark, data, tmp_path, strategy):
+    project = _project(data, tmp_path / "spark.db")
+    picked = al.spark.query(project, _pool(spark, data), batch=10, strategy=strategy, id_col="id", seed=SEED)
+    local = _local(data, tmp_path, strategy)
+    assert list(picked["id"]) == list(local["id"])
+    assert list(picked["score"]) == list(local["score"])
+    assert list(picked["prediction"]) == list(local["prediction"])
+    assert list(picked["lower"]) == list(local["lower"])
+    assert picked.attrs["strategy"] == local.attrs["strategy"]
+    assert picked.attrs["pool"] == 20000 == local.attrs["pool"]
+    assert project.status()["rounds"] == 1
+    assert project.status()["rows"] == 70  # 60 labeled + the 10 picked
+
+
+@pytest.mark.parametrize("partitions", [3, 17])
+def test_the_partitioning_does_not_change_the_picks(spark, data, tmp_path, partitions):
+    project = _project(data, tmp_path / "spark.db")
+    picked = al.spark.query(project, _pool(spark, data, partitions), batch=10, strategy="qbc", id_col="id", seed=SEED)
+    other = _project(data, tmp_path / "eight.db")
+    eight = al.spark.query(other, _pool(spark, data, 8), batch=10, strategy="qbc", id_col="id", seed=SEED)
+    assert list(picked["id"]) == list(eight["id"])
+    cover_a = al.spark.query(
+        _project(data, tmp_path / "c1.db"), _pool(spark, data, partitions), batch=10, strategy="cover", id_col="id", seed=SEED
+    )
+    cover_b = al.spark.query(
+        _project(data, tmp_path / "c2.db"), _pool(spark, data, 8), batch=10, strategy="cover", id_col="id", seed=SEED
+    )
+    assert list(cover_a["id"]) == list(cover_b["id"])
+
+
+def _ipc(table):
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write(table)
+    return sink.getvalue().to_pybytes()
+
+
+def test_cover_picks_what_a_local_query_picks_on_the_same_hashed_sample(spark, data, tmp_path):
+    project = _project(data, tmp_path / "spark.db")
+    blob = project.scorer("id", 10, "cover", seed=SEED)
+    picked = al.spark.query(project, _pool(spark, data), batch=10, id_col="id", scorer=blob)
+    # The sample: the 2 000 rows with the smallest keys, in id order.
+    pool = pd.read_parquet(data / "pool.parquet")
+    keys = Scorer(blob).sample_keys(_ipc(pa.Table.from_pandas(pool, preserve_index=False)))
+    order = np.lexsort((pool["id"].to_numpy(), keys))[:2000]
+    sample = pool.iloc[np.sort(order)]
+    sample.to_parquet(tmp_path / "sample.parquet", index=False)
+    local = _local(data, tmp_path, "cover", tmp_path / "sample.parquet")
+    assert list(picked["id"]) == list(local["id"])
+    assert list(picked["score"]) == list(local["score"])
+    assert picked.attrs["pool"] == 20000 and local.attrs["pool"] == 2000
+
+
+def _digest(path):
+    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+
+
+def test_bad_pools_get_clear_errors_and_leave_the_project_byte_identical(spark, data, tmp_path):
+    path = tmp_path / "spark.db"
+    project = _project(data, path)
+    before = _digest(path)
+    pool = _pool(spark, data, 4)
+    with pytest.raises(ValueError, match="pool column 'colour' is not a column of this project"):
+        al.spark.query(project, pool.withColumn("colour", pool["city"]), batch=5, strategy="qbc", id_col="id")
+    with pytest.raises(ValueError, match="the pool has no such column"):
+        al.spark.query(project, pool.drop("id"), batch=5, strategy="qbc", id_col="id")
+    with pytest.raises(ValueError, match="id 1001 occurs 2 times"):
+        al.spark.query(project, pool.union(pool.where("id = 1001")), batch=5, strategy="qbc", id_col="id")
+    with pytest.raises(ValueError, match="not its id"):
+        al.spark.query(project, pool, batch=5, strategy="qbc", id_col="city")
+    with pytest.raises(ValueError, match="cannot run over an outside pool"):
+        al.spark.query(project, pool, batch=5, strategy="lcmd", id_col="id")
+    # A scorer from another project, and one fitted before the labels changed.
+    other = al.Project.init(data / "labeled.csv", target="price", path=tmp_path / "other.db", id_cols=["id"], drop=["age"])
+    foreign = other.scorer("id", 5, "qbc")
+    with pytest.raises(al.AlError, match="another project"):
+        al.spark.query(project, pool, batch=5, id_col="id", scorer=foreign)
+    with pytest.raises(al.AlError, match="not an al scorer"):
+        al.spark.query(project, pool, batch=5, id_col="id", scorer=b"a pickled model")
+    with pytest.raises(al.AlError, match="in format 7, this al reads format 1"):
+        al.spark.query(project, pool, batch=5, id_col="id", scorer=b"ALSCORER" + (7).to_bytes(4, "little") + b"\0" * 40)
+    with pytest.raises(al.AlError, match="damaged"):
+        al.spark.query(project, pool, batch=5, id_col="id", scorer=foreign[:-1] + bytes([foreign[-1] ^ 1]))
+    assert _digest(path) == before
+    stale = project.scorer("id", 5, "qbc")
+    exported = project.export()
+    trained = int(exported[exported["test"] == 0]["row_id"].iloc[0])
+    project.label({trained: 123456.0})
+    after_label = _digest(path)
+    with pytest.raises(al.AlError, match="before the project's labels changed"):
+        al.spark.query(project, pool, batch=5, id_col="id", scorer=stale)
+    assert _digest(path) == after_label
+
+
+def test_picked_rows_round_trip_through_label_and_report(spark, data, tmp_path):
+    project = _project(data, tmp_path / "spark.db")
+    labeled = project.status()["labeled"]
+    pool = _pool(spark, data, 8)
+    first = al.spark.query(project, pool, batch=10, strategy="qbc", id_col="id", seed=SEED)
+    answers = {int(r): 250_000.0 + 1000 * k for k, r in enumerate(first["row_id"])}
+    project.label(answers)
+    status = project.status()
+    assert status["labeled"] == labeled + 10 and status["rounds"] == 1
+    # The labeled ids are held now: the next round offers other rows.
+    second = al.spark.query(project, pool, batch=10, strategy="qbc", id_col="id", seed=SEED)
+    assert not set(second["id"]) & set(first["id"])
+    assert second.attrs["pool"] == 19990
+    report = project.report()
+    assert len(report) >= 1
+    history = project.history(int(first["row_id"].iloc[0]))
+    assert list(history["value"]) == [250_000.0]
+    assert list(history["round"]) == [1]
