@@ -794,23 +794,32 @@ impl Scorer {
 
     /// `{"plan": "per-row"|"sample", "size": n|None, "id_col", "strategy", "columns"}`.
     fn info(&self) -> PyResult<String> {
-        let (plan, size) = match self.inner.plan() {
-            al::shipped::Plan::PerRow { .. } => ("per-row", None),
-            al::shipped::Plan::Sample { size } => ("sample", Some(*size)),
+        let (plan, size, positional) = match self.inner.plan() {
+            al::shipped::Plan::PerRow { positional, .. } => ("per-row", None, *positional),
+            al::shipped::Plan::Sample { size } => ("sample", Some(*size), false),
         };
         json(&serde_json::json!({
             "plan": plan,
             "size": size,
+            "positional": positional,
             "id_col": self.inner.id_column(),
             "strategy": self.inner.strategy(),
             "columns": self.inner.columns(),
         }))
     }
 
-    /// Utilities of the rows of an Arrow IPC file (a record batch).
-    fn score<'py>(&self, py: Python<'py>, rows: &[u8]) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    /// Utilities of the rows of an Arrow IPC file (a record batch) that
+    /// start at position `first` of the candidates in id order.
+    #[pyo3(signature = (rows, first=0))]
+    fn score<'py>(
+        &self,
+        py: Python<'py>,
+        rows: &[u8],
+        first: i64,
+    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        let first = count(first);
         let scores = py
-            .detach(|| self.inner.score(&arrow_table(rows)?))
+            .detach(|| self.inner.score(&arrow_table(rows)?, first))
             .map_err(to_py)?;
         Ok(scores.into_pyarray(py))
     }

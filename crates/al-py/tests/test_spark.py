@@ -23,7 +23,7 @@ from conftest import cli
 # Not skipped when missing: run-tests.sh installs pyspark, and CI must run this.
 from pyspark.sql import SparkSession
 
-PER_ROW = ["qbc", "tree-variance", "committee", "emcm"]
+PER_ROW = ["random", "qbc", "tree-variance", "committee", "emcm"]
 SEED = 3
 
 
@@ -107,6 +107,15 @@ def test_the_partitioning_does_not_change_the_picks(spark, data, tmp_path, parti
     other = _project(data, tmp_path / "eight.db")
     eight = al.spark.query(other, _pool(spark, data, 8), batch=10, strategy="qbc", id_col="id", seed=SEED)
     assert list(picked["id"]) == list(eight["id"])
+    # random reads each row's draw at its place in id order: the partitions
+    # must each know where they start.
+    random_a = al.spark.query(
+        _project(data, tmp_path / "r1.db"), _pool(spark, data, partitions), batch=10, strategy="random", id_col="id", seed=SEED
+    )
+    random_b = al.spark.query(
+        _project(data, tmp_path / "r2.db"), _pool(spark, data, 8), batch=10, strategy="random", id_col="id", seed=SEED
+    )
+    assert list(random_a["id"]) == list(random_b["id"])
     cover_a = al.spark.query(
         _project(data, tmp_path / "c1.db"), _pool(spark, data, partitions), batch=10, strategy="cover", id_col="id", seed=SEED
     )
@@ -158,6 +167,8 @@ def test_bad_pools_get_clear_errors_and_leave_the_project_byte_identical(spark, 
         al.spark.query(project, pool, batch=5, strategy="qbc", id_col="city")
     with pytest.raises(ValueError, match="cannot run over an outside pool"):
         al.spark.query(project, pool, batch=5, strategy="lcmd", id_col="id")
+    with pytest.raises(al.AlError, match="no byte form"):
+        al.spark.query(project, pool, batch=5, strategy="qbc", model="gp", id_col="id")
     # A scorer from another project, and one fitted before the labels changed.
     other = al.Project.init(data / "labeled.csv", target="price", path=tmp_path / "other.db", id_cols=["id"], drop=["age"])
     foreign = other.scorer("id", 5, "qbc")

@@ -40,8 +40,10 @@ pub const SCORER_FORMAT: u32 = 1;
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub enum Plan {
     /// Every row scored where it lies; the top `batch` by utility (ties to
-    /// the smaller id) come back.
-    PerRow { scorer: Vec<u8> },
+    /// the smaller id) come back. `positional`: a row's utility depends on
+    /// its place among the candidates in id order (`random`'s draws), so
+    /// workers score a pool sorted by id, each batch told where it starts.
+    PerRow { scorer: Vec<u8>, positional: bool },
     /// The `size` rows with the smallest [`Scorer::sample_keys`] come back
     /// and the strategy picks among them (batch strategies: `cover`).
     Sample { size: usize },
@@ -73,7 +75,7 @@ pub struct Scorer {
 
 /// The strategies a shipped query runs, for messages.
 pub const SHIPPABLE: &str =
-    "tree-variance, committee, qbc, emcm (scored where the rows are) and cover (on a sample drawn by row id)";
+    "random, tree-variance, committee, qbc, emcm (scored where the rows are) and cover (on a sample drawn by row id)";
 
 impl Scorer {
     pub fn to_bytes(&self) -> &[u8] {
@@ -96,7 +98,7 @@ impl Scorer {
         let payload: Payload =
             rmp_serde::from_slice(payload).context("this scorer cannot be read; make it again")?;
         let row = match &payload.plan {
-            Plan::PerRow { scorer } => Some(RowScorer::from_bytes(scorer)?),
+            Plan::PerRow { scorer, .. } => Some(RowScorer::from_bytes(scorer)?),
             Plan::Sample { .. } => None,
         };
         Ok(Scorer {
@@ -158,8 +160,10 @@ impl Scorer {
         )?)
     }
 
-    /// The utility of each row of `table` (a per-row strategy's scorer).
-    pub fn score(&self, table: &RawTable) -> Result<Vec<f64>> {
+    /// The utility of each row of `table` (a per-row strategy's scorer),
+    /// whose rows sit at positions `first..` of the candidates in id order
+    /// (only a positional plan looks at it).
+    pub fn score(&self, table: &RawTable, first: usize) -> Result<Vec<f64>> {
         let Some(row) = &self.row else {
             bail!(
                 "this scorer draws a sample by row id ({}); it has no per-row utility",
@@ -169,7 +173,7 @@ impl Scorer {
         let rows = self.encode(table)?;
         let width = self.payload.recipe.n_features();
         let dense = al_models::Matrix::new(rows.dense.concat(), width);
-        Ok(row.score(&dense, 0)?)
+        Ok(row.score(&dense, first)?)
     }
 
     /// Each row's sample key: a hash of its id cell and the seed. The
@@ -252,8 +256,9 @@ impl Project {
             fitted: fitted.as_deref(),
         };
         let plan = match strategy.row_scorer(&input) {
-            Some(scorer) if al_models::params::split_name(&name).0 != "random" => Plan::PerRow {
+            Some(scorer) => Plan::PerRow {
                 scorer: scorer?.to_bytes()?,
+                positional: al_models::params::split_name(&name).0 == "random",
             },
             _ if al_models::params::split_name(&name).0 == "cover" => Plan::Sample {
                 size: sample_param(&name)?,

@@ -46,19 +46,23 @@ def _arrow_bytes(batch: Any) -> bytes:
     return sink.getvalue().to_pybytes()
 
 
-def _mapper(blob: Any, id_col: str, what: str):
+def _mapper(blob: Any, id_col: str, what: str, offsets: Optional[dict] = None):
     """The function each partition runs: Arrow batches in, (id, value)
-    batches out. ``blob`` is the broadcast scorer."""
+    batches out. ``blob`` is the broadcast scorer; ``offsets``: where each
+    partition of a pool sorted by id starts (positional scorers)."""
 
     def run(batches):
         import pyarrow as pa
+        from pyspark import TaskContext
 
         scorer = _Scorer(blob.value)
+        first = offsets[TaskContext.get().partitionId()] if offsets is not None else 0
         for batch in batches:
             if batch.num_rows == 0:
                 continue
             data = _arrow_bytes(batch)
-            values = scorer.score(data) if what == "score" else scorer.sample_keys(data)
+            values = scorer.score(data, first) if what == "score" else scorer.sample_keys(data)
+            first += batch.num_rows
             yield pa.RecordBatch.from_arrays(
                 [batch.column(id_col), pa.array(values)], names=[id_col, _VALUE]
             )
@@ -127,7 +131,18 @@ def query(
     out = StructType(
         [StructField(id_col, id_field.dataType, False), StructField(_VALUE, DoubleType() if per_row else LongType(), False)]
     )
-    values = offered.mapInArrow(_mapper(blob, id_col, "score" if per_row else "keys"), out)
+    offsets = None
+    if info.get("positional"):
+        # random: a row's draw is read at its place among the candidates in
+        # id order. Sort once (kept, so the partitions counted are the ones
+        # scored), count each partition, and tell each where it starts.
+        offered = offered.orderBy(F.col(id_col).asc()).persist()
+        counts = dict(offered.groupBy(F.spark_partition_id()).count().collect())
+        offsets, start = {}, 0
+        for part in sorted(counts):
+            offsets[part] = start
+            start += counts[part]
+    values = offered.mapInArrow(_mapper(blob, id_col, "score" if per_row else "keys", offsets), out)
     if per_row:
         # NaN utilities last, as a local query ranks them.
         key = F.nanvl(F.col(_VALUE), F.lit(float("-inf")))
@@ -143,6 +158,8 @@ def query(
     place = [order[v] for v in rows.column(id_col).to_pylist()]
     rows = rows.take(sorted(range(len(place)), key=place.__getitem__))
     blob.unpersist()
+    if offsets is not None:
+        offered.unpersist()
     outcome = json.loads(
         project._h.record_shipped(scorer, batch, _arrow_bytes(rows), utilities, size)
     )
