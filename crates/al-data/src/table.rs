@@ -154,9 +154,30 @@ impl RawTable {
         self.kinds[col]
     }
 
+    /// A table of text columns (`numeric` ones from the source's number
+    /// columns) that came from elsewhere (an Arrow batch of a Spark pool);
+    /// `origin` names it in messages.
+    pub fn from_text_columns(
+        origin: &Path,
+        headers: Vec<String>,
+        numeric: &[bool],
+        cells: Vec<Vec<String>>,
+    ) -> Result<RawTable> {
+        let kinds = numeric
+            .iter()
+            .map(|&n| {
+                if n {
+                    SourceKind::Number
+                } else {
+                    SourceKind::Text
+                }
+            })
+            .collect();
+        RawTable::from_columns(origin, headers, kinds, cells, String::new())
+    }
+
     /// A table from typed columns (Parquet, Arrow) already turned into
     /// text; row `r` is reported as line `r + 2`, as in a CSV export.
-    #[cfg_attr(not(feature = "parquet"), allow(dead_code))]
     pub(crate) fn from_columns(
         path: &Path,
         headers: Vec<String>,

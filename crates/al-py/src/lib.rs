@@ -363,7 +363,7 @@ impl ProjectHandle {
             .map_err(to_py)
     }
 
-    /// Records a shipped query's round: `rows` (Arrow IPC file bytes) are
+    /// Records a shipped query's round: `rows` (Arrow text columns) are
     /// the picks in rank order with their `utilities`, or the sample.
     #[pyo3(signature = (scorer, batch, rows, utilities, pool))]
     fn record_shipped(
@@ -371,7 +371,7 @@ impl ProjectHandle {
         py: Python<'_>,
         scorer: &[u8],
         batch: i64,
-        rows: &[u8],
+        rows: Vec<ArrowText>,
         utilities: Option<Vec<f64>>,
         pool: i64,
     ) -> PyResult<String> {
@@ -770,11 +770,69 @@ fn advise_curve(
     ))
 }
 
-fn arrow_table(bytes: &[u8]) -> anyhow::Result<al_data::RawTable> {
-    Ok(al_data::columnar::read_arrow_ipc(
-        bytes.to_vec(),
-        std::path::Path::new("the pool's Arrow batch"),
+/// One column of an Arrow batch, cast to `large_string` by pyarrow: its
+/// name, whether the source column holds numbers, and its buffers
+/// (validity bitmap or `None`, 64-bit offsets, UTF-8 data), its offset and
+/// its length. Buffers, not Python strings: no per-row Python.
+type ArrowText = (
+    String,
+    bool,
+    Option<Vec<u8>>,
+    Vec<u8>,
+    Vec<u8>,
+    usize,
+    usize,
+);
+
+/// A batch's columns as the raw text table `add` would read.
+fn arrow_table(columns: Vec<ArrowText>) -> anyhow::Result<al_data::RawTable> {
+    let origin = std::path::Path::new("the pool's Arrow batch");
+    let mut headers = Vec::with_capacity(columns.len());
+    let mut numeric = Vec::with_capacity(columns.len());
+    let mut cells = Vec::with_capacity(columns.len());
+    for (name, number, validity, offsets, data, offset, len) in columns {
+        cells.push(text_cells(
+            &name,
+            validity.as_deref(),
+            &offsets,
+            &data,
+            offset,
+            len,
+        )?);
+        headers.push(name);
+        numeric.push(number);
+    }
+    Ok(al_data::RawTable::from_text_columns(
+        origin, headers, &numeric, cells,
     )?)
+}
+
+fn text_cells(
+    name: &str,
+    validity: Option<&[u8]>,
+    offsets: &[u8],
+    data: &[u8],
+    offset: usize,
+    len: usize,
+) -> anyhow::Result<Vec<String>> {
+    let malformed = || anyhow::anyhow!("column {name:?}: malformed Arrow string buffers");
+    let at = |i: usize| -> anyhow::Result<usize> {
+        let bytes = offsets.get(8 * i..8 * i + 8).ok_or_else(malformed)?;
+        usize::try_from(i64::from_le_bytes(bytes.try_into()?)).map_err(|_| malformed())
+    };
+    (offset..offset + len)
+        .map(|j| {
+            let valid =
+                validity.is_none_or(|v| v.get(j / 8).is_some_and(|b| b >> (j % 8) & 1 == 1));
+            if !valid {
+                return Ok(String::new());
+            }
+            let text = data.get(at(j)?..at(j + 1)?).ok_or_else(malformed)?;
+            Ok(std::str::from_utf8(text)
+                .map_err(|_| anyhow::anyhow!("column {name:?}: a cell is not UTF-8"))?
+                .to_string())
+        })
+        .collect()
 }
 
 /// A shipped query's scorer, decoded once per worker task.
@@ -808,13 +866,13 @@ impl Scorer {
         }))
     }
 
-    /// Utilities of the rows of an Arrow IPC file (a record batch) that
+    /// Utilities of the rows of an Arrow batch (its text columns) that
     /// start at position `first` of the candidates in id order.
     #[pyo3(signature = (rows, first=0))]
     fn score<'py>(
         &self,
         py: Python<'py>,
-        rows: &[u8],
+        rows: Vec<ArrowText>,
         first: i64,
     ) -> PyResult<Bound<'py, PyArray1<f64>>> {
         let first = count(first);
@@ -824,11 +882,11 @@ impl Scorer {
         Ok(scores.into_pyarray(py))
     }
 
-    /// Sample keys (63-bit, non-negative) of the rows of an Arrow IPC file.
+    /// Sample keys (63-bit, non-negative) of the rows of an Arrow batch.
     fn sample_keys<'py>(
         &self,
         py: Python<'py>,
-        rows: &[u8],
+        rows: Vec<ArrowText>,
     ) -> PyResult<Bound<'py, PyArray1<i64>>> {
         let keys = py
             .detach(|| self.inner.sample_keys(&arrow_table(rows)?))

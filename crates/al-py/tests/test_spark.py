@@ -125,20 +125,13 @@ def test_the_partitioning_does_not_change_the_picks(spark, data, tmp_path, parti
     assert list(cover_a["id"]) == list(cover_b["id"])
 
 
-def _ipc(table):
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_file(sink, table.schema) as writer:
-        writer.write(table)
-    return sink.getvalue().to_pybytes()
-
-
 def test_cover_picks_what_a_local_query_picks_on_the_same_hashed_sample(spark, data, tmp_path):
     project = _project(data, tmp_path / "spark.db")
     blob = project.scorer("id", 10, "cover", seed=SEED)
     picked = al.spark.query(project, _pool(spark, data), batch=10, id_col="id", scorer=blob)
     # The sample: the 2 000 rows with the smallest keys, in id order.
     pool = pd.read_parquet(data / "pool.parquet")
-    keys = Scorer(blob).sample_keys(_ipc(pa.Table.from_pandas(pool, preserve_index=False)))
+    keys = Scorer(blob).sample_keys(al.spark._text_columns(pa.Table.from_pandas(pool, preserve_index=False)))
     order = np.lexsort((pool["id"].to_numpy(), keys))[:2000]
     sample = pool.iloc[np.sort(order)]
     sample.to_parquet(tmp_path / "sample.parquet", index=False)
@@ -209,3 +202,19 @@ def test_picked_rows_round_trip_through_label_and_report(spark, data, tmp_path):
     history = project.history(int(first["row_id"].iloc[0]))
     assert list(history["value"]) == [250_000.0]
     assert list(history["round"]) == [1]
+
+
+def test_arrow_batches_reach_the_core_with_their_slices_and_nulls(data, tmp_path):
+    project = _project(data, tmp_path / "p.db")
+    scorer = Scorer(project.scorer("id", 5, "qbc", seed=SEED))
+    table = pa.Table.from_pandas(pd.read_parquet(data / "pool.parquet").head(50), preserve_index=False)
+    whole = scorer.score(al.spark._text_columns(table))
+    # A slice shares its parent's buffers at an offset.
+    assert list(scorer.score(al.spark._text_columns(table.slice(10, 20)))) == list(whole[10:30])
+    # A null number is an empty cell, as in a CSV.
+    nulls = table.set_column(1, "sqft", pa.array([None] * 50, pa.float64()))
+    empty = table.set_column(1, "sqft", pa.array([""] * 50, pa.string()))
+    assert list(scorer.score(al.spark._text_columns(nulls))) == list(scorer.score(al.spark._text_columns(empty)))
+    assert list(scorer.score(al.spark._text_columns(nulls))) != list(whole)
+    with pytest.raises(ValueError, match="has type timestamp"):
+        al.spark._text_columns(table.append_column("seen", pa.array([0] * 50, pa.timestamp("s"))))

@@ -6,7 +6,8 @@ DataFrame of the source's columns); the project keeps the recipe, the
 labels and the rounds. The strategy is fitted on the driver from the
 project's labels, packed as bytes (``Project.scorer``) and broadcast; every
 partition is encoded by the project's recipe and scored by the same Rust
-code a local query runs (``mapInArrow``: Arrow batches, no per-row Python).
+code a local query runs (``mapInArrow``: Arrow batches handed over as
+buffers, no per-row Python).
 Per-row strategies keep the top ``batch`` rows by utility (ties to the
 smaller id); ``cover`` keeps the rows with the smallest hash of their id (the
 same sample however the pool is partitioned) and picks among them on the
@@ -37,13 +38,36 @@ __all__ = ["query"]
 _VALUE = "_al_value"
 
 
-def _arrow_bytes(batch: Any) -> bytes:
+def _text_columns(batch: Any) -> list:
+    """An Arrow batch or table as the core reads it: each column cast to
+    text by Arrow (numbers in their shortest exact form, booleans as
+    true/false, nulls empty, as a CSV export holds them), passed as its
+    buffers: no per-row Python."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_file(sink, batch.schema) as writer:
-        writer.write(batch)
-    return sink.getvalue().to_pybytes()
+    columns = []
+    for name, column in zip(batch.schema.names, batch.columns):
+        kind = column.type
+        number = pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind)
+        if not (number or pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_boolean(kind)):
+            raise ValueError(f"pool column {name!r} has type {kind}; al reads numbers, text and booleans")
+        if isinstance(column, pa.ChunkedArray):
+            column = column.combine_chunks()
+        text = pc.cast(column, pa.large_string())
+        validity, offsets, data = text.buffers()
+        columns.append(
+            (
+                name,
+                number,
+                None if validity is None else validity.to_pybytes(),
+                offsets.to_pybytes(),
+                b"" if data is None else data.to_pybytes(),
+                text.offset,
+                len(text),
+            )
+        )
+    return columns
 
 
 def _mapper(blob: Any, id_col: str, what: str, offsets: Optional[dict] = None):
@@ -60,7 +84,7 @@ def _mapper(blob: Any, id_col: str, what: str, offsets: Optional[dict] = None):
         for batch in batches:
             if batch.num_rows == 0:
                 continue
-            data = _arrow_bytes(batch)
+            data = _text_columns(batch)
             values = scorer.score(data, first) if what == "score" else scorer.sample_keys(data)
             first += batch.num_rows
             yield pa.RecordBatch.from_arrays(
@@ -161,6 +185,6 @@ def query(
     if offsets is not None:
         offered.unpersist()
     outcome = json.loads(
-        project._h.record_shipped(scorer, batch, _arrow_bytes(rows), utilities, size)
+        project._h.record_shipped(scorer, batch, _text_columns(rows), utilities, size)
     )
     return project._batch_frame(outcome)
