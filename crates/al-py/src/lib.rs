@@ -25,6 +25,7 @@ use pyo3::exceptions::{PyFileNotFoundError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
+use al::shipped::{ArrowBuffers, PoolColumn};
 use al::{BatchOut, ErrorKind, PredictOptions, QueryOptions, Role, SimulateOptions};
 
 create_exception!(
@@ -371,14 +372,14 @@ impl ProjectHandle {
         py: Python<'_>,
         scorer: &[u8],
         batch: i64,
-        rows: Vec<ArrowText>,
+        rows: Vec<ArrowColumn>,
         utilities: Option<Vec<f64>>,
         pool: i64,
     ) -> PyResult<String> {
         let outcome = py
             .detach(|| {
                 let scorer = al::shipped::Scorer::from_bytes(scorer)?;
-                let table = arrow_table(rows)?;
+                let table = al::shipped::pool_table(&pool_columns(&rows)?)?;
                 self.with(|p| {
                     p.record_shipped(&scorer, count(batch), &table, utilities, count(pool))
                 })
@@ -770,67 +771,41 @@ fn advise_curve(
     ))
 }
 
-/// One column of an Arrow batch, cast to `large_string` by pyarrow: its
-/// name, whether the source column holds numbers, and its buffers
-/// (validity bitmap or `None`, 64-bit offsets, UTF-8 data), its offset and
-/// its length. Buffers, not Python strings: no per-row Python.
-type ArrowText = (
+/// One column of an Arrow batch as pyarrow hands it over: its name, its
+/// kind (`"number"`: float64 values; `"text"`: cast to `large_string`), its
+/// validity bitmap (or `None`), its 64-bit offsets (text only), its data
+/// buffer, its offset and its length. Buffers, not Python objects: no
+/// per-row Python.
+type ArrowColumn = (
     String,
-    bool,
+    String,
     Option<Vec<u8>>,
-    Vec<u8>,
+    Option<Vec<u8>>,
     Vec<u8>,
     usize,
     usize,
 );
 
-/// A batch's columns as the raw text table `add` would read.
-fn arrow_table(columns: Vec<ArrowText>) -> anyhow::Result<al_data::RawTable> {
-    let origin = std::path::Path::new("the pool's Arrow batch");
-    let mut headers = Vec::with_capacity(columns.len());
-    let mut numeric = Vec::with_capacity(columns.len());
-    let mut cells = Vec::with_capacity(columns.len());
-    for (name, number, validity, offsets, data, offset, len) in columns {
-        cells.push(text_cells(
-            &name,
-            validity.as_deref(),
-            &offsets,
-            &data,
-            offset,
-            len,
-        )?);
-        headers.push(name);
-        numeric.push(number);
-    }
-    Ok(al_data::RawTable::from_text_columns(
-        origin, headers, &numeric, cells,
-    )?)
-}
-
-fn text_cells(
-    name: &str,
-    validity: Option<&[u8]>,
-    offsets: &[u8],
-    data: &[u8],
-    offset: usize,
-    len: usize,
-) -> anyhow::Result<Vec<String>> {
-    let malformed = || anyhow::anyhow!("column {name:?}: malformed Arrow string buffers");
-    let at = |i: usize| -> anyhow::Result<usize> {
-        let bytes = offsets.get(8 * i..8 * i + 8).ok_or_else(malformed)?;
-        usize::try_from(i64::from_le_bytes(bytes.try_into()?)).map_err(|_| malformed())
-    };
-    (offset..offset + len)
-        .map(|j| {
-            let valid =
-                validity.is_none_or(|v| v.get(j / 8).is_some_and(|b| b >> (j % 8) & 1 == 1));
-            if !valid {
-                return Ok(String::new());
-            }
-            let text = data.get(at(j)?..at(j + 1)?).ok_or_else(malformed)?;
-            Ok(std::str::from_utf8(text)
-                .map_err(|_| anyhow::anyhow!("column {name:?}: a cell is not UTF-8"))?
-                .to_string())
+/// The columns borrowed as the core reads them.
+fn pool_columns(columns: &[ArrowColumn]) -> anyhow::Result<Vec<PoolColumn<'_>>> {
+    columns
+        .iter()
+        .map(|(name, kind, validity, offsets, data, offset, len)| {
+            let buffers = ArrowBuffers {
+                validity: validity.as_deref(),
+                data,
+                offset: *offset,
+                len: *len,
+            };
+            Ok(match (kind.as_str(), offsets) {
+                ("number", _) => PoolColumn::Numbers { name, buffers },
+                ("text", Some(offsets)) => PoolColumn::Text {
+                    name,
+                    buffers,
+                    offsets,
+                },
+                _ => anyhow::bail!("column {name:?}: expected a number or text column's buffers"),
+            })
         })
         .collect()
 }
@@ -863,6 +838,7 @@ impl Scorer {
             "id_col": self.inner.id_column(),
             "strategy": self.inner.strategy(),
             "columns": self.inner.columns(),
+            "kinds": self.inner.kinds().into_iter().collect::<std::collections::BTreeMap<_, _>>(),
         }))
     }
 
@@ -872,12 +848,12 @@ impl Scorer {
     fn score<'py>(
         &self,
         py: Python<'py>,
-        rows: Vec<ArrowText>,
+        rows: Vec<ArrowColumn>,
         first: i64,
     ) -> PyResult<Bound<'py, PyArray1<f64>>> {
         let first = count(first);
         let scores = py
-            .detach(|| self.inner.score(&arrow_table(rows)?, first))
+            .detach(|| self.inner.score_columns(&pool_columns(&rows)?, first))
             .map_err(to_py)?;
         Ok(scores.into_pyarray(py))
     }
@@ -886,10 +862,10 @@ impl Scorer {
     fn sample_keys<'py>(
         &self,
         py: Python<'py>,
-        rows: Vec<ArrowText>,
+        rows: Vec<ArrowColumn>,
     ) -> PyResult<Bound<'py, PyArray1<i64>>> {
         let keys = py
-            .detach(|| self.inner.sample_keys(&arrow_table(rows)?))
+            .detach(|| self.inner.sample_keys(&pool_columns(&rows)?))
             .map_err(to_py)?;
         Ok(keys
             .into_iter()

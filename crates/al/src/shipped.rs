@@ -23,10 +23,11 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use al_data::recipe::Cell;
 use al_data::store::{prepare_table, Bounds, Role, RowsFormat, Subset};
 use al_data::{ColumnKind, RawTable, Recipe};
 use al_query::simulate::COLD_START;
-use al_query::{QueryInput, RowScorer};
+use al_query::{Pool, QueryInput, RowScorer};
 
 use crate::error::refused;
 use crate::query::Candidates;
@@ -135,6 +136,17 @@ impl Scorer {
         &self.payload.headers
     }
 
+    /// How the recipe reads each source column (`numeric`, `categorical`,
+    /// `target`, `id`, `dropped`), by name.
+    pub fn kinds(&self) -> Vec<(&str, &'static str)> {
+        self.payload
+            .recipe
+            .columns
+            .iter()
+            .map(|c| (c.name.as_str(), c.kind_name()))
+            .collect()
+    }
+
     /// The rows of `table` encoded by the project's recipe, checked as a
     /// pool: every column a project column, every project column present
     /// (the target may be missing, and must be empty).
@@ -160,30 +172,215 @@ impl Scorer {
         )?)
     }
 
-    /// The utility of each row of `table` (a per-row strategy's scorer),
-    /// whose rows sit at positions `first..` of the candidates in id order
-    /// (only a positional plan looks at it).
-    pub fn score(&self, table: &RawTable, first: usize) -> Result<Vec<f64>> {
+    /// Each row's sample key: a hash of its id cell and the seed. The
+    /// sample is the rows with the smallest keys, whatever the partitioning.
+    pub fn sample_keys(&self, columns: &[PoolColumn]) -> Result<Vec<u64>> {
+        let id = &self.payload.id_column;
+        let column = columns
+            .iter()
+            .find(|c| c.name() == id)
+            .with_context(|| format!("the pool has no id column {id:?}"))?;
+        (0..column.len())
+            .map(|r| {
+                Ok(match column.cell(r)? {
+                    Cell::Text(t) => sample_key(t, self.payload.seed),
+                    Cell::Number(v) => sample_key(&v.to_string(), self.payload.seed),
+                })
+            })
+            .collect()
+    }
+
+    /// The utility of each row of a batch of pool columns, whose rows sit
+    /// at positions `first..` of the candidates in id order. Encoded
+    /// straight into the compact form (no raw text kept), with `add`'s
+    /// checks: every column a project column, every project column there
+    /// but the target, which must be empty.
+    pub fn score_columns(&self, columns: &[PoolColumn], first: usize) -> Result<Vec<f64>> {
         let Some(row) = &self.row else {
             bail!(
                 "this scorer draws a sample by row id ({}); it has no per-row utility",
                 self.payload.strategy
             );
         };
-        let rows = self.encode(table)?;
-        let width = self.payload.recipe.n_features();
-        let dense = al_models::Matrix::new(rows.dense.concat(), width);
-        Ok(row.score(&dense, first)?)
+        let rows = self.compact(columns)?;
+        let recipe = &self.payload.recipe;
+        let pool = al_query::CompactPool::new(&rows, recipe);
+        let mut out = Vec::with_capacity(rows.len());
+        for start in (0..rows.len()).step_by(al_query::pool::CHUNK) {
+            let end = (start + al_query::pool::CHUNK).min(rows.len());
+            out.extend(row.score(&pool.chunk(start..end), first + start)?);
+        }
+        Ok(out)
     }
 
-    /// Each row's sample key: a hash of its id cell and the seed. The
-    /// sample is the rows with the smallest keys, whatever the partitioning.
-    pub fn sample_keys(&self, table: &RawTable) -> Result<Vec<u64>> {
-        let column = id_position(table, &self.payload.id_column)?;
-        Ok((0..table.n_rows())
-            .map(|r| sample_key(table.cell(r, column), self.payload.seed))
-            .collect())
+    fn compact(&self, columns: &[PoolColumn]) -> Result<al_data::CompactRows> {
+        let p = &self.payload;
+        for c in columns {
+            if !p.headers.iter().any(|h| h == c.name()) {
+                bail!(
+                    "pool column {:?} is not a column of this project; its columns are: {}",
+                    c.name(),
+                    p.headers.join(", ")
+                );
+            }
+        }
+        let n = columns.first().map_or(0, PoolColumn::len);
+        if columns.iter().any(|c| c.len() != n) {
+            bail!("the pool batch's columns differ in length");
+        }
+        let find = |name: &str| columns.iter().find(|c| c.name() == name);
+        let target = &p.recipe.target;
+        if let Some(t) = find(target) {
+            for r in 0..n {
+                let labeled = match t.cell(r)? {
+                    Cell::Text(s) => !s.trim().is_empty(),
+                    Cell::Number(v) => !v.is_nan(),
+                };
+                if labeled {
+                    bail!("the pool's {target:?} holds a value in a row; a pool's rows are unlabeled (label them with `label`, or add labeled rows with `add --as train`)");
+                }
+            }
+        }
+        for h in &p.headers {
+            if h != target && find(h).is_none() {
+                bail!("the pool has no column {h:?}; pools queried for this project need its columns: {}", p.headers.join(", "));
+            }
+        }
+        let features: Vec<_> = p.recipe.feature_columns().collect();
+        let width = features.len();
+        let mut values = vec![0.0; n * width];
+        let mut issues = Vec::new();
+        for (k, column) in features.iter().enumerate() {
+            let source = find(&column.name).context("checked above")?;
+            for r in 0..n {
+                values[r * width + k] = column.encode_cell(source.cell(r)?, &mut issues);
+                issues.clear();
+            }
+        }
+        Ok(al_data::CompactRows {
+            row_ids: (0..n as i64).collect(),
+            labels: vec![None; n],
+            values,
+            width,
+        })
     }
+}
+
+/// A column of a pool batch as Arrow holds it, borrowed from its buffers.
+pub enum PoolColumn<'a> {
+    /// A number column: values (f64, little-endian) and validity.
+    Numbers {
+        name: &'a str,
+        buffers: ArrowBuffers<'a>,
+    },
+    /// A column cast to text (`large_string`): 64-bit offsets, UTF-8 data.
+    Text {
+        name: &'a str,
+        buffers: ArrowBuffers<'a>,
+        offsets: &'a [u8],
+    },
+}
+
+/// What every Arrow column has: a validity bitmap (none: all valid), a
+/// data buffer, an offset into both and a length.
+pub struct ArrowBuffers<'a> {
+    pub validity: Option<&'a [u8]>,
+    pub data: &'a [u8],
+    pub offset: usize,
+    pub len: usize,
+}
+
+impl ArrowBuffers<'_> {
+    fn valid(&self, i: usize) -> bool {
+        let j = self.offset + i;
+        self.validity
+            .is_none_or(|v| v.get(j / 8).is_some_and(|b| b >> (j % 8) & 1 == 1))
+    }
+}
+
+impl<'a> PoolColumn<'a> {
+    pub fn name(&self) -> &'a str {
+        match self {
+            PoolColumn::Numbers { name, .. } | PoolColumn::Text { name, .. } => name,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            PoolColumn::Numbers { buffers, .. } | PoolColumn::Text { buffers, .. } => buffers.len,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Row `i`'s cell (a null: empty text), checked against the buffers.
+    pub fn cell(&self, i: usize) -> Result<Cell<'a>> {
+        let malformed = || anyhow::anyhow!("column {:?}: malformed Arrow buffers", self.name());
+        match self {
+            PoolColumn::Numbers { buffers, .. } => {
+                if !buffers.valid(i) {
+                    return Ok(Cell::Number(f64::NAN));
+                }
+                let at = 8 * (buffers.offset + i);
+                let bytes = buffers.data.get(at..at + 8).ok_or_else(malformed)?;
+                Ok(Cell::Number(f64::from_le_bytes(bytes.try_into()?)))
+            }
+            PoolColumn::Text {
+                buffers,
+                offsets,
+                name,
+            } => {
+                if !buffers.valid(i) {
+                    return Ok(Cell::Text(""));
+                }
+                let bound = |k: usize| -> Result<usize> {
+                    let b = offsets.get(8 * k..8 * k + 8).ok_or_else(malformed)?;
+                    usize::try_from(i64::from_le_bytes(b.try_into()?)).map_err(|_| malformed())
+                };
+                let j = buffers.offset + i;
+                let text = buffers
+                    .data
+                    .get(bound(j)?..bound(j + 1)?)
+                    .ok_or_else(malformed)?;
+                Ok(Cell::Text(std::str::from_utf8(text).map_err(|_| {
+                    anyhow::anyhow!("column {name:?}: a cell is not UTF-8")
+                })?))
+            }
+        }
+    }
+
+    /// Every cell as the text a CSV export holds (numbers in Rust's
+    /// shortest exact form), for the few rows that enter the project.
+    pub fn texts(&self) -> Result<Vec<String>> {
+        (0..self.len())
+            .map(|i| {
+                Ok(match self.cell(i)? {
+                    Cell::Text(t) => t.to_string(),
+                    Cell::Number(v) if v.is_nan() => String::new(),
+                    Cell::Number(v) => v.to_string(),
+                })
+            })
+            .collect()
+    }
+}
+
+/// A batch's columns as the raw text table `add` would read.
+pub fn pool_table(columns: &[PoolColumn]) -> Result<RawTable> {
+    let origin = std::path::Path::new("the pool's Arrow batch");
+    let headers = columns.iter().map(|c| c.name().to_string()).collect();
+    let numeric: Vec<bool> = columns
+        .iter()
+        .map(|c| matches!(c, PoolColumn::Numbers { .. }))
+        .collect();
+    let cells = columns
+        .iter()
+        .map(PoolColumn::texts)
+        .collect::<Result<_>>()?;
+    Ok(RawTable::from_text_columns(
+        origin, headers, &numeric, cells,
+    )?)
 }
 
 fn id_position(table: &RawTable, id_column: &str) -> Result<usize> {

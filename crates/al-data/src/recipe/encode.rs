@@ -11,38 +11,68 @@ impl Recipe {
         self.feature_columns()
             .map(|c| {
                 let cell = cells.get(c.source_index).copied().unwrap_or("");
-                match &c.kind {
-                    ColumnKind::Numeric(_) => match parse_number(cell) {
-                        Some(v) => v,
-                        None => {
-                            if !is_missing(cell) {
-                                issues.push(EncodeIssue::Unparsed {
-                                    column: c.name.clone(),
-                                    cell: cell.to_string(),
-                                });
-                            }
-                            f64::NAN
-                        }
-                    },
-                    ColumnKind::Categorical(k) => {
-                        let level = level_of(k, cell);
-                        match k.levels.binary_search_by(|l| l.as_str().cmp(level)) {
-                            Ok(i) => i as f64,
-                            Err(_) => {
-                                issues.push(EncodeIssue::UnseenLevel {
-                                    column: c.name.clone(),
-                                    cell: cell.to_string(),
-                                });
-                                -1.0
-                            }
-                        }
-                    }
-                    _ => f64::NAN,
-                }
+                c.encode_cell(Cell::Text(cell), issues)
             })
             .collect()
     }
+}
 
+/// One source cell: text as a file holds it, or a number a typed source
+/// (an Arrow column of numbers) already holds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Cell<'a> {
+    Text(&'a str),
+    /// NaN or infinite: missing, as an empty or unparsable cell.
+    Number(f64),
+}
+
+impl ColumnRecipe {
+    /// The compact value of one cell of this feature column: a number (NaN
+    /// when missing) or a level's code (-1 for a level the recipe has not
+    /// seen); cells that do not encode cleanly are reported in `issues`. A
+    /// number in a categorical column is read as the text Rust writes it.
+    pub fn encode_cell(&self, cell: Cell, issues: &mut Vec<EncodeIssue>) -> f64 {
+        let text = match cell {
+            Cell::Number(v) => match &self.kind {
+                ColumnKind::Categorical(_) => {
+                    return self.encode_cell(Cell::Text(&v.to_string()), issues)
+                }
+                _ => return if v.is_finite() { v } else { f64::NAN },
+            },
+            Cell::Text(text) => text,
+        };
+        match &self.kind {
+            ColumnKind::Numeric(_) => match parse_number(text) {
+                Some(v) => v,
+                None => {
+                    if !is_missing(text) {
+                        issues.push(EncodeIssue::Unparsed {
+                            column: self.name.clone(),
+                            cell: text.to_string(),
+                        });
+                    }
+                    f64::NAN
+                }
+            },
+            ColumnKind::Categorical(k) => {
+                let level = level_of(k, text);
+                match k.levels.binary_search_by(|l| l.as_str().cmp(level)) {
+                    Ok(i) => i as f64,
+                    Err(_) => {
+                        issues.push(EncodeIssue::UnseenLevel {
+                            column: self.name.clone(),
+                            cell: text.to_string(),
+                        });
+                        -1.0
+                    }
+                }
+            }
+            _ => f64::NAN,
+        }
+    }
+}
+
+impl Recipe {
     /// Appends the dense features of a compact row to `out`.
     pub fn expand_into(&self, compact: &[f64], out: &mut Vec<f64>) {
         for (c, &v) in self.feature_columns().zip(compact) {

@@ -19,7 +19,7 @@ mod encode;
 mod fit;
 
 pub use decode::SynthDim;
-pub use encode::EncodeIssue;
+pub use encode::{Cell, EncodeIssue};
 
 use serde::{Deserialize, Serialize};
 

@@ -38,39 +38,48 @@ __all__ = ["query"]
 _VALUE = "_al_value"
 
 
-def _text_columns(batch: Any) -> list:
-    """An Arrow batch or table as the core reads it: each column cast to
-    text by Arrow (numbers in their shortest exact form, booleans as
-    true/false, nulls empty, as a CSV export holds them), passed as its
-    buffers: no per-row Python."""
+def _columns(batch: Any, kinds: Optional[dict] = None) -> list:
+    """An Arrow batch or table as the core reads it, each column as its
+    buffers (no per-row Python): columns the recipe reads as numbers as
+    float64 values, the others cast to text by Arrow (numbers in their
+    shortest exact form, booleans as true/false, nulls empty: what a CSV
+    export holds). ``kinds``: the recipe's kind of each column (``None``:
+    every column as text, as the rows that enter the project need)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     columns = []
     for name, column in zip(batch.schema.names, batch.columns):
         kind = column.type
-        number = pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind)
-        if not (number or pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_boolean(kind)):
+        number = pa.types.is_integer(kind) or pa.types.is_floating(kind)
+        if not (number or pa.types.is_decimal(kind) or pa.types.is_string(kind)
+                or pa.types.is_large_string(kind) or pa.types.is_boolean(kind)):
             raise ValueError(f"pool column {name!r} has type {kind}; al reads numbers, text and booleans")
         if isinstance(column, pa.ChunkedArray):
             column = column.combine_chunks()
-        text = pc.cast(column, pa.large_string())
-        validity, offsets, data = text.buffers()
+        if number and kinds is not None and kinds.get(name) == "numeric":
+            values = pc.cast(column, pa.float64(), safe=False)
+            validity, data = values.buffers()
+            offsets, what = None, "number"
+        else:
+            values = pc.cast(column, pa.large_string())
+            validity, offsets, data = values.buffers()
+            offsets, what = offsets.to_pybytes(), "text"
         columns.append(
             (
                 name,
-                number,
+                what,
                 None if validity is None else validity.to_pybytes(),
-                offsets.to_pybytes(),
+                offsets,
                 b"" if data is None else data.to_pybytes(),
-                text.offset,
-                len(text),
+                values.offset,
+                len(values),
             )
         )
     return columns
 
 
-def _mapper(blob: Any, id_col: str, what: str, offsets: Optional[dict] = None):
+def _mapper(blob: Any, id_col: str, what: str, kinds: dict, offsets: Optional[dict] = None):
     """The function each partition runs: Arrow batches in, (id, value)
     batches out. ``blob`` is the broadcast scorer; ``offsets``: where each
     partition of a pool sorted by id starts (positional scorers)."""
@@ -84,7 +93,7 @@ def _mapper(blob: Any, id_col: str, what: str, offsets: Optional[dict] = None):
         for batch in batches:
             if batch.num_rows == 0:
                 continue
-            data = _text_columns(batch)
+            data = _columns(batch, kinds)
             values = scorer.score(data, first) if what == "score" else scorer.sample_keys(data)
             first += batch.num_rows
             yield pa.RecordBatch.from_arrays(
@@ -166,7 +175,8 @@ def query(
         for part in sorted(counts):
             offsets[part] = start
             start += counts[part]
-    values = offered.mapInArrow(_mapper(blob, id_col, "score" if per_row else "keys", offsets), out)
+    mapper = _mapper(blob, id_col, "score" if per_row else "keys", info["kinds"], offsets)
+    values = offered.mapInArrow(mapper, out)
     if per_row:
         # NaN utilities last, as a local query ranks them.
         key = F.nanvl(F.col(_VALUE), F.lit(float("-inf")))
@@ -185,6 +195,6 @@ def query(
     if offsets is not None:
         offered.unpersist()
     outcome = json.loads(
-        project._h.record_shipped(scorer, batch, _text_columns(rows), utilities, size)
+        project._h.record_shipped(scorer, batch, _columns(rows), utilities, size)
     )
     return project._batch_frame(outcome)
