@@ -7,6 +7,10 @@ labeled, spread evenly). Standard library only, seeded.
 
     python3 bench/gen_wide.py --rows 1000000 --out /tmp/wide.csv
     python3 bench/gen_wide.py --rows 10000000 --labeled 1000 --out /tmp/wide10m.csv
+    python3 bench/gen_wide.py --rows 10000000 --labeled 1000 --id --out /tmp/wide10m_id.csv
+
+`--id` puts a first column `id` (the row number from 1; the same features
+and target otherwise), for pools keyed by id (bench/spark_wide.py).
 """
 import argparse
 import random
@@ -18,15 +22,18 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--labeled", type=int, help="exactly this many labeled rows, evenly spread (default: 10 %% at random)")
+    ap.add_argument("--id", action="store_true", help="a first column `id`, the row number from 1")
     args = ap.parse_args()
     every = args.rows // args.labeled if args.labeled else None
     rng = random.Random(args.seed)
     levels = [[f"c{j}_{k}" for k in range(5 + 25 * j // 9)] for j in range(10)]
     header = [f"num{i}" for i in range(40)] + [f"cat{j}" for j in range(10)] + ["target"]
+    if args.id:
+        header = ["id"] + header
     with open(args.out, "w", newline="") as f:
         f.write(",".join(header) + "\n")
         for row in range(args.rows):
-            cells = []
+            cells = [str(row + 1)] if args.id else []
             total = 0.0
             for i in range(40):
                 v = rng.gauss(i, 1 + i % 7)
