@@ -23,6 +23,7 @@ from conftest import cli
 
 # Not skipped when missing: run-tests.sh installs pyspark, and CI must run this.
 from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
 
 PER_ROW = ["random", "qbc", "tree-variance", "committee", "emcm"]
 SEED = 3
@@ -157,6 +158,8 @@ def test_bad_pools_get_clear_errors_and_leave_the_project_byte_identical(spark, 
         al.spark.query(project, pool.drop("id"), batch=5, strategy="qbc", id_col="id")
     with pytest.raises(ValueError, match="id 1001 occurs 2 times"):
         al.spark.query(project, pool.union(pool.where("id = 1001")), batch=5, strategy="qbc", id_col="id")
+    with pytest.raises(ValueError, match="some pool rows have no id"):
+        al.spark.query(project, pool.union(pool.limit(1).withColumn("id", F.lit(None).cast("long"))), batch=5, strategy="qbc", id_col="id")
     with pytest.raises(ValueError, match="not its id"):
         al.spark.query(project, pool, batch=5, strategy="qbc", id_col="city")
     with pytest.raises(ValueError, match="cannot run over an outside pool"):

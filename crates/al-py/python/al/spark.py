@@ -147,11 +147,12 @@ def query(
     id_field = pool.schema[id_col]
     if id_field.dataType.typeName() not in ("string", "long", "integer", "short", "byte"):
         raise ValueError(f"id_col {id_col!r} has type {id_field.dataType.simpleString()}; ids must be integers or text")
-    if pool.where(F.col(id_col).isNull()).limit(1).count():
+    # One aggregation finds both: a missing id is a group of its own.
+    bad = pool.groupBy(id_col).count().where(F.col(id_col).isNull() | (F.col("count") > 1)).limit(1).collect()
+    if bad and bad[0][0] is None:
         raise ValueError(f"id_col {id_col!r}: some pool rows have no id")
-    twice = pool.groupBy(id_col).count().where(F.col("count") > 1).limit(1).collect()
-    if twice:
-        raise ValueError(f"id_col {id_col!r}: id {twice[0][0]!r} occurs {twice[0][1]} times; ids must be unique")
+    if bad:
+        raise ValueError(f"id_col {id_col!r}: id {bad[0][0]!r} occurs {bad[0][1]} times; ids must be unique")
 
     held = project._h.held_ids(id_col)
     offered = pool.where(~F.col(id_col).cast("string").isin(held)) if held else pool
