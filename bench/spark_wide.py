@@ -36,26 +36,17 @@ def jvm_peak_mb(spark):
     return float("nan")
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--al", required=True)
-    ap.add_argument("--csv", required=True)
-    ap.add_argument("--strategies", default="committee,cover")
-    ap.add_argument("--partitions", default="2,4,8")
-    ap.add_argument("--work", default=None)
-    ap.add_argument("--skip-local", action="store_true")
-    args = ap.parse_args()
-    os.environ["PYSPARK_PYTHON"] = sys.executable
+def prepare(csv, work):
+    """The pool (unlabeled rows) as 8 Parquet files, the labeled rows as a CSV."""
     import pyarrow as pa
-    import pyarrow.csv as pcsv
     import pyarrow.compute as pc
+    import pyarrow.csv as pcsv
     import pyarrow.parquet as pq
 
-    work = args.work or tempfile.mkdtemp(prefix="al-spark-wide-")
     os.makedirs(f"{work}/pool", exist_ok=True)
     t = time.perf_counter()
     types = {f"cat{j}": pa.string() for j in range(10)} | {"id": pa.int64(), "target": pa.float64()}
-    reader = pcsv.open_csv(args.csv, convert_options=pcsv.ConvertOptions(column_types=types))
+    reader = pcsv.open_csv(csv, convert_options=pcsv.ConvertOptions(column_types=types))
     writers, labeled, rows, k = [None] * 8, [], 0, 0
     for batch in reader:
         table = pa.Table.from_batches([batch])
@@ -71,6 +62,22 @@ def main():
         w.close()
     pcsv.write_csv(pa.concat_tables(labeled), f"{work}/labeled.csv")
     print(json.dumps({"pool_rows": rows, "prepare_s": round(time.perf_counter() - t, 1)}), flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--al", required=True)
+    ap.add_argument("--csv", required=True)
+    ap.add_argument("--strategies", default="committee,cover")
+    ap.add_argument("--partitions", default="2,4,8")
+    ap.add_argument("--work", default=None)
+    ap.add_argument("--skip-local", action="store_true")
+    ap.add_argument("--reuse", action="store_true", help="keep the pool and labeled rows --work already holds")
+    args = ap.parse_args()
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    work = args.work or tempfile.mkdtemp(prefix="al-spark-wide-")
+    if not (args.reuse and os.path.exists(f"{work}/labeled.csv")):
+        prepare(args.csv, work)
 
     if not args.skip_local:
         local = f"{work}/local.db"

@@ -177,7 +177,8 @@ def query(
             offsets[part] = start
             start += counts[part]
     mapper = _mapper(blob, id_col, "score" if per_row else "keys", info["kinds"], offsets)
-    values = offered.mapInArrow(mapper, out)
+    # A sample key needs the id alone: only that column goes to the workers.
+    values = (offered if per_row else offered.select(id_col)).mapInArrow(mapper, out)
     if per_row:
         # NaN utilities last, as a local query ranks them.
         key = F.nanvl(F.col(_VALUE), F.lit(float("-inf")))
