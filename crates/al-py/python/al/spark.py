@@ -155,11 +155,17 @@ def query(
         raise ValueError(f"id_col {id_col!r}: id {bad[0][0]!r} occurs {bad[0][1]} times; ids must be unique")
 
     held = project._h.held_ids(id_col)
-    offered = pool.where(~F.col(id_col).cast("string").isin(held)) if held else pool
+    spark = pool.sparkSession
+    if held:
+        # A broadcast anti-join: the project's ids (thousands) go to every
+        # executor once, whatever their number, instead of into the plan.
+        ids = spark.createDataFrame([(h,) for h in held], "_al_held string")
+        offered = pool.join(F.broadcast(ids), F.col(id_col).cast("string") == F.col("_al_held"), "left_anti")
+    else:
+        offered = pool
     size = offered.count()
     if size == 0:
         raise ValueError("no pool rows left to offer: the project already holds every id")
-    spark = pool.sparkSession
     blob = spark.sparkContext.broadcast(scorer)
     per_row = info["plan"] == "per-row"
     out = StructType(
