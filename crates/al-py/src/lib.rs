@@ -161,6 +161,27 @@ fn coverage(text: Option<String>) -> PyResult<Option<al::Coverage>> {
         .transpose()
 }
 
+/// A query's options from Python's arguments (no diversity, no pending rows).
+fn query_options(
+    batch: i64,
+    strategy: Option<String>,
+    model: Option<String>,
+    seed: i64,
+    candidates: i64,
+    coverage: Option<String>,
+) -> PyResult<QueryOptions> {
+    Ok(QueryOptions {
+        strategy,
+        batch: count(batch),
+        model,
+        seed: self::seed(seed)?,
+        candidates: count(candidates),
+        diversity: false,
+        include_pending: false,
+        coverage: self::coverage(coverage)?,
+    })
+}
+
 fn role(text: &str) -> PyResult<Role> {
     match text {
         "train" => Ok(Role::Train),
@@ -306,14 +327,9 @@ impl ProjectHandle {
         coverage: Option<String>,
     ) -> PyResult<String> {
         let options = QueryOptions {
-            strategy,
-            batch: count(batch),
-            model,
-            seed: self::seed(seed)?,
-            candidates: count(candidates),
             diversity,
             include_pending,
-            coverage: self::coverage(coverage)?,
+            ..query_options(batch, strategy, model, seed, candidates, coverage)?
         };
         let stop = AtomicBool::new(false);
         let planned = interruptible(py, &stop, None, || self.with(|p| p.plan_query(&options)))?;
@@ -342,16 +358,7 @@ impl ProjectHandle {
         candidates: i64,
         coverage: Option<String>,
     ) -> PyResult<Bound<'py, PyBytes>> {
-        let options = QueryOptions {
-            strategy,
-            batch: count(batch),
-            model,
-            seed: self::seed(seed)?,
-            candidates: count(candidates),
-            diversity: false,
-            include_pending: false,
-            coverage: self::coverage(coverage)?,
-        };
+        let options = query_options(batch, strategy, model, seed, candidates, coverage)?;
         let scorer = py
             .detach(|| self.with(|p| p.ship_query(&options, &id_col)))
             .map_err(to_py)?;

@@ -209,6 +209,24 @@ mod tests {
     use crate::{parse_strategy, QueryInput};
     use al_models::ModelSpec;
 
+    fn input<'a>(
+        lx: &'a Matrix,
+        ly: &'a [f64],
+        pool: &'a Matrix,
+        spec: &'a ModelSpec,
+    ) -> QueryInput<'a> {
+        QueryInput {
+            labeled_x: lx,
+            labeled_y: ly,
+            candidates: pool,
+            model: spec,
+            batch: 5,
+            seed: 3,
+            max_candidates: 500,
+            fitted: None,
+        }
+    }
+
     fn data() -> (Matrix, Vec<f64>, Matrix) {
         let rows: Vec<Vec<f64>> = (0..40)
             .map(|i| vec![i as f64 / 4.0, ((i * 7) % 5) as f64])
@@ -240,16 +258,7 @@ mod tests {
             ("emcm", "forest"),
         ] {
             let spec = ModelSpec::parse(model).unwrap();
-            let input = QueryInput {
-                labeled_x: &lx,
-                labeled_y: &ly,
-                candidates: &pool,
-                model: &spec,
-                batch: 5,
-                seed: 3,
-                max_candidates: 500,
-                fitted: None,
-            };
+            let input = input(&lx, &ly, &pool, &spec);
             let s = parse_strategy(strategy).unwrap();
             let whole = s.utilities(&input).unwrap().unwrap();
             let bytes = s.row_scorer(&input).unwrap().unwrap().to_bytes().unwrap();
@@ -268,16 +277,7 @@ mod tests {
     fn a_model_without_a_byte_form_is_refused_by_name() {
         let (lx, ly, pool) = data();
         let spec = ModelSpec::parse("gp").unwrap();
-        let input = QueryInput {
-            labeled_x: &lx,
-            labeled_y: &ly,
-            candidates: &pool,
-            model: &spec,
-            batch: 5,
-            seed: 3,
-            max_candidates: 500,
-            fitted: None,
-        };
+        let input = input(&lx, &ly, &pool, &spec);
         let scorer = parse_strategy("qbc")
             .unwrap()
             .row_scorer(&input)

@@ -142,6 +142,22 @@ impl al_query::Strategy for Ranked {
     }
 }
 
+impl PlannedRound {
+    /// The outcome of this plan once recorded as `round`.
+    fn outcome(self, round: i64, file: Option<PathBuf>) -> QueryOutcome {
+        QueryOutcome {
+            round,
+            strategy: self.strategy,
+            model: self.model,
+            cold_start: self.cold_start,
+            pool: self.pool,
+            rows: self.rows,
+            intervals: self.intervals,
+            file,
+        }
+    }
+}
+
 /// Where a recorded round's batch file goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BatchOut {
@@ -350,16 +366,7 @@ impl Project {
             }
             Some(path) => self.record_with_file(&planned, &queried, path, snapshots.as_deref())?,
         };
-        Ok(QueryOutcome {
-            round,
-            strategy: planned.strategy,
-            model: planned.model,
-            cold_start: planned.cold_start,
-            pool: planned.pool,
-            rows: planned.rows,
-            intervals: planned.intervals,
-            file,
-        })
+        Ok(planned.outcome(round, file))
     }
 
     /// Records a round whose picks come from outside the project: the
@@ -389,16 +396,7 @@ impl Project {
             let queried = queried_rows(rows);
             record_round(tx, record, &queried)
         })?;
-        Ok(QueryOutcome {
-            round,
-            strategy: planned.strategy,
-            model: planned.model,
-            cold_start: planned.cold_start,
-            pool: planned.pool,
-            rows: planned.rows,
-            intervals: planned.intervals,
-            file: None,
-        })
+        Ok(planned.outcome(round, None))
     }
 
     fn record_with_file(
