@@ -681,6 +681,18 @@ fn query_array(
     Ok((picks.indices, picks.utilities, json(&summary)?))
 }
 
+/// Checks a batch size as a query checks it, for calls whose other
+/// options a scorer already carries (`al.spark.query(scorer=...)`).
+#[pyfunction]
+fn check_batch(batch: i64) -> PyResult<()> {
+    QueryOptions {
+        batch: count(batch),
+        ..QueryOptions::default()
+    }
+    .check()
+    .map_err(to_py)
+}
+
 /// The strategies as JSON: name, description, reference, parameters, source.
 #[pyfunction]
 fn strategies() -> PyResult<String> {
@@ -888,6 +900,7 @@ fn _al(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Scorer>()?;
     m.add_function(wrap_pyfunction!(query_array, m)?)?;
     m.add_function(wrap_pyfunction!(strategies, m)?)?;
+    m.add_function(wrap_pyfunction!(check_batch, m)?)?;
     m.add_function(wrap_pyfunction!(models, m)?)?;
     m.add_function(wrap_pyfunction!(forecast_curve, m)?)?;
     m.add_function(wrap_pyfunction!(advise_curve, m)?)?;

@@ -171,6 +171,10 @@ def test_bad_pools_get_clear_errors_and_leave_the_project_byte_identical(spark, 
     foreign = other.scorer("id", 5, "qbc")
     with pytest.raises(al.AlError, match="another project"):
         al.spark.query(project, pool, batch=5, id_col="id", scorer=foreign)
+    with pytest.raises(ValueError, match="batch: expected a whole number >= 1"):
+        al.spark.query(project, pool, batch=0, id_col="id", scorer=foreign)
+    with pytest.raises(ValueError, match="not both"):
+        al.spark.query(project, pool, batch=5, id_col="id", scorer=foreign, coverage=0.8)
     with pytest.raises(al.AlError, match="not an al scorer"):
         al.spark.query(project, pool, batch=5, id_col="id", scorer=b"a pickled model")
     with pytest.raises(al.AlError, match="in format 7, this al reads format 1"):

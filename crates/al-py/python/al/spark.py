@@ -32,6 +32,7 @@ import pandas as pd
 
 from al import Project
 from al._al import Scorer as _Scorer
+from al._al import check_batch as _check_batch
 
 __all__ = ["query"]
 
@@ -133,8 +134,10 @@ def query(
         scorer = project.scorer(
             id_col, batch, strategy, model, seed, candidates=candidates, coverage=coverage
         )
-    elif strategy is not None or model is not None or seed is not None:
-        raise ValueError("scorer: give a scorer or strategy/model/seed, not both (the scorer carries them)")
+    elif strategy is not None or model is not None or seed is not None or coverage is not None:
+        raise ValueError("scorer: give a scorer or strategy/model/seed/coverage, not both (the scorer carries them)")
+    else:
+        _check_batch(batch)  # before any Spark job, as a scorer made here is checked
     info = json.loads(_Scorer(scorer).info())
     if info["id_col"] != id_col:
         raise ValueError(f"scorer: it was made for id column {info['id_col']!r}, not {id_col!r}")
