@@ -844,7 +844,7 @@ impl Scorer {
         })
     }
 
-    /// `{"plan": "per-row"|"sample", "size": n|None, "id_col", "strategy", "columns"}`.
+    /// `{"plan": "per-row"|"sample", "size": n|None, "id_col", "strategy", "kinds"}`.
     fn info(&self) -> PyResult<String> {
         let (plan, size, positional) = match self.inner.plan() {
             al::shipped::Plan::PerRow { positional, .. } => ("per-row", None, *positional),
@@ -856,9 +856,15 @@ impl Scorer {
             "positional": positional,
             "id_col": self.inner.id_column(),
             "strategy": self.inner.strategy(),
-            "columns": self.inner.columns(),
             "kinds": self.inner.kinds().into_iter().collect::<std::collections::BTreeMap<_, _>>(),
         }))
+    }
+
+    /// Refuses (ValueError) a pool column the project does not have.
+    fn check_columns(&self, names: Vec<String>) -> PyResult<()> {
+        self.inner
+            .check_columns(names.iter().map(String::as_str))
+            .map_err(to_py)
     }
 
     /// Utilities of the rows of an Arrow batch (its text columns) that

@@ -152,7 +152,7 @@ def test_bad_pools_get_clear_errors_and_leave_the_project_byte_identical(spark, 
     project = _project(data, path)
     before = _digest(path)
     pool = _pool(spark, data, 4)
-    with pytest.raises(ValueError, match="pool column 'colour' is not a column of this project"):
+    with pytest.raises(ValueError, match='pool column "colour" is not a column of this project'):
         al.spark.query(project, pool.withColumn("colour", pool["city"]), batch=5, strategy="qbc", id_col="id")
     with pytest.raises(ValueError, match="the pool has no such column"):
         al.spark.query(project, pool.drop("id"), batch=5, strategy="qbc", id_col="id")

@@ -131,9 +131,23 @@ impl Scorer {
         &self.payload.strategy
     }
 
-    /// The source columns a pool may have: the project's.
-    pub fn columns(&self) -> &[String] {
-        &self.payload.headers
+    /// Refuses a pool column the project does not have (a bad input: the
+    /// driver asks before any job, the workers again on every batch).
+    pub fn check_columns<'n>(&self, names: impl IntoIterator<Item = &'n str>) -> Result<()> {
+        let headers = &self.payload.headers;
+        match names
+            .into_iter()
+            .find(|name| !headers.iter().any(|h| h == name))
+        {
+            Some(name) => bail!(refused(
+                "pool",
+                &format!(
+                    "pool column {name:?} is not a column of this project; its columns are: {}",
+                    headers.join(", ")
+                )
+            )),
+            None => Ok(()),
+        }
     }
 
     /// How the recipe reads each source column (`numeric`, `categorical`,
@@ -151,14 +165,7 @@ impl Scorer {
     /// pool: every column a project column, every project column present
     /// (the target may be missing, and must be empty).
     fn encode(&self, table: &RawTable) -> Result<al_data::store::PreparedRows> {
-        for name in &table.headers {
-            if !self.payload.headers.contains(name) {
-                bail!(
-                    "pool column {name:?} is not a column of this project; its columns are: {}",
-                    self.payload.headers.join(", ")
-                );
-            }
-        }
+        self.check_columns(table.headers.iter().map(String::as_str))?;
         let (min, max) = self.payload.bounds;
         Ok(prepare_table(
             table,
@@ -215,15 +222,7 @@ impl Scorer {
 
     fn compact(&self, columns: &[PoolColumn]) -> Result<al_data::CompactRows> {
         let p = &self.payload;
-        for c in columns {
-            if !p.headers.iter().any(|h| h == c.name()) {
-                bail!(
-                    "pool column {:?} is not a column of this project; its columns are: {}",
-                    c.name(),
-                    p.headers.join(", ")
-                );
-            }
-        }
+        self.check_columns(columns.iter().map(PoolColumn::name))?;
         let n = columns.first().map_or(0, PoolColumn::len);
         if columns.iter().any(|c| c.len() != n) {
             bail!("the pool batch's columns differ in length");

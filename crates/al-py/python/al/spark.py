@@ -138,15 +138,11 @@ def query(
         raise ValueError("scorer: give a scorer or strategy/model/seed/coverage, not both (the scorer carries them)")
     else:
         _check_batch(batch)  # before any Spark job, as a scorer made here is checked
-    info = json.loads(_Scorer(scorer).info())
+    decoded = _Scorer(scorer)
+    info = json.loads(decoded.info())
     if info["id_col"] != id_col:
         raise ValueError(f"scorer: it was made for id column {info['id_col']!r}, not {id_col!r}")
-    known = set(info["columns"])
-    unknown = [c for c in pool.columns if c not in known]
-    if unknown:
-        raise ValueError(
-            f"pool column {unknown[0]!r} is not a column of this project; its columns are: {', '.join(info['columns'])}"
-        )
+    decoded.check_columns(pool.columns)
     id_field = pool.schema[id_col]
     if id_field.dataType.typeName() not in ("string", "long", "integer", "short", "byte"):
         raise ValueError(f"id_col {id_col!r} has type {id_field.dataType.simpleString()}; ids must be integers or text")
