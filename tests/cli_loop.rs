@@ -122,9 +122,11 @@ fn three_rounds_of_query_label_report() {
 }
 
 /// Recorded from a run of this test: qbc is deterministic for a seed, so a
-/// change here means the selection changed.
+/// change here means the selection changed. (Last re-recorded when the
+/// trees' small nodes started scanning presorted lists: their sums are
+/// added in another order, which moves ties between equally good splits.)
 fn pinned_first_batch() -> Vec<i64> {
-    vec![10, 364, 112, 287, 206, 299, 384, 284, 251, 386]
+    vec![10, 364, 206, 112, 287, 299, 384, 284, 251, 372]
 }
 
 #[test]
@@ -917,8 +919,9 @@ fn simulate_counts_the_labels_random_needs_to_catch_up() {
     );
 }
 
-/// `simulate_counts_the_labels_random_needs_to_catch_up`'s figure.
-const PINNED_SAVED_AT_40: f64 = 0.198097;
+/// `simulate_counts_the_labels_random_needs_to_catch_up`'s figure
+/// (re-recorded with the presorted tree scans, as `pinned_first_batch`).
+const PINNED_SAVED_AT_40: f64 = 0.228673;
 
 #[test]
 fn simulate_runs_the_same_strategies_under_each_model() {
