@@ -68,7 +68,7 @@ fn predict_bounds_hold_every_prediction_and_name_their_method() {
         .assert()
         .success()
         .stderr(predicate::str::contains(
-            "note: 80 % intervals: normalized CV+, 5 folds",
+            "note: 80 % intervals: normalized jackknife+-after-bootstrap, 30 members",
         ));
     let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
     let mut lines = text.lines();

@@ -188,9 +188,9 @@ pub struct PredictArgs {
     /// Seed for every random choice: the same seed gives the same result.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Coverage of the `lower`-`upper` intervals (conformal CV+ on the
-    /// labeled rows, normalised by the model's spread where it has one), as
-    /// 0.9 or 90%. Asked for with too few labels, it is an error; by
+    /// Coverage of the `lower`-`upper` intervals (conformal: a forest's
+    /// out-of-bag trees, CV+ on the labeled rows for other models;
+    /// normalised by the model's spread where it has one), as 0.9 or 90%. Asked for with too few labels, it is an error; by
     /// default (0.9) the bounds are left empty with a note.
     #[arg(long, value_name = "LEVEL", value_parser = checked::coverage)]
     pub coverage: Option<al::Coverage>,
@@ -228,7 +228,7 @@ pub struct QueryArgs {
     #[arg(long)]
     pub include_pending: bool,
     /// Coverage of the `lower`-`upper` interval written beside each guess
-    /// (conformal CV+ on the labeled rows), as 0.9 or 90% [default: 0.9].
+    /// (conformal, calibrated on the labeled rows), as 0.9 or 90% [default: 0.9].
     #[arg(long, value_name = "LEVEL", value_parser = checked::coverage)]
     pub coverage: Option<al::Coverage>,
     /// Where to write the batch CSV ("-" for stdout) [default: batch-ROUND.csv].

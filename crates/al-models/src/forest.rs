@@ -126,7 +126,10 @@ impl ForestParams {
                 Tree::fit(binned, y, &weights, &self.tree, tree_seed)
             })
             .collect();
-        Forest { trees }
+        Forest {
+            trees,
+            bags: self.bootstrap.then_some(Bags { rows: n, seed }),
+        }
     }
 }
 
@@ -150,6 +153,19 @@ impl Fit for ForestParams {
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Forest {
     trees: Vec<Tree>,
+    /// How the trees' bootstrap samples were drawn, so that which training
+    /// rows each tree left out can be told again (jackknife+-after-bootstrap
+    /// intervals). Not shipped: a forest read back from bytes only predicts.
+    #[serde(skip)]
+    bags: Option<Bags>,
+}
+
+/// The bootstrap draws of a fitted forest, as the seed they came from (the
+/// draws themselves would be trees × training rows).
+#[derive(Debug, Clone, Copy)]
+struct Bags {
+    rows: usize,
+    seed: u64,
 }
 
 impl Forest {
@@ -181,6 +197,20 @@ impl Forest {
 }
 
 impl Predict for Forest {
+    fn out_of_bag(&self) -> Option<Vec<Vec<bool>>> {
+        let bags = self.bags?;
+        Some(
+            (0..self.trees.len())
+                .map(|t| {
+                    bootstrap_weights(bags.rows, derive_seed(bags.seed, t as u64))
+                        .iter()
+                        .map(|&w| w == 0.0)
+                        .collect()
+                })
+                .collect(),
+        )
+    }
+
     fn export(&self) -> Option<crate::fitted::FittedModel> {
         Some(crate::fitted::FittedModel::Forest(self.clone()))
     }

@@ -102,6 +102,14 @@ pub trait Predict: Send + Sync {
         Ok(None)
     }
 
+    /// For an ensemble whose members were each fitted on a bootstrap
+    /// sample of the training rows: `out[m][i]` is whether training row `i`
+    /// was left out of member `m`'s sample (in [`Predict::predict_members`]'s
+    /// order). `None` for every other model.
+    fn out_of_bag(&self) -> Option<Vec<Vec<bool>>> {
+        None
+    }
+
     /// Each row's predictive spread: the standard deviation and an 80 %
     /// interval. Ensembles derive it from their members (the 10 % and 90 %
     /// member quantiles); a Gaussian process has its own predictive variance.

@@ -30,7 +30,7 @@ def test_query_and_predict_frames_carry_conformal_bounds_around_the_guess(tmp_pa
     partly_labeled(tmp_path / "p.csv", 100)
     project = al.Project.init(tmp_path / "p.csv", target="price", path=tmp_path / "p.db")
     batch = project.query(batch=5, seed=3, model="forest:trees=30", coverage="80%")
-    assert batch.attrs["intervals"] == "80 % intervals: normalized CV+, 5 folds"
+    assert batch.attrs["intervals"] == "80 % intervals: normalized jackknife+-after-bootstrap, 30 members"
     assert ((batch.lower <= batch.prediction) & (batch.prediction <= batch.upper)).all()
     assert (batch.upper > batch.lower).all()
     pool = project.predict(pool=True, model="forest:trees=30", coverage=0.8)

@@ -115,7 +115,7 @@ def test_evaluate_compares_models_and_predict_reads_new_rows(tmp_path, price_par
     assert len(predicted) == 25 and list(predicted.row_id) == list(range(25))
     assert predicted["label"].notna().all()  # the file's own prices, unused by the fit
     assert ((predicted.lower <= predicted.prediction) & (predicted.prediction <= predicted.upper)).all()
-    assert predicted.attrs["intervals"] == "90 % intervals: normalized CV+, 5 folds"
+    assert predicted.attrs["intervals"] == "90 % intervals: normalized jackknife+-after-bootstrap, 100 members"
     assert project.status() == before  # nothing written
     pool = project.predict(pool=True, model="forest")
     assert len(pool) == before["unlabeled"] and pool["label"].isna().all()

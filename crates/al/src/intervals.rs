@@ -1,11 +1,14 @@
 //! Prediction intervals at a coverage the user sets, for every flow that
 //! shows a guess: `predict`, the batch files of `query`, `stream` and
-//! `synthesize`, the workbench's label page and the Python package. The
-//! method is CV+ on the labeled rows, normalised by the model's spread where
-//! it has one (`al_models::conformal`); the point prediction stays the
-//! model fitted on every label.
+//! `synthesize`, the workbench's label page and the Python package. For a
+//! model of bootstrapped members (the forest) the method is
+//! jackknife+-after-bootstrap on its own out-of-bag members, which fits
+//! nothing more; for every other model, CV+ on the labeled rows. Both are
+//! normalised by the model's spread where it has one
+//! (`al_models::conformal`); the point prediction stays the model fitted on
+//! every label.
 
-use al_models::conformal::{self, CvPlus, Scale};
+use al_models::conformal::{self, CvPlus, JackknifeAfterBootstrap, Scale};
 use al_models::{Fit, Matrix, ModelError, Predict};
 use serde::Serialize;
 
@@ -84,6 +87,16 @@ impl Intervals {
         }
     }
 
+    /// None yet: fewer than two labeled rows, so no model to guess with.
+    pub fn without_model(coverage: Coverage, labeled: usize) -> Intervals {
+        let need = conformal::min_labels(coverage.level()).max(2);
+        let why = format!(
+            "{} intervals need at least {need} labeled rows; there are {labeled}",
+            coverage.percent(),
+        );
+        Intervals::none(coverage, why)
+    }
+
     fn none(coverage: Coverage, why: String) -> Intervals {
         let method = format!("no intervals: {why}");
         Intervals {
@@ -95,35 +108,89 @@ impl Intervals {
     }
 }
 
-/// CV+ on the labeled rows, with the folds seeded by `seed`.
+/// The labeled rows, the learner and the model fitted on those rows (in
+/// the same order): what intervals are calibrated from.
+#[derive(Clone, Copy)]
+pub struct Labeled<'a> {
+    pub learner: &'a dyn Fit,
+    pub fitted: &'a dyn Predict,
+    pub x: &'a Matrix,
+    pub y: &'a [f64],
+}
+
+/// How the intervals are calibrated.
+enum Method {
+    /// On the fitted model's out-of-bag members.
+    OutOfBag(JackknifeAfterBootstrap),
+    /// On K fold models of the learner.
+    CrossValidation(CvPlus),
+}
+
+/// Intervals calibrated on the labeled rows: jackknife+-after-bootstrap
+/// when the fitted model has bootstrapped members, CV+ (folds seeded by
+/// `seed`) otherwise.
 pub struct Calibration {
-    cv: CvPlus,
+    method: Method,
 }
 
 impl Calibration {
-    pub fn fit(learner: &dyn Fit, x: &Matrix, y: &[f64], seed: u64) -> anyhow::Result<Self> {
+    pub fn fit(labeled: Labeled, seed: u64) -> anyhow::Result<Self> {
+        let Labeled {
+            learner,
+            fitted,
+            x,
+            y,
+        } = labeled;
+        if let Some(jab) = JackknifeAfterBootstrap::fit(fitted, x, y)? {
+            return Ok(Calibration {
+                method: Method::OutOfBag(jab),
+            });
+        }
         let folds = conformal::shuffled_folds(y.len(), conformal::FOLDS.min(y.len()), seed);
         Ok(Calibration {
-            cv: CvPlus::fit(learner, x, y, &folds, seed, Scale::Normalized)?,
+            method: Method::CrossValidation(CvPlus::fit(
+                learner,
+                x,
+                y,
+                &folds,
+                seed,
+                Scale::Normalized,
+            )?),
         })
     }
 
+    /// "normalized jackknife+-after-bootstrap, 100 members" or
+    /// "normalized CV+, 5 folds".
+    pub fn method(&self) -> String {
+        match &self.method {
+            Method::OutOfBag(jab) => jab.method(),
+            Method::CrossValidation(cv) => cv.method(),
+        }
+    }
+
     /// Intervals for the rows of `x`, each widened to hold its point
-    /// prediction (CV+ builds the interval from the fold models, so the
-    /// model fitted on every label can fall just outside it; widening only
-    /// adds coverage). Too few labels for the level gives no bounds and the
-    /// reason, or the error when `strict` (the caller asked for that level).
+    /// prediction (both methods build the interval from models other than
+    /// the one fitted on every label, which can fall just outside it;
+    /// widening only adds coverage). `fitted` is the model the calibration
+    /// was fitted with. Too few labels for the level gives no bounds and
+    /// the reason, or the error when `strict` (the caller asked for that
+    /// level).
     pub fn intervals(
         &self,
+        fitted: &dyn Predict,
         x: &Matrix,
         point: &[f64],
         coverage: Coverage,
         strict: bool,
     ) -> anyhow::Result<Intervals> {
-        match self.cv.intervals(x, coverage.level()) {
+        let bounds = match &self.method {
+            Method::OutOfBag(jab) => jab.intervals(fitted, x, coverage.level()),
+            Method::CrossValidation(cv) => cv.intervals(x, coverage.level()),
+        };
+        match bounds {
             Ok(bounds) => Ok(Intervals::made(
                 coverage,
-                self.cv.method(),
+                self.method(),
                 bounds
                     .iter()
                     .zip(point)
@@ -161,7 +228,19 @@ pub fn guesses(
 ) -> anyhow::Result<Guesses> {
     let fitted = learner.fit(labeled.0, labeled.1, seed)?;
     let predictions = fitted.predict(x)?;
-    let intervals = for_rows(learner, labeled, x, &predictions, coverage, seed, strict)?;
+    let intervals = for_rows(
+        Labeled {
+            learner,
+            fitted: &*fitted,
+            x: labeled.0,
+            y: labeled.1,
+        },
+        x,
+        &predictions,
+        coverage,
+        seed,
+        strict,
+    )?;
     Ok(Guesses {
         fitted,
         predictions,
@@ -169,31 +248,17 @@ pub fn guesses(
     })
 }
 
-/// Intervals for `x` from a model fitted on the labeled rows, or none when
-/// fewer than two rows are labeled (no model yet).
+/// Intervals for `x` calibrated on the labeled rows. (A model needs two
+/// labeled rows, so `labeled` always has them.)
 pub fn for_rows(
-    learner: &dyn Fit,
-    labeled: (&Matrix, &[f64]),
+    labeled: Labeled,
     x: &Matrix,
     point: &[f64],
     coverage: Coverage,
     seed: u64,
     strict: bool,
 ) -> anyhow::Result<Intervals> {
-    let (lx, ly) = labeled;
-    if ly.len() < 2 {
-        let need = conformal::min_labels(coverage.level()).max(2);
-        let why = format!(
-            "{} intervals need at least {need} labeled rows; there are {}",
-            coverage.percent(),
-            ly.len()
-        );
-        if strict {
-            return Err(refused("coverage", &why).into());
-        }
-        return Ok(Intervals::none(coverage, why));
-    }
-    Calibration::fit(learner, lx, ly, seed)?.intervals(x, point, coverage, strict)
+    Calibration::fit(labeled, seed)?.intervals(labeled.fitted, x, point, coverage, strict)
 }
 
 #[cfg(test)]
@@ -217,14 +282,32 @@ mod tests {
         let rows: Vec<Vec<f64>> = (0..30).map(|i| vec![i as f64]).collect();
         let y: Vec<f64> = (0..30).map(|i| (i as f64 * 0.7).sin() + i as f64).collect();
         let x = Matrix::from_rows(&rows);
-        let forest = al_models::forest::ForestParams::default().trees(20);
-        let point = forest.fit(&x, &y, 1).unwrap().predict(&x).unwrap();
-        let got = for_rows(&forest, (&x, &y), &x, &point, Coverage::default(), 1, true).unwrap();
-        assert_eq!(got.method, "normalized CV+, 5 folds");
-        assert_eq!(got.describe(), "90 % intervals: normalized CV+, 5 folds");
-        for (i, p) in point.iter().enumerate() {
-            let (lo, hi) = got.get(i).unwrap();
-            assert!(lo <= *p && *p <= hi, "row {i}: {lo} {p} {hi}");
+        // A bootstrapped forest calibrates on its own out-of-bag trees; a
+        // forest without bootstrap, on CV+'s fold models.
+        let bagged = al_models::forest::ForestParams::default().trees(20);
+        let whole = al_models::forest::ForestParams {
+            bootstrap: false,
+            ..bagged
+        };
+        for (learner, method) in [
+            (bagged, "normalized jackknife+-after-bootstrap, 20 members"),
+            (whole, "normalized CV+, 5 folds"),
+        ] {
+            let fitted = learner.fit(&x, &y, 1).unwrap();
+            let point = fitted.predict(&x).unwrap();
+            let labeled = Labeled {
+                learner: &learner,
+                fitted: &*fitted,
+                x: &x,
+                y: &y,
+            };
+            let got = for_rows(labeled, &x, &point, Coverage::default(), 1, true).unwrap();
+            assert_eq!(got.method, method);
+            assert_eq!(got.describe(), format!("90 % intervals: {method}"));
+            for (i, p) in point.iter().enumerate() {
+                let (lo, hi) = got.get(i).unwrap();
+                assert!(lo <= *p && *p <= hi, "row {i}: {lo} {p} {hi}");
+            }
         }
     }
 
@@ -233,15 +316,22 @@ mod tests {
         let x = Matrix::from_rows(&(0..5).map(|i| vec![i as f64]).collect::<Vec<_>>());
         let y = [1.0, 2.0, 2.5, 4.0, 5.5];
         let linear = al_models::linear::LinearParams::ols();
+        let fitted = linear.fit(&x, &y, 0).unwrap();
+        let labeled = Labeled {
+            learner: &linear,
+            fitted: &*fitted,
+            x: &x,
+            y: &y,
+        };
         let point = [0.0; 5];
         let level = Coverage::new(0.95).unwrap();
-        let note = for_rows(&linear, (&x, &y), &x, &point, level, 0, false).unwrap();
+        let note = for_rows(labeled, &x, &point, level, 0, false).unwrap();
         assert_eq!(note.bounds, None);
         assert_eq!(
             note.describe(),
             "no intervals: 95 % intervals need at least 19 labeled rows; there are 5: label 14 more, or ask for a lower coverage"
         );
-        let err = for_rows(&linear, (&x, &y), &x, &point, level, 0, true).unwrap_err();
+        let err = for_rows(labeled, &x, &point, level, 0, true).unwrap_err();
         assert_eq!(crate::error_kind(&err), crate::ErrorKind::BadInput);
         assert!(err
             .to_string()

@@ -495,13 +495,18 @@ fn guesses(
     coverage: Coverage,
     seed: u64,
 ) -> Result<(Vec<Option<Guess>>, Intervals)> {
-    let predictions = match fitted {
-        Some(fitted) => fitted.predict(chosen)?,
-        None => Vec::new(),
+    let Some(fitted) = fitted else {
+        let intervals = Intervals::without_model(coverage, labeled.y.len());
+        return Ok((vec![None; chosen.rows()], intervals));
     };
+    let predictions = fitted.predict(chosen)?;
     let intervals = crate::intervals::for_rows(
-        labeled.learner,
-        (labeled.x, labeled.y),
+        crate::intervals::Labeled {
+            learner: labeled.learner,
+            fitted,
+            x: labeled.x,
+            y: labeled.y,
+        },
         chosen,
         &predictions,
         coverage,
@@ -510,9 +515,6 @@ fn guesses(
         // for the level is a note, whether or not it was asked for.
         false,
     )?;
-    let Some(fitted) = fitted else {
-        return Ok((vec![None; chosen.rows()], intervals));
-    };
     let spreads = fitted.predict_std(chosen)?;
     let guesses = predictions
         .iter()

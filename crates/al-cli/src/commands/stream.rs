@@ -301,7 +301,8 @@ struct Fitted<'a> {
     scorer: StreamScorer<'a>,
     learner: Box<dyn Fit>,
     model: Option<Box<dyn Predict>>,
-    /// CV+ on the same rows, once there are labels enough for 90 %.
+    /// Intervals calibrated on the same rows, once there are labels enough
+    /// for 90 %.
     calibration: Option<Calibration>,
     seed: u64,
 }
@@ -321,15 +322,22 @@ impl<'a> Fitted<'a> {
         let train = project.load(Subset::Training, true)?;
         let y = train.targets();
         let x = Matrix::new(train.features, train.width);
-        self.model = Some(self.learner.fit(&x, &y, self.seed)?);
+        let model = self.learner.fit(&x, &y, self.seed)?;
         // Too few labels for a 90 % interval: the batch file leaves the
         // bounds empty, as `query` does.
         self.calibration =
             if y.len() >= al_models::conformal::min_labels(Coverage::default().level()) {
-                Some(Calibration::fit(&*self.learner, &x, &y, self.seed)?)
+                let labeled = al::intervals::Labeled {
+                    learner: &*self.learner,
+                    fitted: &*model,
+                    x: &x,
+                    y: &y,
+                };
+                Some(Calibration::fit(labeled, self.seed)?)
             } else {
                 None
             };
+        self.model = Some(model);
         self.scorer.fit(x, y, self.seed);
         Ok(())
     }
@@ -345,7 +353,7 @@ impl<'a> Fitted<'a> {
         let prediction = model.predict(&x)?[0];
         let interval = match &self.calibration {
             Some(c) => c
-                .intervals(&x, &[prediction], Coverage::default(), false)?
+                .intervals(&**model, &x, &[prediction], Coverage::default(), false)?
                 .get(0),
             None => None,
         };

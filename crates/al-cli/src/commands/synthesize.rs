@@ -84,8 +84,12 @@ pub fn run(global: &Global, args: SynthesizeArgs) -> Result<()> {
     let x = dense(&rows.iter().map(|r| r.1.clone()).collect::<Vec<_>>());
     let predictions = fitted.predict(&x)?;
     let intervals = al::intervals::for_rows(
-        &*spec.build()?,
-        (&lx, &ly),
+        al::intervals::Labeled {
+            learner: &*spec.build()?,
+            fitted: &*fitted,
+            x: &lx,
+            y: &ly,
+        },
         &x,
         &predictions,
         al::Coverage::default(),
