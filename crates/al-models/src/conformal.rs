@@ -30,6 +30,7 @@
 //! play the fold model's part, so the intervals need no model fitted
 //! again; the scores, normalisation and order statistics are CV+'s.
 
+use ndarray::Array2;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -388,12 +389,19 @@ impl JackknifeAfterBootstrap {
     /// The interval of each row of `x` at `coverage` (in (0, 1)), from the
     /// model calibrated by [`JackknifeAfterBootstrap::fit`]. Too few labeled
     /// rows for the level is an error naming how many are needed.
+    ///
+    /// Every new row needs each labeled row's out-of-bag mean and spread: a
+    /// block of rows at a time, they are two matrix products (the 0/1
+    /// matrix of which members left which labeled row out, times the
+    /// members' predictions and their squares), so a pool of a million rows
+    /// is not a million loops over every labeled row's members.
     pub fn intervals(
         &self,
         model: &dyn Predict,
         x: &Matrix,
         coverage: f64,
     ) -> Result<Vec<Interval>, ModelError> {
+        const BLOCK: usize = 256;
         let n = self.rows();
         let rank = lower_rank(coverage, n).min(n);
         if rank == 0 {
@@ -403,31 +411,62 @@ impl JackknifeAfterBootstrap {
                 need: min_labels(coverage),
             });
         }
+        let mut left_out = Array2::<f64>::zeros((n, self.members));
+        for (i, which) in self.left_out.iter().enumerate() {
+            for &m in which {
+                left_out[[i, m as usize]] = 1.0;
+            }
+        }
+        let blocks: Vec<Vec<Interval>> = (0..x.rows().div_ceil(BLOCK))
+            .into_par_iter()
+            .map(|b| {
+                let rows: Vec<usize> = (b * BLOCK..((b + 1) * BLOCK).min(x.rows())).collect();
+                self.block_intervals(model, &x.select(&rows), &left_out, rank)
+            })
+            .collect::<Result<_, ModelError>>()?;
+        Ok(blocks.into_iter().flatten().collect())
+    }
+
+    /// [`JackknifeAfterBootstrap::intervals`] for one block of rows.
+    fn block_intervals(
+        &self,
+        model: &dyn Predict,
+        x: &Matrix,
+        left_out: &Array2<f64>,
+        rank: usize,
+    ) -> Result<Vec<Interval>, ModelError> {
+        let n = self.rows();
         let members = model
             .predict_members(x)?
             .expect("a model calibrated by its members still has them");
+        let predictions = Array2::from_shape_vec((self.members, x.rows()), members.concat())
+            .expect("one prediction per member and row");
+        let sums = left_out.dot(&predictions);
+        let squares = left_out.dot(&predictions.mapv(|p| p * p));
+        let mut lower = vec![0.0; n];
+        let mut upper = vec![0.0; n];
         Ok((0..x.rows())
-            .into_par_iter()
             .map(|row| {
-                let (mut lower, mut upper): (Vec<f64>, Vec<f64>) = self
-                    .left_out
-                    .iter()
-                    .zip(&self.scores)
-                    .map(|(which, score)| {
-                        let (mean, std) = mean_std_of(&members, which, row);
-                        let half = match self.beta {
-                            Some(beta) => (std + beta) * score,
-                            None => *score,
-                        };
-                        (mean - half, mean + half)
-                    })
-                    .unzip();
+                for i in 0..n {
+                    let count = self.left_out[i].len() as f64;
+                    let mean = sums[[i, row]] / count;
+                    let half = match self.beta {
+                        Some(beta) => {
+                            let var = (squares[[i, row]] / count - mean * mean).max(0.0);
+                            (var.sqrt() + beta) * self.scores[i]
+                        }
+                        None => self.scores[i],
+                    };
+                    lower[i] = mean - half;
+                    upper[i] = mean + half;
+                }
                 // The rank-th smallest lower value and rank-th largest
                 // upper one.
                 let (_, low, _) = lower.select_nth_unstable_by(rank - 1, f64::total_cmp);
+                let low = *low;
                 let (_, high, _) = upper.select_nth_unstable_by(n - rank, f64::total_cmp);
                 Interval {
-                    lower: *low,
+                    lower: low,
                     upper: *high,
                 }
             })
