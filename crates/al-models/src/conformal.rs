@@ -401,8 +401,11 @@ impl JackknifeAfterBootstrap {
         x: &Matrix,
         coverage: f64,
     ) -> Result<Vec<Interval>, ModelError> {
-        const BLOCK: usize = 256;
         let n = self.rows();
+        // Up to 256 rows a block, fewer with many labeled rows: each block
+        // holds two labeled × block matrices (at most 16 MB).
+        let block = (1 << 20) / n.max(1);
+        let block = block.clamp(1, 256);
         let rank = lower_rank(coverage, n).min(n);
         if rank == 0 {
             return Err(ModelError::TooFewForCoverage {
@@ -417,10 +420,10 @@ impl JackknifeAfterBootstrap {
                 left_out[[i, m as usize]] = 1.0;
             }
         }
-        let blocks: Vec<Vec<Interval>> = (0..x.rows().div_ceil(BLOCK))
+        let blocks: Vec<Vec<Interval>> = (0..x.rows().div_ceil(block))
             .into_par_iter()
             .map(|b| {
-                let rows: Vec<usize> = (b * BLOCK..((b + 1) * BLOCK).min(x.rows())).collect();
+                let rows: Vec<usize> = (b * block..((b + 1) * block).min(x.rows())).collect();
                 self.block_intervals(model, &x.select(&rows), &left_out, rank)
             })
             .collect::<Result<_, ModelError>>()?;
