@@ -61,7 +61,7 @@ const Z_80: f64 = 1.281_551_565_545;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GpParams {
-    /// `None`: chosen by likelihood from [`NOISE_GRID`].
+    /// `None`: chosen by likelihood from a grid of noise levels.
     pub noise: Option<f64>,
 }
 

@@ -17,6 +17,8 @@
 //! | simulate | [`Project::simulate`] | [`SimulationRun`]s |
 //! | predict | [`Project::predict`] | [`Predictions`] |
 //! | export | [`Project::export_table`] | [`Table`] |
+//! | synthesize | [`Project::synthesize`] | [`synthesize::SynthesisOutcome`] |
+//! | stream | [`Project::arrivals`] → [`Project::stream`] (or, row by row, [`stream::StreamModel`] and [`Project::add_arrival`]) | [`stream::StreamOutcome`] |
 //! | a matrix, no project | [`array::query`] | [`array::ArrayPicks`] |
 //!
 //! The crates below do the work: `al-data` (tables, recipe, project file),
@@ -38,6 +40,8 @@ mod report;
 mod rows;
 pub mod shipped;
 mod simulate;
+pub mod stream;
+pub mod synthesize;
 
 use std::time::Duration;
 

@@ -6,7 +6,7 @@
 //! fits the strategy on the labeled rows and packs what a worker needs into
 //! a [`Scorer`]: the recipe, and for a per-row strategy its fitted state
 //! ([`al_query::RowScorer`]). Workers turn their rows (Arrow batches) into
-//! utilities with [`Scorer::score`], or, for `cover`, into sample keys
+//! utilities with [`Scorer::score_columns`], or, for `cover`, into sample keys
 //! drawn from a hash of the row's id ([`Scorer::sample_keys`], so the
 //! sample is the same however the pool is partitioned). The driver brings
 //! back the top rows, or the sample, and [`Project::record_shipped`] checks

@@ -1,0 +1,321 @@
+//! Rows arriving one at a time (`al-cli stream`): each is scored by the
+//! strategy as it arrives and queried or let go on the spot, by a labeling
+//! budget or a utility threshold (`al_query::stream`). Every arriving row
+//! joins the project; the queried ones get a round and a batch file.
+//!
+//! Two ways through: [`Project::stream`] takes the whole file at once (one
+//! transaction: rows, round and batch file land together or not at all);
+//! a front-end that asks an annotator about each queried row as it comes
+//! (the CLI's `--interactive`) steps through the same pieces itself:
+//! [`Project::arrivals`], [`Project::stream_parts`], [`StreamModel`] and
+//! [`Project::add_arrival`].
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+use serde_json::json;
+
+use al_data::batch::{stage_round, BatchFile, BatchRow, StagedBatch};
+use al_data::store::{self, PreparedRows};
+use al_data::{QueriedRow, RoundRecord, Subset};
+use al_models::{Fit, Matrix, ModelSpec, Predict};
+use al_query::stream::StreamScorer;
+pub use al_query::stream::{Rule, StreamSelector};
+use al_query::Strategy;
+
+use crate::intervals::{Calibration, Labeled};
+use crate::{Coverage, Project};
+
+/// What a stream is told.
+#[derive(Debug, Clone)]
+pub struct StreamOptions {
+    /// The strategy that scores each arriving row.
+    pub strategy: String,
+    /// The model (default: the project's).
+    pub model: Option<String>,
+    /// When to query: a budget (share of the rows) or a utility threshold.
+    pub rule: Rule,
+    pub seed: u64,
+    /// Bound on the candidates an expensive strategy scores.
+    pub candidates: usize,
+}
+
+/// Arriving rows, read from a file and encoded with the project's recipe
+/// as `add` encodes them.
+pub struct Arrivals {
+    pub rows: PreparedRows,
+    /// Their dense features, one row each.
+    pub features: Matrix,
+}
+
+impl Arrivals {
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.len() == 0
+    }
+
+    /// Arriving row `i`'s cells as the file had them.
+    pub fn raw(&self, i: usize) -> Result<Vec<String>> {
+        serde_json::from_str(&self.rows.raw[i])
+            .context("a prepared row's raw cells are not a JSON list of strings")
+    }
+}
+
+/// What a stream did.
+#[derive(Debug, Clone, Serialize)]
+pub struct StreamOutcome {
+    /// Unlabeled rows scored.
+    pub seen: u64,
+    pub queried: u64,
+    /// The threshold the rule ended with (`None` while it had none).
+    pub threshold: Option<f64>,
+    /// Rows added to the project (all arriving rows).
+    pub added: usize,
+    /// The round of the queried rows, when any were queried.
+    pub round: Option<i64>,
+    /// The batch file written (`None`: nothing queried, or standard output).
+    pub file: Option<PathBuf>,
+    /// Whether the batch went to standard output.
+    pub to_stdout: bool,
+}
+
+/// The model's guess for one arriving row.
+#[derive(Debug, Clone, Copy)]
+pub struct Guess {
+    pub prediction: f64,
+    /// The model's own spread, where it has one.
+    pub spread: Option<f64>,
+    /// Its 90 % conformal interval, once there are labels enough.
+    pub interval: Option<(f64, f64)>,
+}
+
+/// An arriving row the stream chose to ask about.
+struct Queried {
+    /// Its index among the arriving rows.
+    index: usize,
+    utility: f64,
+    guess: Guess,
+}
+
+/// What a stream scores and predicts with, refitted on the project's
+/// labeled training rows together.
+pub struct StreamModel<'a> {
+    scorer: StreamScorer<'a>,
+    learner: Box<dyn Fit>,
+    model: Option<Box<dyn Predict>>,
+    /// Intervals calibrated on the same rows, once there are labels enough
+    /// for 90 %.
+    calibration: Option<Calibration>,
+    seed: u64,
+}
+
+impl<'a> StreamModel<'a> {
+    pub fn new(
+        spec: &'a ModelSpec,
+        strategy: &'a dyn Strategy,
+        seed: u64,
+        candidates: usize,
+    ) -> Result<Self> {
+        Ok(StreamModel {
+            scorer: StreamScorer::new(strategy, spec, seed, candidates),
+            learner: spec.build()?,
+            model: None,
+            calibration: None,
+            seed,
+        })
+    }
+
+    /// Fits the model, the intervals and the scorer on the project's
+    /// labeled training rows.
+    pub fn fit_on_training(&mut self, project: &Project) -> Result<()> {
+        let train = project.file.load(Subset::Training, true)?;
+        let y = train.targets();
+        let x = Matrix::new(train.features, train.width);
+        let model = self.learner.fit(&x, &y, self.seed)?;
+        // Too few labels for a 90 % interval: the batch file leaves the
+        // bounds empty, as `query` does.
+        self.calibration =
+            if y.len() >= al_models::conformal::min_labels(Coverage::default().level()) {
+                let labeled = Labeled {
+                    learner: &*self.learner,
+                    fitted: &*model,
+                    x: &x,
+                    y: &y,
+                };
+                Some(Calibration::fit(labeled, self.seed)?)
+            } else {
+                None
+            };
+        self.model = Some(model);
+        self.scorer.fit(x, y, self.seed);
+        Ok(())
+    }
+
+    /// The strategy's utility for arriving row `i`.
+    pub fn score(&mut self, arrivals: &Arrivals, i: usize) -> Result<f64> {
+        Ok(self.scorer.score(&arrivals.features, i)?)
+    }
+
+    /// The model's prediction for arriving row `i`, its spread and its
+    /// 90 % conformal interval.
+    pub fn guess(&self, arrivals: &Arrivals, i: usize) -> Result<Guess> {
+        let model = self
+            .model
+            .as_ref()
+            .context("the stream's model was not fitted")?;
+        let x = arrivals.features.select(&[i]);
+        let prediction = model.predict(&x)?[0];
+        let interval = match &self.calibration {
+            Some(c) => c
+                .intervals(&**model, &x, &[prediction], Coverage::default(), false)?
+                .get(0),
+            None => None,
+        };
+        Ok(Guess {
+            prediction,
+            spread: model.predict_std(&x)?.map(|s| s[0]),
+            interval,
+        })
+    }
+}
+
+impl Project {
+    /// Reads the arriving rows of `path`, encoded with the project's recipe
+    /// (their issues in `rows.issues`).
+    pub fn arrivals(&self, path: &Path) -> Result<Arrivals> {
+        let rows = self.file.prepare_rows(path)?;
+        let features = Matrix::new(rows.dense.concat(), self.file.recipe()?.n_features());
+        Ok(Arrivals { rows, features })
+    }
+
+    /// The model and the strategy a stream runs with, checked.
+    pub fn stream_parts(&self, options: &StreamOptions) -> Result<(ModelSpec, Box<dyn Strategy>)> {
+        let registry = self.registry()?;
+        let spec = registry.model(&crate::plugins::model_text(
+            &self.file,
+            options.model.as_deref(),
+        )?)?;
+        let strategy = registry.parse(&options.strategy)?;
+        Ok((spec, strategy))
+    }
+
+    /// Adds arriving row `i` on its own, in its own transaction; its row id.
+    pub fn add_arrival(&mut self, arrivals: &Arrivals, i: usize) -> Result<i64> {
+        let one = arrivals.rows.one(i);
+        Ok(self
+            .file
+            .write(|tx| store::insert_prepared(tx, &one, "stream"))?)
+    }
+
+    /// Streams every row of `arrivals`: scores each unlabeled one as it
+    /// comes, queries by the rule, and adds all of them, the queried rows'
+    /// round and its batch file (`out` as `query --out`: `None` for
+    /// `batch-ROUND.csv`, `-` for standard output) in one transaction.
+    pub fn stream(
+        &mut self,
+        arrivals: &Arrivals,
+        options: &StreamOptions,
+        out: Option<&Path>,
+    ) -> Result<StreamOutcome> {
+        let (spec, strategy) = self.stream_parts(options)?;
+        let mut model = StreamModel::new(&spec, &*strategy, options.seed, options.candidates)?;
+        model.fit_on_training(self)?;
+        let mut selector = StreamSelector::new(options.rule, options.seed);
+        let mut queried = Vec::new();
+        for i in 0..arrivals.len() {
+            if arrivals.rows.labels[i].is_some() {
+                continue; // arrived labeled: nothing to ask
+            }
+            let utility = model.score(arrivals, i)?;
+            if selector.decide(utility) {
+                queried.push(Queried {
+                    index: i,
+                    utility,
+                    guess: model.guess(arrivals, i)?,
+                });
+            }
+        }
+        let record = RoundRecord {
+            strategy: format!("stream:{}", strategy.name()),
+            model: spec.to_string(),
+            seed: options.seed,
+            batch: queried.len(),
+            params: json!({"rule": format!("{:?}", options.rule)}).to_string(),
+        };
+        let (round, staged) = self.add_and_stage(arrivals, &queried, &record, out)?;
+        let to_stdout = staged.as_ref().is_some_and(StagedBatch::to_stdout);
+        let file = match staged {
+            Some(b) => b.publish()?,
+            None => None,
+        };
+        Ok(StreamOutcome {
+            seen: selector.seen,
+            queried: selector.queried,
+            threshold: selector.threshold.is_finite().then_some(selector.threshold),
+            added: arrivals.len(),
+            round,
+            file,
+            to_stdout,
+        })
+    }
+
+    /// Adds every arriving row and, when some were queried, records their
+    /// round and stages its batch file, all in one transaction.
+    fn add_and_stage(
+        &mut self,
+        arrivals: &Arrivals,
+        queried: &[Queried],
+        record: &RoundRecord,
+        out: Option<&Path>,
+    ) -> Result<(Option<i64>, Option<StagedBatch>)> {
+        let headers = self.file.headers()?;
+        let file = BatchFile {
+            out,
+            headers: &headers,
+            target: self.file.recipe()?.target_index(),
+        };
+        let raws = queried
+            .iter()
+            .map(|q| arrivals.raw(q.index))
+            .collect::<Result<Vec<_>>>()?;
+        let mut staged: Option<StagedBatch> = None;
+        let round = self.file.write(|tx| {
+            let first = store::insert_prepared(tx, &arrivals.rows, "stream")?;
+            if queried.is_empty() {
+                return Ok(None);
+            }
+            let rows: Vec<QueriedRow> = queried
+                .iter()
+                .enumerate()
+                .map(|(k, q)| QueriedRow {
+                    row_id: first + q.index as i64,
+                    rank: k + 1,
+                    score: q.utility,
+                    prediction: Some(q.guess.prediction),
+                    spread: q.guess.spread,
+                })
+                .collect();
+            let batch: Vec<BatchRow> = queried
+                .iter()
+                .zip(&rows)
+                .zip(raws)
+                .map(|((q, r), raw)| BatchRow {
+                    row_id: r.row_id,
+                    rank: r.rank,
+                    score: r.score,
+                    prediction: r.prediction,
+                    interval: q.guess.interval,
+                    raw,
+                })
+                .collect();
+            let (round, batch) = stage_round(tx, record, &rows, file, &batch)?;
+            staged = Some(batch);
+            Ok(Some(round))
+        });
+        Ok(StagedBatch::settle(round, staged)?)
+    }
+}
