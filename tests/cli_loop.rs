@@ -500,6 +500,15 @@ fn synthesized_rows_stay_in_the_data_and_become_rows_when_labeled() {
         std::fs::read(&out2).unwrap(),
         "seeded"
     );
+    // A second round's ids follow the first round's, and it says so.
+    al(&copy)
+        .args(["synthesize", "--n", "2", "--seed", "3", "--out"])
+        .arg(dir.path().join("s3.csv"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "their row_ids start at 1000000006;",
+        ));
 
     // Observed ranges and levels of the fixture's first 400 rows.
     let mut r = csv::Reader::from_path(fixture("price_partial.csv")).unwrap();
