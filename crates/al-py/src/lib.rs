@@ -517,6 +517,84 @@ impl ProjectHandle {
         json(&predictions)
     }
 
+    /// Streams the rows of `file` (the rows arriving one at a time), adds
+    /// them all and records the queried ones' round; the outcome as JSON.
+    #[pyo3(signature = (file, strategy="qbc".to_string(), model=None, budget=None, threshold=None,
+        seed=0, candidates=500, out=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn stream(
+        &self,
+        py: Python<'_>,
+        file: PathBuf,
+        strategy: String,
+        model: Option<String>,
+        budget: Option<f64>,
+        threshold: Option<f64>,
+        seed: i64,
+        candidates: i64,
+        out: Option<PathBuf>,
+    ) -> PyResult<String> {
+        let rule = match (budget, threshold) {
+            (Some(_), Some(_)) => {
+                return Err(PyValueError::new_err(
+                    "budget, threshold: give one of them, not both",
+                ))
+            }
+            (None, Some(t)) => al::stream::Rule::Threshold(t),
+            (b, None) => al::stream::Rule::Budget(b.unwrap_or(0.1)),
+        };
+        let options = al::stream::StreamOptions {
+            strategy,
+            model,
+            rule,
+            seed: self::seed(seed)?,
+            candidates: count(candidates),
+        };
+        options.check().map_err(to_py)?;
+        let out = match out {
+            Some(path) => BatchOut::File(path),
+            None => BatchOut::None,
+        };
+        // It writes as it ends, so it runs to the end (no interrupt half
+        // way: the rows, round and file land together).
+        let outcome = py
+            .detach(|| {
+                self.with(|p| {
+                    let arrivals = p.arrivals(&file)?;
+                    p.stream(&arrivals, &options, out)
+                })
+            })
+            .map_err(to_py)?;
+        json(&outcome)
+    }
+
+    /// Synthesizes `n` rows and records them as a round; the outcome as JSON.
+    #[pyo3(signature = (n=10, strategy="qbc".to_string(), model=None, seed=0, out=None))]
+    fn synthesize(
+        &self,
+        py: Python<'_>,
+        n: i64,
+        strategy: String,
+        model: Option<String>,
+        seed: i64,
+        out: Option<PathBuf>,
+    ) -> PyResult<String> {
+        let options = al::synthesize::SynthesizeOptions {
+            n: count(n),
+            strategy,
+            model,
+            seed: self::seed(seed)?,
+        };
+        let out = match out {
+            Some(path) => BatchOut::File(path),
+            None => BatchOut::None,
+        };
+        let outcome = py
+            .detach(|| self.with(|p| p.synthesize(&options, out)))
+            .map_err(to_py)?;
+        json(&outcome)
+    }
+
     #[pyo3(signature = (file, as_="train"))]
     fn add(&self, py: Python<'_>, file: PathBuf, as_: &str) -> PyResult<String> {
         let role = role(as_)?;

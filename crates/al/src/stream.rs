@@ -12,20 +12,21 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use serde::Serialize;
 use serde_json::json;
 
 use al_data::batch::{stage_round, BatchFile, BatchRow, StagedBatch};
-use al_data::store::{self, PreparedRows};
+use al_data::store::{self, record_round, PreparedRows};
 use al_data::{QueriedRow, RoundRecord, Subset};
 use al_models::{Fit, Matrix, ModelSpec, Predict};
 use al_query::stream::StreamScorer;
 pub use al_query::stream::{Rule, StreamSelector};
 use al_query::Strategy;
 
+use crate::error::{at_least, invalid};
 use crate::intervals::{Calibration, Labeled};
-use crate::{Coverage, Project};
+use crate::{BatchOut, Coverage, Intervals, PickedRow, Project};
 
 /// What a stream is told.
 #[derive(Debug, Clone)]
@@ -39,6 +40,22 @@ pub struct StreamOptions {
     pub seed: u64,
     /// Bound on the candidates an expensive strategy scores.
     pub candidates: usize,
+}
+
+impl StreamOptions {
+    /// Refuses a budget outside (0, 1], a threshold that is not a number
+    /// and no candidates, before any row is read.
+    pub fn check(&self) -> Result<()> {
+        match self.rule {
+            Rule::Budget(b) if !(b > 0.0 && b <= 1.0) => {
+                bail!(invalid("budget", "expected a share in (0, 1]"))
+            }
+            Rule::Threshold(t) if !t.is_finite() => {
+                bail!(invalid("threshold", "expected a finite number"))
+            }
+            _ => at_least("candidates", self.candidates, 1),
+        }
+    }
 }
 
 /// Arriving rows, read from a file and encoded with the project's recipe
@@ -68,6 +85,12 @@ impl Arrivals {
 /// What a stream did.
 #[derive(Debug, Clone, Serialize)]
 pub struct StreamOutcome {
+    pub strategy: String,
+    pub model: String,
+    /// The queried rows in the order they arrived (rank 1 first).
+    pub rows: Vec<PickedRow>,
+    /// How the rows' intervals were made, or why there are none.
+    pub intervals: String,
     /// Unlabeled rows scored.
     pub seen: u64,
     pub queried: u64,
@@ -110,6 +133,8 @@ pub struct StreamModel<'a> {
     /// Intervals calibrated on the same rows, once there are labels enough
     /// for 90 %.
     calibration: Option<Calibration>,
+    /// Labeled rows the last fit saw.
+    labeled: usize,
     seed: u64,
 }
 
@@ -125,6 +150,7 @@ impl<'a> StreamModel<'a> {
             learner: spec.build()?,
             model: None,
             calibration: None,
+            labeled: 0,
             seed,
         })
     }
@@ -151,8 +177,23 @@ impl<'a> StreamModel<'a> {
                 None
             };
         self.model = Some(model);
+        self.labeled = y.len();
         self.scorer.fit(x, y, self.seed);
         Ok(())
+    }
+
+    /// "90 % intervals: …", or why the guesses have none.
+    pub fn intervals(&self) -> String {
+        match &self.calibration {
+            Some(c) => format!(
+                "{} intervals: {}",
+                Coverage::default().percent(),
+                c.method()
+            ),
+            None => Intervals::without_model(Coverage::default(), self.labeled)
+                .describe()
+                .to_string(),
+        }
     }
 
     /// The strategy's utility for arriving row `i`.
@@ -213,14 +254,15 @@ impl Project {
 
     /// Streams every row of `arrivals`: scores each unlabeled one as it
     /// comes, queries by the rule, and adds all of them, the queried rows'
-    /// round and its batch file (`out` as `query --out`: `None` for
-    /// `batch-ROUND.csv`, `-` for standard output) in one transaction.
+    /// round and its batch file (`out`, as for `query`) in one
+    /// transaction.
     pub fn stream(
         &mut self,
         arrivals: &Arrivals,
         options: &StreamOptions,
-        out: Option<&Path>,
+        out: BatchOut,
     ) -> Result<StreamOutcome> {
+        options.check()?;
         let (spec, strategy) = self.stream_parts(options)?;
         let mut model = StreamModel::new(&spec, &*strategy, options.seed, options.candidates)?;
         model.fit_on_training(self)?;
@@ -246,13 +288,39 @@ impl Project {
             batch: queried.len(),
             params: json!({"rule": format!("{:?}", options.rule)}).to_string(),
         };
-        let (round, staged) = self.add_and_stage(arrivals, &queried, &record, out)?;
+        let path = match &out {
+            BatchOut::None => None,
+            BatchOut::Default => Some(None),
+            BatchOut::File(p) => Some(Some(p.as_path())),
+            BatchOut::Stdout => Some(Some(Path::new("-"))),
+        };
+        let (first, round, staged) = self.add_and_stage(arrivals, &queried, &record, path)?;
         let to_stdout = staged.as_ref().is_some_and(StagedBatch::to_stdout);
         let file = match staged {
             Some(b) => b.publish()?,
             None => None,
         };
+        let rows = queried
+            .iter()
+            .enumerate()
+            .map(|(k, q)| {
+                Ok(PickedRow {
+                    row_id: first + q.index as i64,
+                    rank: k + 1,
+                    score: q.utility,
+                    prediction: Some(q.guess.prediction),
+                    spread: q.guess.spread,
+                    lower: q.guess.interval.map(|i| i.0),
+                    upper: q.guess.interval.map(|i| i.1),
+                    raw: arrivals.raw(q.index)?,
+                })
+            })
+            .collect::<Result<_>>()?;
         Ok(StreamOutcome {
+            strategy: record.strategy,
+            model: record.model,
+            rows,
+            intervals: model.intervals(),
             seen: selector.seen,
             queried: selector.queried,
             threshold: selector.threshold.is_finite().then_some(selector.threshold),
@@ -264,29 +332,26 @@ impl Project {
     }
 
     /// Adds every arriving row and, when some were queried, records their
-    /// round and stages its batch file, all in one transaction.
+    /// round and (`path`: `Some`) stages its batch file, all in one
+    /// transaction; the first added row's id.
     fn add_and_stage(
         &mut self,
         arrivals: &Arrivals,
         queried: &[Queried],
         record: &RoundRecord,
-        out: Option<&Path>,
-    ) -> Result<(Option<i64>, Option<StagedBatch>)> {
+        path: Option<Option<&Path>>,
+    ) -> Result<(i64, Option<i64>, Option<StagedBatch>)> {
         let headers = self.file.headers()?;
-        let file = BatchFile {
-            out,
-            headers: &headers,
-            target: self.file.recipe()?.target_index(),
-        };
+        let target = self.file.recipe()?.target_index();
         let raws = queried
             .iter()
             .map(|q| arrivals.raw(q.index))
             .collect::<Result<Vec<_>>>()?;
         let mut staged: Option<StagedBatch> = None;
-        let round = self.file.write(|tx| {
+        let written = self.file.write(|tx| {
             let first = store::insert_prepared(tx, &arrivals.rows, "stream")?;
             if queried.is_empty() {
-                return Ok(None);
+                return Ok((first, None));
             }
             let rows: Vec<QueriedRow> = queried
                 .iter()
@@ -299,6 +364,9 @@ impl Project {
                     spread: q.guess.spread,
                 })
                 .collect();
+            let Some(out) = path else {
+                return Ok((first, Some(record_round(tx, record, &rows)?)));
+            };
             let batch: Vec<BatchRow> = queried
                 .iter()
                 .zip(&rows)
@@ -312,10 +380,16 @@ impl Project {
                     raw,
                 })
                 .collect();
+            let file = BatchFile {
+                out,
+                headers: &headers,
+                target,
+            };
             let (round, batch) = stage_round(tx, record, &rows, file, &batch)?;
             staged = Some(batch);
-            Ok(Some(round))
+            Ok((first, Some(round)))
         });
-        Ok(StagedBatch::settle(round, staged)?)
+        let ((first, round), staged) = StagedBatch::settle(written, staged)?;
+        Ok((first, round, staged))
     }
 }

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use serde::Serialize;
 use serde_json::json;
 
@@ -15,8 +15,9 @@ use al_models::Matrix;
 use al_query::synthesis::{synthesize, Space};
 use al_query::{QueryError, QueryInput};
 
+use crate::error::at_least;
 use crate::intervals::{for_rows, Labeled};
-use crate::{Coverage, Intervals, Project};
+use crate::{BatchOut, Coverage, Intervals, PickedRow, Project};
 
 /// What to synthesize.
 #[derive(Debug, Clone)]
@@ -30,15 +31,25 @@ pub struct SynthesizeOptions {
     pub seed: u64,
 }
 
+impl SynthesizeOptions {
+    /// Refuses asking for no rows, before anything is fitted.
+    pub fn check(&self) -> Result<()> {
+        at_least("n", self.n, 1)
+    }
+}
+
 /// A recorded round of synthetic rows.
 #[derive(Debug, Clone, Serialize)]
 pub struct SynthesisOutcome {
     pub round: i64,
-    pub rows: usize,
-    /// The batch file written (`-`: standard output).
-    pub file: PathBuf,
-    /// The round's first synthetic row id (the rest count up from it).
-    pub first_row_id: i64,
+    pub strategy: String,
+    pub model: String,
+    /// The new rows, best first.
+    pub rows: Vec<PickedRow>,
+    /// How the rows' intervals were made, or why there are none.
+    pub intervals: String,
+    /// The batch file written, if any (`-`: standard output).
+    pub file: Option<PathBuf>,
 }
 
 /// Synthetic rows ready to record: (decoded cells, compact features) with
@@ -52,13 +63,13 @@ struct Synthesized {
 
 impl Project {
     /// Synthesizes `options.n` rows and records them as a round with its
-    /// batch file (`out` as `query --out`: `None` for `batch-ROUND.csv`,
-    /// `-` for standard output), all in one transaction.
+    /// batch file (`out`, as for `query`), all in one transaction.
     pub fn synthesize(
         &mut self,
         options: &SynthesizeOptions,
-        out: Option<&Path>,
+        out: BatchOut,
     ) -> Result<SynthesisOutcome> {
+        options.check()?;
         let recipe = self.file.recipe()?;
         let headers = self.file.headers()?;
         let registry = self.registry()?;
@@ -149,21 +160,28 @@ impl Project {
             batch: options.n,
             params: json!({"synthetic": true}).to_string(),
         };
-        let file = BatchFile {
+        let path = match &out {
+            BatchOut::None => None,
+            BatchOut::Default => Some(None),
+            BatchOut::File(p) => Some(Some(p.as_path())),
+            BatchOut::Stdout => Some(Some(Path::new("-"))),
+        };
+        let file = path.map(|out| BatchFile {
             out,
             headers: &headers,
             target: recipe.target_index(),
-        };
+        });
         self.record_synthesized(&record, file, &made)
     }
 
-    /// Records the round, its synthetic rows and its batch file in one
-    /// transaction. Synthetic rows get their ids from the round, so the
-    /// round is recorded first and the batch staged after them.
+    /// Records the round, its synthetic rows and (`file`: `Some`) its batch
+    /// file in one transaction. Synthetic rows get their ids from the
+    /// round, so the round is recorded first and the batch staged after
+    /// them.
     fn record_synthesized(
         &mut self,
         record: &RoundRecord,
-        file: BatchFile,
+        file: Option<BatchFile>,
         made: &Synthesized,
     ) -> Result<SynthesisOutcome> {
         let mut staged: Option<StagedBatch> = None;
@@ -181,21 +199,40 @@ impl Project {
                     raw: cells.clone(),
                 });
             }
-            staged = Some(StagedBatch::stage(file, round, &batch)?);
-            let first = batch
-                .first()
-                .map_or(store::SYNTHETIC_BASE + 1, |b| b.row_id);
-            Ok((round, batch.len(), first))
+            if let Some(file) = file {
+                staged = Some(StagedBatch::stage(file, round, &batch)?);
+            }
+            Ok((round, batch))
         });
-        let ((round, rows, first_row_id), staged) = StagedBatch::settle(result, staged)?;
-        let staged = staged.context("no batch was written")?;
-        let file = staged.out.clone();
-        staged.publish()?;
+        let ((round, batch), staged) = StagedBatch::settle(result, staged)?;
+        let file = match staged {
+            Some(staged) => {
+                let out = staged.out.clone();
+                staged.publish()?;
+                Some(out)
+            }
+            None => None,
+        };
         Ok(SynthesisOutcome {
             round,
-            rows,
+            strategy: record.strategy.clone(),
+            model: record.model.clone(),
+            rows: batch
+                .into_iter()
+                .enumerate()
+                .map(|(k, b)| PickedRow {
+                    row_id: b.row_id,
+                    rank: b.rank,
+                    score: b.score,
+                    prediction: b.prediction,
+                    spread: None,
+                    lower: made.intervals.get(k).map(|i| i.0),
+                    upper: made.intervals.get(k).map(|i| i.1),
+                    raw: b.raw,
+                })
+                .collect(),
+            intervals: made.intervals.describe().to_string(),
             file,
-            first_row_id,
         })
     }
 }

@@ -9,7 +9,7 @@ use anyhow::{bail, Context, Result};
 use serde_json::json;
 
 use al::stream::{Arrivals, Rule, StreamModel, StreamOptions, StreamSelector};
-use al::Project;
+use al::{BatchOut, Project};
 
 use crate::cli::{Global, StreamArgs};
 use crate::output::{notice, print_json};
@@ -40,7 +40,12 @@ pub fn run(global: &Global, args: StreamArgs) -> Result<()> {
     }
     let spinner =
         crate::output::spinner(global, &format!("scoring {} arriving rows", arrivals.len()));
-    let outcome = project.stream(&arrivals, &options, args.out.as_deref());
+    let out = match &args.out {
+        None => BatchOut::Default,
+        Some(p) if p.as_os_str() == "-" => BatchOut::Stdout,
+        Some(p) => BatchOut::File(p.clone()),
+    };
+    let outcome = project.stream(&arrivals, &options, out);
     if let Some(s) = spinner {
         s.finish_and_clear();
     }
@@ -79,6 +84,7 @@ fn interactive(
     options: &StreamOptions,
     args: &StreamArgs,
 ) -> Result<()> {
+    options.check()?;
     let (spec, strategy) = project.stream_parts(options)?;
     let mut model = StreamModel::new(&spec, &*strategy, options.seed, options.candidates)?;
     let headers = project.file().headers()?;

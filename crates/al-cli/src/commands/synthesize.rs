@@ -5,7 +5,7 @@ use anyhow::Result;
 use serde_json::json;
 
 use al::synthesize::SynthesizeOptions;
-use al::Project;
+use al::{BatchOut, Project};
 
 use crate::cli::{Global, SynthesizeArgs};
 use crate::output::print_json;
@@ -22,23 +22,34 @@ pub fn run(global: &Global, args: SynthesizeArgs) -> Result<()> {
         global,
         &format!("searching for {} rows where the models disagree", args.n),
     );
-    let outcome = project.synthesize(&options, args.out.as_deref());
+    let out = match &args.out {
+        None => BatchOut::Default,
+        Some(p) if p.as_os_str() == "-" => BatchOut::Stdout,
+        Some(p) => BatchOut::File(p.clone()),
+    };
+    let outcome = project.synthesize(&options, out);
     if let Some(s) = spinner {
         s.finish_and_clear();
     }
     let outcome = outcome?;
-    let out = outcome.file.display();
+    let file = outcome.file.unwrap_or_else(|| "-".into());
+    let out = file.display();
     if global.json {
-        print_json(&json!({"round": outcome.round, "rows": outcome.rows, "file": out.to_string()}));
+        print_json(
+            &json!({"round": outcome.round, "rows": outcome.rows.len(), "file": out.to_string()}),
+        );
     } else if !global.quiet {
         println!(
             "round {}: {} synthetic row(s) -> {out}",
-            outcome.round, outcome.rows
+            outcome.round,
+            outcome.rows.len()
         );
-        println!(
-            "their row_ids start at {}; label them like any batch: al-cli label {out}",
-            outcome.first_row_id
-        );
+        if let Some(first) = outcome.rows.first() {
+            println!(
+                "their row_ids start at {}; label them like any batch: al-cli label {out}",
+                first.row_id
+            );
+        }
     }
     Ok(())
 }

@@ -468,14 +468,15 @@ class Project:
                         "spread": _floats([r["spread"] for r in rows], len(rows)),
                         "score": _floats([r["score"] for r in rows], len(rows)),
                         "rank": np.asarray([r["rank"] for r in rows], dtype=np.int64),
-                        "round": np.full(len(rows), outcome["round"], dtype=np.int64),
+                        "round": np.full(len(rows), outcome["round"] or 0, dtype=np.int64),
                     }
                 ),
             ],
             axis=1,
         )
         for key in ("round", "strategy", "model", "cold_start", "pool", "file", "intervals"):
-            frame.attrs[key] = outcome[key]
+            if key in outcome:
+                frame.attrs[key] = outcome[key]
         return frame
 
     def label(
@@ -542,6 +543,70 @@ class Project:
         ``"pool"`` (the target may be missing) or ``"test"``."""
         with _Source(data, "added", sep=self._delimiter()) as source:
             return json.loads(self._h.add(source, as_=as_))
+
+    def stream(
+        self,
+        data: Data,
+        strategy: str = "qbc",
+        *,
+        model: Optional[str] = None,
+        budget: Optional[float] = None,
+        threshold: Optional[float] = None,
+        seed: Optional[int] = None,
+        candidates: int = 500,
+        out: Optional[Union[str, "os.PathLike[str]"]] = None,
+    ) -> pd.DataFrame:
+        """Rows arriving one at a time (as ``al-cli stream``): each
+        unlabeled row of ``data`` is scored by ``strategy`` as it comes and
+        queried or let go on the spot, by a ``budget`` (the share to query,
+        0.1 unless a ``threshold`` on the utility is given). Every row joins
+        the project; the queried ones get a round (``out`` also writes its
+        batch CSV), all in one transaction. Returns the queried rows in the
+        order they arrived, as :meth:`query` returns its picks;
+        ``attrs`` has ``seen``, ``queried``, ``threshold``, ``added`` and
+        ``round`` (None when nothing was queried)."""
+        with _Source(data, "arriving", sep=self._delimiter()) as source:
+            outcome = json.loads(
+                self._h.stream(
+                    source,
+                    strategy=strategy,
+                    model=model,
+                    budget=budget,
+                    threshold=threshold,
+                    seed=0 if seed is None else seed,
+                    candidates=candidates,
+                    out=None if out is None else os.fspath(out),
+                )
+            )
+        frame = self._batch_frame(outcome)
+        for key in ("seen", "queried", "threshold", "added"):
+            frame.attrs[key] = outcome[key]
+        return frame
+
+    def synthesize(
+        self,
+        n: int = 10,
+        strategy: str = "qbc",
+        *,
+        model: Optional[str] = None,
+        seed: Optional[int] = None,
+        out: Optional[Union[str, "os.PathLike[str]"]] = None,
+    ) -> pd.DataFrame:
+        """Membership query synthesis (as ``al-cli synthesize``): ``n`` new
+        rows where ``strategy`` finds the most to learn, decoded to the
+        source's kinds of values and recorded as a round (``out`` also
+        writes its batch CSV). Returns them as :meth:`query` returns its
+        picks; label them like any batch (their row ids start past 10⁹)."""
+        outcome = json.loads(
+            self._h.synthesize(
+                n=n,
+                strategy=strategy,
+                model=model,
+                seed=0 if seed is None else seed,
+                out=None if out is None else os.fspath(out),
+            )
+        )
+        return self._batch_frame(outcome)
 
     def simulate(
         self,

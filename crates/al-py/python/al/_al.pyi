@@ -102,6 +102,25 @@ class ProjectHandle:
         coverage: Optional[str] = None,
     ) -> str: ...
     def add(self, file: str, as_: str = "train") -> str: ...
+    def stream(
+        self,
+        file: str,
+        strategy: str = "qbc",
+        model: Optional[str] = None,
+        budget: Optional[float] = None,
+        threshold: Optional[float] = None,
+        seed: int = 0,
+        candidates: int = 500,
+        out: Optional[str] = None,
+    ) -> str: ...
+    def synthesize(
+        self,
+        n: int = 10,
+        strategy: str = "qbc",
+        model: Optional[str] = None,
+        seed: int = 0,
+        out: Optional[str] = None,
+    ) -> str: ...
     def simulate(
         self,
         strategies: Sequence[str],
