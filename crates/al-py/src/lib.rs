@@ -161,6 +161,12 @@ fn coverage(text: Option<String>) -> PyResult<Option<al::Coverage>> {
         .transpose()
 }
 
+/// Where a round's batch file goes from Python: the file `out` names, or
+/// none (the caller gets the rows as a frame).
+fn batch_out(out: Option<PathBuf>) -> BatchOut {
+    out.map_or(BatchOut::None, BatchOut::File)
+}
+
 /// A query's options from Python's arguments (no diversity, no pending rows).
 fn query_options(
     batch: i64,
@@ -333,10 +339,7 @@ impl ProjectHandle {
         };
         let stop = AtomicBool::new(false);
         let planned = interruptible(py, &stop, None, || self.with(|p| p.plan_query(&options)))?;
-        let out = match out {
-            Some(path) => BatchOut::File(path),
-            None => BatchOut::None,
-        };
+        let out = batch_out(out);
         let outcome = py
             .detach(|| self.with(|p| p.record_query(planned, out)))
             .map_err(to_py)?;
@@ -551,10 +554,7 @@ impl ProjectHandle {
             candidates: count(candidates),
         };
         options.check().map_err(to_py)?;
-        let out = match out {
-            Some(path) => BatchOut::File(path),
-            None => BatchOut::None,
-        };
+        let out = batch_out(out);
         // It writes as it ends, so it runs to the end (no interrupt half
         // way: the rows, round and file land together).
         let outcome = py
@@ -585,10 +585,7 @@ impl ProjectHandle {
             model,
             seed: self::seed(seed)?,
         };
-        let out = match out {
-            Some(path) => BatchOut::File(path),
-            None => BatchOut::None,
-        };
+        let out = batch_out(out);
         let outcome = py
             .detach(|| self.with(|p| p.synthesize(&options, out)))
             .map_err(to_py)?;

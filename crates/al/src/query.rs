@@ -171,6 +171,29 @@ pub enum BatchOut {
     Stdout,
 }
 
+impl BatchOut {
+    /// What `--out` means on the command line: nothing given, the default
+    /// file; `-`, standard output; else that file.
+    pub fn from_arg(out: Option<&Path>) -> BatchOut {
+        match out {
+            None => BatchOut::Default,
+            Some(p) if p.as_os_str() == "-" => BatchOut::Stdout,
+            Some(p) => BatchOut::File(p.to_path_buf()),
+        }
+    }
+
+    /// As `al_data::batch::BatchFile::out` takes it, inside `Some` when a
+    /// file is to be written at all.
+    pub(crate) fn path(&self) -> Option<Option<&Path>> {
+        match self {
+            BatchOut::None => None,
+            BatchOut::Default => Some(None),
+            BatchOut::File(p) => Some(Some(p.as_path())),
+            BatchOut::Stdout => Some(Some(Path::new("-"))),
+        }
+    }
+}
+
 /// A recorded round.
 #[derive(Debug, Clone, Serialize)]
 pub struct QueryOutcome {
@@ -348,12 +371,7 @@ impl Project {
             return self.record_external(planned, out);
         }
         let queried = queried_rows(&planned.rows);
-        let path = match &out {
-            BatchOut::None => None,
-            BatchOut::Default => Some(None),
-            BatchOut::File(p) => Some(Some(p.as_path())),
-            BatchOut::Stdout => Some(Some(Path::new("-"))),
-        };
+        let path = out.path();
         let snapshots = self.snapshots_with(planned.snapshot.clone())?;
         let (round, file) = match path {
             None => {

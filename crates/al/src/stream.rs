@@ -288,12 +288,7 @@ impl Project {
             batch: queried.len(),
             params: json!({"rule": format!("{:?}", options.rule)}).to_string(),
         };
-        let path = match &out {
-            BatchOut::None => None,
-            BatchOut::Default => Some(None),
-            BatchOut::File(p) => Some(Some(p.as_path())),
-            BatchOut::Stdout => Some(Some(Path::new("-"))),
-        };
+        let path = out.path();
         let (first, round, staged) = self.add_and_stage(arrivals, &queried, &record, path)?;
         let to_stdout = staged.as_ref().is_some_and(StagedBatch::to_stdout);
         let file = match staged {

@@ -3,7 +3,7 @@
 //! values through the stored recipe, go out as a batch; their labels come
 //! from an annotator, never from the model itself.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 use serde::Serialize;
@@ -160,12 +160,7 @@ impl Project {
             batch: options.n,
             params: json!({"synthetic": true}).to_string(),
         };
-        let path = match &out {
-            BatchOut::None => None,
-            BatchOut::Default => Some(None),
-            BatchOut::File(p) => Some(Some(p.as_path())),
-            BatchOut::Stdout => Some(Some(Path::new("-"))),
-        };
+        let path = out.path();
         let file = path.map(|out| BatchFile {
             out,
             headers: &headers,

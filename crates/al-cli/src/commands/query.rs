@@ -39,11 +39,7 @@ pub fn run(global: &Global, args: QueryArgs) -> Result<()> {
             ),
         );
     }
-    let out = match &args.out {
-        None => BatchOut::Default,
-        Some(p) if p.as_os_str() == "-" => BatchOut::Stdout,
-        Some(p) => BatchOut::File(p.clone()),
-    };
+    let out = BatchOut::from_arg(args.out.as_deref());
     let outcome = project.record_query(planned, out)?;
     // The rule says stop: say so, and query anyway (the user decides).
     if let Some(f) = project.forecast()? {

@@ -40,11 +40,7 @@ pub fn run(global: &Global, args: StreamArgs) -> Result<()> {
     }
     let spinner =
         crate::output::spinner(global, &format!("scoring {} arriving rows", arrivals.len()));
-    let out = match &args.out {
-        None => BatchOut::Default,
-        Some(p) if p.as_os_str() == "-" => BatchOut::Stdout,
-        Some(p) => BatchOut::File(p.clone()),
-    };
+    let out = BatchOut::from_arg(args.out.as_deref());
     let outcome = project.stream(&arrivals, &options, out);
     if let Some(s) = spinner {
         s.finish_and_clear();

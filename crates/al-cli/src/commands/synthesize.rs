@@ -22,11 +22,7 @@ pub fn run(global: &Global, args: SynthesizeArgs) -> Result<()> {
         global,
         &format!("searching for {} rows where the models disagree", args.n),
     );
-    let out = match &args.out {
-        None => BatchOut::Default,
-        Some(p) if p.as_os_str() == "-" => BatchOut::Stdout,
-        Some(p) => BatchOut::File(p.clone()),
-    };
+    let out = BatchOut::from_arg(args.out.as_deref());
     let outcome = project.synthesize(&options, out);
     if let Some(s) = spinner {
         s.finish_and_clear();
