@@ -303,16 +303,11 @@ pub struct JackknifeAfterBootstrap {
 }
 
 /// Mean and population standard deviation of `members[m][row]` over the
-/// members `m` in `which` (as [`crate::metrics::mean_std`] over them).
+/// members `m` in `which`.
 fn mean_std_of(members: &[Vec<f64>], which: &[u32], row: usize) -> (f64, f64) {
-    let n = which.len() as f64;
-    let mean = which.iter().map(|&m| members[m as usize][row]).sum::<f64>() / n;
-    let var = which
-        .iter()
-        .map(|&m| (members[m as usize][row] - mean).powi(2))
-        .sum::<f64>()
-        / n;
-    (mean, var.sqrt())
+    let values: Vec<f64> = which.iter().map(|&m| members[m as usize][row]).collect();
+    let crate::metrics::MeanStd { mean, std } = crate::metrics::mean_std(&values);
+    (mean, std)
 }
 
 impl JackknifeAfterBootstrap {

@@ -111,7 +111,7 @@ impl Intervals {
 /// The labeled rows, the learner and the model fitted on those rows (in
 /// the same order): what intervals are calibrated from.
 #[derive(Clone, Copy)]
-pub struct Labeled<'a> {
+pub struct LabeledRows<'a> {
     pub learner: &'a dyn Fit,
     pub fitted: &'a dyn Predict,
     pub x: &'a Matrix,
@@ -134,8 +134,8 @@ pub struct Calibration {
 }
 
 impl Calibration {
-    pub fn fit(labeled: Labeled, seed: u64) -> anyhow::Result<Self> {
-        let Labeled {
+    pub fn fit(labeled: LabeledRows, seed: u64) -> anyhow::Result<Self> {
+        let LabeledRows {
             learner,
             fitted,
             x,
@@ -229,7 +229,7 @@ pub fn guesses(
     let fitted = learner.fit(labeled.0, labeled.1, seed)?;
     let predictions = fitted.predict(x)?;
     let intervals = for_rows(
-        Labeled {
+        LabeledRows {
             learner,
             fitted: &*fitted,
             x: labeled.0,
@@ -251,7 +251,7 @@ pub fn guesses(
 /// Intervals for `x` calibrated on the labeled rows. (A model needs two
 /// labeled rows, so `labeled` always has them.)
 pub fn for_rows(
-    labeled: Labeled,
+    labeled: LabeledRows,
     x: &Matrix,
     point: &[f64],
     coverage: Coverage,
@@ -295,7 +295,7 @@ mod tests {
         ] {
             let fitted = learner.fit(&x, &y, 1).unwrap();
             let point = fitted.predict(&x).unwrap();
-            let labeled = Labeled {
+            let labeled = LabeledRows {
                 learner: &learner,
                 fitted: &*fitted,
                 x: &x,
@@ -317,7 +317,7 @@ mod tests {
         let y = [1.0, 2.0, 2.5, 4.0, 5.5];
         let linear = al_models::linear::LinearParams::ols();
         let fitted = linear.fit(&x, &y, 0).unwrap();
-        let labeled = Labeled {
+        let labeled = LabeledRows {
             learner: &linear,
             fitted: &*fitted,
             x: &x,

@@ -519,7 +519,7 @@ fn guesses(
     };
     let predictions = fitted.predict(chosen)?;
     let intervals = crate::intervals::for_rows(
-        crate::intervals::Labeled {
+        crate::intervals::LabeledRows {
             learner: labeled.learner,
             fitted,
             x: labeled.x,

@@ -25,7 +25,7 @@ pub use al_query::stream::{Rule, StreamSelector};
 use al_query::Strategy;
 
 use crate::error::{at_least, invalid};
-use crate::intervals::{Calibration, Labeled};
+use crate::intervals::{Calibration, LabeledRows};
 use crate::{BatchOut, Coverage, Intervals, PickedRow, Project};
 
 /// What a stream is told.
@@ -133,7 +133,7 @@ pub struct StreamModel<'a> {
     /// Intervals calibrated on the same rows, once there are labels enough
     /// for 90 %.
     calibration: Option<Calibration>,
-    /// Labeled rows the last fit saw.
+    /// LabeledRows rows the last fit saw.
     labeled: usize,
     seed: u64,
 }
@@ -166,7 +166,7 @@ impl<'a> StreamModel<'a> {
         // bounds empty, as `query` does.
         self.calibration =
             if y.len() >= al_models::conformal::min_labels(Coverage::default().level()) {
-                let labeled = Labeled {
+                let labeled = LabeledRows {
                     learner: &*self.learner,
                     fitted: &*model,
                     x: &x,

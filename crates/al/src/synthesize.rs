@@ -16,7 +16,7 @@ use al_query::synthesis::{synthesize, Space};
 use al_query::{QueryError, QueryInput};
 
 use crate::error::at_least;
-use crate::intervals::{for_rows, Labeled};
+use crate::intervals::{for_rows, LabeledRows};
 use crate::{BatchOut, Coverage, Intervals, PickedRow, Project};
 
 /// What to synthesize.
@@ -135,7 +135,7 @@ impl Project {
         let x = dense(&compact);
         let predictions = fitted.predict(&x)?;
         let intervals = for_rows(
-            Labeled {
+            LabeledRows {
                 learner: &*spec.build()?,
                 fitted: &*fitted,
                 x: &lx,
