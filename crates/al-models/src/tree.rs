@@ -5,8 +5,9 @@
 //! per-tree predictions from their forest and (c) sort samples at every node.
 //! Here every feature is quantised once into at most 256 bins whose edges are
 //! data values (exactly the distinct values when there are at most 256 of
-//! them, as on the article's data), so a node's best split comes from one
-//! histogram pass, and the forest shares the binning across its trees.
+//! them, as on the article's data), so a large node's best split comes from
+//! one histogram pass, a small subtree's nodes scan lists sorted once at its
+//! root (`Presorted`), and the forest shares the binning across its trees.
 //! Thresholds are midpoints between neighbouring data values, as in
 //! scikit-learn, so prediction compares raw feature values. Measured against
 //! scikit-learn in docs/benchmarks.md.
