@@ -537,15 +537,7 @@ impl ProjectHandle {
         candidates: i64,
         out: Option<PathBuf>,
     ) -> PyResult<String> {
-        let rule = match (budget, threshold) {
-            (Some(_), Some(_)) => {
-                return Err(PyValueError::new_err(
-                    "budget, threshold: give one of them, not both",
-                ))
-            }
-            (None, Some(t)) => al::stream::Rule::Threshold(t),
-            (b, None) => al::stream::Rule::Budget(b.unwrap_or(0.1)),
-        };
+        let rule = al::stream::rule(budget, threshold).map_err(to_py)?;
         let options = al::stream::StreamOptions {
             strategy,
             model,

@@ -42,6 +42,21 @@ pub struct StreamOptions {
     pub candidates: usize,
 }
 
+/// The share of arriving rows queried when neither a budget nor a
+/// threshold is given.
+pub const DEFAULT_BUDGET: f64 = 0.1;
+
+/// The rule from a budget or a threshold, at most one of them given (none:
+/// a budget of [`DEFAULT_BUDGET`]); its values are checked by
+/// [`StreamOptions::check`].
+pub fn rule(budget: Option<f64>, threshold: Option<f64>) -> Result<Rule> {
+    match (budget, threshold) {
+        (Some(_), Some(_)) => bail!(invalid("budget, threshold", "give one of them, not both")),
+        (None, Some(t)) => Ok(Rule::Threshold(t)),
+        (b, None) => Ok(Rule::Budget(b.unwrap_or(DEFAULT_BUDGET))),
+    }
+}
+
 impl StreamOptions {
     /// Refuses a budget outside (0, 1], a threshold that is not a number
     /// and no candidates, before any row is read.

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use serde_json::json;
 
-use al::stream::{Arrivals, Rule, StreamModel, StreamOptions, StreamSelector};
+use al::stream::{Arrivals, StreamModel, StreamOptions, StreamSelector};
 use al::{BatchOut, Project};
 
 use crate::cli::{Global, StreamArgs};
@@ -23,10 +23,7 @@ pub fn run(global: &Global, args: StreamArgs) -> Result<()> {
     let options = StreamOptions {
         strategy: args.strategy.clone(),
         model: args.model.clone(),
-        rule: match args.threshold {
-            Some(t) => Rule::Threshold(t),
-            None => Rule::Budget(args.budget.unwrap_or(0.1)),
-        },
+        rule: al::stream::rule(args.budget, args.threshold)?,
         seed: args.seed,
         candidates: args.candidates,
     };
