@@ -69,7 +69,10 @@ def main():
     ap.add_argument("--al", required=True)
     ap.add_argument("--csv", required=True)
     ap.add_argument("--strategies", default="committee,cover")
-    ap.add_argument("--partitions", default="2,4,8")
+    ap.add_argument(
+        "--partitions", default="2,4,8",
+        help="pool partitions per Spark run; 'paths' passes the Parquet directory itself (the tasks read the files)",
+    )
     ap.add_argument("--work", default=None)
     ap.add_argument("--skip-local", action="store_true")
     ap.add_argument("--reuse", action="store_true", help="keep the pool and labeled rows --work already holds")
@@ -81,11 +84,12 @@ def main():
 
     if not args.skip_local:
         local = f"{work}/local.db"
-        if os.path.exists(local):
-            os.remove(local)
-        t = time.perf_counter()
-        subprocess.run([args.al, "-p", local, "init", args.csv, "--target", "target", "--id-col", "id"], check=True, capture_output=True)
-        print(json.dumps({"local_init_s": round(time.perf_counter() - t, 1)}), flush=True)
+        if not (args.reuse and os.path.exists(local)):
+            if os.path.exists(local):
+                os.remove(local)
+            t = time.perf_counter()
+            subprocess.run([args.al, "-p", local, "init", args.csv, "--target", "target", "--id-col", "id"], check=True, capture_output=True)
+            print(json.dumps({"local_init_s": round(time.perf_counter() - t, 1)}), flush=True)
         for strategy in args.strategies.split(","):
             copy = f"{work}/local-{strategy}.db"
             shutil.copy(local, copy)
@@ -95,7 +99,8 @@ def main():
                 check=True, capture_output=True, text=True,
             )
             rss = next(int(l.split()[-1]) for l in done.stderr.splitlines() if "Maximum resident" in l)
-            print(json.dumps({"side": "local", "strategy": strategy, "query_s": round(time.perf_counter() - t, 2), "peak_rss_mb": round(rss / 1024)}), flush=True)
+            picked = subprocess.run(["head", "-4", f"{work}/b.csv"], capture_output=True, text=True).stdout.splitlines()[1:]
+            print(json.dumps({"side": "local", "strategy": strategy, "query_s": round(time.perf_counter() - t, 2), "peak_rss_mb": round(rss / 1024), "first_rows": picked}), flush=True)
             os.remove(copy)
 
     import al
@@ -112,20 +117,24 @@ def main():
         .getOrCreate()
     )
     spark.sparkContext.setLogLevel("ERROR")
-    for partitions in [int(p) for p in args.partitions.split(",")]:
+    for partitions in args.partitions.split(","):
         for strategy in args.strategies.split(","):
             db = f"{work}/spark-{strategy}-{partitions}.db"
             if os.path.exists(db):
                 os.remove(db)
             project = al.Project.init(f"{work}/labeled.csv", target="target", path=db, id_cols=["id"])
-            pool = spark.read.parquet(f"{work}/pool").coalesce(partitions)
+            if partitions == "paths":
+                pool = f"{work}/pool"
+            else:
+                pool = spark.read.parquet(f"{work}/pool").coalesce(int(partitions))
             t = time.perf_counter()
-            al.spark.query(project, pool, batch=20, strategy=strategy, id_col="id", seed=1)
+            picked = al.spark.query(project, pool, batch=20, strategy=strategy, id_col="id", seed=1)
             print(json.dumps({
                 "side": "spark", "strategy": strategy, "partitions": partitions,
                 "query_s": round(time.perf_counter() - t, 2),
                 "driver_python_peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
                 "driver_jvm_peak_mb": round(jvm_peak_mb(spark)),
+                "first_ids": [int(i) for i in picked["id"][:3]],
             }), flush=True)
     spark.stop()
 

@@ -229,3 +229,92 @@ def test_arrow_batches_reach_the_core_with_their_slices_and_nulls(data, tmp_path
     assert list(scorer.score(al.spark._columns(nulls))) != list(whole)
     with pytest.raises(ValueError, match="has type timestamp"):
         al.spark._columns(table.append_column("seen", pa.array([0] * 50, pa.timestamp("s"))))
+
+
+# Parquet paths: the tasks read the files themselves (no JVM rows).
+
+
+def _paths_pool(data, name, files):
+    """The pool as `files` Parquet files written by pyarrow, ids shuffled
+    across them (not one file per id range)."""
+    root = data / name
+    if not root.exists():
+        root.mkdir()
+        pool = pd.read_parquet(data / "pool.parquet").sample(frac=1.0, random_state=1)
+        for k, rows in enumerate(np.array_split(np.arange(len(pool)), files)):
+            pool.iloc[rows].to_parquet(root / f"part-{k}.parquet", index=False)
+    return root
+
+
+@pytest.mark.parametrize("strategy", PER_ROW + ["cover"])
+def test_parquet_paths_pick_what_the_dataframe_picks(spark, data, tmp_path, strategy, monkeypatch):
+    read_in_tasks = []
+    through_files = al.spark._best_from_files
+    monkeypatch.setattr(al.spark, "_best_from_files", lambda *a: read_in_tasks.append(1) or through_files(*a))
+    from_paths = al.spark.query(
+        _project(data, tmp_path / "paths.db"), str(data / "parts"), batch=10, strategy=strategy, id_col="id", seed=SEED
+    )
+    from_frame = al.spark.query(
+        _project(data, tmp_path / "frame.db"), _pool(spark, data), batch=10, strategy=strategy, id_col="id", seed=SEED
+    )
+    assert list(from_paths["id"]) == list(from_frame["id"])
+    assert list(from_paths["score"]) == list(from_frame["score"])
+    assert list(from_paths["sqft"]) == list(from_frame["sqft"])
+    assert from_paths.attrs["pool"] == 20000 == from_frame.attrs["pool"]
+    # random reads each row's draw at its place in id order, a global
+    # sort: it goes through Spark's rows; the others read in the tasks.
+    assert read_in_tasks == ([] if strategy == "random" else [1])
+    if strategy != "cover":
+        # And the local query on the same rows (cover's sample differs).
+        assert list(from_paths["id"]) == list(_local(data, tmp_path, strategy)["id"])
+
+
+def test_parquet_paths_in_other_layouts_give_the_same_picks(spark, data, tmp_path):
+    three = _paths_pool(data, "three", 3)
+    files = sorted(str(p) for p in _paths_pool(data, "seventeen", 17).iterdir())
+    for strategy in ["qbc", "cover"]:
+        picks = [
+            list(al.spark.query(_project(data, tmp_path / f"{strategy}{k}.db"), pool, batch=10, strategy=strategy, id_col="id", seed=SEED)["id"])
+            for k, pool in enumerate([str(data / "parts"), three, files])
+        ]
+        assert picks[0] == picks[1] == picks[2], strategy
+
+
+def test_parquet_paths_skip_held_ids_and_refuse_bad_pools_writing_nothing(spark, data, tmp_path):
+    path = tmp_path / "spark.db"
+    project = _project(data, path)
+    first = al.spark.query(project, str(data / "parts"), batch=10, strategy="qbc", id_col="id", seed=SEED)
+    second = al.spark.query(project, str(data / "parts"), batch=10, strategy="qbc", id_col="id", seed=SEED)
+    assert not set(second["id"]) & set(first["id"])
+    assert second.attrs["pool"] == 19990
+    before = _digest(path)
+    with pytest.raises(FileNotFoundError, match="Path does not exist: file:.*no-such-dir"):
+        al.spark.query(project, str(tmp_path / "no-such-dir"), batch=5, strategy="qbc", id_col="id")
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    pool = pd.read_parquet(data / "pool.parquet")
+    pool.head(100).to_parquet(bad / "a.parquet", index=False)
+    pool.iloc[99:200].to_parquet(bad / "b.parquet", index=False)  # id of row 99 twice
+    with pytest.raises(ValueError, match=f"id {pool['id'].iloc[99]} occurs 2 times"):
+        al.spark.query(project, str(bad), batch=5, strategy="qbc", id_col="id")
+    colour = tmp_path / "colour"
+    colour.mkdir()
+    pool.head(100).assign(colour="red").to_parquet(colour / "a.parquet", index=False)
+    with pytest.raises(ValueError, match='pool column "colour" is not a column of this project'):
+        al.spark.query(project, str(colour), batch=5, strategy="qbc", id_col="id")
+    with pytest.raises(ValueError, match="the pool has no such column"):
+        al.spark.query(project, str(colour), batch=5, strategy="qbc", id_col="listing")
+    assert _digest(path) == before
+
+
+def test_parquet_paths_with_columns_in_directory_names_go_through_spark(spark, data, tmp_path, monkeypatch):
+    # city=ames/part-….parquet: the files lack the column Spark reads from
+    # their directories, so the tasks could not read it; Spark's rows serve.
+    by_city = tmp_path / "by_city"
+    spark.read.parquet(str(data / "parts")).write.partitionBy("city").parquet(str(by_city))
+    monkeypatch.setattr(al.spark, "_best_from_files", lambda *a: pytest.fail("read in the tasks"))
+    with pytest.warns(UserWarning, match="'city' is not in the files"):
+        picked = al.spark.query(
+            _project(data, tmp_path / "p.db"), str(by_city), batch=10, strategy="qbc", id_col="id", seed=SEED
+        )
+    assert list(picked["id"]) == list(_local(data, tmp_path, "qbc")["id"])
