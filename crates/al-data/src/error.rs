@@ -37,6 +37,8 @@ pub enum DataError {
     Busy,
     #[error("database error: {0}")]
     Sql(#[from] rusqlite::Error),
+    #[error("stopped before it finished (interrupted); nothing was written")]
+    Interrupted,
 }
 
 pub type Result<T, E = DataError> = std::result::Result<T, E>;

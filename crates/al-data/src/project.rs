@@ -5,6 +5,8 @@
 //! written to it (no WAL switch, no checkpoint).
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction};
 
@@ -124,6 +126,8 @@ pub(crate) const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 pub struct Project {
     conn: Connection,
     path: PathBuf,
+    /// Set by a front end (Python's Ctrl-C) to end long reads early.
+    stop: Option<Arc<AtomicBool>>,
 }
 
 fn project_error(path: &Path, message: impl Into<String>) -> DataError {
@@ -266,6 +270,7 @@ impl Project {
         Ok(Project {
             conn,
             path: path.to_path_buf(),
+            stop: None,
         })
     }
 
@@ -382,6 +387,24 @@ impl Project {
         &self.conn
     }
 
+    /// Long reads (loading a pool's features) check `flag` as they go and
+    /// fail with [`DataError::Interrupted`] once it is set: a front end
+    /// sets it on Ctrl-C. Writes are one transaction each and run to their
+    /// end. `None` removes it.
+    pub fn set_stop(&mut self, flag: Option<Arc<AtomicBool>>) {
+        self.stop = flag;
+    }
+
+    /// The flag of [`Project::set_stop`], for work outside this crate.
+    pub fn stop_flag(&self) -> Option<&AtomicBool> {
+        self.stop.as_deref()
+    }
+
+    /// `Err(Interrupted)` once the stop flag is set.
+    pub fn check_stop(&self) -> Result<()> {
+        stop_check(self.stop_flag())
+    }
+
     /// Runs `f` in one IMMEDIATE transaction: all of it is applied or none.
     pub fn write<T>(&mut self, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
         let tx = self
@@ -478,4 +501,12 @@ pub fn blob_to_features(blob: &[u8]) -> Vec<f64> {
     blob.chunks_exact(8)
         .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
         .collect()
+}
+
+/// `Err(Interrupted)` once `flag` is set.
+pub(crate) fn stop_check(flag: Option<&AtomicBool>) -> Result<()> {
+    match flag {
+        Some(flag) if flag.load(Ordering::Relaxed) => Err(DataError::Interrupted),
+        _ => Ok(()),
+    }
 }

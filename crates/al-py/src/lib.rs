@@ -16,7 +16,7 @@ use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2};
@@ -337,8 +337,11 @@ impl ProjectHandle {
             include_pending,
             ..query_options(batch, strategy, model, seed, candidates, coverage)?
         };
-        let stop = AtomicBool::new(false);
-        let planned = interruptible(py, &stop, None, || self.with(|p| p.plan_query(&options)))?;
+        // Ctrl-C sets the flag; the pool's loading and scoring check it.
+        let stop = Arc::new(AtomicBool::new(false));
+        let planned = interruptible(py, &stop, None, || {
+            self.with(|p| p.plan_query_until(&options, stop.clone()))
+        })?;
         let out = batch_out(out);
         let outcome = py
             .detach(|| self.with(|p| p.record_query(planned, out)))

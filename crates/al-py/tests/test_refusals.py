@@ -9,6 +9,8 @@ import sys
 import textwrap
 import time
 
+import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -128,3 +130,45 @@ def test_keyboard_interrupt_stops_a_simulation_within_a_second_and_stores_nothin
     assert float(caught) - sent < 1.0
     assert cli("export", project=db).stdout == before
     assert "no simulation 1" in cli("report", "--simulation", "1", project=db, check=False).stderr
+
+
+QUERY_INTERRUPTED = textwrap.dedent(
+    """
+    import sys, time
+    import al
+    project = al.Project.open(sys.argv[1])
+    print("started", flush=True)
+    try:
+        t = time.monotonic()
+        project.query(batch=10, strategy="qbc", model="forest:trees=1000", seed=0)
+        print("finished", time.monotonic() - t, flush=True)
+    except KeyboardInterrupt:
+        print("interrupted", time.monotonic(), flush=True)
+    """
+)
+
+
+def test_keyboard_interrupt_stops_a_long_query_within_a_second_and_writes_nothing(tmp_path):
+    # qbc's spread over 1 000 trees, on 300 000 rows: about 5 s in the test
+    # build, in chunks of 16 384 rows (a quarter of a second each) with the
+    # stop flag checked between them.
+    rng = np.random.default_rng(0)
+    n = 300_000
+    frame = pd.DataFrame({f"x{j}": rng.normal(size=n).round(4) for j in range(8)})
+    frame["y"] = frame["x0"] * 3 + rng.normal(size=n)
+    frame.loc[200:, "y"] = np.nan
+    db = tmp_path / "q.db"
+    al.Project.init(frame, target="y", path=db, test_frac=0)
+    before = db.read_bytes()
+    child = subprocess.Popen(
+        [sys.executable, "-c", QUERY_INTERRUPTED, str(db)], stdout=subprocess.PIPE, text=True, env=os.environ.copy()
+    )
+    assert child.stdout.readline().strip() == "started"
+    time.sleep(1.5)
+    sent = time.monotonic()
+    child.send_signal(signal.SIGINT)
+    out, _ = child.communicate(timeout=120)
+    word, number = out.split()
+    assert word == "interrupted", f"the query finished first, in {number} s: make the pool larger"
+    assert float(number) - sent < 1.0
+    assert db.read_bytes() == before

@@ -56,6 +56,8 @@ pub enum QueryError {
     Plugin(String),
     #[error("{0}")]
     Oracle(String),
+    #[error("stopped before it finished (interrupted); nothing was written")]
+    Interrupted,
 }
 
 /// Everything a strategy may look at.

@@ -12,6 +12,7 @@
 
 use std::borrow::Cow;
 use std::ops::Range;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use al_data::{CompactRows, Recipe};
 use al_models::Matrix;
@@ -45,6 +46,13 @@ pub trait Pool: Sync {
     /// Every row as one dense matrix (borrowed when the pool is one).
     fn dense(&self) -> Cow<'_, Matrix> {
         Cow::Owned(self.chunk(0..self.rows()))
+    }
+
+    /// Whether the caller asked the work on this pool to stop (a front
+    /// end's Ctrl-C): [`score_in_chunks`] then ends with
+    /// [`QueryError::Interrupted`] at the next chunk.
+    fn stopped(&self) -> bool {
+        false
     }
 }
 
@@ -81,6 +89,9 @@ pub fn score_in_chunks(
     let mut out = Vec::with_capacity(n);
     let mut buffer = Vec::new();
     for start in (0..n).step_by(CHUNK) {
+        if pool.stopped() {
+            return Err(QueryError::Interrupted);
+        }
         let chunk = pool.chunk_into(start..(start + CHUNK).min(n), buffer);
         let scores = score(&chunk)?;
         debug_assert_eq!(scores.len(), chunk.rows());
@@ -98,6 +109,7 @@ pub struct CompactPool<'a> {
     rows: &'a CompactRows,
     recipe: &'a Recipe,
     width: usize,
+    stop: Option<&'a AtomicBool>,
 }
 
 impl<'a> CompactPool<'a> {
@@ -106,7 +118,15 @@ impl<'a> CompactPool<'a> {
             rows,
             recipe,
             width: recipe.n_features(),
+            stop: None,
         }
+    }
+
+    /// The pool, with work on it ending early once `stop` is set
+    /// ([`Pool::stopped`]).
+    pub fn with_stop(mut self, stop: Option<&'a AtomicBool>) -> CompactPool<'a> {
+        self.stop = stop;
+        self
     }
 
     fn expand(
@@ -150,6 +170,10 @@ impl Pool for CompactPool<'_> {
 
     fn select(&self, indices: &[usize]) -> Matrix {
         self.expand(indices.par_iter().copied(), Vec::new())
+    }
+
+    fn stopped(&self) -> bool {
+        self.stop.is_some_and(|s| s.load(Ordering::Relaxed))
     }
 }
 

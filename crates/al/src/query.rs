@@ -5,6 +5,8 @@
 //! front-end can show a plan, or be interrupted, without touching the file.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
@@ -221,6 +223,20 @@ impl Project {
         self.plan(options, Candidates::Project)
     }
 
+    /// [`Project::plan_query`] that ends early, writing nothing, once
+    /// `stop` is set (checked while the pool loads and per scored chunk):
+    /// for a front end's Ctrl-C.
+    pub fn plan_query_until(
+        &mut self,
+        options: &QueryOptions,
+        stop: Arc<AtomicBool>,
+    ) -> Result<PlannedRound> {
+        self.file.set_stop(Some(stop));
+        let planned = self.plan_query(options);
+        self.file.set_stop(None);
+        planned
+    }
+
     pub(crate) fn plan(
         &self,
         options: &QueryOptions,
@@ -272,10 +288,11 @@ impl Project {
         if pool.is_empty() {
             bail!("no unlabeled rows left to offer (pending batches are held back unless --include-pending)");
         }
+        project.check_stop()?;
         let train = train.expand(&recipe, true);
         let ly = train.targets();
         let lx = Matrix::new(train.features, train.width);
-        let candidates = CompactPool::new(&pool, &recipe);
+        let candidates = CompactPool::new(&pool, &recipe).with_stop(project.stop_flag());
         // Fitted once: for the rows' guesses and for the strategy.
         let fitted = if cold {
             None
@@ -292,7 +309,9 @@ impl Project {
             max_candidates: options.candidates,
             fitted: fitted.as_deref(),
         };
+        project.check_stop()?;
         let picks = strategy.query(&input)?;
+        project.check_stop()?;
         let snapshot = match &fitted {
             // The stop set is drawn from the project's own pool.
             Some(model) if external.is_none() => {

@@ -17,8 +17,9 @@ pub use rows::*;
 use rusqlite::OptionalExtension;
 
 use crate::error::{sql, DataError, Result};
-use crate::project::Project;
 pub use crate::project::{set_default_model, set_meta};
+use crate::project::{stop_check, Project};
+use std::sync::atomic::AtomicBool;
 
 /// The optional bounds labels must respect (`init --min/--max`).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -223,10 +224,12 @@ fn gather(
     part: &[(usize, Member)],
     width: usize,
     mut out: Vec<&mut [f64]>,
+    stop: Option<&AtomicBool>,
 ) -> Result<()> {
     let mut filled = vec![0usize; out.len()];
     let mut at = 0;
     while at < part.len() {
+        stop_check(stop)?;
         let chunk = part[at].1.slot as usize / chunks::CHUNK_ROWS;
         let read = chunks::read_chunk(conn, chunk, width)?;
         let base = chunk * chunks::CHUNK_ROWS;
@@ -332,6 +335,7 @@ impl Project {
             }
         }
         let path = self.path();
+        let stop = self.stop_flag();
         let results: Vec<Result<()>> = std::thread::scope(|scope| {
             let mut slices = slices.into_iter();
             let first = slices.next();
@@ -345,13 +349,13 @@ impl Project {
                             rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
                         )
                         .map_err(sql)?;
-                        gather(&conn, part, width, out)
+                        gather(&conn, part, width, out, stop)
                     })
                 })
                 .collect();
             let mut results = Vec::new();
             if let (Some(part), Some(out)) = (parts.first(), first) {
-                results.push(gather(self.conn(), part, width, out));
+                results.push(gather(self.conn(), part, width, out, stop));
             }
             for handle in others {
                 results.push(
@@ -386,7 +390,12 @@ impl Project {
         let mut q = stmt.query([]).map_err(sql)?;
         let mut out = Vec::new();
         let mut last_slot = -1;
+        let mut scanned = 0usize;
         while let Some(r) = q.next().map_err(sql)? {
+            if scanned.is_multiple_of(65_536) {
+                self.check_stop()?;
+            }
+            scanned += 1;
             let member = Member {
                 row_id: r.get(0).map_err(sql)?,
                 slot: r.get(1).map_err(sql)?,
@@ -603,6 +612,14 @@ pub(crate) mod tests {
         };
         let (one, four) = (load(1), load(4));
         assert!(one[1].len() > 2 * chunks::CHUNK_ROWS);
+        // A set stop flag ends the load (on every reader thread).
+        let mut project = Project::open_for_reading(&path).unwrap();
+        let stop = std::sync::Arc::new(AtomicBool::new(true));
+        project.set_stop(Some(stop.clone()));
+        let stopped = project.load_compact_subsets([Subset::Training, Subset::PoolWithPending]);
+        assert!(matches!(stopped, Err(DataError::Interrupted)));
+        stop.store(false, std::sync::atomic::Ordering::Relaxed);
+        assert!(project.load_compact_subsets([Subset::Pool]).is_ok());
         for (a, b) in one.iter().zip(&four) {
             assert_eq!(a.row_ids, b.row_ids);
             assert_eq!(a.labels, b.labels);
