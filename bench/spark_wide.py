@@ -3,7 +3,7 @@ same rows (docs/scaling.md, "Spark's overhead"; the issue's targets).
 
 From a CSV of bench/gen_wide.py with --id (an id, 40 numeric and 10
 categorical columns, 1 000 labeled rows):
-  * the pool (its unlabeled rows) as 8 Parquet files, by pyarrow;
+  * the pool (its unlabeled rows) as --files Parquet files (8), by pyarrow;
   * the local side: `al-cli init CSV --id-col id` (the whole table), then
     `al-cli query` per strategy, whole commands, with /usr/bin/time -v;
   * the Spark side: a project initialised from the labeled rows only, then
@@ -36,8 +36,8 @@ def jvm_peak_mb(spark):
     return float("nan")
 
 
-def prepare(csv, work):
-    """The pool (unlabeled rows) as 8 Parquet files, the labeled rows as a CSV."""
+def prepare(csv, work, files=8):
+    """The pool (unlabeled rows) as `files` Parquet files, the labeled rows as a CSV."""
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.csv as pcsv
@@ -47,7 +47,7 @@ def prepare(csv, work):
     t = time.perf_counter()
     types = {f"cat{j}": pa.string() for j in range(10)} | {"id": pa.int64(), "target": pa.float64()}
     reader = pcsv.open_csv(csv, convert_options=pcsv.ConvertOptions(column_types=types))
-    writers, labeled, rows, k = [None] * 8, [], 0, 0
+    writers, labeled, rows, k = [None] * files, [], 0, 0
     for batch in reader:
         table = pa.Table.from_batches([batch])
         has = pc.is_valid(table["target"])
@@ -56,7 +56,7 @@ def prepare(csv, work):
         if writers[k] is None:
             writers[k] = pq.ParquetWriter(f"{work}/pool/part-{k}.parquet", pool.schema)
         writers[k].write_table(pool)
-        k = (k + 1) % 8
+        k = (k + 1) % files
         rows += pool.num_rows
     for w in writers:
         w.close()
@@ -74,13 +74,15 @@ def main():
         help="pool partitions per Spark run; 'paths' passes the Parquet directory itself (the tasks read the files)",
     )
     ap.add_argument("--work", default=None)
+    ap.add_argument("--files", type=int, default=8, help="Parquet files the pool is written as")
     ap.add_argument("--skip-local", action="store_true")
     ap.add_argument("--reuse", action="store_true", help="keep the pool and labeled rows --work already holds")
+    ap.add_argument("--warm-up", action="store_true", help="one untimed query first (the session's first call starts the JVM's and Python workers' caches)")
     args = ap.parse_args()
     os.environ["PYSPARK_PYTHON"] = sys.executable
     work = args.work or tempfile.mkdtemp(prefix="al-spark-wide-")
     if not (args.reuse and os.path.exists(f"{work}/labeled.csv")):
-        prepare(args.csv, work)
+        prepare(args.csv, work, args.files)
 
     if not args.skip_local:
         local = f"{work}/local.db"
@@ -117,6 +119,14 @@ def main():
         .getOrCreate()
     )
     spark.sparkContext.setLogLevel("ERROR")
+    if args.warm_up:
+        db = f"{work}/warm-up.db"
+        if os.path.exists(db):
+            os.remove(db)
+        project = al.Project.init(f"{work}/labeled.csv", target="target", path=db, id_cols=["id"])
+        t = time.perf_counter()
+        al.spark.query(project, f"{work}/pool", batch=20, strategy="tree-variance", id_col="id", seed=1)
+        print(json.dumps({"side": "spark", "warm_up_s": round(time.perf_counter() - t, 2)}), flush=True)
     for partitions in args.partitions.split(","):
         for strategy in args.strategies.split(","):
             db = f"{work}/spark-{strategy}-{partitions}.db"
@@ -130,7 +140,7 @@ def main():
             t = time.perf_counter()
             picked = al.spark.query(project, pool, batch=20, strategy=strategy, id_col="id", seed=1)
             print(json.dumps({
-                "side": "spark", "strategy": strategy, "partitions": partitions,
+                "side": "spark", "strategy": strategy, "partitions": partitions, "files": len(os.listdir(f"{work}/pool")),
                 "query_s": round(time.perf_counter() - t, 2),
                 "driver_python_peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
                 "driver_jvm_peak_mb": round(jvm_peak_mb(spark)),
