@@ -23,6 +23,12 @@ scaling, fit, scoring). Pairs:
 import argparse
 import json
 import os
+
+# scikit-learn's OpenMP threads otherwise spin on both cores for a while
+# after each of its calls, slowing the next al call in this process by a
+# third; passive waiting leaves the peers' own times unchanged
+# (docs/benchmarks.md). Read when OpenMP starts, so set before the imports.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import subprocess
 import tempfile
 import time
