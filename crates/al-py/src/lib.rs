@@ -483,6 +483,21 @@ impl ProjectHandle {
         self.with(|p| p.learning_curve_svg()).map_err(to_py)
     }
 
+    /// `report()`'s parts, the forecast fitted once: the reports (JSON),
+    /// the learning curve with the forecast (SVG, empty without reports)
+    /// and the forecast with the advice (JSON, `null` before enough rounds).
+    fn report_parts(&self) -> PyResult<(String, String, String)> {
+        let (reports, forecast) = self
+            .with(|p| Ok((p.reports()?, p.forecast()?)))
+            .map_err(to_py)?;
+        let svg = if reports.is_empty() {
+            String::new()
+        } else {
+            al::learning_curve_svg(&reports, forecast.as_ref()).map_err(to_py)?
+        };
+        Ok((json(&reports)?, svg, json(&forecast)?))
+    }
+
     fn history(&self, row_id: i64) -> PyResult<String> {
         json(&self.with(|p| p.history(row_id)).map_err(to_py)?)
     }

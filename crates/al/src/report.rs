@@ -29,12 +29,7 @@ impl Project {
     /// The learning curve of the stored reports as SVG, with the forecast
     /// dashed past the last round.
     pub fn learning_curve_svg(&self) -> Result<String> {
-        let reports = self.reports()?;
-        let forecast = self.forecast()?;
-        learning_curves_svg(
-            CURVE_TITLE,
-            &report_series_with(&reports, forecast.as_ref()),
-        )
+        learning_curve_svg(&self.reports()?, self.forecast()?.as_ref())
     }
 
     /// The share of the current error below which the stopping rule says
@@ -103,6 +98,16 @@ fn snapshots_of(file: &al_data::Project) -> Result<Vec<Snapshot>> {
 
 /// The report series with the forecast of the MAE dashed past the line
 /// that holds the last report.
+/// The learning curve of `reports` as SVG, with `forecast` dashed past the
+/// last round: for a caller that already holds both (the forecast fits a
+/// curve; a report page needs it as numbers too).
+pub fn learning_curve_svg(
+    reports: &[Report],
+    forecast: Option<&ProjectForecast>,
+) -> Result<String> {
+    learning_curves_svg(CURVE_TITLE, &report_series_with(reports, forecast))
+}
+
 pub fn report_series_with(reports: &[Report], forecast: Option<&ProjectForecast>) -> Vec<Series> {
     let mut series = full_series(reports);
     if let (Some(last), Some(mae)) = (reports.last(), forecast.and_then(|f| f.mae.as_ref())) {

@@ -318,11 +318,11 @@ class Project:
         the project first, as ``al-cli report --stop-below`` does."""
         if stop_below is not None:
             self._h.set_stop_below(str(stop_below))
-        reports = json.loads(self._h.reports())
+        reports, svg, forecast = self._h.report_parts()
+        reports, forecast = json.loads(reports), json.loads(forecast)
         columns = ["round", "labels", "mae", "mse", "rmse", "r2", "model", "strategy", "method", "created_at"]
         frame = ReportFrame(pd.DataFrame(reports, columns=columns))
-        frame.svg = self._h.learning_curve_svg() if reports else ""
-        forecast = json.loads(self._h.forecast())
+        frame.svg = svg
         frame.attrs["forecast"] = _forecast_frame(forecast)
         frame.attrs["advice"] = None if forecast is None else forecast["advice"]
         return frame
