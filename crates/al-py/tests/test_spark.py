@@ -304,6 +304,12 @@ def test_parquet_paths_skip_held_ids_and_refuse_bad_pools_writing_nothing(spark,
         al.spark.query(project, str(colour), batch=5, strategy="qbc", id_col="id")
     with pytest.raises(ValueError, match="the pool has no such column"):
         al.spark.query(project, str(colour), batch=5, strategy="qbc", id_col="listing")
+    with pytest.raises(ValueError, match="is not a Parquet pool Spark can read"):
+        al.spark.query(project, str(data / "labeled.csv"), batch=5, strategy="qbc", id_col="id")
+    with pytest.raises(TypeError, match="expected a Spark DataFrame or Parquet paths"):
+        al.spark.query(project, [], batch=5, strategy="qbc", id_col="id")
+    with pytest.raises(TypeError, match="got DataFrame"):
+        al.spark.query(project, pool, batch=5, strategy="qbc", id_col="id")  # pandas, not Spark
     assert _digest(path) == before
 
 

@@ -318,6 +318,10 @@ def _open_pool(pool: Any) -> tuple:
     given as paths (``None`` for a DataFrame)."""
     paths = _parquet_pool(pool)
     if paths is None:
+        if not (hasattr(pool, "mapInArrow") and hasattr(pool, "columns")):
+            raise TypeError(
+                f"pool: expected a Spark DataFrame or Parquet paths (a path or a list of them), got {type(pool).__name__}"
+            )
         return pool, None
     from pyspark.errors import AnalysisException
     from pyspark.sql import SparkSession
@@ -327,11 +331,13 @@ def _open_pool(pool: Any) -> tuple:
         raise ValueError("pool: Parquet paths are read by Spark's executors; start a SparkSession first")
     try:
         frame = spark.read.parquet(*paths)
+        files = frame.inputFiles()
     except AnalysisException as e:
         if "PATH_NOT_FOUND" in str(e):
             raise FileNotFoundError(f"pool: {str(e).split('. SQLSTATE')[0]}") from None
-        raise ValueError(f"pool: {', '.join(paths)} is not a Parquet pool Spark can read: {e}") from None
-    files = frame.inputFiles()
+        raise ValueError(f"pool: {', '.join(paths)} is not a Parquet pool Spark can read: {str(e).splitlines()[0]}") from None
+    except Exception as e:  # Spark's errors from reading footers differ by version
+        raise ValueError(f"pool: {', '.join(paths)} is not a Parquet pool Spark can read: {str(e).splitlines()[0]}") from None
     if not files:
         raise ValueError(f"pool: no Parquet files under {', '.join(paths)}")
     return frame, list(files)
