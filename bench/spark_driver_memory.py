@@ -19,14 +19,7 @@ import sys
 import tempfile
 import time
 
-
-def jvm_peak_mb(spark):
-    pid = spark.sparkContext._jvm.ProcessHandle.current().pid()
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
+from spark_wide import jvm_peak_mb  # this directory
 
 
 def main():
