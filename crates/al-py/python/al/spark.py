@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Optional, Sequence, Union
+from typing import Any, Optional, Union
 
 import pandas as pd
 
@@ -115,9 +115,9 @@ def _mapper(blob: Any, id_col: str, what: str, kinds: dict, offsets: Optional[di
     return run
 
 
+# Rows a file task reads and scores at a time; the rank column its kept
+# rows are ordered by (the utility with NaN as -inf, or the sample key).
 _READ_ROWS = 65_536
-
-
 _RANK = "_al_rank"
 
 
