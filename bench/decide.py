@@ -177,7 +177,15 @@ def main():
     ap.add_argument("--max-rows", type=int, default=4000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--rescore", default=None,
+                    help="a curves JSON written before: forecast and stop again on its stored curves (no simulation)")
     args = ap.parse_args()
+    if args.rescore:
+        stored = json.load(open(args.rescore))
+        results = {name: {"curves": v["curves"], "runs": forecast_and_stop(v["curves"])} for name, v in stored.items()}
+        json.dump(results, open(args.out, "w"), indent=1)
+        summarize("curves", results)
+        return
     wanted = set(args.datasets.split(",")) if args.datasets else None
     chosen = CONFIRMATION if args.set == "confirmation" else TUNING
     specs = [s for s in chosen if wanted is None or s[0] in wanted]
