@@ -15,7 +15,7 @@ use serde_json::json;
 use al_data::batch::{stage_round, BatchFile, BatchRow, StagedBatch};
 use al_data::store::record_round;
 use al_data::store::PreparedRows;
-use al_data::{QueriedRow, RoundRecord, Subset};
+use al_data::{CompactRows, QueriedRow, RoundRecord, Subset};
 use al_models::{Fit, Matrix, Predict};
 use al_query::simulate::COLD_START;
 use al_query::strategies::Diverse;
@@ -127,6 +127,9 @@ pub(crate) enum Candidates {
         ranked: Option<Vec<f64>>,
         /// Candidates the round chose from (the whole outside pool).
         pool: usize,
+        /// The project's labeled training rows, loaded once by the caller
+        /// (which checked the scorer against them).
+        train: Box<CompactRows>,
     },
 }
 
@@ -275,14 +278,18 @@ impl Project {
                 ])?;
                 (train, pool, None)
             }
-            Candidates::External { rows, ranked, pool } => {
+            Candidates::External {
+                rows,
+                ranked,
+                pool,
+                train,
+            } => {
                 offered = Some(pool);
-                let [train] = project.load_compact_subsets([Subset::Training])?;
                 let pool = rows.compact_rows(recipe.compact_width());
                 if let Some(scores) = ranked {
                     strategy = Box::new(Ranked(scores));
                 }
-                (train, pool, Some(rows))
+                (*train, pool, Some(rows))
             }
         };
         if pool.is_empty() {

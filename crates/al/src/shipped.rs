@@ -561,6 +561,7 @@ impl Project {
                 rows: prepared,
                 ranked: utilities,
                 pool,
+                train: Box::new(train),
             },
         )?;
         self.record_query(planned, crate::BatchOut::None)
