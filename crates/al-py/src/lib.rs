@@ -462,10 +462,6 @@ impl ProjectHandle {
         json(&comparison)
     }
 
-    fn reports(&self) -> PyResult<String> {
-        json(&self.with(|p| p.reports()).map_err(to_py)?)
-    }
-
     /// The forecast and the stopping advice as JSON (`null` before the
     /// first report).
     fn forecast(&self) -> PyResult<String> {
@@ -477,10 +473,6 @@ impl ProjectHandle {
         let share =
             al::StopBelow::parse(&share).map_err(|e| PyValueError::new_err(e.to_string()))?;
         self.with(|p| p.set_stop_below(share)).map_err(to_py)
-    }
-
-    fn learning_curve_svg(&self) -> PyResult<String> {
-        self.with(|p| p.learning_curve_svg()).map_err(to_py)
     }
 
     /// `report()`'s parts, the forecast fitted once: the reports (JSON),
