@@ -46,6 +46,11 @@ impl Matrix {
         &self.data[i * self.cols..(i + 1) * self.cols]
     }
 
+    /// The values of the consecutive rows `range`, row-major.
+    pub fn rows_values(&self, range: std::ops::Range<usize>) -> &[f64] {
+        &self.data[range.start * self.cols..range.end * self.cols]
+    }
+
     pub fn get(&self, i: usize, j: usize) -> f64 {
         self.data[i * self.cols + j]
     }

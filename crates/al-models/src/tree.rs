@@ -251,8 +251,11 @@ struct Node {
     left: u32,
 }
 
-/// A fitted regression tree.
+/// A fitted regression tree. Every tree, grown or read back from bytes,
+/// has the shape [`TreeData::check`] asks for: prediction walks its nodes
+/// without bounds checks on that promise.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "TreeData")]
 pub struct Tree {
     nodes: Vec<Node>,
     /// Levels of splits on the longest path.
@@ -267,6 +270,71 @@ pub struct Tree {
     /// Per feature, the squared error its splits removed (weighted by the
     /// samples in each node): impurity importance (Breiman 2001).
     gains: Vec<f64>,
+    /// Features a row needs: one more than the largest a node reads.
+    #[serde(skip)]
+    width: usize,
+}
+
+/// A tree as bytes hold it, checked before it becomes a [`Tree`].
+#[derive(serde::Deserialize)]
+struct TreeData {
+    nodes: Vec<Node>,
+    depth: usize,
+    lockstep: usize,
+    values: Vec<f64>,
+    variances: Vec<f64>,
+    gains: Vec<f64>,
+}
+
+impl TreeData {
+    /// The shape a walk relies on: at least one node, a value and a
+    /// variance per node; a leaf points to itself with an infinite
+    /// threshold (no row leaves it); a split's children come after it and
+    /// both exist (every walk ends, and every step lands on a node).
+    fn check(self) -> Result<Tree, String> {
+        let n = self.nodes.len();
+        if n == 0 || self.values.len() != n || self.variances.len() != n {
+            return Err(format!(
+                "a tree needs one value and one variance per node: {} nodes, {} values, {} variances",
+                n,
+                self.values.len(),
+                self.variances.len()
+            ));
+        }
+        for (i, node) in self.nodes.iter().enumerate() {
+            let left = node.left as usize;
+            let leaf = left == i && node.threshold == f64::INFINITY;
+            let split = left > i && left + 1 < n;
+            if !(leaf || split) {
+                return Err(format!(
+                    "tree node {i} of {n}: a split's children must follow it (left child {left})"
+                ));
+            }
+        }
+        let width = self
+            .nodes
+            .iter()
+            .map(|n| n.feature as usize + 1)
+            .max()
+            .unwrap_or(1);
+        Ok(Tree {
+            nodes: self.nodes,
+            depth: self.depth,
+            lockstep: self.lockstep,
+            values: self.values,
+            variances: self.variances,
+            gains: self.gains,
+            width,
+        })
+    }
+}
+
+impl TryFrom<TreeData> for Tree {
+    type Error = String;
+
+    fn try_from(data: TreeData) -> Result<Tree, String> {
+        data.check()
+    }
 }
 
 #[derive(Clone, Copy, Default)]
@@ -455,7 +523,7 @@ impl Tree {
         self.leaf_from(0, x)
     }
 
-    /// Predictions for rows `first..first + out.len()` of `x`. Eight rows
+    /// Predictions for rows `first..first + out.len()` of `x`. Sixteen rows
     /// walk in lockstep: their loads are independent, so the CPU overlaps
     /// them instead of waiting on one chain of loads. Leaves point to
     /// themselves, so a row that reached one stays. The lockstep runs to the
@@ -463,8 +531,19 @@ impl Tree {
     /// to the deepest leaf (grown trees are lopsided: about 15 levels of 20
     /// on a forest of 1 000 rows); the few rows still inside the tree then
     /// finish alone. The leaf, and so the prediction, is the same.
+    ///
+    /// Panics if `x` has fewer columns than the tree reads.
     pub fn predict_rows(&self, x: &Matrix, first: usize, out: &mut [f64]) {
-        const LANES: usize = 8;
+        // Without bounds checks, sixteen lanes fit the registers and the
+        // spread of a 100-tree forest over 100 000 rows took 0.091 → 0.075 s
+        // (eight lanes with checks before; sixteen with checks: 0.104 s).
+        const LANES: usize = 16;
+        assert!(
+            x.cols() >= self.width,
+            "the tree reads {} features, the rows have {}",
+            self.width,
+            x.cols()
+        );
         for (block, chunk) in out.chunks_mut(LANES).enumerate() {
             let start = first + block * LANES;
             let rows: [&[f64]; LANES] =
@@ -472,9 +551,15 @@ impl Tree {
             let mut idx = [0usize; LANES];
             for _ in 0..self.lockstep {
                 for (i, row) in idx.iter_mut().zip(&rows) {
-                    let node = &self.nodes[*i];
-                    *i = node.left as usize
-                        + usize::from(row[node.feature as usize] > node.threshold);
+                    // SAFETY: `*i` is a node: the walk starts at node 0 (a
+                    // tree has one) and every step lands on a node
+                    // (`TreeData::check`: a leaf's `left` is itself and
+                    // `x > ∞` is false, a split's `left + 1` is a node).
+                    // `node.feature < self.width <= x.cols() == row.len()`
+                    // (the assert above; `width` is computed by the check).
+                    let node = unsafe { self.nodes.get_unchecked(*i) };
+                    let value = unsafe { *row.get_unchecked(node.feature as usize) };
+                    *i = node.left as usize + usize::from(value > node.threshold);
                 }
             }
             for ((o, i), row) in chunk.iter_mut().zip(&idx).zip(&rows) {
@@ -566,7 +651,7 @@ impl<'a> Grower<'a> {
                 stack.push(left);
             }
         }
-        Tree {
+        TreeData {
             lockstep: lockstep_depth(&mut self.leaves),
             nodes: self.nodes,
             depth: self.max_depth,
@@ -574,6 +659,8 @@ impl<'a> Grower<'a> {
             variances: self.variances,
             gains: self.gains,
         }
+        .check()
+        .expect("a grown tree has a tree's shape")
     }
 
     /// Sets the node's value and variance, and splits it if it can and
@@ -1145,5 +1232,68 @@ mod tests {
             assert!(i > 0 && i < sorted.len(), "threshold {t} outside the data");
         }
         assert_eq!(midpoint(1.0, 3.0), 2.0);
+    }
+
+    /// Bytes that would send a walk off the tree (a child past the end, a
+    /// child before its parent, a missing value) are refused when read,
+    /// so prediction's unchecked walk never meets them.
+    #[test]
+    fn a_tree_read_back_must_have_a_trees_shape() {
+        let x: Vec<Vec<f64>> = (0..40).map(|i| vec![i as f64, (i % 7) as f64]).collect();
+        let y: Vec<f64> = (0..40).map(|i| ((i * 13) % 11) as f64).collect();
+        let tree = fit(&x, &y, TreeParams::default());
+        let bytes = rmp_serde::to_vec_named(&tree).unwrap();
+        let back: Tree = rmp_serde::from_slice(&bytes).unwrap();
+        assert_eq!(back.width, 2);
+        assert_eq!(back.predict_row(&[3.0, 3.0]), tree.predict_row(&[3.0, 3.0]));
+        let with = |edit: &dyn Fn(&mut TreeData)| {
+            let mut data = TreeData {
+                nodes: tree.nodes.clone(),
+                depth: tree.depth,
+                lockstep: tree.lockstep,
+                values: tree.values.clone(),
+                variances: tree.variances.clone(),
+                gains: tree.gains.clone(),
+            };
+            edit(&mut data);
+            data.check().unwrap_err()
+        };
+        let last = tree.nodes.len() as u32 - 1;
+        let past_the_end = with(&|d| d.nodes[0].left = last);
+        assert!(past_the_end.starts_with("tree node 0 of"), "{past_the_end}");
+        let backwards = with(&|d| d.nodes[1].left = 0);
+        assert!(
+            backwards.contains("a split's children must follow it"),
+            "{backwards}"
+        );
+        let short = with(&|d| {
+            d.values.pop();
+        });
+        assert!(
+            short.contains("one value and one variance per node"),
+            "{short}"
+        );
+        // And through bytes: serde reports the check's message.
+        let mut broken = tree.clone();
+        broken.nodes[0].left = last;
+        let bytes = rmp_serde::to_vec_named(&broken).unwrap();
+        let err = rmp_serde::from_slice::<Tree>(&bytes)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("a split's children must follow it"), "{err}");
+    }
+
+    #[test]
+    #[should_panic(expected = "the tree reads 2 features, the rows have 1")]
+    fn rows_narrower_than_the_tree_are_refused_before_any_walk() {
+        let x: Vec<Vec<f64>> = (0..40).map(|i| vec![(i % 5) as f64, i as f64]).collect();
+        let y: Vec<f64> = (0..40).map(|i| i as f64).collect();
+        let tree = fit(&x, &y, TreeParams::default());
+        let mut out = [0.0; 3];
+        tree.predict_rows(
+            &Matrix::from_rows(&[vec![1.0], vec![2.0], vec![3.0]]),
+            0,
+            &mut out,
+        );
     }
 }

@@ -66,7 +66,15 @@ impl Pool for Matrix {
     }
 
     fn chunk(&self, range: Range<usize>) -> Matrix {
-        Matrix::select(self, &range.collect::<Vec<_>>())
+        self.chunk_into(range, Vec::new())
+    }
+
+    /// The rows are contiguous: one copy into the reused buffer.
+    fn chunk_into(&self, range: Range<usize>, mut buffer: Vec<f64>) -> Matrix {
+        let cols = self.cols();
+        buffer.clear();
+        buffer.extend_from_slice(self.rows_values(range));
+        Matrix::new(buffer, cols)
     }
 
     fn select(&self, indices: &[usize]) -> Matrix {

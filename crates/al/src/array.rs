@@ -63,7 +63,7 @@ pub fn query(
 ) -> Result<ArrayPicks> {
     check(x, width, y, options)?;
     let rows = y.len();
-    let scaled = standardized(x, width);
+    let scale = ColumnScale::of(x, width);
     let labeled: Vec<usize> = (0..rows).filter(|&i| !y[i].is_nan()).collect();
     let unlabeled: Vec<usize> = (0..rows).filter(|&i| y[i].is_nan()).collect();
     if unlabeled.is_empty() {
@@ -72,16 +72,9 @@ pub fn query(
             "every row is labeled: mark the rows to choose from with NaN"
         ));
     }
-    let gather = |idx: &[usize]| {
-        let mut out = Vec::with_capacity(idx.len() * width);
-        for &i in idx {
-            out.extend_from_slice(&scaled[i * width..(i + 1) * width]);
-        }
-        Matrix::new(out, width)
-    };
-    let lx = gather(&labeled);
+    let lx = scale.rows(x, &labeled);
     let ly: Vec<f64> = labeled.iter().map(|&i| y[i]).collect();
-    let pool = gather(&unlabeled);
+    let pool = scale.rows(x, &unlabeled);
     let registry = crate::plugins::registry(settings, None)?;
     let spec = registry.model(options.model.as_deref().unwrap_or(crate::DEFAULT_MODEL))?;
     let cold = labeled.len() < 2;
@@ -142,54 +135,78 @@ fn check(x: &[f64], width: usize, y: &[f64], options: &ArrayQuery) -> Result<()>
 }
 
 /// Mean-imputed and z-scored columns (the recipe's numeric treatment).
-fn standardized(x: &[f64], width: usize) -> Vec<f64> {
-    // Row by row, every column's sums side by side: one sequential pass
-    // each instead of a strided pass per column (100 000 × 26 cells took
-    // 50 ms the strided way). Each column still adds its values in row
-    // order, so the means and deviations are the same bits as the recipe's.
-    let mut count = vec![0usize; width];
-    let mut sum = vec![0.0; width];
-    for row in x.chunks_exact(width) {
-        for ((n, s), v) in count.iter_mut().zip(&mut sum).zip(row) {
-            if !v.is_nan() {
-                *n += 1;
-                *s += v;
+/// Each column's mean and standard deviation (population; 1 where a
+/// column is constant), missing cells left out: the recipe's z-scoring.
+struct ColumnScale {
+    width: usize,
+    mean: Vec<f64>,
+    std: Vec<f64>,
+}
+
+impl ColumnScale {
+    fn of(x: &[f64], width: usize) -> ColumnScale {
+        // Row by row, every column's sums side by side: one sequential pass
+        // each instead of a strided pass per column (100 000 × 26 cells took
+        // 50 ms the strided way). Each column still adds its values in row
+        // order, so the means and deviations are the same bits as the recipe's.
+        let mut count = vec![0usize; width];
+        let mut sum = vec![0.0; width];
+        for row in x.chunks_exact(width) {
+            for ((n, s), v) in count.iter_mut().zip(&mut sum).zip(row) {
+                if !v.is_nan() {
+                    *n += 1;
+                    *s += v;
+                }
             }
         }
-    }
-    let mean: Vec<f64> = sum
-        .iter()
-        .zip(&count)
-        .map(|(s, &n)| if n == 0 { 0.0 } else { s / n as f64 })
-        .collect();
-    let mut squares = vec![0.0; width];
-    for row in x.chunks_exact(width) {
-        for ((q, v), m) in squares.iter_mut().zip(row).zip(&mean) {
-            if !v.is_nan() {
-                *q += (v - m) * (v - m);
+        let mean: Vec<f64> = sum
+            .iter()
+            .zip(&count)
+            .map(|(s, &n)| if n == 0 { 0.0 } else { s / n as f64 })
+            .collect();
+        let mut squares = vec![0.0; width];
+        for row in x.chunks_exact(width) {
+            for ((q, v), m) in squares.iter_mut().zip(row).zip(&mean) {
+                if !v.is_nan() {
+                    *q += (v - m) * (v - m);
+                }
             }
         }
+        let std: Vec<f64> = squares
+            .iter()
+            .zip(&count)
+            .map(|(q, &n)| {
+                let sd = if n == 0 { 0.0 } else { (q / n as f64).sqrt() };
+                if sd > 1e-12 {
+                    sd
+                } else {
+                    1.0
+                }
+            })
+            .collect();
+        ColumnScale { width, mean, std }
     }
-    let std: Vec<f64> = squares
-        .iter()
-        .zip(&count)
-        .map(|(q, &n)| {
-            let sd = if n == 0 { 0.0 } else { (q / n as f64).sqrt() };
-            if sd > 1e-12 {
-                sd
-            } else {
-                1.0
-            }
-        })
-        .collect();
-    let mut out = x.to_vec();
-    for row in out.chunks_exact_mut(width) {
-        for ((v, m), s) in row.iter_mut().zip(&mean).zip(&std) {
-            let filled = if v.is_nan() { *m } else { *v };
-            *v = (filled - m) / s;
+
+    /// Rows `idx` of `x`, missing cells mean-imputed and every column
+    /// z-scored, gathered and scaled in one pass (no scaled copy of the
+    /// whole array first).
+    fn rows(&self, x: &[f64], idx: &[usize]) -> Matrix {
+        let width = self.width;
+        let mut out = Vec::with_capacity(idx.len() * width);
+        for &i in idx {
+            let row = &x[i * width..(i + 1) * width];
+            out.extend(
+                row.iter()
+                    .zip(&self.mean)
+                    .zip(&self.std)
+                    .map(|((v, m), s)| {
+                        let filled = if v.is_nan() { *m } else { *v };
+                        (filled - m) / s
+                    }),
+            );
         }
+        Matrix::new(out, width)
     }
-    out
 }
 
 #[cfg(test)]
@@ -199,7 +216,9 @@ mod tests {
     #[test]
     fn columns_are_mean_imputed_and_z_scored() {
         let x = [1.0, 5.0, 3.0, f64::NAN, 5.0, 5.0];
-        let s = standardized(&x, 2);
+        let all: Vec<usize> = (0..3).collect();
+        let scaled = ColumnScale::of(&x, 2).rows(&x, &all);
+        let s: Vec<f64> = (0..3).flat_map(|r| scaled.row(r).to_vec()).collect();
         // Column 0: mean 3, population std sqrt(8/3).
         let sd = (8.0f64 / 3.0).sqrt();
         assert!((s[0] + 2.0 / sd).abs() < 1e-12);
