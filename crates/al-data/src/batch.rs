@@ -233,6 +233,7 @@ pub fn read_filled(
         path,
         &ReadOptions {
             delimiter: Some(b','),
+            ..ReadOptions::default()
         },
     )?;
     let source = project.headers()?;

@@ -31,4 +31,4 @@ pub use recipe::{ColumnKind, Impute, Recipe, RecipeOptions};
 pub use store::{
     CompactRows, LabelEvent, LabelOutcome, QueriedRow, Report, RoundRecord, Rows, Subset,
 };
-pub use table::{read_table, RawTable, ReadOptions};
+pub use table::{read_table, RawTable, ReadOptions, SourceKind};

@@ -23,6 +23,12 @@ use crate::error::{DataError, Result};
 pub struct ReadOptions {
     /// Field delimiter; sniffed from the header line when `None`.
     pub delimiter: Option<u8>,
+    /// Column types a delimited file's writer declares: a data frame's
+    /// dtypes, when the Python package hands a frame to `init` as CSV. They
+    /// count as a Parquet file's schema does (a text column is text however
+    /// its values look), so a frame and the Parquet file it came from give
+    /// the same recipe. Every name must be a column of the file.
+    pub declared: Vec<(String, SourceKind)>,
 }
 
 /// One column's cells, stored back to back in one buffer: a million-row file
@@ -154,6 +160,21 @@ impl RawTable {
         self.kinds[col]
     }
 
+    /// Takes the types `declared` for the named columns
+    /// ([`ReadOptions::declared`]).
+    fn declare(&mut self, declared: &[(String, SourceKind)]) -> Result<()> {
+        for (name, kind) in declared {
+            let Some(col) = self.headers.iter().position(|h| h == name) else {
+                return Err(DataError::input(
+                    &self.path,
+                    format!("a type is declared for column {name:?}, which the file does not have"),
+                ));
+            };
+            self.kinds[col] = *kind;
+        }
+        Ok(())
+    }
+
     /// A table of text columns (`numeric` ones from the source's number
     /// columns) that came from elsewhere (an Arrow batch of a Spark pool);
     /// `origin` names it in messages.
@@ -273,7 +294,11 @@ fn open(path: &Path) -> Result<File> {
 /// header without rows.
 pub fn read_table(path: &Path, options: &ReadOptions) -> Result<RawTable> {
     match TableFormat::of(path) {
-        TableFormat::Delimited => read_delimited(path, options),
+        TableFormat::Delimited => {
+            let mut table = read_delimited(path, options)?;
+            table.declare(&options.declared)?;
+            Ok(table)
+        }
         #[cfg(feature = "parquet")]
         format => crate::columnar::read(path, format),
         #[cfg(not(feature = "parquet"))]
@@ -484,6 +509,34 @@ mod tests {
         let mut f = tempfile::NamedTempFile::new().unwrap();
         f.write_all(bytes).unwrap();
         f
+    }
+
+    #[test]
+    fn declared_types_stand_as_a_schema_and_must_name_columns() {
+        let f = write(b"zip,x,y\n02134,1.5,3\n10001,2.5,\n");
+        let plain = read_table(f.path(), &ReadOptions::default()).unwrap();
+        assert_eq!(plain.source_kind(0), SourceKind::Untyped);
+        let declared = |names: &[(&str, SourceKind)]| ReadOptions {
+            declared: names.iter().map(|(n, k)| (n.to_string(), *k)).collect(),
+            ..ReadOptions::default()
+        };
+        let typed = read_table(
+            f.path(),
+            &declared(&[("zip", SourceKind::Text), ("x", SourceKind::Number)]),
+        )
+        .unwrap();
+        assert_eq!(
+            (0..3).map(|c| typed.source_kind(c)).collect::<Vec<_>>(),
+            [SourceKind::Text, SourceKind::Number, SourceKind::Untyped]
+        );
+        // The cells are the file's, whatever the types.
+        assert_eq!(typed.column(0).collect::<Vec<_>>(), ["02134", "10001"]);
+        let err = read_table(f.path(), &declared(&[("zips", SourceKind::Text)])).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("a type is declared for column \"zips\", which the file does not have"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -55,7 +55,10 @@ proptest! {
         let header: Vec<String> = (0..cols).map(|i| format!("c{i}")).collect();
         let delimiter = if tab { b'\t' } else { b',' };
         let f = write_csv(delimiter, &header, &rows);
-        let t = read_table(f.path(), &ReadOptions { delimiter: Some(delimiter) }).unwrap();
+        let t = read_table(f.path(), &ReadOptions {
+                delimiter: Some(delimiter),
+                ..ReadOptions::default()
+            }).unwrap();
         prop_assert_eq!(&t.headers, &header);
         prop_assert_eq!(t.n_rows(), rows.len());
         for (i, r) in rows.iter().enumerate() {

@@ -207,7 +207,8 @@ impl ProjectHandle {
     #[pyo3(signature = (source, path, target, *, delimiter=None, numeric_threshold=0.9,
         categorical=vec![], numeric=vec![], drop=vec![], id_cols=vec![], impute=vec![],
         missing_indicators=false, max_levels=50, bad_target="error", test_frac=None,
-        pool=None, test=None, seed=0, min=None, max=None, force=false, plugin_timeout=60.0))]
+        pool=None, test=None, seed=0, min=None, max=None, force=false, plugin_timeout=60.0,
+        declared=vec![]))]
     #[allow(clippy::too_many_arguments)]
     fn init(
         py: Python<'_>,
@@ -232,7 +233,18 @@ impl ProjectHandle {
         max: Option<f64>,
         force: bool,
         plugin_timeout: f64,
+        declared: Vec<(String, String)>,
     ) -> PyResult<(ProjectHandle, String)> {
+        let declared = declared
+            .into_iter()
+            .map(|(column, kind)| match kind.as_str() {
+                "number" => Ok((column, al::SourceKind::Number)),
+                "text" => Ok((column, al::SourceKind::Text)),
+                other => Err(PyValueError::new_err(format!(
+                    "declared: column {column:?} has type {other:?}, not one of number, text"
+                ))),
+            })
+            .collect::<PyResult<Vec<_>>>()?;
         let delimiter = delimiter
             .as_deref()
             .map(al::parse_delimiter)
@@ -253,7 +265,10 @@ impl ProjectHandle {
             source,
             project: path,
             force,
-            read: al::ReadOptions { delimiter },
+            read: al::ReadOptions {
+                delimiter,
+                declared,
+            },
             recipe: al::RecipeOptions {
                 target,
                 numeric_threshold,

@@ -230,3 +230,33 @@ def test_init_takes_a_pyarrow_table_and_a_parquet_file(tmp_path):
     pd.testing.assert_frame_equal(a.drop(columns="label_source"), b.drop(columns="label_source"))
     with pytest.raises(TypeError, match="data: expected a path, a pandas DataFrame or a pyarrow Table"):
         al.Project.init([1, 2, 3], target="price", path=tmp_path / "x.db")
+
+
+def test_a_frame_keeps_its_column_types_as_the_parquet_reader_does(tmp_path):
+    """Zip codes held as strings stay categories and booleans are text, in
+    Python as in `al-cli init file.parquet`: the same recipe, the same picks."""
+    rng = np.random.default_rng(3)
+    n = 60
+    frame = pd.DataFrame(
+        {
+            "zip": [f"{z:05d}" for z in rng.integers(1000, 1006, n)],
+            "flag": rng.integers(0, 2, n).astype(bool),
+            "x": rng.normal(size=n),
+            "y": np.where(np.arange(n) < 20, rng.normal(size=n), np.nan),
+        }
+    )
+    source = tmp_path / "d.parquet"
+    frame.to_parquet(source, index=False)
+    cli("init", source, "--target", "y", "--test-frac", "0", project=tmp_path / "cli.db")
+    from_file = al.Project.init(source, target="y", path=tmp_path / "file.db", test_frac=0)
+    from_frame = al.Project.init(frame, target="y", path=tmp_path / "frame.db", test_frac=0)
+    # zip: 6 levels, flag: 2, x: 1.
+    expected = cli("status", project=tmp_path / "cli.db", json_out=True).parsed["features"]
+    assert expected == 9
+    assert from_file.init_report["features"] == from_frame.init_report["features"] == expected
+    picks = cli(
+        "query", "--batch", "5", "--seed", "4", "--out", tmp_path / "b.csv", project=tmp_path / "cli.db", json_out=True
+    ).parsed
+    for project in (from_file, from_frame):
+        assert list(project.query(batch=5, seed=4).row_id) == [r["row_id"] for r in picks["rows"]]
+    assert from_frame.export()["flag"].tolist() == ["true" if f else "false" for f in frame["flag"]]

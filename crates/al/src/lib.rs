@@ -48,7 +48,7 @@ use std::time::Duration;
 pub use al_data::store::{AddReport, EvalMethod, HistoryEvent, Role};
 pub use al_data::{
     BadTarget, Impute, InitOptions, InitReport, LabelEvent, LabelOutcome, ReadOptions,
-    RecipeOptions, Report,
+    RecipeOptions, Report, SourceKind,
 };
 pub use al_query::simulate::{Metric, Mode, SimulationConfig, SimulationResult};
 pub use error::{error_kind, error_message, ErrorKind, InvalidParameter};

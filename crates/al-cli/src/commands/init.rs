@@ -60,6 +60,7 @@ fn options(global: &Global, args: InitArgs) -> Result<InitOptions> {
         force: args.force,
         read: ReadOptions {
             delimiter: args.delimiter,
+            ..ReadOptions::default()
         },
         recipe: RecipeOptions {
             target: args.target,

@@ -107,6 +107,7 @@ pub fn prepare_file(
         path,
         &crate::table::ReadOptions {
             delimiter: format.delimiter,
+            ..Default::default()
         },
     )?;
     prepare_table(&table, format, role)

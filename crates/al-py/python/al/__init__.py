@@ -23,7 +23,7 @@ import json
 import os
 import tempfile
 import time
-from typing import Any, Callable, Iterable, Mapping, Optional, Sequence, Union
+from typing import Any, Callable, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import pandas as pd
@@ -59,10 +59,15 @@ _CORE_SUFFIXES = (".csv", ".tsv", ".txt")
 class _Source:
     """A path the core can read for ``data``: the path itself, or a CSV
     written to a temporary directory (removed on exit) for a data frame,
-    a pyarrow Table or a Parquet/Arrow file."""
+    a pyarrow Table or a Parquet/Arrow file. For those, ``declared`` holds
+    each column's type as the frame has it (``"number"`` or ``"text"``),
+    which ``init`` hands to the core as a Parquet file's schema would be:
+    zip codes held as strings stay categories, as they do in
+    ``al-cli init file.parquet``."""
 
     def __init__(self, data: Data, name: str = "data", sep: str = ",") -> None:
         self._dir: Optional[tempfile.TemporaryDirectory] = None
+        self.declared: List[Tuple[str, str]] = []
         if isinstance(data, (str, os.PathLike)):
             path = os.fspath(data)
             if not os.path.exists(path):
@@ -74,6 +79,7 @@ class _Source:
             name = os.path.splitext(os.path.basename(path))[0]
         else:
             frame = _as_frame(data)
+        frame, self.declared = _declared_types(frame)
         self._dir = tempfile.TemporaryDirectory(prefix="al-")
         self.path = os.path.join(self._dir.name, f"{name}.csv")
         # repr-exact floats; missing cells empty, as the core reads them.
@@ -85,6 +91,27 @@ class _Source:
     def __exit__(self, *exc: object) -> None:
         if self._dir is not None:
             self._dir.cleanup()
+
+
+def _declared_types(frame: pd.DataFrame) -> Tuple[pd.DataFrame, List[Tuple[str, str]]]:
+    """Each column's type as the core's Parquet reader would take it:
+    numbers (not booleans) are ``"number"``, everything else ``"text"``.
+    Booleans are written ``true``/``false``, as that reader writes them."""
+    declared = []
+    booleans = []
+    for column, dtype in frame.dtypes.items():
+        if pd.api.types.is_bool_dtype(dtype):
+            booleans.append(column)
+            declared.append((str(column), "text"))
+        elif pd.api.types.is_numeric_dtype(dtype):
+            declared.append((str(column), "number"))
+        else:
+            declared.append((str(column), "text"))
+    if booleans:
+        frame = frame.copy()
+        for column in booleans:
+            frame[column] = frame[column].map({True: "true", False: "false"})
+    return frame, declared
 
 
 def _read_columnar(path: str) -> pd.DataFrame:
@@ -269,7 +296,8 @@ class Project:
         ``missing_indicators``, ``max_levels``, ``numeric_threshold``,
         ``bad_target`` ("error"/"skip"), ``test_frac``, ``seed``, ``min``,
         ``max``, ``delimiter``, ``force``."""
-        with _Source(data) as source, _Optional(pool, "pool") as pool_path, _Optional(test, "test") as test_path:
+        main = _Source(data)
+        with main as source, _Optional(pool, "pool") as pool_path, _Optional(test, "test") as test_path:
             handle, report = _Handle.init(
                 source,
                 os.fspath(path),
@@ -277,6 +305,7 @@ class Project:
                 pool=pool_path,
                 test=test_path,
                 plugin_timeout=plugin_timeout,
+                declared=main.declared,
                 **options,
             )
         project = cls(handle)

@@ -41,6 +41,7 @@ class ProjectHandle:
         max: Optional[float] = None,
         force: bool = False,
         plugin_timeout: float = 60.0,
+        declared: Sequence[tuple[str, str]] = ...,
     ) -> tuple[ProjectHandle, str]: ...
     @staticmethod
     def open(path: str, *, plugin_timeout: float = 60.0) -> ProjectHandle: ...
