@@ -242,6 +242,8 @@ def test_a_frame_keeps_its_column_types_as_the_parquet_reader_does(tmp_path):
             "zip": [f"{z:05d}" for z in rng.integers(1000, 1006, n)],
             "flag": rng.integers(0, 2, n).astype(bool),
             "x": rng.normal(size=n),
+            # Numbers and None in an object column, as a database hands them over.
+            "rooms": pd.Series([int(r) if r % 7 else None for r in rng.integers(1, 9, n)], dtype=object),
             "y": np.where(np.arange(n) < 20, rng.normal(size=n), np.nan),
         }
     )
@@ -250,9 +252,9 @@ def test_a_frame_keeps_its_column_types_as_the_parquet_reader_does(tmp_path):
     cli("init", source, "--target", "y", "--test-frac", "0", project=tmp_path / "cli.db")
     from_file = al.Project.init(source, target="y", path=tmp_path / "file.db", test_frac=0)
     from_frame = al.Project.init(frame, target="y", path=tmp_path / "frame.db", test_frac=0)
-    # zip: 6 levels, flag: 2, x: 1.
+    # zip: 6 levels, flag: 2, x and rooms: 1 each.
     expected = cli("status", project=tmp_path / "cli.db", json_out=True).parsed["features"]
-    assert expected == 9
+    assert expected == 10
     assert from_file.init_report["features"] == from_frame.init_report["features"] == expected
     picks = cli(
         "query", "--batch", "5", "--seed", "4", "--out", tmp_path / "b.csv", project=tmp_path / "cli.db", json_out=True

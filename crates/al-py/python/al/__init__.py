@@ -94,19 +94,29 @@ class _Source:
 
 
 def _declared_types(frame: pd.DataFrame) -> Tuple[pd.DataFrame, List[Tuple[str, str]]]:
-    """Each column's type as the core's Parquet reader would take it:
-    numbers (not booleans) are ``"number"``, everything else ``"text"``.
-    Booleans are written ``true``/``false``, as that reader writes them."""
+    """Each column's type as the core's Parquet reader would take it (and
+    as pyarrow would write the frame to Parquet): numbers, booleans
+    excluded, are ``"number"``, everything else ``"text"``; an ``object``
+    column is judged by what it holds (integers and None from a database
+    are numbers). Booleans are written ``true``/``false``, as that reader
+    writes them."""
     declared = []
     booleans = []
     for column, dtype in frame.dtypes.items():
         if pd.api.types.is_bool_dtype(dtype):
-            booleans.append(column)
-            declared.append((str(column), "text"))
+            kind = "boolean"
         elif pd.api.types.is_numeric_dtype(dtype):
-            declared.append((str(column), "number"))
+            kind = "integer"
+        elif dtype == object:
+            kind = pd.api.types.infer_dtype(frame[column], skipna=True)
         else:
-            declared.append((str(column), "text"))
+            kind = "string"
+        if kind == "boolean":
+            booleans.append(column)
+        if kind == "empty":
+            continue  # nothing to type: the core drops an empty column
+        number = kind in ("integer", "floating", "mixed-integer-float", "decimal")
+        declared.append((str(column), "number" if number else "text"))
     if booleans:
         frame = frame.copy()
         for column in booleans:
