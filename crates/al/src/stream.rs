@@ -5,10 +5,10 @@
 //!
 //! Two ways through: [`Project::stream`] takes the whole file at once (one
 //! transaction: rows, round and batch file land together or not at all);
-//! a front-end that asks an annotator about each queried row as it comes
-//! (the CLI's `--interactive`) steps through the same pieces itself:
-//! [`Project::arrivals`], [`Project::stream_parts`], [`StreamModel`] and
-//! [`Project::add_arrival`].
+//! [`Project::stream_asking`] asks an annotator about each queried row as
+//! it comes (the CLI's `--interactive` in a terminal, Python's
+//! `Project.stream(..., ask=...)` through a callback), each row and each
+//! answer in its own transaction.
 
 use std::path::{Path, PathBuf};
 
@@ -119,6 +119,44 @@ pub struct StreamOutcome {
     pub file: Option<PathBuf>,
     /// Whether the batch went to standard output.
     pub to_stdout: bool,
+}
+
+/// An arriving row the stream asks the annotator about.
+#[derive(Debug, Clone, Serialize)]
+pub struct Ask {
+    /// Its row id, the row already added to the project.
+    pub row_id: i64,
+    /// The strategy's utility for it.
+    pub utility: f64,
+    /// Its cells as the source had them, in the project's column order.
+    pub raw: Vec<String>,
+    /// The model's guess for its target.
+    pub prediction: f64,
+}
+
+/// The annotator's reply to an [`Ask`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Reply {
+    /// The label (checked against the project's bounds before it is kept).
+    Value(f64),
+    /// Leave the row unlabeled and go on.
+    Skip,
+    /// End the stream; what was added and labeled so far stays.
+    Stop,
+}
+
+/// What an asking stream did.
+#[derive(Debug, Clone, Serialize)]
+pub struct AskedOutcome {
+    /// Unlabeled rows scored.
+    pub seen: u64,
+    pub queried: u64,
+    /// The threshold the rule ended with (`None` while it had none).
+    pub threshold: Option<f64>,
+    /// Rows added to the project.
+    pub added: usize,
+    /// Labels the annotator gave.
+    pub labeled: usize,
 }
 
 /// The model's guess for one arriving row.
@@ -265,6 +303,85 @@ impl Project {
         Ok(self
             .file
             .write(|tx| store::insert_prepared(tx, &one, "stream"))?)
+    }
+
+    /// Streams the rows of `arrivals` one at a time, asking about each
+    /// queried row at once: every row is added in its own transaction
+    /// before it is asked about, an answer is kept in its own, and the
+    /// model refits after every `refit_every` labels. [`Reply::Stop`] (or
+    /// an error from `ask`) ends the stream with everything before it kept.
+    /// A label outside the project's bounds is refused, naming the row,
+    /// and ends the stream the same way.
+    pub fn stream_asking(
+        &mut self,
+        arrivals: &Arrivals,
+        options: &StreamOptions,
+        refit_every: usize,
+        mut ask: impl FnMut(&Ask) -> Result<Reply>,
+    ) -> Result<AskedOutcome> {
+        options.check()?;
+        at_least("refit_every", refit_every, 1)?;
+        let (spec, strategy) = self.stream_parts(options)?;
+        let mut model = StreamModel::new(&spec, &*strategy, options.seed, options.candidates)?;
+        let bounds = self.file.target_bounds()?;
+        model.fit_on_training(self)?;
+        let mut selector = StreamSelector::new(options.rule, options.seed);
+        let (mut added, mut labeled, mut since_refit) = (0usize, 0usize, 0usize);
+        for i in 0..arrivals.len() {
+            // Scored before the row is added: a strategy that cannot score
+            // stops the stream with the project as it was.
+            let utility = match arrivals.rows.labels[i] {
+                Some(_) => None,
+                None => Some(model.score(arrivals, i)?),
+            };
+            let row_id = self.add_arrival(arrivals, i)?;
+            added += 1;
+            let Some(utility) = utility else {
+                continue;
+            };
+            if !selector.decide(utility) {
+                continue;
+            }
+            let question = Ask {
+                row_id,
+                utility,
+                raw: arrivals.raw(i)?,
+                prediction: model.guess(arrivals, i)?.prediction,
+            };
+            let value = match ask(&question)? {
+                Reply::Stop => break,
+                Reply::Skip => continue,
+                Reply::Value(value) => value,
+            };
+            if let Err(why) = bounds.check(value) {
+                bail!(invalid(
+                    "label",
+                    &format!("{value} for row {row_id} is {why}; the stream stopped there, with the rows before it kept")
+                ));
+            }
+            let event = al_data::LabelEvent {
+                row_id,
+                value,
+                round: None,
+                annotator: None,
+                note: None,
+            };
+            self.label(&[event], None)?;
+            labeled += 1;
+            since_refit += 1;
+            if since_refit >= refit_every {
+                model.fit_on_training(self)?;
+                selector.reset_window();
+                since_refit = 0;
+            }
+        }
+        Ok(AskedOutcome {
+            seen: selector.seen,
+            queried: selector.queried,
+            threshold: selector.threshold.is_finite().then_some(selector.threshold),
+            added,
+            labeled,
+        })
     }
 
     /// Streams every row of `arrivals`: scores each unlabeled one as it

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use serde_json::json;
 
-use al::stream::{Arrivals, StreamModel, StreamOptions, StreamSelector};
+use al::stream::{Arrivals, Reply, StreamOptions};
 use al::{BatchOut, Project};
 
 use crate::cli::{Global, StreamArgs};
@@ -67,9 +67,9 @@ pub fn run(global: &Global, args: StreamArgs) -> Result<()> {
     Ok(())
 }
 
-/// Rows one at a time: each is added in its own transaction, a queried one
-/// is asked at once, and the model refits every `--refit-every` labels;
-/// stopping (q, or the end of stdin) keeps everything entered so far.
+/// Rows one at a time ([`Project::stream_asking`]): each queried one is
+/// put to the annotator in the terminal at once; stopping (q, or the end
+/// of stdin) keeps everything entered so far.
 fn interactive(
     global: &Global,
     project: &mut Project,
@@ -77,75 +77,38 @@ fn interactive(
     options: &StreamOptions,
     args: &StreamArgs,
 ) -> Result<()> {
-    options.check()?;
-    let (spec, strategy) = project.stream_parts(options)?;
-    let mut model = StreamModel::new(&spec, &*strategy, options.seed, options.candidates)?;
     let headers = project.file().headers()?;
     let target_name = project.file().recipe()?.target;
     let bounds = project.file().target_bounds()?;
-    model.fit_on_training(project)?;
-    let mut selector = StreamSelector::new(options.rule, options.seed);
     let mut lines = crate::prompt::stdin_lines();
-    let (mut added, mut labeled, mut since_refit) = (0usize, 0usize, 0usize);
-    for i in 0..arrivals.len() {
-        // Scored before the row is added: a strategy that cannot score
-        // stops the stream with the project as it was.
-        let utility = match arrivals.rows.labels[i] {
-            Some(_) => None,
-            None => Some(model.score(arrivals, i)?),
-        };
-        let row_id = project.add_arrival(arrivals, i)?;
-        added += 1;
-        let Some(utility) = utility else {
-            continue;
-        };
-        if !selector.decide(utility) {
-            continue;
-        }
-        let raw = arrivals.raw(i)?;
+    let outcome = project.stream_asking(arrivals, options, args.refit_every, |row| {
         let question = Question {
-            row_id,
-            context: format!("utility {utility:.4}"),
+            row_id: row.row_id,
+            context: format!("utility {:.4}", row.utility),
             headers: &headers,
-            raw: &raw,
+            raw: &row.raw,
             target: &target_name,
-            prediction: Some(model.guess(arrivals, i)?.prediction),
+            prediction: Some(row.prediction),
             bounds,
         };
-        match ask(&mut lines, &question)? {
-            Answer::Stop => break,
-            Answer::Skip => continue,
-            Answer::Value(value) => {
-                let event = al_data::LabelEvent {
-                    row_id,
-                    value,
-                    round: None,
-                    annotator: None,
-                    note: None,
-                };
-                project.label(&[event], None)?;
-                labeled += 1;
-                since_refit += 1;
-                if since_refit >= args.refit_every {
-                    model.fit_on_training(project)?;
-                    selector.reset_window();
-                    since_refit = 0;
-                }
-            }
-        }
-    }
+        Ok(match ask(&mut lines, &question)? {
+            Answer::Stop => Reply::Stop,
+            Answer::Skip => Reply::Skip,
+            Answer::Value(value) => Reply::Value(value),
+        })
+    })?;
     if global.json {
         print_json(&json!({
-            "seen": selector.seen,
-            "queried": selector.queried,
-            "threshold": if selector.threshold.is_finite() { Some(selector.threshold) } else { None },
-            "added": added,
-            "labeled": labeled,
+            "seen": outcome.seen,
+            "queried": outcome.queried,
+            "threshold": outcome.threshold,
+            "added": outcome.added,
+            "labeled": outcome.labeled,
         }));
     } else if !global.quiet {
         println!(
-            "\nstreamed {added} row(s): {} queried, {labeled} labeled",
-            selector.queried
+            "\nstreamed {} row(s): {} queried, {} labeled",
+            outcome.added, outcome.queried, outcome.labeled
         );
     }
     Ok(())
