@@ -127,10 +127,27 @@ fn interruptible<T: Send>(
 #[pyclass(module = "al._al", name = "ProjectHandle")]
 struct ProjectHandle {
     project: Mutex<al::Project>,
+    /// The thread running an asking stream's `ask` callback, if one is:
+    /// a call from it on this project would wait for itself.
+    asking: Mutex<Option<std::thread::ThreadId>>,
 }
 
 impl ProjectHandle {
+    fn new(project: al::Project) -> ProjectHandle {
+        ProjectHandle {
+            project: Mutex::new(project),
+            asking: Mutex::new(None),
+        }
+    }
+
     fn with<T>(&self, f: impl FnOnce(&mut al::Project) -> anyhow::Result<T>) -> anyhow::Result<T> {
+        let me = std::thread::current().id();
+        if self.asking.lock().is_ok_and(|a| *a == Some(me)) {
+            anyhow::bail!(al::InvalidParameter {
+                key: "ask".into(),
+                message: "ask: the callback cannot call the project its stream is adding to; return the label and call the project after the stream".into(),
+            });
+        }
         let mut project = self.project.lock().map_err(|_| {
             anyhow::anyhow!("an earlier call on this project failed midway; open it again")
         })?;
@@ -297,12 +314,7 @@ impl ProjectHandle {
             "rows": report.rows, "labeled": report.labeled, "test": report.test,
             "unlabeled": report.unlabeled, "features": report.features, "notices": report.notices,
         });
-        Ok((
-            ProjectHandle {
-                project: Mutex::new(project),
-            },
-            json(&report)?,
-        ))
+        Ok((ProjectHandle::new(project), json(&report)?))
     }
 
     /// Opens an existing project file.
@@ -316,9 +328,7 @@ impl ProjectHandle {
             )));
         }
         let project = al::Project::open(&path, settings(plugin_timeout)?).map_err(to_py)?;
-        Ok(ProjectHandle {
-            project: Mutex::new(project),
-        })
+        Ok(ProjectHandle::new(project))
     }
 
     fn path(&self) -> PyResult<String> {
@@ -585,6 +595,63 @@ impl ProjectHandle {
         json(&outcome)
     }
 
+    /// Streams the rows of `file` one at a time, calling `ask(row_id,
+    /// utility, prediction, cells)` for each queried row (cells: the
+    /// source's column names and texts) and keeping each answer at once:
+    /// a number labels the row, None skips it, "stop" ends the stream.
+    /// Holds the GIL but between rows, where Ctrl-C ends the stream with
+    /// everything before it kept; the outcome as JSON.
+    #[pyo3(signature = (file, ask, strategy="qbc".to_string(), model=None, budget=None,
+        threshold=None, seed=0, candidates=500, refit_every=10))]
+    #[allow(clippy::too_many_arguments)]
+    fn stream_asking(
+        &self,
+        py: Python<'_>,
+        file: PathBuf,
+        ask: Bound<'_, PyAny>,
+        strategy: String,
+        model: Option<String>,
+        budget: Option<f64>,
+        threshold: Option<f64>,
+        seed: i64,
+        candidates: i64,
+        refit_every: i64,
+    ) -> PyResult<String> {
+        let rule = al::stream::rule(budget, threshold).map_err(to_py)?;
+        let options = al::stream::StreamOptions {
+            strategy,
+            model,
+            rule,
+            seed: self::seed(seed)?,
+            candidates: count(candidates),
+        };
+        options.check().map_err(to_py)?;
+        let refit_every = count(refit_every);
+        // A Python exception from `ask` (KeyboardInterrupt included) ends
+        // the stream; it is raised as it was, not as al's error.
+        let mut raised: Option<PyErr> = None;
+        let outcome = self.with(|p| {
+            let headers = p.file().headers()?;
+            let arrivals = p.arrivals(&file)?;
+            *self.asking.lock().expect("the asking slot") = Some(std::thread::current().id());
+            let outcome = p.stream_asking(&arrivals, &options, refit_every, |row| {
+                let reply = py
+                    .check_signals()
+                    .and_then(|()| ask_row(py, &ask, row, &headers));
+                reply.map_err(|err| {
+                    raised = Some(err);
+                    anyhow::anyhow!("the ask callback raised")
+                })
+            });
+            *self.asking.lock().expect("the asking slot") = None;
+            outcome
+        });
+        if let Some(err) = raised {
+            return Err(err);
+        }
+        json(&outcome.map_err(to_py)?)
+    }
+
     /// Synthesizes `n` rows and records them as a round; the outcome as JSON.
     #[pyo3(signature = (n=10, strategy="qbc".to_string(), model=None, seed=0, out=None))]
     fn synthesize(
@@ -771,6 +838,37 @@ fn query_array(
         "strategy": picks.strategy, "model": picks.model, "cold_start": picks.cold_start,
     });
     Ok((picks.indices, picks.utilities, json(&summary)?))
+}
+
+/// Puts one queried row to the Python `ask` callback and reads its reply.
+fn ask_row(
+    py: Python<'_>,
+    ask: &Bound<'_, PyAny>,
+    row: &al::stream::Ask,
+    headers: &[String],
+) -> PyResult<al::stream::Reply> {
+    let cells = pyo3::types::PyDict::new(py);
+    for (header, cell) in headers.iter().zip(&row.raw) {
+        cells.set_item(header, cell)?;
+    }
+    let reply = ask.call1((row.row_id, row.utility, row.prediction, cells))?;
+    if reply.is_none() {
+        return Ok(al::stream::Reply::Skip);
+    }
+    if let Ok(text) = reply.extract::<String>() {
+        if text == "stop" {
+            return Ok(al::stream::Reply::Stop);
+        }
+    }
+    match reply.extract::<f64>() {
+        Ok(value) => Ok(al::stream::Reply::Value(value)),
+        Err(_) => Err(pyo3::exceptions::PyTypeError::new_err(format!(
+            "ask returned {}; expected a number (the label), None (skip the row) or al.STOP",
+            reply
+                .repr()
+                .map_or_else(|_| "a value".to_string(), |r| r.to_string())
+        ))),
+    }
 }
 
 /// Checks a batch size as a query checks it, for calls whose other

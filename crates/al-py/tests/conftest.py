@@ -20,15 +20,16 @@ def al_cli_path() -> str:
     return path
 
 
-def cli(*args, project=None, check=True, json_out=False):
-    """Runs al-cli; returns the completed process (stdout parsed with --json)."""
+def cli(*args, project=None, check=True, json_out=False, input=None):
+    """Runs al-cli (``input``: its standard input); returns the completed
+    process (stdout parsed with --json)."""
     command = [al_cli_path()]
     if project is not None:
         command += ["-p", str(project)]
     if json_out:
         command.append("--json")
     command += [str(a) for a in args]
-    done = subprocess.run(command, capture_output=True, text=True)
+    done = subprocess.run(command, capture_output=True, text=True, input=input)
     if check and done.returncode != 0:
         raise AssertionError(f"{' '.join(command)} failed: {done.stderr}")
     if json_out and done.returncode == 0:

@@ -76,3 +76,60 @@ def test_synthesize_makes_the_rows_al_cli_makes(tmp_path, price_partial):
     with pytest.raises(ValueError, match="n: expected a whole number >= 1"):
         project.synthesize(0)
     assert (tmp_path / "y.db").read_bytes() == before
+
+
+def test_a_stream_that_asks_keeps_each_answer_as_al_cli_stream_interactive_does(tmp_path, price_partial, price_2k):
+    """The notebook's `stream --interactive`: the same rows asked, the same
+    answers kept, as the CLI with the same answers typed in."""
+    project = al.Project.init(price_partial, target="price", path=tmp_path / "s.db")
+    shutil.copy(tmp_path / "s.db", tmp_path / "c.db")
+    frame, path = arriving_rows(price_2k, tmp_path, n=30)
+    answers = iter([100.0, None, 200.0, al.STOP])
+    asked = []
+
+    def ask(row):
+        asked.append((row.name, row.attrs["utility"], row["loc2"]))
+        assert set(row.index) == set(frame.columns) and row.attrs["prediction"] > 0
+        return next(answers)
+
+    options = dict(threshold=-1, refit_every=1, model="forest:trees=10", seed=2)
+    outcome = project.stream(frame, ask=ask, **options)
+    assert outcome == {"seen": 4, "queried": 4, "threshold": -1.0, "added": 4, "labeled": 2}
+    typed = cli(
+        "stream", path, "--interactive", "--threshold=-1", "--refit-every", "1",
+        "--model", "forest:trees=10", "--seed", "2", project=tmp_path / "c.db",
+        input="100\ns\n200\nq\n",
+    )
+    assert "streamed 4 row(s): 4 queried, 2 labeled" in typed.stdout
+    # The same rows were asked, and the same labels kept, on both sides.
+    assert [a[0] for a in asked] == [int(r.split("row ")[1].split(" ")[0]) for r in typed.stdout.split("\n") if r.startswith("row ")]
+    mine, theirs = project.export(), al.Project.open(tmp_path / "c.db").export()
+    pd.testing.assert_frame_equal(mine.drop(columns="label_source"), theirs.drop(columns="label_source"))
+    labeled = mine.set_index("row_id").loc[[asked[0][0], asked[2][0]], "price"].tolist()
+    assert labeled == [100.0, 200.0]
+    assert asked[0][2] == frame["loc2"][0]  # the cells as the source had them
+
+
+def test_ask_is_refused_its_bad_replies_and_calls_back_into_the_project(tmp_path, price_partial, price_2k):
+    project = al.Project.init(price_partial, target="price", path=tmp_path / "s.db", min=0)
+    frame, _ = arriving_rows(price_2k, tmp_path, n=10)
+    before = project.status()["rows"]
+    with pytest.raises(TypeError, match=r"ask returned 'many'; expected a number \(the label\), None"):
+        project.stream(frame, ask=lambda row: "many", threshold=-1)
+    # The first row was added before it was asked about; nothing was labeled.
+    assert project.status()["rows"] == before + 1
+    with pytest.raises(ValueError, match=r"label: -5 for row \d+ is outside the project's bounds \[0, inf\]; the stream stopped there"):
+        project.stream(frame, ask=lambda row: -5.0, threshold=-1)
+    with pytest.raises(ValueError, match="ask: the callback cannot call the project its stream is adding to"):
+        project.stream(frame, ask=lambda row: project.status(), threshold=-1)
+    with pytest.raises(ValueError, match="refit_every: expected a whole number >= 1"):
+        project.stream(frame, ask=lambda row: None, refit_every=0)
+    with pytest.raises(ValueError, match="give out or ask, not both"):
+        project.stream(frame, ask=lambda row: None, out=tmp_path / "b.csv")
+    # KeyboardInterrupt from the callback ends the stream as it was raised.
+    def interrupted(row):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        project.stream(frame, ask=interrupted, threshold=-1)
+    project.status()  # the project is usable after every refusal

@@ -41,6 +41,7 @@ __all__ = [
     "Project",
     "ProjectBusyError",
     "ReportFrame",
+    "STOP",
     "Simulation",
     "advise_curve",
     "forecast_curve",
@@ -51,6 +52,10 @@ __all__ = [
 ]
 
 Data = Union[str, "os.PathLike[str]", pd.DataFrame, Any]
+
+#: What an asking stream's ``ask`` returns to end the stream
+#: (``Project.stream(data, ask=...)``).
+STOP = "stop"
 
 # Formats the core reads itself; anything else goes through pandas/pyarrow.
 _CORE_SUFFIXES = (".csv", ".tsv", ".txt")
@@ -594,7 +599,9 @@ class Project:
         seed: Optional[int] = None,
         candidates: int = 500,
         out: Optional[Union[str, "os.PathLike[str]"]] = None,
-    ) -> pd.DataFrame:
+        ask: Optional[Callable[[pd.Series], Any]] = None,
+        refit_every: int = 10,
+    ) -> Union[pd.DataFrame, dict]:
         """Rows arriving one at a time (as ``al-cli stream``): each
         unlabeled row of ``data`` is scored by ``strategy`` as it comes and
         queried or let go on the spot, by a ``budget`` (the share to query,
@@ -603,7 +610,42 @@ class Project:
         batch CSV), all in one transaction. Returns the queried rows in the
         order they arrived, as :meth:`query` returns its picks;
         ``attrs`` has ``seen``, ``queried``, ``threshold``, ``added`` and
-        ``round`` (None when nothing was queried)."""
+        ``round`` (None when nothing was queried).
+
+        With ``ask`` (``al-cli stream --interactive`` in a notebook), each
+        queried row is put to ``ask`` at once, as a Series of its cells as
+        the source had them (``name``: its row id; ``attrs``: ``utility``
+        and ``prediction``, the model's guess). ``ask`` returns the label,
+        None to skip the row, or :data:`al.STOP` to end the stream. Each
+        row is added, and each label kept, in its own transaction, and the
+        model refits after every ``refit_every`` labels; stopping, Ctrl-C
+        or an exception from ``ask`` keeps everything before it. Returns a
+        dict: ``seen``, ``queried``, ``threshold``, ``added``, ``labeled``."""
+        if ask is not None:
+            if out is not None:
+                raise ValueError("out: a stream that asks labels as it goes and writes no batch file; give out or ask, not both")
+            if not callable(ask):
+                raise TypeError(f"ask: expected a callable, not {type(ask).__name__}")
+
+            def put(row_id: int, utility: float, prediction: float, cells: dict) -> Any:
+                row = pd.Series(cells, name=row_id, dtype=object)
+                row.attrs = {"utility": utility, "prediction": prediction}
+                return ask(row)
+
+            with _Source(data, "arriving", sep=self._delimiter()) as source:
+                return json.loads(
+                    self._h.stream_asking(
+                        source,
+                        put,
+                        strategy=strategy,
+                        model=model,
+                        budget=budget,
+                        threshold=threshold,
+                        seed=0 if seed is None else seed,
+                        candidates=candidates,
+                        refit_every=refit_every,
+                    )
+                )
         with _Source(data, "arriving", sep=self._delimiter()) as source:
             outcome = json.loads(
                 self._h.stream(

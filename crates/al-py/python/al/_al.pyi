@@ -102,6 +102,18 @@ class ProjectHandle:
         coverage: Optional[str] = None,
     ) -> str: ...
     def add(self, file: str, as_: str = "train") -> str: ...
+    def stream_asking(
+        self,
+        file: str,
+        ask: Callable[[int, float, float, dict[str, str]], Any],
+        strategy: str = "qbc",
+        model: Optional[str] = None,
+        budget: Optional[float] = None,
+        threshold: Optional[float] = None,
+        seed: int = 0,
+        candidates: int = 500,
+        refit_every: int = 10,
+    ) -> str: ...
     def stream(
         self,
         file: str,
