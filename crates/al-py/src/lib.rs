@@ -599,8 +599,10 @@ impl ProjectHandle {
     /// utility, prediction, cells)` for each queried row (cells: the
     /// source's column names and texts) and keeping each answer at once:
     /// a number labels the row, None skips it, "stop" ends the stream.
-    /// Holds the GIL but between rows, where Ctrl-C ends the stream with
-    /// everything before it kept; the outcome as JSON.
+    /// Holds the GIL throughout (it calls back into Python for every asked
+    /// row); Ctrl-C, seen when the next row is asked about or inside
+    /// `ask`, ends the stream with everything before it kept. The outcome
+    /// as JSON.
     #[pyo3(signature = (file, ask, strategy="qbc".to_string(), model=None, budget=None,
         threshold=None, seed=0, candidates=500, refit_every=10))]
     #[allow(clippy::too_many_arguments)]
