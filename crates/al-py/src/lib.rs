@@ -572,15 +572,7 @@ impl ProjectHandle {
         candidates: i64,
         out: Option<PathBuf>,
     ) -> PyResult<String> {
-        let rule = al::stream::rule(budget, threshold).map_err(to_py)?;
-        let options = al::stream::StreamOptions {
-            strategy,
-            model,
-            rule,
-            seed: self::seed(seed)?,
-            candidates: count(candidates),
-        };
-        options.check().map_err(to_py)?;
+        let options = stream_options(strategy, model, budget, threshold, seed, candidates)?;
         let out = batch_out(out);
         // It writes as it ends, so it runs to the end (no interrupt half
         // way: the rows, round and file land together).
@@ -619,15 +611,7 @@ impl ProjectHandle {
         candidates: i64,
         refit_every: i64,
     ) -> PyResult<String> {
-        let rule = al::stream::rule(budget, threshold).map_err(to_py)?;
-        let options = al::stream::StreamOptions {
-            strategy,
-            model,
-            rule,
-            seed: self::seed(seed)?,
-            candidates: count(candidates),
-        };
-        options.check().map_err(to_py)?;
+        let options = stream_options(strategy, model, budget, threshold, seed, candidates)?;
         let refit_every = count(refit_every);
         // A Python exception from `ask` (KeyboardInterrupt included) ends
         // the stream; it is raised as it was, not as al's error.
@@ -840,6 +824,26 @@ fn query_array(
         "strategy": picks.strategy, "model": picks.model, "cold_start": picks.cold_start,
     });
     Ok((picks.indices, picks.utilities, json(&summary)?))
+}
+
+/// A stream's options from Python, checked before any row is read.
+fn stream_options(
+    strategy: String,
+    model: Option<String>,
+    budget: Option<f64>,
+    threshold: Option<f64>,
+    seed: i64,
+    candidates: i64,
+) -> PyResult<al::stream::StreamOptions> {
+    let options = al::stream::StreamOptions {
+        strategy,
+        model,
+        rule: al::stream::rule(budget, threshold).map_err(to_py)?,
+        seed: self::seed(seed)?,
+        candidates: count(candidates),
+    };
+    options.check().map_err(to_py)?;
+    Ok(options)
 }
 
 /// Puts one queried row to the Python `ask` callback and reads its reply.

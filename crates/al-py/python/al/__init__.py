@@ -632,32 +632,19 @@ class Project:
                 row.attrs = {"utility": utility, "prediction": prediction}
                 return ask(row)
 
-            with _Source(data, "arriving", sep=self._delimiter()) as source:
-                return json.loads(
-                    self._h.stream_asking(
-                        source,
-                        put,
-                        strategy=strategy,
-                        model=model,
-                        budget=budget,
-                        threshold=threshold,
-                        seed=0 if seed is None else seed,
-                        candidates=candidates,
-                        refit_every=refit_every,
-                    )
-                )
+        options = dict(
+            strategy=strategy,
+            model=model,
+            budget=budget,
+            threshold=threshold,
+            seed=0 if seed is None else seed,
+            candidates=candidates,
+        )
         with _Source(data, "arriving", sep=self._delimiter()) as source:
+            if ask is not None:
+                return json.loads(self._h.stream_asking(source, put, refit_every=refit_every, **options))
             outcome = json.loads(
-                self._h.stream(
-                    source,
-                    strategy=strategy,
-                    model=model,
-                    budget=budget,
-                    threshold=threshold,
-                    seed=0 if seed is None else seed,
-                    candidates=candidates,
-                    out=None if out is None else os.fspath(out),
-                )
+                self._h.stream(source, out=None if out is None else os.fspath(out), **options)
             )
         frame = self._batch_frame(outcome)
         for key in ("seen", "queried", "threshold", "added"):
