@@ -36,7 +36,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from label_efficiency import CONFIRMATION, TUNING, load  # noqa: E402
+from label_efficiency import SETS, load  # noqa: E402
 
 CHECKPOINTS = [50, 100, 200]
 
@@ -170,7 +170,7 @@ def main():
     ap.add_argument("--al", required=True, help="the al-cli binary")
     ap.add_argument("--shared", default=os.path.join(os.path.dirname(__file__), "../../shared/data"))
     ap.add_argument("--part", choices=["coverage", "curves"], required=True)
-    ap.add_argument("--set", default="confirmation", choices=["tuning", "confirmation"],
+    ap.add_argument("--set", default="confirmation", choices=sorted(SETS),
                     help="which datasets of bench/datasets.md (choices are made on tuning only)")
     ap.add_argument("--datasets", default="", help="comma-separated labels (default: all of the set)")
     ap.add_argument("--repeats", type=int, default=3)
@@ -187,7 +187,7 @@ def main():
         summarize("curves", results)
         return
     wanted = set(args.datasets.split(",")) if args.datasets else None
-    chosen = CONFIRMATION if args.set == "confirmation" else TUNING
+    chosen = SETS[args.set]
     specs = [s for s in chosen if wanted is None or s[0] in wanted]
     results = json.load(open(args.out)) if os.path.exists(args.out) else {}
     strategy = default_strategy()
