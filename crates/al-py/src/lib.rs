@@ -613,6 +613,8 @@ impl ProjectHandle {
     ) -> PyResult<String> {
         let options = stream_options(strategy, model, budget, threshold, seed, candidates)?;
         let refit_every = count(refit_every);
+        // Refused before the arriving file is read (as the CLI does).
+        al::stream::check_refit_every(refit_every).map_err(to_py)?;
         // A Python exception from `ask` (KeyboardInterrupt included) ends
         // the stream; it is raised as it was, not as al's error.
         let mut raised: Option<PyErr> = None;

@@ -124,6 +124,11 @@ def test_ask_is_refused_its_bad_replies_and_calls_back_into_the_project(tmp_path
         project.stream(frame, ask=lambda row: project.status(), threshold=-1)
     with pytest.raises(ValueError, match="refit_every: expected a whole number >= 1"):
         project.stream(frame, ask=lambda row: None, refit_every=0)
+    # Refused before the arriving file is read: its wrong columns go unseen.
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("a,b\n1,2\n")
+    with pytest.raises(ValueError, match="refit_every: expected a whole number >= 1"):
+        project.stream(wrong, ask=lambda row: None, refit_every=0)
     with pytest.raises(ValueError, match="give out or ask, not both"):
         project.stream(frame, ask=lambda row: None, out=tmp_path / "b.csv")
     # KeyboardInterrupt from the callback ends the stream as it was raised.

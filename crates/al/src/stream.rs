@@ -28,6 +28,12 @@ use crate::error::{at_least, invalid};
 use crate::intervals::{Calibration, LabeledRows};
 use crate::{BatchOut, Coverage, Intervals, PickedRow, Project};
 
+/// Refuses a `refit_every` of 0: the one check of that parameter, which
+/// front ends also call before they read the arriving rows.
+pub fn check_refit_every(refit_every: usize) -> Result<()> {
+    at_least("refit_every", refit_every, 1)
+}
+
 /// What a stream is told.
 #[derive(Debug, Clone)]
 pub struct StreamOptions {
@@ -320,7 +326,7 @@ impl Project {
         mut ask: impl FnMut(&Ask) -> Result<Reply>,
     ) -> Result<AskedOutcome> {
         options.check()?;
-        at_least("refit_every", refit_every, 1)?;
+        check_refit_every(refit_every)?;
         let (spec, strategy) = self.stream_parts(options)?;
         let mut model = StreamModel::new(&spec, &*strategy, options.seed, options.candidates)?;
         let bounds = self.file.target_bounds()?;
