@@ -192,6 +192,46 @@ fn bom_crlf_and_scientific_notation() {
 }
 
 #[test]
+fn cells_near_the_largest_number_keep_the_project_readable() {
+    // Squares of cells past about 1e154, and sums of cells near f64::MAX,
+    // overflow; the project's recipe once stored their infinite spread as
+    // JSON null, and every later command failed to read it.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    al(&db)
+        .args(["init", &fixture("odd/near_max.csv"), "--target", "price"])
+        .args(["--test-frac", "0"])
+        .assert()
+        .success();
+    let status = json_of(al(&db).args(["status", "--json"]));
+    assert_eq!(status["columns"][1]["name"], "big");
+    assert_eq!(status["columns"][1]["kind"], "numeric");
+    assert_eq!(
+        (status["labeled"].clone(), status["unlabeled"].clone()),
+        (6.into(), 4.into())
+    );
+    let out = dir.path().join("b.csv");
+    for strategy in ["random", "gsx", "qbc"] {
+        let picked = json_of(
+            al(&db)
+                .args([
+                    "--json",
+                    "query",
+                    "--strategy",
+                    strategy,
+                    "--batch",
+                    "2",
+                    "--include-pending",
+                ])
+                .arg("--out")
+                .arg(&out),
+        );
+        assert_eq!(picked["rows"].as_array().unwrap().len(), 2, "{strategy}");
+        std::fs::remove_file(&out).unwrap();
+    }
+}
+
+#[test]
 fn entirely_empty_feature_column_is_dropped_with_a_notice() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("p.db");

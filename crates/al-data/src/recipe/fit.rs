@@ -291,9 +291,7 @@ fn fit_numeric(
         };
         return;
     }
-    let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    let var = values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
+    let MeanStd { mean, std } = mean_std(&values);
     let (min, max) = values
         .iter()
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
@@ -325,13 +323,49 @@ fn fit_numeric(
         impute,
         fill,
         mean,
-        std: var.sqrt(),
+        std,
         min,
         max,
         decimals,
         integer,
         missing_indicator: opts.missing_indicators && recipe.missing > 0,
     });
+}
+
+/// A column's mean and standard deviation (population).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct MeanStd {
+    mean: f64,
+    std: f64,
+}
+
+/// The plain two-pass sums, the same bits as ever for ordinary data; when
+/// they overflow (cells beyond about 1e154 square past the largest f64,
+/// and a sum of cells near it passes it), the same sums over the cells
+/// divided by the largest magnitude, scaled back: both are finite for any
+/// finite cells, so the recipe always stores numbers (JSON has no
+/// infinity; an infinite mean or spread made the project unreadable).
+fn mean_std(values: &[f64]) -> MeanStd {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
+    if mean.is_finite() && var.is_finite() {
+        return MeanStd {
+            mean,
+            std: var.sqrt(),
+        };
+    }
+    let scale = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let unit_mean = values.iter().map(|v| v / scale).sum::<f64>() / n;
+    let unit_var = values
+        .iter()
+        .map(|v| (v / scale - unit_mean) * (v / scale - unit_mean))
+        .sum::<f64>()
+        / n;
+    MeanStd {
+        mean: unit_mean * scale,
+        std: unit_var.sqrt() * scale,
+    }
 }
 
 fn median(values: &mut [f64]) -> f64 {

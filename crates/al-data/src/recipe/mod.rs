@@ -305,6 +305,61 @@ mod tests {
     }
 
     #[test]
+    fn cells_near_the_largest_f64_give_a_finite_mean_and_spread_that_round_trip() {
+        // 1e200² and a sum of cells near f64::MAX overflow the plain sums.
+        let (_f, t) = table(
+            "x,w,y\n1.7976931348623157e308,1e200,1\n-1.7976931348623157e308,1,2\n-1.7976931348623157e308,2,3\n",
+        );
+        let (r, _) = Recipe::fit(&t, &opts("y")).unwrap();
+        let spec = |i: usize| match &r.columns[i].kind {
+            ColumnKind::Numeric(n) => n.clone(),
+            other => panic!("{other:?}"),
+        };
+        let (x, w) = (spec(0), spec(1));
+        // Scaled by the largest magnitude: exact enough to check by hand.
+        assert!(
+            (x.mean + f64::MAX / 3.0).abs() <= 1e-12 * f64::MAX,
+            "{}",
+            x.mean
+        );
+        assert!(
+            (x.std - f64::MAX * (8f64 / 9.0).sqrt()).abs() <= 1e-12 * f64::MAX,
+            "{}",
+            x.std
+        );
+        assert!((w.mean - 1e200 / 3.0).abs() <= 1e-12 * 1e200, "{}", w.mean);
+        assert!(
+            (w.std - 1e200 * 2f64.sqrt() / 3.0).abs() <= 1e-12 * 1e200,
+            "{}",
+            w.std
+        );
+        assert_eq!(x.fill, x.mean);
+        // It survives the JSON the project stores (infinity would be null).
+        let back: Recipe = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+        assert_eq!(back, r);
+        // And z-scores where the plain difference overflows (MAX + MAX/3).
+        let mut issues = vec![];
+        let mut dense = r.expand(&r.encode(&["1.7976931348623157e308", "1e200", ""], &mut issues));
+        r.scale_dense(&mut dense);
+        assert!((dense[0] - 2f64.sqrt()).abs() < 1e-12, "{dense:?}");
+        assert!(dense[1].is_finite(), "{dense:?}");
+        // Ordinary cells keep the plain sums' bits.
+        let (_g, t) = table("x,y\n0.1,1\n0.2,2\n0.4,3\n");
+        let (r, _) = Recipe::fit(&t, &opts("y")).unwrap();
+        let ColumnKind::Numeric(n) = &r.columns[0].kind else {
+            panic!()
+        };
+        let mean = (0.1 + 0.2 + 0.4) / 3.0;
+        assert_eq!(n.mean, mean);
+        let var: f64 = [0.1, 0.2, 0.4]
+            .iter()
+            .map(|v| (v - mean) * (v - mean))
+            .sum::<f64>()
+            / 3.0;
+        assert_eq!(n.std, var.sqrt());
+    }
+
+    #[test]
     fn categorical_levels_sorted_with_missing_and_one_hot() {
         let (_f, t) = table("dow,x,y\nMon,1,1\nTue,2,\n,3,2\nMon,4,1\n");
         let (r, _) = Recipe::fit(&t, &opts("y")).unwrap();
