@@ -34,6 +34,24 @@ def test_array_picks_equal_a_projects_picks(tmp_path, strategy):
     np.testing.assert_allclose(utilities, [r["score"] for r in expected["rows"]], rtol=1e-9)
 
 
+@pytest.mark.parametrize("strategy", [None, "gsx"])
+def test_cells_near_the_largest_float_scale_as_a_project_does(tmp_path, strategy):
+    # Column 0 spans ±f64::MAX: its plain mean and spread overflow, and both
+    # sides fall back to the same scaled sums.
+    frame, x, y = diabetes_with_holes()
+    x[:, 0] = x[:, 0] / np.abs(x[:, 0]).max() * np.finfo(float).max
+    table = pd.DataFrame(x, columns=frame.columns.drop("target")).assign(target=y)
+    table.to_csv(tmp_path / "d.csv", index=False, na_rep="")
+    db = tmp_path / "d.db"
+    cli("init", tmp_path / "d.csv", "--target", "target", "--test-frac", "0", project=db)
+    args = ["query", "--batch", "6", "--seed", "5", "--out", tmp_path / "b.csv"]
+    if strategy:
+        args += ["--strategy", strategy]
+    expected = cli(*args, project=db, json_out=True).parsed
+    picked = al.query(x, y, batch_size=6, strategy=strategy, seed=5)
+    assert list(picked + 1) == [r["row_id"] for r in expected["rows"]]
+
+
 def test_modal_shape_and_data_frames():
     frame, x, y = diabetes_with_holes()
     cold = al.query(x, batch_size=4, seed=1)  # no labels at all: the cold-start strategy

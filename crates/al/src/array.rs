@@ -11,6 +11,7 @@
 use anyhow::{bail, Result};
 use serde::Serialize;
 
+use al_data::recipe::{mean_std, z_score, MeanStd};
 use al_models::Matrix;
 use al_query::simulate::COLD_START;
 use al_query::{QueryInput, DEFAULT_STRATEGY};
@@ -159,7 +160,7 @@ impl ColumnScale {
                 }
             }
         }
-        let mean: Vec<f64> = sum
+        let mut mean: Vec<f64> = sum
             .iter()
             .zip(&count)
             .map(|(s, &n)| if n == 0 { 0.0 } else { s / n as f64 })
@@ -172,18 +173,31 @@ impl ColumnScale {
                 }
             }
         }
-        let std: Vec<f64> = squares
+        let mut std: Vec<f64> = squares
             .iter()
             .zip(&count)
-            .map(|(q, &n)| {
-                let sd = if n == 0 { 0.0 } else { (q / n as f64).sqrt() };
-                if sd > 1e-12 {
-                    sd
-                } else {
-                    1.0
-                }
-            })
+            .map(|(q, &n)| if n == 0 { 0.0 } else { (q / n as f64).sqrt() })
             .collect();
+        for c in 0..width {
+            // Sums that overflowed (cells near the largest f64): the
+            // recipe's fallback, on this column's cells.
+            if !(mean[c].is_finite() && std[c].is_finite()) {
+                let cells: Vec<f64> = x
+                    .iter()
+                    .skip(c)
+                    .step_by(width)
+                    .copied()
+                    .filter(|v| !v.is_nan())
+                    .collect();
+                let MeanStd { mean: m, std: s } = mean_std(&cells);
+                (mean[c], std[c]) = (m, s);
+            }
+        }
+        for sd in &mut std {
+            if *sd <= 1e-12 {
+                *sd = 1.0;
+            }
+        }
         ColumnScale { width, mean, std }
     }
 
@@ -201,7 +215,7 @@ impl ColumnScale {
                     .zip(&self.std)
                     .map(|((v, m), s)| {
                         let filled = if v.is_nan() { *m } else { *v };
-                        (filled - m) / s
+                        z_score(filled, *m, *s)
                     }),
             );
         }
@@ -212,6 +226,27 @@ impl ColumnScale {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn columns_near_the_largest_f64_scale_as_the_recipe_does() {
+        let max = f64::MAX;
+        // Column 0 overflows the plain sums; column 1 is ordinary.
+        let x = [max, 1.0, -max, 2.0, f64::NAN, 4.0, -max, 5.0];
+        let scale = ColumnScale::of(&x, 2);
+        let recipe = mean_std(&[max, -max, -max]);
+        assert_eq!((scale.mean[0], scale.std[0]), (recipe.mean, recipe.std));
+        assert!(recipe.mean.is_finite() && recipe.std.is_finite());
+        assert_eq!(scale.mean[1], 3.0);
+        let scaled = scale.rows(&x, &[0, 2]);
+        // max − (−max/3) overflows; divided first it is √2.
+        assert!(
+            (scaled.row(0)[0] - 2f64.sqrt()).abs() < 1e-12,
+            "{:?}",
+            scaled.row(0)
+        );
+        // The missing cell takes the mean: z-score 0.
+        assert_eq!(scaled.row(1)[0], 0.0);
+    }
 
     #[test]
     fn columns_are_mean_imputed_and_z_scored() {

@@ -103,14 +103,7 @@ impl Recipe {
             match &c.kind {
                 ColumnKind::Numeric(n) => {
                     let std = if n.std > 1e-12 { n.std } else { 1.0 };
-                    let z = (dense[at] - n.mean) / std;
-                    // Cells near the largest f64 can overflow the
-                    // difference; divided first, they cannot.
-                    dense[at] = if z.is_finite() {
-                        z
-                    } else {
-                        dense[at] / std - n.mean / std
-                    };
+                    dense[at] = super::z_score(dense[at], n.mean, std);
                     at += 1 + usize::from(n.missing_indicator);
                 }
                 ColumnKind::Categorical(k) => at += k.levels.len(),

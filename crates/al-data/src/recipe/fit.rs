@@ -334,9 +334,9 @@ fn fit_numeric(
 
 /// A column's mean and standard deviation (population).
 #[derive(Debug, Clone, Copy, PartialEq)]
-struct MeanStd {
-    mean: f64,
-    std: f64,
+pub struct MeanStd {
+    pub mean: f64,
+    pub std: f64,
 }
 
 /// The plain two-pass sums, the same bits as ever for ordinary data; when
@@ -345,7 +345,7 @@ struct MeanStd {
 /// divided by the largest magnitude, scaled back: both are finite for any
 /// finite cells, so the recipe always stores numbers (JSON has no
 /// infinity; an infinite mean or spread made the project unreadable).
-fn mean_std(values: &[f64]) -> MeanStd {
+pub fn mean_std(values: &[f64]) -> MeanStd {
     let n = values.len() as f64;
     let mean = values.iter().sum::<f64>() / n;
     let var = values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
@@ -365,6 +365,17 @@ fn mean_std(values: &[f64]) -> MeanStd {
     MeanStd {
         mean: unit_mean * scale,
         std: unit_var.sqrt() * scale,
+    }
+}
+
+/// `(value − mean) / std`, the recipe's z-score. Cells near the largest
+/// f64 can overflow the difference; divided first, they cannot.
+pub fn z_score(value: f64, mean: f64, std: f64) -> f64 {
+    let z = (value - mean) / std;
+    if z.is_finite() {
+        z
+    } else {
+        value / std - mean / std
     }
 }
 

@@ -20,6 +20,7 @@ mod fit;
 
 pub use decode::SynthDim;
 pub use encode::{Cell, EncodeIssue};
+pub use fit::{mean_std, z_score, MeanStd};
 
 use serde::{Deserialize, Serialize};
 
