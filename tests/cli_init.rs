@@ -232,6 +232,61 @@ fn cells_near_the_largest_number_keep_the_project_readable() {
 }
 
 #[test]
+fn targets_too_large_to_learn_from_are_refused_at_every_entry() {
+    // Their squares overflow: every prediction and error was NaN, and the
+    // NaN report once made the project unreadable.
+    let too_large = "\"2e151\" is beyond ±1e150, too large to learn from";
+    assert_init_fails(
+        &[&fixture("bad/target_too_large.csv"), "--target", "price"],
+        &["target_too_large.csv:3: column \"price\"", too_large],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    al(&db)
+        .args([
+            "init",
+            &fixture("bad/target_too_large.csv"),
+            "--target",
+            "price",
+        ])
+        .args(["--bad-target", "skip", "--test-frac", "0"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("3 labeled"));
+    let before = snapshot(&db);
+    al(&db)
+        .args(["add", &fixture("bad/target_too_large.csv"), "--as", "train"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(format!(
+            "target_too_large.csv:3: column \"price\": target {too_large}"
+        )));
+    assert_eq!(snapshot(&db), before);
+    let out = dir.path().join("b.csv");
+    al(&db)
+        .args(["query", "--batch", "1", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let batch = std::fs::read_to_string(&out).unwrap();
+    let (header, row) = batch.split_once('\n').unwrap();
+    let price = header.split(',').position(|h| h == "price").unwrap();
+    let mut cells: Vec<&str> = row.trim_end().split(',').collect();
+    cells[price] = "-3e300";
+    std::fs::write(&out, format!("{header}\n{}\n", cells.join(","))).unwrap();
+    let before = snapshot(&db);
+    al(&db)
+        .arg("label")
+        .arg(&out)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "-3e300: beyond ±1e150, too large to learn from",
+        ));
+    assert_eq!(snapshot(&db), before);
+}
+
+#[test]
 fn entirely_empty_feature_column_is_dropped_with_a_notice() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("p.db");

@@ -191,21 +191,23 @@ fn read_targets(
             targets.push(None);
             continue;
         }
-        let value = parse_number(cell).filter(|v| bounds.contains(*v));
+        let value = match parse_number(cell) {
+            Some(v) => bounds.check(v).map(|()| v),
+            None => Err("not a finite number".to_string()),
+        };
         match (value, opts.bad_target) {
-            (Some(v), _) => targets.push(Some(v)),
-            (None, BadTarget::Skip) => {
+            (Ok(v), _) => targets.push(Some(v)),
+            (Err(_), BadTarget::Skip) => {
                 skipped += 1;
                 targets.push(None);
             }
-            (None, BadTarget::Error) => {
+            (Err(why), BadTarget::Error) => {
                 return Err(DataError::AtCell {
                     path: table.path.clone(),
                     line: table.line(row),
                     column: recipe.target.clone(),
                     message: format!(
-                        "target {cell:?} is not a finite number{}; fix it, empty the cell to leave the row unlabeled, or pass --bad-target skip",
-                        if bounds.is_set() { format!(" within {bounds}") } else { String::new() }
+                        "target {cell:?} is {why}; fix it, empty the cell to leave the row unlabeled, or pass --bad-target skip"
                     ),
                 })
             }

@@ -21,7 +21,15 @@ pub use crate::project::{set_default_model, set_meta};
 use crate::project::{stop_check, Project};
 use std::sync::atomic::AtomicBool;
 
-/// The optional bounds labels must respect (`init --min/--max`).
+/// The largest target magnitude a project takes. Models square and sum
+/// targets (variances, split scores, squared errors): below 1e150 a square
+/// stays under 1e300 and a sum of ten million of them under the largest
+/// f64, beyond it they overflow to infinity and every prediction and
+/// error turns NaN.
+pub const MAX_TARGET: f64 = 1e150;
+
+/// The optional bounds labels must respect (`init --min/--max`), within
+/// ±[`MAX_TARGET`].
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Bounds {
     pub min: Option<f64>,
@@ -33,15 +41,24 @@ impl Bounds {
         self.min.is_some() || self.max.is_some()
     }
 
-    /// A finite number within the bounds.
+    /// A finite number no larger than [`MAX_TARGET`] in magnitude, within
+    /// the bounds.
     pub fn contains(&self, v: f64) -> bool {
-        v.is_finite() && self.min.is_none_or(|m| v >= m) && self.max.is_none_or(|m| v <= m)
+        v.is_finite()
+            && v.abs() <= MAX_TARGET
+            && self.min.is_none_or(|m| v >= m)
+            && self.max.is_none_or(|m| v <= m)
     }
 
     /// A label value the project accepts, or why not.
     pub fn check(&self, v: f64) -> std::result::Result<(), String> {
         if !v.is_finite() {
             return Err("not a finite number".into());
+        }
+        if v.abs() > MAX_TARGET {
+            return Err(format!(
+                "beyond ±{MAX_TARGET:e}, too large to learn from (rescale the target: thousands, millions or its logarithm)"
+            ));
         }
         if !self.contains(v) {
             return Err(format!("outside the project's bounds {self}"));
@@ -466,7 +483,15 @@ impl Project {
             .transpose()
     }
 
-    /// The optional bounds labels must respect (`init --min/--max`).
+    /// The largest target magnitude a project takes. Models square and sum
+    /// targets (variances, split scores, squared errors): below 1e150 a square
+    /// stays under 1e300 and a sum of ten million of them under the largest
+    /// f64, beyond it they overflow to infinity and every prediction and
+    /// error turns NaN.
+    pub const MAX_TARGET: f64 = 1e150;
+
+    /// The optional bounds labels must respect (`init --min/--max`), within
+    /// ±[`MAX_TARGET`].
     pub fn target_bounds(&self) -> Result<Bounds> {
         let get = |key| -> Result<Option<f64>> { Ok(self.meta(key)?.and_then(|v| v.parse().ok())) };
         Ok(Bounds {
@@ -508,6 +533,40 @@ pub(crate) mod tests {
             })
             .unwrap();
         project
+    }
+
+    #[test]
+    fn a_report_with_a_metric_that_is_not_finite_is_refused_and_nothing_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut project = project_in_every_state(dir.path());
+        let report = |mae: f64, r2: f64| Report {
+            round: None,
+            labels: 3,
+            mae,
+            mse: 4.0,
+            rmse: 2.0,
+            r2,
+            model: "forest".into(),
+            strategy: None,
+            created_at: String::new(),
+            method: EvalMethod::Holdout,
+        };
+        for (mae, r2, name) in [(f64::NAN, 0.5, "mae"), (1.0, f64::NEG_INFINITY, "r2")] {
+            let err = project
+                .write(|tx| insert_report(tx, &report(mae, r2)))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains(&format!("measured a {name} that is not a finite number")),
+                "{err}"
+            );
+        }
+        // The reports still read (a NULL metric once broke every command).
+        assert!(project.reports().unwrap().is_empty());
+        project
+            .write(|tx| insert_report(tx, &report(1.5, 0.5)))
+            .unwrap();
+        assert_eq!(project.reports().unwrap()[0].mae, 1.5);
     }
 
     #[test]

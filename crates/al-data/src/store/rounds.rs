@@ -3,7 +3,7 @@
 use rusqlite::{params, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{sql, Result};
+use crate::error::{sql, DataError, Result};
 use crate::project::{Project, NOW};
 
 /// A queried row that has no label yet.
@@ -280,6 +280,22 @@ pub fn record_round(tx: &Transaction, round: &RoundRecord, rows: &[QueriedRow]) 
 }
 
 pub fn insert_report(tx: &Transaction, report: &Report) -> Result<()> {
+    // SQLite stores NaN as NULL, which no later read of the reports takes:
+    // one such row made every command fail. Refused here, the transaction
+    // keeps nothing of the command.
+    for (name, value) in [
+        ("mae", report.mae),
+        ("mse", report.mse),
+        ("rmse", report.rmse),
+        ("r2", report.r2),
+    ] {
+        if !value.is_finite() {
+            return Err(DataError::Usage(format!(
+                "the model {:?} measured a {name} that is not a finite number ({value}); nothing was stored: its predictions overflowed or failed",
+                report.model
+            )));
+        }
+    }
     tx.execute(
         &format!(
             "INSERT INTO reports(round, labels, model, strategy, mae, mse, rmse, r2, method, created_at)

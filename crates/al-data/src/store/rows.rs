@@ -169,14 +169,20 @@ pub fn prepare_table(
                     "{t:?}: a pool file's rows are unlabeled; add labeled rows with --as train or --as test"
                 )))
             }
-            (false, _) => match crate::recipe::parse_number(t).filter(|v| format.bounds.contains(*v)) {
-                Some(v) => Some(v),
-                None => {
-                    return Err(at(format!(
-                        "target {t:?} is not a finite number within the project's bounds; empty the cell to add the row unlabeled"
-                    )))
+            (false, _) => {
+                let value = match crate::recipe::parse_number(t) {
+                    Some(v) => format.bounds.check(v).map(|()| v),
+                    None => Err("not a finite number".to_string()),
+                };
+                match value {
+                    Ok(v) => Some(v),
+                    Err(why) => {
+                        return Err(at(format!(
+                            "target {t:?} is {why}; empty the cell to add the row unlabeled"
+                        )))
+                    }
                 }
-            },
+            }
         };
         let mut dense = recipe.expand(&compact);
         recipe.scale_dense(&mut dense);
