@@ -106,6 +106,8 @@ impl GbmParams {
 impl Fit for GbmParams {
     fn fit(&self, x: &Matrix, y: &[f64], seed: u64) -> Result<Box<dyn Predict>, ModelError> {
         check_training(x, y)?;
+        let scales = ColumnScales::of(x);
+        let x = &scales.apply(x);
         let members = (0..self.members)
             .into_par_iter()
             .map(|m| {
@@ -114,7 +116,49 @@ impl Fit for GbmParams {
                 self.fit_member(&x.select(&rows), &ys, derive_seed(seed, 1000 + m as u64))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Box::new(Gbm { members }))
+        Ok(Box::new(Gbm { members, scales }))
+    }
+}
+
+/// Columns whose values reach [`ColumnScales::HUGE`] in magnitude, scaled
+/// down by [`ColumnScales::FACTOR`] before perpetual sees them: its cuts
+/// interpolate between values, which overflowed to infinity for values
+/// near the largest f64 and then indexed outside its histogram (found with
+/// cells of ±1.8e308). A power of two scales exactly and keeps the order,
+/// so the trees split the rows as they would have; ordinary columns are
+/// left as they are, bit for bit.
+#[derive(Debug, Clone, PartialEq)]
+struct ColumnScales(Vec<f64>);
+
+impl ColumnScales {
+    /// 2^900, about 8.5e270.
+    const HUGE: f64 = 8.452712498170644e270;
+    /// 2^-600.
+    const FACTOR: f64 = 2.409919865102884e-181;
+
+    fn of(x: &Matrix) -> ColumnScales {
+        let mut huge = vec![false; x.cols()];
+        for row in x.iter_rows() {
+            for (h, v) in huge.iter_mut().zip(row) {
+                *h |= v.abs() >= Self::HUGE;
+            }
+        }
+        ColumnScales(
+            huge.into_iter()
+                .map(|h| if h { Self::FACTOR } else { 1.0 })
+                .collect(),
+        )
+    }
+
+    fn apply(&self, x: &Matrix) -> Matrix {
+        if self.0.iter().all(|&s| s == 1.0) {
+            return x.clone();
+        }
+        let rows: Vec<Vec<f64>> = x
+            .iter_rows()
+            .map(|r| r.iter().zip(&self.0).map(|(v, s)| v * s).collect())
+            .collect();
+        Matrix::from_rows(&rows)
     }
 }
 
@@ -129,11 +173,13 @@ fn column_major(x: &Matrix) -> Vec<f64> {
 /// A fitted ensemble of boosters.
 pub struct Gbm {
     members: Vec<PerpetualBooster>,
+    /// The training columns' scaling, applied to every row predicted.
+    scales: ColumnScales,
 }
 
 impl Gbm {
     fn each_member(&self, x: &Matrix) -> Vec<Vec<f64>> {
-        let columns = column_major(x);
+        let columns = column_major(&self.scales.apply(x));
         let data = perpetual::Matrix::new(&columns, x.rows(), x.cols());
         self.members
             .iter()
@@ -180,5 +226,35 @@ mod tests {
         let mae = crate::metrics::mae(&y, &model.predict(&x).unwrap());
         assert!(mae < 0.5, "MAE {mae} on a step of height 10");
         assert_eq!(model.predict_members(&x).unwrap().unwrap().len(), 3);
+    }
+
+    #[test]
+    fn columns_near_the_largest_f64_split_as_their_order_says() {
+        assert_eq!(ColumnScales::HUGE, 2f64.powi(900));
+        assert_eq!(ColumnScales::FACTOR, 2f64.powi(-600));
+        // The same step, its feature stretched to ±f64::MAX: perpetual once
+        // read outside its histogram here. Scaled by a power of two, the
+        // rows keep their order, and the fit is the one on the plain step
+        // scaled the same way.
+        let step: Vec<f64> = (0..200).map(|i| (i % 20) as f64 - 9.5).collect();
+        let y: Vec<f64> = step
+            .iter()
+            .map(|&v| if v < 0.0 { 5.0 } else { 15.0 })
+            .collect();
+        let params = GbmParams {
+            budget: 0.5,
+            members: 3,
+        };
+        let huge = Matrix::from_rows(
+            &step
+                .iter()
+                .map(|v| vec![v / 9.5 * f64::MAX])
+                .collect::<Vec<_>>(),
+        );
+        let model = params.fit(&huge, &y, 4).unwrap();
+        let predicted = model.predict(&huge).unwrap();
+        assert!(crate::metrics::mae(&y, &predicted) < 0.5, "{predicted:?}");
+        let ordinary = Matrix::from_rows(&step.iter().map(|v| vec![*v]).collect::<Vec<_>>());
+        assert_eq!(ColumnScales::of(&ordinary), ColumnScales(vec![1.0]));
     }
 }

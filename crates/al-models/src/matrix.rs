@@ -1,5 +1,7 @@
 //! A dense row-major matrix: the one input type every model takes.
 
+use crate::metrics::{mean_std, MeanStd};
+
 /// Rows of `cols` features stored back to back.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Matrix {
@@ -90,17 +92,18 @@ impl Matrix {
                 *s += (v - m) * (v - m);
             }
         }
-        let std = var
-            .into_iter()
-            .map(|s| {
-                let sd = (s / n).sqrt();
-                if sd > 1e-12 {
-                    sd
-                } else {
-                    1.0
-                }
-            })
-            .collect();
+        let mut std: Vec<f64> = var.into_iter().map(|s| (s / n).sqrt()).collect();
+        for c in 0..self.cols {
+            // Sums that overflowed: mean_std's fallback on this column.
+            if !(mean[c].is_finite() && std[c].is_finite()) && self.rows > 0 {
+                let column: Vec<f64> = self.iter_rows().map(|r| r[c]).collect();
+                let MeanStd { mean: m, std: s } = mean_std(&column);
+                (mean[c], std[c]) = (m, s);
+            }
+        }
+        for sd in &mut std {
+            *sd = if *sd > 1e-12 { *sd } else { 1.0 };
+        }
         (mean, std)
     }
 }

@@ -54,7 +54,14 @@ pub fn aulc(labels: &[f64], values: &[f64]) -> f64 {
         .sum()
 }
 
-/// Mean and population standard deviation; NaN for no values.
+/// Mean and population standard deviation; NaN for no values. The plain
+/// two-pass sums (the same bits as ever for ordinary data); where they
+/// overflow (values past about 1e154 square past the largest f64, and sums
+/// of values near it pass it), the same sums over the values divided by
+/// the largest magnitude, scaled back, which are finite for finite values.
+/// The project recipe's `al_data::recipe::mean_std` is the same rule (that
+/// crate does not depend on this one), so a project and an array scale
+/// alike.
 pub fn mean_std(values: &[f64]) -> MeanStd {
     if values.is_empty() {
         return MeanStd {
@@ -65,9 +72,33 @@ pub fn mean_std(values: &[f64]) -> MeanStd {
     let n = values.len() as f64;
     let mean = values.iter().sum::<f64>() / n;
     let var = values.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n;
+    if mean.is_finite() && var.is_finite() || values.iter().any(|v| !v.is_finite()) {
+        return MeanStd {
+            mean,
+            std: var.sqrt(),
+        };
+    }
+    let scale = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let unit_mean = values.iter().map(|v| v / scale).sum::<f64>() / n;
+    let unit_var = values
+        .iter()
+        .map(|v| (v / scale - unit_mean) * (v / scale - unit_mean))
+        .sum::<f64>()
+        / n;
     MeanStd {
-        mean,
-        std: var.sqrt(),
+        mean: unit_mean * scale,
+        std: unit_var.sqrt() * scale,
+    }
+}
+
+/// `(value − mean) / std`; where the difference overflows (values near the
+/// largest f64), divided first.
+pub fn z_score(value: f64, mean: f64, std: f64) -> f64 {
+    let z = (value - mean) / std;
+    if z.is_finite() || !value.is_finite() {
+        z
+    } else {
+        value / std - mean / std
     }
 }
 

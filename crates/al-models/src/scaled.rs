@@ -9,7 +9,7 @@
 use ndarray::{Array1, Array2};
 
 use crate::matrix::Matrix;
-use crate::metrics::{mean_std, MeanStd};
+use crate::metrics::{mean_std, z_score, MeanStd};
 
 /// Per-column mean and standard deviation of the training rows (1 where a
 /// column is constant, so it standardises to zeros).
@@ -30,7 +30,7 @@ impl Standardizer {
         let mut out = Array2::zeros((x.rows(), x.cols()));
         for (mut dst, row) in out.rows_mut().into_iter().zip(x.iter_rows()) {
             for (j, v) in row.iter().enumerate() {
-                dst[j] = (v - self.mean[j]) / self.std[j];
+                dst[j] = z_score(*v, self.mean[j], self.std[j]);
             }
         }
         out
@@ -60,7 +60,7 @@ impl TargetScale {
     }
 
     pub fn transform(&self, y: &[f64]) -> Array1<f64> {
-        y.iter().map(|v| (v - self.mean) / self.std).collect()
+        y.iter().map(|v| z_score(*v, self.mean, self.std)).collect()
     }
 
     pub fn inverse(&self, z: f64) -> f64 {
@@ -90,5 +90,19 @@ mod tests {
         assert_eq!(t.inverse(1.0), 4.0);
         assert_eq!(constant_target(&[3.0, 3.0]), Some(3.0));
         assert_eq!(constant_target(&[3.0, 2.0]), None);
+    }
+
+    #[test]
+    fn features_near_the_largest_f64_standardise_to_finite_values() {
+        // The plain sums overflow (MAX − MAX): the scaled fallback gives
+        // mean −MAX/3 and spread MAX·√(8/9), so MAX lies √2 spreads above.
+        let max = f64::MAX;
+        let x = Matrix::from_rows(&[vec![max, 1.0], vec![-max, 2.0], vec![-max, 3.0]]);
+        let z = Standardizer::fit(&x).transform(&x);
+        assert!((z[[0, 0]] - 2f64.sqrt()).abs() < 1e-12, "{z:?}");
+        assert!((z[[1, 0]] + 1.0 / 2f64.sqrt()).abs() < 1e-12, "{z:?}");
+        // The ordinary column is untouched by the fallback.
+        let sd = (2.0f64 / 3.0).sqrt();
+        assert_eq!(z.column(1).to_vec(), vec![-1.0 / sd, 0.0, 1.0 / sd]);
     }
 }
