@@ -477,6 +477,54 @@ fn stream_with_a_budget_queries_about_that_share_deterministically() {
 }
 
 #[test]
+fn synthesized_values_of_a_column_in_scientific_notation_stay_inside_its_range() {
+    // Snapped to the mantissa's one decimal, every synthetic conc was 0.0.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    al(&db)
+        .args([
+            "init",
+            &fixture("odd/concentrations.csv"),
+            "--target",
+            "response",
+        ])
+        .args(["--test-frac", "0"])
+        .assert()
+        .success();
+    let out = dir.path().join("s.csv");
+    al(&db)
+        .args(["synthesize", "--n", "3", "--seed", "1", "--out"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("3 synthetic row(s)"));
+    let mut r = csv::Reader::from_path(&out).unwrap();
+    let conc = r
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "conc")
+        .unwrap();
+    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    let values: Vec<f64> = rows.iter().map(|row| row[conc].parse().unwrap()).collect();
+    for (row, v) in rows.iter().zip(&values) {
+        assert!(
+            (1.1e-6..=4.7e-6).contains(v),
+            "{v} outside the column's range"
+        );
+        assert!(
+            row[conc].contains('e'),
+            "written as the column is: {}",
+            &row[conc]
+        );
+    }
+    assert!(
+        values[0] != values[1] && values[1] != values[2],
+        "{values:?}"
+    );
+}
+
+#[test]
 fn synthesized_rows_stay_in_the_data_and_become_rows_when_labeled() {
     let dir = tempfile::tempdir().unwrap();
     let db = project(dir.path());

@@ -29,6 +29,9 @@ impl Recipe {
                     std: n.std,
                     step: if n.integer {
                         1.0
+                    } else if n.scientific {
+                        // Digits of a mantissa are no grid of the values.
+                        0.0
                     } else {
                         10f64.powi(-(n.decimals.min(12) as i32))
                     },
@@ -63,6 +66,9 @@ impl Recipe {
             *cell = match &c.kind {
                 ColumnKind::Numeric(_) if v.is_nan() => String::new(),
                 ColumnKind::Numeric(n) if n.integer => format!("{v:.0}"),
+                // Not snapped to a grid (`synthesis_dims`), so written in
+                // full: the shortest text that reads back as the value.
+                ColumnKind::Numeric(n) if n.scientific => format!("{v:e}"),
                 ColumnKind::Numeric(n) => format!("{v:.*}", n.decimals.min(12) as usize),
                 ColumnKind::Categorical(k) => {
                     match k.levels.get(v.max(0.0) as usize).map(String::as_str) {

@@ -74,13 +74,31 @@ pub(super) fn is_missing(cell: &str) -> bool {
 }
 
 /// Digits after the decimal point as written, ignoring an exponent.
-pub(super) fn decimals_of(cell: &str) -> (u32, bool) {
+/// How a numeric cell was written: its digits after the point (of the
+/// mantissa, for `3.2e-6`), whether as a real (a point or an exponent),
+/// and whether in scientific notation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Written {
+    pub decimals: u32,
+    pub as_real: bool,
+    pub scientific: bool,
+}
+
+pub(super) fn written_precision(cell: &str) -> Written {
     let t = cell.trim();
     let mantissa = t.split(['e', 'E']).next().unwrap_or(t);
-    let has_exp = mantissa.len() != t.len();
+    let scientific = mantissa.len() != t.len();
     match mantissa.find('.') {
-        Some(dot) => ((mantissa.len() - dot - 1) as u32, true),
-        None => (0, has_exp),
+        Some(dot) => Written {
+            decimals: (mantissa.len() - dot - 1) as u32,
+            as_real: true,
+            scientific,
+        },
+        None => Written {
+            decimals: 0,
+            as_real: scientific,
+            scientific,
+        },
     }
 }
 
@@ -252,6 +270,7 @@ fn fit_numeric(
     let mut values = Vec::with_capacity(table.n_rows());
     let mut decimals = 0u32;
     let mut integer = true;
+    let mut scientific = false;
     let mut unparsed = 0u64;
     let mut examples: Vec<String> = Vec::new();
     for cell in table.column(col) {
@@ -260,9 +279,10 @@ fn fit_numeric(
         }
         match parse_number(cell) {
             Some(v) => {
-                let (d, written_as_real) = decimals_of(cell);
-                decimals = decimals.max(d);
-                integer &= !written_as_real && v.fract() == 0.0;
+                let written = written_precision(cell);
+                decimals = decimals.max(written.decimals);
+                integer &= !written.as_real && v.fract() == 0.0;
+                scientific |= written.scientific;
                 values.push(v);
             }
             None => {
@@ -328,6 +348,7 @@ fn fit_numeric(
         max,
         decimals,
         integer,
+        scientific,
         missing_indicator: opts.missing_indicators && recipe.missing > 0,
     });
 }

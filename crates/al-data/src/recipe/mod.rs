@@ -94,6 +94,12 @@ pub struct NumericSpec {
     pub decimals: u32,
     /// Every parsed cell was an integer written without a decimal point.
     pub integer: bool,
+    /// Some cell was written in scientific notation (`3.2e-6`): `decimals`
+    /// counts the mantissa's digits, synthetic values are not snapped to a
+    /// grid of them and are written the same way. Absent in projects made
+    /// before it was kept (false).
+    #[serde(default)]
+    pub scientific: bool,
     pub missing_indicator: bool,
 }
 
@@ -264,7 +270,7 @@ impl Recipe {
 
 #[cfg(test)]
 mod tests {
-    use super::fit::decimals_of;
+    use super::fit::{written_precision, Written};
     use super::*;
     use crate::table::RawTable;
     use crate::table::{read_table, ReadOptions};
@@ -432,9 +438,15 @@ mod tests {
 
     #[test]
     fn decimals_and_scientific_notation() {
-        assert_eq!(decimals_of("3.250"), (3, true));
-        assert_eq!(decimals_of("1e3"), (0, true));
-        assert_eq!(decimals_of("12"), (0, false));
+        let written = |decimals, as_real, scientific| Written {
+            decimals,
+            as_real,
+            scientific,
+        };
+        assert_eq!(written_precision("3.250"), written(3, true, false));
+        assert_eq!(written_precision("1e3"), written(0, true, true));
+        assert_eq!(written_precision("12"), written(0, false, false));
+        assert_eq!(written_precision(" 3.2E-6 "), written(1, true, true));
         assert_eq!(parse_number(" 1.5e2 "), Some(150.0));
         assert_eq!(parse_number("inf"), None);
         assert_eq!(parse_number("NaN"), None);
@@ -462,6 +474,32 @@ mod tests {
             }
         );
         assert!(matches!(dims[2], SynthDim::Numeric { step, .. } if step == 1.0));
+    }
+
+    #[test]
+    fn scientific_columns_are_synthesised_off_any_grid_and_written_in_full() {
+        // Snapped to the mantissa's one decimal (a step of 0.1), every
+        // synthetic value of this column once became 0.0.
+        let (_f, t) = table("c,y\n3.2e-6,1\n1.1e-6,2\n4.7E-6,3\n");
+        let (r, _) = Recipe::fit(&t, &opts("y")).unwrap();
+        let ColumnKind::Numeric(n) = &r.columns[0].kind else {
+            panic!()
+        };
+        assert!(n.scientific && !n.integer && n.decimals == 1);
+        assert!(matches!(r.synthesis_dims()[0], SynthDim::Numeric { step, .. } if step == 0.0));
+        let cells = r.decode(&[2.345678e-6], 2);
+        assert_eq!(cells, vec!["2.345678e-6", ""]);
+        let mut issues = vec![];
+        assert_eq!(
+            r.encode(&[cells[0].as_str(), ""], &mut issues),
+            vec![2.345678e-6]
+        );
+        // A recipe stored before the flag existed reads as not scientific.
+        let mut stored = serde_json::to_value(&r).unwrap();
+        let column = stored["columns"][0].as_object_mut().unwrap();
+        column.remove("scientific").unwrap();
+        let old: Recipe = serde_json::from_value(stored).unwrap();
+        assert!(matches!(&old.columns[0].kind, ColumnKind::Numeric(n) if !n.scientific));
     }
 
     #[test]
