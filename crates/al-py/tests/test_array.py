@@ -73,6 +73,16 @@ def test_bad_arrays_are_refused_with_their_names():
     bad[3, 2] = np.inf
     with pytest.raises(ValueError, match="X: row 3, column 2: infinite value"):
         al.query(bad, y)
+    # The limit a project puts on targets: their squares must not overflow
+    # (the forest's spread was NaN, and the default picked one row twice).
+    huge = np.where(np.isnan(y), np.nan, 1e200)
+    with pytest.raises(ValueError, match=r"y: row 0: beyond ±1e150, too large to learn from"):
+        al.query(x, huge)
+    text = pd.DataFrame({"age": x[:, 0], "sex": np.where(x[:, 1] > 0, "f", "m")})
+    with pytest.raises(ValueError, match=r"X: column 'sex' holds (object|str), not numbers"):
+        al.query(text, y)
+    with pytest.raises(ValueError, match="X: expected numbers: could not convert string to float"):
+        al.query(np.array([["a", "b"]] * len(y)), y)
     with pytest.raises(ValueError, match="every row is labeled"):
         al.query(x, np.zeros(len(x)))
     with pytest.raises(ValueError, match="unknown strategy"):

@@ -131,6 +131,18 @@ fn check(x: &[f64], width: usize, y: &[f64], options: &ArrayQuery) -> Result<()>
     if let Some(bad) = y.iter().position(|v| v.is_infinite()) {
         bail!(invalid("y", &format!("row {bad}: infinite value")));
     }
+    // The limit a project puts on its targets (their squares must not
+    // overflow), so that an array and a project refuse the same labels.
+    let limits = al_data::store::Bounds::default();
+    if let Some((bad, why)) = y.iter().enumerate().find_map(|(i, v)| {
+        limits
+            .check(*v)
+            .err()
+            .filter(|_| !v.is_nan())
+            .map(|why| (i, why))
+    }) {
+        bail!(invalid("y", &format!("row {bad}: {why}")));
+    }
     at_least("batch_size", options.batch, 1)?;
     at_least("candidates", options.candidates, 1)
 }

@@ -788,6 +788,24 @@ def _floats(values: Optional[Iterable[Optional[float]]], n: int) -> np.ndarray:
     return np.asarray([np.nan if v is None else v for v in values], dtype=float)
 
 
+def _numeric_array(X: Any) -> np.ndarray:
+    """``X`` as float64, or a ValueError naming the column that is not a
+    number (numpy's own message names only the first bad cell)."""
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is not None and hasattr(dtypes, "items"):
+        for name, dtype in dtypes.items():
+            if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)):
+                raise ValueError(
+                    f"X: column {name!r} holds {dtype}, not numbers; al.query takes numbers "
+                    "(encode it first, e.g. with pandas.get_dummies), or start a project with "
+                    "al.Project.init, whose recipe encodes text columns"
+                )
+    try:
+        return np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"X: expected numbers: {e}") from None
+
+
 def query(
     X: Any,
     y: Any = None,
@@ -806,7 +824,7 @@ def query(
     best first, and with ``return_utilities=True`` also their utilities.
     Columns are mean-imputed and z-scored as a project's recipe does, so a
     project made from the same table picks the same rows."""
-    x = np.ascontiguousarray(np.asarray(X, dtype=np.float64))
+    x = np.ascontiguousarray(_numeric_array(X))
     if x.ndim != 2:
         raise ValueError(f"X: expected a 2-D array, not {x.ndim}-D")
     if y is None:

@@ -267,12 +267,20 @@ impl Strategy for Cover {
                     if taken[k] {
                         return f64::NEG_INFINITY;
                     }
-                    dist[k]
+                    let gain: f64 = dist[k]
                         .iter()
                         .zip(&covered)
                         .zip(&weights)
                         .map(|((d, cov), w)| w * (cov - d).max(0.0))
-                        .sum()
+                        .sum();
+                    // Below every real gain, above the taken rows: a NaN
+                    // (weights from a model that failed) tied with them,
+                    // and the tie picked a taken row again.
+                    if gain.is_nan() {
+                        f64::MIN
+                    } else {
+                        gain
+                    }
                 })
                 .collect();
             let Some(best) = top_k(&gains, 1).first().copied() else {
@@ -335,6 +343,21 @@ mod tests {
         let plain = "cover:metric=features,weight=uniform";
         assert_eq!(picks(plain, false), without);
         assert_ne!(picks(plain, true), without);
+    }
+
+    #[test]
+    fn gains_that_are_not_numbers_never_pick_a_row_twice() {
+        // Targets whose squares overflow make the forest's variance, and so
+        // every weight and gain, NaN; a NaN gain once tied with the rows
+        // already taken, and the tie went to a taken row.
+        let (lx, ly, pool) = rows(false);
+        let huge: Vec<f64> = ly.iter().map(|y| y * 1e200).collect();
+        let strategy = crate::parse_strategy("cover").unwrap();
+        let picked = run(&*strategy, &lx, &huge, &pool, 10, "forest:trees=10");
+        let mut distinct = picked.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert_eq!(distinct.len(), 10, "{picked:?}");
     }
 
     #[test]
