@@ -95,6 +95,9 @@ def test_bad_parameters_name_their_key(tmp_path, price_partial):
         al.Project.open(tmp_path / "missing.db")
     with pytest.raises(TypeError, match="answers"):
         project.label([1, 2, 3])
+    unlabeled = int(project.export().query("price.isna()").row_id.iloc[0])
+    with pytest.raises(ValueError, match=rf"row {unlabeled}: value 1e200: beyond ±1e150, too large to learn from"):
+        project.label({unlabeled: 1e200})
     assert (tmp_path / "y.db").read_bytes() == before
 
 

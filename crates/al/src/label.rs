@@ -6,6 +6,7 @@ use std::path::Path;
 use anyhow::{bail, Result};
 use serde::Serialize;
 
+use al_data::recipe::fmt_num;
 use al_data::store::HistoryEvent;
 use al_data::{store, LabelEvent, LabelOutcome, Report};
 use al_models::ModelSpec;
@@ -61,7 +62,7 @@ impl Project {
                 if let Err(m) = bounds.check(value) {
                     bail!(refused(
                         "value",
-                        &format!("row {row_id}: value {value}: {m}")
+                        &format!("row {row_id}: value {}: {m}", fmt_num(value))
                     ));
                 }
                 if self.file.row_state(row_id)?.is_none() {

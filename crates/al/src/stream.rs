@@ -17,6 +17,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use al_data::batch::{stage_round, BatchFile, BatchRow, StagedBatch};
+use al_data::recipe::fmt_num;
 use al_data::store::{self, record_round, PreparedRows};
 use al_data::{QueriedRow, RoundRecord, Subset};
 use al_models::{Fit, Matrix, ModelSpec, Predict};
@@ -362,7 +363,10 @@ impl Project {
             if let Err(why) = bounds.check(value) {
                 bail!(invalid(
                     "label",
-                    &format!("{value} for row {row_id} is {why}; the stream stopped there, with the rows before it kept")
+                    &format!(
+                        "{} for row {row_id} is {why}; the stream stopped there, with the rows before it kept",
+                        fmt_num(value)
+                    )
                 ));
             }
             let event = al_data::LabelEvent {

@@ -154,8 +154,18 @@ impl ColumnRecipe {
     }
 }
 
-pub(crate) fn fmt_num(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
+/// A number for people to read: whole numbers in full below 1e15, others
+/// to six decimals without trailing zeros, and in scientific notation with
+/// up to seven significant digits beyond 1e15 or below 1e-6 (1e200 as
+/// `1e200`, not 201 digits; 3.2e-7 as `3.2e-7`, not `0`).
+pub fn fmt_num(v: f64) -> String {
+    let size = v.abs();
+    if v.is_finite() && v != 0.0 && !(1e-6..1e15).contains(&size) {
+        let text = format!("{v:.6e}");
+        let (mantissa, exponent) = text.split_once('e').expect("{:e} writes an exponent");
+        let mantissa = mantissa.trim_end_matches('0').trim_end_matches('.');
+        format!("{mantissa}e{exponent}")
+    } else if v.fract() == 0.0 {
         format!("{v:.0}")
     } else {
         format!("{:.6}", v)
@@ -500,6 +510,25 @@ mod tests {
         column.remove("scientific").unwrap();
         let old: Recipe = serde_json::from_value(stored).unwrap();
         assert!(matches!(&old.columns[0].kind, ColumnKind::Numeric(n) if !n.scientific));
+    }
+
+    #[test]
+    fn numbers_for_people_stay_short_at_every_scale() {
+        let cases = [
+            (0.0, "0"),
+            (-5.0, "-5"),
+            (3.25, "3.25"),
+            (1.0 / 3.0, "0.333333"),
+            (123456789012345.0, "123456789012345"),
+            (1e15, "1e15"),
+            (1e200, "1e200"),
+            (-1.7976931348623157e308, "-1.797693e308"),
+            (3.2e-7, "3.2e-7"),
+            (0.0000015, "0.000002"),
+        ];
+        for (v, text) in cases {
+            assert_eq!(fmt_num(v), text, "{v}");
+        }
     }
 
     #[test]
