@@ -102,6 +102,63 @@ fn corrupt_and_nested_files_get_clear_errors_and_no_project() {
 }
 
 #[test]
+fn small_integers_and_categories_are_read_and_types_polars_cannot_read_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    for file in ["odd/small_types.parquet", "odd/small_types.arrow"] {
+        let db = dir.path().join("p.db");
+        al(&db)
+            .args([
+                "init",
+                &fixture(file),
+                "--target",
+                "price",
+                "--test-frac",
+                "0",
+                "--force",
+            ])
+            .assert()
+            .success();
+        let status = json_of(al(&db).args(["status", "--json"]));
+        let kinds: Vec<(&str, &str)> = status["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c["name"].as_str().unwrap(), c["kind"].as_str().unwrap()))
+            .collect();
+        // int8 and uint16 are numbers; a pandas Categorical (a dictionary
+        // of strings) is a category, as a string column is.
+        assert_eq!(
+            kinds,
+            [
+                ("rooms", "numeric"),
+                ("floor", "numeric"),
+                ("kind", "categorical"),
+                ("price", "target")
+            ],
+            "{file}"
+        );
+        assert_eq!(status["labeled"], 4, "{file}");
+    }
+    // Read from the schema before any column: polars panicked on these.
+    for (file, column, dtype) in [
+        ("odd/decimal.parquet", "x", "decimal(10, 2)"),
+        ("odd/half_float.parquet", "x", "float16"),
+        ("odd/struct.arrow", "x", "struct"),
+    ] {
+        let db = dir.path().join("q.db");
+        al(&db)
+            .args(["init", &fixture(file), "--target", "price"])
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains(format!(
+                "column \"{column}\" has type {dtype}; al-cli reads numbers"
+            )))
+            .stderr(predicate::str::contains("panicked").not());
+        assert!(!db.exists(), "{file}");
+    }
+}
+
+#[test]
 fn export_and_predict_write_parquet_that_reads_back() {
     let dir = tempfile::tempdir().unwrap();
     let db = init_from(dir.path(), "price_200.parquet");

@@ -42,16 +42,27 @@ fn read_bytes(bytes: Vec<u8>, path: &Path, format: TableFormat) -> Result<RawTab
         TableFormat::Parquet => "Parquet",
         _ => "Arrow IPC",
     };
-    let frame = match format {
-        TableFormat::Parquet => ParquetReader::new(file).finish(),
-        _ => IpcReader::new(file).finish(),
-    }
-    .map_err(|e| {
+    let unreadable = |e: PolarsError| {
         DataError::input(
             path,
             format!("cannot read this {what} file ({e}); is it complete and really {what}?"),
         )
-    })?;
+    };
+    // The schema is checked before any column is read: polars panics on
+    // some types it is not built for (decimals, half floats, structs).
+    let frame = match format {
+        TableFormat::Parquet => {
+            let mut reader = ParquetReader::new(file);
+            check_types(&*reader.schema().map_err(unreadable)?, path)?;
+            reader.finish()
+        }
+        _ => {
+            let mut reader = IpcReader::new(file);
+            check_types(&*reader.schema().map_err(unreadable)?, path)?;
+            reader.finish()
+        }
+    }
+    .map_err(unreadable)?;
     if frame.width() == 0 {
         return Err(DataError::input(
             path,
@@ -72,7 +83,7 @@ fn read_bytes(bytes: Vec<u8>, path: &Path, format: TableFormat) -> Result<RawTab
         let dtype = column.dtype().clone();
         let kind = if dtype.is_primitive_numeric() {
             SourceKind::Number
-        } else if dtype.is_string() || dtype.is_bool() {
+        } else if dtype.is_string() || dtype.is_bool() || dtype.is_categorical() {
             SourceKind::Text
         } else {
             return Err(DataError::input(
@@ -97,6 +108,50 @@ fn read_bytes(bytes: Vec<u8>, path: &Path, format: TableFormat) -> Result<RawTab
         kinds.push(kind);
     }
     RawTable::from_columns(path, headers, kinds, cells, sha256)
+}
+
+/// Refuses, naming the column, a type the reader below is not built to
+/// read: it passes numbers, text, booleans, categories (dictionaries of
+/// text), and the types whose refusal [`read_bytes`] words (dates, times,
+/// binary, lists); decimals, half floats, structs, maps and the rest stop
+/// here.
+fn check_types(schema: &ArrowSchema, path: &Path) -> Result<()> {
+    use ArrowDataType as A;
+    let text = |t: &A| matches!(t, A::Utf8 | A::LargeUtf8 | A::Utf8View);
+    for field in schema.iter_values() {
+        let readable = match &field.dtype {
+            A::Boolean | A::Null | A::Float32 | A::Float64 => true,
+            A::Int8 | A::Int16 | A::Int32 | A::Int64 => true,
+            A::UInt8 | A::UInt16 | A::UInt32 | A::UInt64 => true,
+            t if text(t) => true,
+            A::Dictionary(_, values, _) => text(values),
+            A::Date32 | A::Date64 | A::Timestamp(..) | A::Time32(_) | A::Time64(_) => true,
+            A::Duration(_) | A::Binary | A::LargeBinary | A::BinaryView => true,
+            A::FixedSizeBinary(_) | A::List(_) | A::LargeList(_) | A::FixedSizeList(..) => true,
+            _ => false,
+        };
+        if !readable {
+            return Err(DataError::input(
+                path,
+                format!(
+                    "column {:?} has type {}; al-cli reads numbers, text and booleans (cast decimals and half floats to float64, flatten or drop nested columns first)",
+                    field.name.as_str(),
+                    type_name(&field.dtype)
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// An Arrow type as a message names it: `struct`, `decimal(10, 2)`.
+fn type_name(dtype: &ArrowDataType) -> String {
+    match dtype {
+        ArrowDataType::Struct(_) => "struct".into(),
+        ArrowDataType::Map(..) => "map".into(),
+        ArrowDataType::Union(_) => "union".into(),
+        other => format!("{other:?}").to_lowercase(),
+    }
 }
 
 /// Writes text columns as a Parquet file: columns flagged `numeric` as 64-bit
