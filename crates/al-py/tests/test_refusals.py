@@ -101,6 +101,26 @@ def test_bad_parameters_name_their_key(tmp_path, price_partial):
     assert (tmp_path / "y.db").read_bytes() == before
 
 
+def test_a_frames_refusal_names_the_frame_and_its_row_not_a_temporary_file(tmp_path):
+    y = [1.0, 2.0, "n/a", 4.0, None, None]
+    frame = pd.DataFrame({"x": np.arange(6.0), "y": y})
+    with pytest.raises(ValueError) as refused:
+        al.Project.init(frame, target="y", path=tmp_path / "p.db")
+    assert str(refused.value).startswith('data (a DataFrame), row 2: column "y": target "n/a" is not a finite number')
+    assert not (tmp_path / "p.db").exists()
+    twice = pd.DataFrame(np.zeros((2, 3)), columns=["x", "x", "y"])
+    with pytest.raises(ValueError, match=r'^data \(a DataFrame\), header: duplicate column name "x"'):
+        al.Project.init(twice, target="y", path=tmp_path / "p.db")
+    nested = pd.DataFrame(np.zeros((2, 2)), columns=pd.MultiIndex.from_tuples([("a", "x"), ("b", "y")]))
+    with pytest.raises(ValueError, match=r"^data \(a DataFrame\): its columns are a MultiIndex"):
+        al.Project.init(nested, target="y", path=tmp_path / "p.db")
+    project = al.Project.init(frame.assign(y=[1.0, 2.0, 3.0, 4.0, None, None]), target="y", path=tmp_path / "q.db")
+    before = (tmp_path / "q.db").read_bytes()
+    with pytest.raises(ValueError, match=r'^added \(a DataFrame\): has no column "x"'):
+        project.add(pd.DataFrame({"q": [1.0]}))
+    assert (tmp_path / "q.db").read_bytes() == before
+
+
 INTERRUPTED = textwrap.dedent(
     """
     import sys, time

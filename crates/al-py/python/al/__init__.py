@@ -81,9 +81,13 @@ class _Source:
                 self.path = path
                 return
             frame = _read_columnar(path)
+            self._shown = path
             name = os.path.splitext(os.path.basename(path))[0]
         else:
             frame = _as_frame(data)
+            self._shown = f"{name} (a {type(data).__name__})"
+        if isinstance(frame.columns, pd.MultiIndex):
+            raise ValueError(f"{self._shown}: its columns are a MultiIndex; flatten them to one level of names first")
         frame, self.declared = _declared_types(frame)
         self._dir = tempfile.TemporaryDirectory(prefix="al-")
         self.path = os.path.join(self._dir.name, f"{name}.csv")
@@ -93,9 +97,37 @@ class _Source:
     def __enter__(self) -> str:
         return self.path
 
-    def __exit__(self, *exc: object) -> None:
-        if self._dir is not None:
-            self._dir.cleanup()
+    def __exit__(self, kind: Any, error: Any, trace: Any) -> None:
+        if self._dir is None:
+            return
+        self._dir.cleanup()
+        if isinstance(error, Exception) and self.path in str(error):
+            # The temporary CSV means nothing to the caller: name what they
+            # passed, and its row (0-based) where the core names a line.
+            raise _renamed(error, _where(str(error), self.path, self._shown)) from None
+
+
+def _where(message: str, path: str, shown: str) -> str:
+    """``message`` with ``path:LINE:`` (a line of the temporary CSV, the
+    header being line 1) as ``shown, row N:`` and any other mention of
+    ``path`` as ``shown``."""
+    import re
+
+    def row(match: "re.Match[str]") -> str:
+        line = int(match.group(1))
+        return f"{shown}, header:" if line == 1 else f"{shown}, row {line - 2}:"
+
+    message = re.sub(re.escape(path) + r":(\d+):", row, message)
+    return message.replace(path, shown)
+
+
+def _renamed(error: Exception, message: str) -> Exception:
+    """The same kind of exception with another message (``error`` itself
+    when its type cannot be built from one)."""
+    try:
+        return type(error)(message)
+    except Exception:  # noqa: BLE001 - keep the original rather than fail here
+        return error
 
 
 def _declared_types(frame: pd.DataFrame) -> Tuple[pd.DataFrame, List[Tuple[str, str]]]:
