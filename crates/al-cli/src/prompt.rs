@@ -6,6 +6,7 @@
 use std::io::{BufRead, Write};
 
 use al_data::store::Bounds;
+use al_models::metrics::display;
 use anyhow::Result;
 
 /// What the annotator answered.
@@ -41,7 +42,7 @@ pub fn ask(
         }
     }
     if let Some(p) = q.prediction.filter(|p| p.is_finite()) {
-        println!("  model's guess for {}: {p:.4}", q.target);
+        println!("  model's guess for {}: {}", q.target, display(p));
     }
     loop {
         print!(

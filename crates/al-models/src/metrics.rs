@@ -54,6 +54,19 @@ pub fn aulc(labels: &[f64], values: &[f64]) -> f64 {
         .sum()
 }
 
+/// A measured value for a table or a line people read: four decimals from
+/// 0.001 to a million (as every table has shown them), four significant
+/// digits in scientific notation beyond, so that an MAE of 3e-7 does not
+/// read 0.0000 and one of 1e140 does not take 141 digits.
+pub fn display(v: f64) -> String {
+    let size = v.abs();
+    if v.is_finite() && v != 0.0 && !(1e-3..1e6).contains(&size) {
+        format!("{v:.4e}")
+    } else {
+        format!("{v:.4}")
+    }
+}
+
 /// Mean and population standard deviation; NaN for no values. The plain
 /// two-pass sums (the same bits as ever for ordinary data); where they
 /// overflow (values past about 1e154 square past the largest f64, and sums
@@ -141,6 +154,18 @@ fn mean(values: impl Iterator<Item = f64>, n: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn displayed_values_keep_four_decimals_in_range_and_four_digits_beyond() {
+        assert_eq!(display(12.345678), "12.3457");
+        assert_eq!(display(0.0), "0.0000");
+        assert_eq!(display(-0.5), "-0.5000");
+        assert_eq!(display(999_999.0), "999999.0000");
+        assert_eq!(display(3.2e-7), "3.2000e-7");
+        assert_eq!(display(1.23456e140), "1.2346e140");
+        assert_eq!(display(-2_500_000.0), "-2.5000e6");
+        assert_eq!(display(f64::NAN), "NaN");
+    }
 
     #[test]
     fn spread_of_members_is_their_std_and_deciles() {

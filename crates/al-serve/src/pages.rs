@@ -42,11 +42,12 @@ fn csrf_field(csrf: &str) -> Markup {
     html! { input type="hidden" name="csrf" value=(csrf); }
 }
 
+/// [`al_models::metrics::display`] without trailing zeros in its fixed range.
 fn number(v: f64) -> String {
-    if v.abs() >= 1e6 || (v != 0.0 && v.abs() < 1e-3) {
-        format!("{v:.4e}")
+    let text = al_models::metrics::display(v);
+    if text.contains('e') {
+        text
     } else {
-        let text = format!("{v:.4}");
         text.trim_end_matches('0').trim_end_matches('.').to_string()
     }
 }

@@ -93,6 +93,7 @@ pub fn learning_curves_svg(title: &str, series: &[Series]) -> Result<String> {
     chart
         .configure_mesh()
         .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_label_formatter(&|y| tick(*y))
         .x_desc("labeled rows")
         .y_desc("test MAE")
         .draw()
@@ -211,9 +212,36 @@ fn x_range(x0: f64, x1: f64) -> std::ops::Range<f64> {
     }
 }
 
+/// A y-axis tick: plain from 0.001 up to a million, scientific beyond
+/// (the ticks of an MAE near 1e140 were 141 digits wide).
+fn tick(y: f64) -> String {
+    let trim = |t: &str| t.trim_end_matches('0').trim_end_matches('.').to_string();
+    if y != 0.0 && !(1e-3..1e6).contains(&y.abs()) {
+        let text = format!("{y:.3e}");
+        let (mantissa, exponent) = text.split_once('e').expect("{:e} writes an exponent");
+        format!("{}e{exponent}", trim(mantissa))
+    } else if y == y.trunc() {
+        format!("{y:.0}")
+    } else {
+        trim(&format!("{y:.4}"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn y_ticks_stay_short_at_every_scale() {
+        let ticks: Vec<String> = [0.0, 40.0, 0.25, 12.5, 4e139, 4.5e-7, 2_500_000.0]
+            .into_iter()
+            .map(tick)
+            .collect();
+        assert_eq!(
+            ticks,
+            ["0", "40", "0.25", "12.5", "4e139", "4.5e-7", "2.5e6"]
+        );
+    }
 
     fn series(catch_up: Option<CatchUp>) -> Vec<Series> {
         vec![Series {

@@ -1,6 +1,7 @@
 //! `evaluate`: fit on the training rows, measure on the held-out test rows
 //! (or by 5-fold cross-validation when there are none).
 
+use al_models::metrics::display;
 use anyhow::Result;
 use serde_json::json;
 
@@ -46,7 +47,7 @@ fn print_comparison(global: &Global, comparison: &Comparison) {
     let mut t = table(&["model", "MAE ± std over folds", "RMSE ± std over folds"]);
     for s in scores {
         let cell = |v: Option<f64>, sd: Option<f64>| match (v, sd) {
-            (Some(v), Some(sd)) => format!("{v:.4} ± {sd:.4}"),
+            (Some(v), Some(sd)) => format!("{} ± {}", display(v), display(sd)),
             _ => "—".to_string(),
         };
         let mae_cell = match &s.error {
@@ -88,11 +89,11 @@ pub fn print_report(global: &Global, project: &Project, report: &Report) -> Resu
         }));
     } else if !global.quiet {
         println!(
-            "{} training labels: MAE {:.4}  MSE {:.4}  RMSE {:.4}  R² {:.4}  ({}), measured {}",
+            "{} training labels: MAE {}  MSE {}  RMSE {}  R² {:.4}  ({}), measured {}",
             report.labels,
-            report.mae,
-            report.mse,
-            report.rmse,
+            display(report.mae),
+            display(report.mse),
+            display(report.rmse),
             report.r2,
             report.model,
             method_text(report.method)

@@ -1,5 +1,6 @@
 //! `report`: the stored evaluations, or a stored simulation.
 
+use al_models::metrics::display;
 use anyhow::Result;
 use serde_json::json;
 
@@ -61,9 +62,9 @@ pub fn run(global: &Global, args: ReportArgs) -> Result<()> {
             vec![
                 r.round.map_or("-".into(), |v| v.to_string()),
                 r.labels.to_string(),
-                format!("{:.4}", r.mae),
-                format!("{:.4}", r.mse),
-                format!("{:.4}", r.rmse),
+                display(r.mae),
+                display(r.mse),
+                display(r.rmse),
                 format!("{:.4}", r.r2),
                 prev.map_or("-".into(), |p| {
                     format!("{:+.1}", relative_improvement(p, r.mae))
@@ -110,16 +111,18 @@ fn print_forecast(f: &ProjectForecast) {
             for (k, a) in mae.ahead.iter().enumerate() {
                 let rmse = rmse.as_ref().map(|r| &r.ahead[k]);
                 println!(
-                    "  +{} batch{} ({} labels): MAE {:.4} [{:.4}, {:.4}]{}",
+                    "  +{} batch{} ({} labels): MAE {} [{}, {}]{}",
                     a.batches,
                     if a.batches == 1 { "" } else { "es" },
                     a.labels,
-                    a.expected,
-                    a.low,
-                    a.high,
+                    display(a.expected),
+                    display(a.low),
+                    display(a.high),
                     rmse.map_or(String::new(), |r| format!(
-                        ", RMSE {:.4} [{:.4}, {:.4}]",
-                        r.expected, r.low, r.high
+                        ", RMSE {} [{}, {}]",
+                        display(r.expected),
+                        display(r.low),
+                        display(r.high)
                     ))
                 );
             }

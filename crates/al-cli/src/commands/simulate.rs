@@ -4,6 +4,7 @@ use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use al_models::metrics::display;
 use anyhow::Result;
 use serde_json::json;
 
@@ -138,7 +139,7 @@ fn print_models_side_by_side(runs: &[SimulationRun]) {
                 s.name.clone(),
                 format!("{:.3}", s.aulc_ratio_mean),
                 format!("[{:.3}, {:.3}]", s.aulc_ratio_ci[0], s.aulc_ratio_ci[1]),
-                format!("{:.2}", s.final_mae_mean),
+                display(s.final_mae_mean),
             ]);
         }
     }
@@ -324,7 +325,7 @@ fn row(s: &al_query::simulate::StrategyResult) -> Vec<String> {
         format!("[{:.3}, {:.3}]", s.aulc_ratio_ci[0], s.aulc_ratio_ci[1]),
         saved_cell(mae.map(|m| &m.budget)),
         saved_cell(mae.map(|m| &m.half)),
-        format!("{:.2}", s.final_mae_mean),
+        display(s.final_mae_mean),
         format!("{:.1}", s.final_mse_mean),
         format!("{:.1}", s.improvement_pct_mean),
         format!("{:.3}", s.seconds_per_round),
