@@ -343,3 +343,24 @@ mod batch_files {
         }
     }
 }
+
+#[test]
+fn a_test_share_that_holds_out_no_row_or_leaves_too_few_is_refused_before_any_run() {
+    // 0.001 of 100 labeled rows held none out: every test MAE was NaN, the
+    // simulation was stored with it, and `report --simulation` then failed.
+    let dir = tempfile::tempdir().unwrap();
+    let db = project(dir.path(), &[]);
+    let before = snapshot(&db);
+    for (share, message) in [
+        ("0.001", "test_frac: a share of 0.001 of 100 labeled rows holds none out to measure the error on"),
+        ("0.99", "test_frac: holding out 99 of the 100 labeled rows leaves 1 to simulate on; --init 20 + --batch 10 need more"),
+    ] {
+        al(&db)
+            .args(["simulate", "--strategies", "random", "--rounds", "2", "--repeats", "1"])
+            .args(["--test-frac", share])
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains(message));
+        assert_eq!(snapshot(&db), before, "{share}");
+    }
+}

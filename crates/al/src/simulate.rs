@@ -164,6 +164,34 @@ impl Project {
             );
         }
         let has_test = counts.test > 0;
+        // The split each repeat makes (al_query::simulate): a share of the
+        // labeled rows held out, or the project's test rows.
+        let test_frac = options.test_frac.or((!has_test).then_some(0.25));
+        let (held_out, rest) = match test_frac {
+            Some(f) => {
+                let n = (f * labeled as f64).round() as usize;
+                (n, labeled - n)
+            }
+            None => (counts.test as usize, counts.labeled as usize),
+        };
+        if held_out == 0 {
+            bail!(invalid(
+                "test_frac",
+                &format!(
+                    "a share of {} of {labeled} labeled rows holds none out to measure the error on; give a larger share (one row is 1/{labeled} of them)",
+                    test_frac.unwrap_or(0.0)
+                )
+            ));
+        }
+        if rest < options.init + options.batch {
+            bail!(invalid(
+                "test_frac",
+                &format!(
+                    "holding out {held_out} of the {labeled} labeled rows leaves {rest} to simulate on; --init {} + --batch {} need more",
+                    options.init, options.batch
+                )
+            ));
+        }
         let models = if options.models.is_empty() {
             vec![crate::plugins::model_text(&self.file, None)?]
         } else {
