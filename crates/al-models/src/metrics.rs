@@ -72,8 +72,8 @@ pub fn display(v: f64) -> String {
 /// overflow (values past about 1e154 square past the largest f64, and sums
 /// of values near it pass it), the same sums over the values divided by
 /// the largest magnitude, scaled back, which are finite for finite values.
-/// The project recipe's `al_data::recipe::mean_std` is the same rule (that
-/// crate does not depend on this one), so a project and an array scale
+/// The project recipe's `al_data::recipe::mean_std` is the same rule
+/// (neither crate depends on the other), so a project and its models scale
 /// alike.
 pub fn mean_std(values: &[f64]) -> MeanStd {
     if values.is_empty() {

@@ -134,14 +134,10 @@ fn check(x: &[f64], width: usize, y: &[f64], options: &ArrayQuery) -> Result<()>
     // The limit a project puts on its targets (their squares must not
     // overflow), so that an array and a project refuse the same labels.
     let limits = al_data::store::Bounds::default();
-    if let Some((bad, why)) = y.iter().enumerate().find_map(|(i, v)| {
-        limits
-            .check(*v)
-            .err()
-            .filter(|_| !v.is_nan())
-            .map(|why| (i, why))
-    }) {
-        bail!(invalid("y", &format!("row {bad}: {why}")));
+    for (row, v) in y.iter().enumerate().filter(|(_, v)| !v.is_nan()) {
+        if let Err(why) = limits.check(*v) {
+            bail!(invalid("y", &format!("row {row}: {why}")));
+        }
     }
     at_least("batch_size", options.batch, 1)?;
     at_least("candidates", options.candidates, 1)
@@ -206,9 +202,7 @@ impl ColumnScale {
             }
         }
         for sd in &mut std {
-            if *sd <= 1e-12 {
-                *sd = 1.0;
-            }
+            *sd = if *sd > 1e-12 { *sd } else { 1.0 };
         }
         ColumnScale { width, mean, std }
     }

@@ -366,11 +366,13 @@ pub struct MeanStd {
 /// divided by the largest magnitude, scaled back: both are finite for any
 /// finite cells, so the recipe always stores numbers (JSON has no
 /// infinity; an infinite mean or spread made the project unreadable).
+/// `al_models::metrics::mean_std` is the same rule for the models' own
+/// scaling (neither crate depends on the other).
 pub fn mean_std(values: &[f64]) -> MeanStd {
     let n = values.len() as f64;
     let mean = values.iter().sum::<f64>() / n;
     let var = values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
-    if mean.is_finite() && var.is_finite() {
+    if mean.is_finite() && var.is_finite() || values.iter().any(|v| !v.is_finite()) {
         return MeanStd {
             mean,
             std: var.sqrt(),
@@ -393,7 +395,7 @@ pub fn mean_std(values: &[f64]) -> MeanStd {
 /// f64 can overflow the difference; divided first, they cannot.
 pub fn z_score(value: f64, mean: f64, std: f64) -> f64 {
     let z = (value - mean) / std;
-    if z.is_finite() {
+    if z.is_finite() || !value.is_finite() {
         z
     } else {
         value / std - mean / std

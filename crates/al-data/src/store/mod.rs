@@ -483,15 +483,7 @@ impl Project {
             .transpose()
     }
 
-    /// The largest target magnitude a project takes. Models square and sum
-    /// targets (variances, split scores, squared errors): below 1e150 a square
-    /// stays under 1e300 and a sum of ten million of them under the largest
-    /// f64, beyond it they overflow to infinity and every prediction and
-    /// error turns NaN.
-    pub const MAX_TARGET: f64 = 1e150;
-
-    /// The optional bounds labels must respect (`init --min/--max`), within
-    /// ±[`MAX_TARGET`].
+    /// The optional bounds labels must respect (`init --min/--max`).
     pub fn target_bounds(&self) -> Result<Bounds> {
         let get = |key| -> Result<Option<f64>> { Ok(self.meta(key)?.and_then(|v| v.parse().ok())) };
         Ok(Bounds {
