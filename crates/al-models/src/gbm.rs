@@ -15,6 +15,8 @@
 //! `cover` use. Each booster runs on one thread and the members in parallel,
 //! so the result never depends on the thread count.
 
+use std::borrow::Cow;
+
 use perpetual::objective::Objective;
 use perpetual::PerpetualBooster;
 use rand::seq::index::sample;
@@ -107,7 +109,7 @@ impl Fit for GbmParams {
     fn fit(&self, x: &Matrix, y: &[f64], seed: u64) -> Result<Box<dyn Predict>, ModelError> {
         check_training(x, y)?;
         let scales = ColumnScales::of(x);
-        let x = &scales.apply(x);
+        let x = &*scales.apply(x);
         let members = (0..self.members)
             .into_par_iter()
             .map(|m| {
@@ -150,15 +152,16 @@ impl ColumnScales {
         )
     }
 
-    fn apply(&self, x: &Matrix) -> Matrix {
+    /// `x` itself when no column is scaled (no copy of a large pool).
+    fn apply<'a>(&self, x: &'a Matrix) -> Cow<'a, Matrix> {
         if self.0.iter().all(|&s| s == 1.0) {
-            return x.clone();
+            return Cow::Borrowed(x);
         }
         let rows: Vec<Vec<f64>> = x
             .iter_rows()
             .map(|r| r.iter().zip(&self.0).map(|(v, s)| v * s).collect())
             .collect();
-        Matrix::from_rows(&rows)
+        Cow::Owned(Matrix::from_rows(&rows))
     }
 }
 
@@ -234,8 +237,7 @@ mod tests {
         assert_eq!(ColumnScales::FACTOR, 2f64.powi(-600));
         // The same step, its feature stretched to ±f64::MAX: perpetual once
         // read outside its histogram here. Scaled by a power of two, the
-        // rows keep their order, and the fit is the one on the plain step
-        // scaled the same way.
+        // rows keep their order and the step is learned.
         let step: Vec<f64> = (0..200).map(|i| (i % 20) as f64 - 9.5).collect();
         let y: Vec<f64> = step
             .iter()
