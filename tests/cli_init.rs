@@ -211,7 +211,21 @@ fn cells_near_the_largest_number_keep_the_project_readable() {
         (6.into(), 4.into())
     );
     let out = dir.path().join("b.csv");
-    for strategy in ["random", "gsx", "qbc"] {
+    // Every strategy the registry lists (lcmd once panicked: rows
+    // infinitely far from every centre kept none).
+    let listed = json_of(al(&db).args(["--json", "strategies"]));
+    let names: Vec<String> = listed["strategies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        names.len() >= 14 && names.contains(&"lcmd".to_string()),
+        "{names:?}"
+    );
+    for strategy in &names {
+        let strategy = strategy.as_str();
         let picked = json_of(
             al(&db)
                 .args([

@@ -114,7 +114,7 @@ impl LeafSpace {
 
     /// For every row, the distance to its nearest row among `centres` and
     /// that centre's position in `centres` (`INFINITY` and `usize::MAX`
-    /// when there are no centres).
+    /// when there are no centres; a NaN distance counts as the farthest).
     pub fn nearest(&self, centres: &[usize]) -> Vec<(f64, usize)> {
         (0..self.rows())
             .into_par_iter()
@@ -124,7 +124,12 @@ impl LeafSpace {
                     .enumerate()
                     .map(|(k, &c)| (self.distance(i, c), k))
                     .fold((f64::INFINITY, usize::MAX), |best, d| {
-                        if d.0 < best.0 {
+                        // The first centre counts even at an infinite (or
+                        // NaN) distance: a pool row near the largest f64
+                        // was infinitely far from every centre, kept no
+                        // centre at all, and lcmd indexed with usize::MAX.
+                        let first = best.1 == usize::MAX;
+                        if first || d.0 < best.0 || (best.0.is_nan() && !d.0.is_nan()) {
                             d
                         } else {
                             best

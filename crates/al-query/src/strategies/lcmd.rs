@@ -129,4 +129,27 @@ mod tests {
         sorted.dedup();
         assert_eq!(sorted.len(), 3);
     }
+
+    #[test]
+    fn rows_infinitely_far_from_every_centre_are_picked_not_a_panic() {
+        // Their input distance overflows to infinity: they once kept no
+        // centre at all, and the cluster index was usize::MAX.
+        let labeled: Vec<Vec<f64>> = (0..10).map(|i| vec![i as f64 * 0.5]).collect();
+        let y: Vec<f64> = labeled.iter().map(|r| r[0] * 2.0).collect();
+        let mut pool: Vec<Vec<f64>> = (0..6).map(|i| vec![i as f64]).collect();
+        pool.push(vec![f64::MAX]);
+        pool.push(vec![-f64::MAX]);
+        let lcmd = Lcmd {
+            trees: 20,
+            input: 0.05,
+        };
+        let mut picks = run(&lcmd, &labeled, &y, &pool, 3, "linear");
+        picks.sort_unstable();
+        picks.dedup();
+        assert_eq!(picks.len(), 3);
+        assert!(
+            picks.contains(&6) && picks.contains(&7),
+            "the far rows first: {picks:?}"
+        );
+    }
 }
