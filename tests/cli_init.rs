@@ -404,6 +404,35 @@ fn bad_inputs_fail_cleanly() {
             "--bad-target skip",
         ],
     );
+    // Options that contradict each other or the target were ignored
+    // without a word (the target kept, the bounds failing on a data row).
+    let partial = fixture("price_partial.csv");
+    for (extra, expected) in [
+        (
+            &["--drop", "price"][..],
+            "--drop \"price\" names the target column",
+        ),
+        (
+            &["--id-col", "price"][..],
+            "--id-col \"price\" names the target column",
+        ),
+        (
+            &["--categorical", "price"][..],
+            "--categorical \"price\" names the target column",
+        ),
+        (
+            &["--impute", "price=0"][..],
+            "--impute \"price\" names the target column",
+        ),
+        (
+            &["--min", "10", "--max", "5"][..],
+            "--min 10 is above --max 5",
+        ),
+    ] {
+        let mut args = vec![partial.as_str(), "--target", "price"];
+        args.extend_from_slice(extra);
+        assert_init_fails(&args, &[expected]);
+    }
     assert_init_fails(
         &[&fixture("price_partial.csv"), "--target", "prize"],
         &[

@@ -88,6 +88,13 @@ pub fn init(opts: &InitOptions) -> Result<InitReport> {
             )));
         }
     }
+    if let (Some(min), Some(max)) = (opts.min, opts.max) {
+        if min > max {
+            return Err(DataError::Usage(format!(
+                "--min {min} is above --max {max}: no label could be accepted; swap them"
+            )));
+        }
+    }
     if opts.test.is_some() && opts.test_frac.is_some() {
         return Err(DataError::Usage(
             "--test FILE is the held-out set; leave out --test-frac, or drop --test to hold out a share of the main file".into(),

@@ -30,11 +30,26 @@ impl Recipe {
             ("--id-col", &opts.id_cols),
         ] {
             for n in names {
-                index(n, what)?;
+                // The target is never a feature: dropping it, or treating it
+                // as an id or a category, was ignored without a word.
+                if index(n, what)? == target && what != "--numeric" {
+                    return Err(DataError::Usage(format!(
+                        "{what} {n:?} names the target column; the target is what is learned, so it cannot be {} (choose another --target, or leave {n:?} out of {what})",
+                        match what {
+                            "--drop" => "dropped",
+                            "--id-col" => "an id",
+                            _ => "a category",
+                        }
+                    )));
+                }
             }
         }
         for (n, _) in &opts.impute {
-            index(n, "--impute")?;
+            if index(n, "--impute")? == target {
+                return Err(DataError::Usage(format!(
+                    "--impute {n:?} names the target column; an empty target leaves its row unlabeled, it is never filled"
+                )));
+            }
         }
         if !(0.0..=1.0).contains(&opts.numeric_threshold) {
             return Err(DataError::Usage(format!(
