@@ -103,21 +103,9 @@ fn corrupt_and_nested_files_get_clear_errors_and_no_project() {
 
 #[test]
 fn small_integers_and_categories_are_read_and_types_polars_cannot_read_are_named() {
-    let dir = tempfile::tempdir().unwrap();
     for file in ["odd/small_types.parquet", "odd/small_types.arrow"] {
-        let db = dir.path().join("p.db");
-        al(&db)
-            .args([
-                "init",
-                &fixture(file),
-                "--target",
-                "price",
-                "--test-frac",
-                "0",
-                "--force",
-            ])
-            .assert()
-            .success();
+        let dir = tempfile::tempdir().unwrap();
+        let db = init_from(dir.path(), file);
         let status = json_of(al(&db).args(["status", "--json"]));
         let kinds: Vec<(&str, &str)> = status["columns"]
             .as_array()
@@ -140,6 +128,7 @@ fn small_integers_and_categories_are_read_and_types_polars_cannot_read_are_named
         assert_eq!(status["labeled"], 4, "{file}");
     }
     // Read from the schema before any column: polars panicked on these.
+    let dir = tempfile::tempdir().unwrap();
     for (file, column, dtype) in [
         ("odd/decimal.parquet", "x", "decimal(10, 2)"),
         ("odd/half_float.parquet", "x", "float16"),

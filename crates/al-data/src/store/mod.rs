@@ -41,16 +41,8 @@ impl Bounds {
         self.min.is_some() || self.max.is_some()
     }
 
-    /// A finite number no larger than [`MAX_TARGET`] in magnitude, within
-    /// the bounds.
-    pub fn contains(&self, v: f64) -> bool {
-        v.is_finite()
-            && v.abs() <= MAX_TARGET
-            && self.min.is_none_or(|m| v >= m)
-            && self.max.is_none_or(|m| v <= m)
-    }
-
-    /// A label value the project accepts, or why not.
+    /// A label value the project accepts (a finite number no larger than
+    /// [`MAX_TARGET`] in magnitude, within the bounds), or why not.
     pub fn check(&self, v: f64) -> std::result::Result<(), String> {
         if !v.is_finite() {
             return Err("not a finite number".into());
@@ -60,7 +52,7 @@ impl Bounds {
                 "beyond ±{MAX_TARGET:e}, too large to learn from (rescale the target: thousands, millions or its logarithm)"
             ));
         }
-        if !self.contains(v) {
+        if self.min.is_some_and(|m| v < m) || self.max.is_some_and(|m| v > m) {
             return Err(format!("outside the project's bounds {self}"));
         }
         Ok(())
