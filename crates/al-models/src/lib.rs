@@ -23,6 +23,7 @@ pub mod linear;
 pub mod matrix;
 pub mod metrics;
 pub mod params;
+pub mod pool_error;
 mod scaled;
 pub mod spec;
 pub mod svr;
