@@ -192,7 +192,10 @@ fn the_forecast_appears_after_enough_rounds_and_the_advice_follows_the_threshold
         text.contains(&format!("predictions on {rows} pool rows moved ")),
         "{text}"
     );
-    assert!(text.contains("forecast (cv5 errors of "), "{text}");
+    assert!(
+        text.contains("forecast (pool_estimate errors of "),
+        "{text}"
+    );
     assert!(text.contains("+5 batches (240 labels): MAE "), "{text}");
     assert!(text.contains("advice: "), "{text}");
     // The threshold is stored; 99 % of the error cannot be bought with
@@ -271,4 +274,68 @@ fn bad_coverage_and_stop_below_are_refused_before_anything_is_read_or_written() 
             ));
     }
     assert_eq!(snapshot(&db), before);
+}
+
+#[test]
+fn a_cold_start_project_reports_the_pool_estimate_with_its_interval_in_text_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    // No label at all: every label comes from al's picks, nothing is held out.
+    let (db, truth) = project(dir.path(), 0);
+    for r in 0..3 {
+        round(&db, dir.path(), &truth, 20, r);
+    }
+    let report = json_of(al(&db).args(["--json", "report"]));
+    let reports = report["reports"].as_array().unwrap();
+    assert_eq!(reports.len(), 3);
+    for (r, labels) in reports.iter().zip([20, 40, 60]) {
+        assert_eq!(r["labels"], labels);
+        assert_eq!(r["method"], "pool_estimate", "{r}");
+        let mae = r["mae"].as_f64().unwrap();
+        let interval = &r["interval"];
+        assert!(interval["mae_low"].as_f64().unwrap() < mae, "{r}");
+        assert!(mae < interval["mae_high"].as_f64().unwrap(), "{r}");
+        let rmse = r["rmse"].as_f64().unwrap();
+        assert!(interval["rmse_low"].as_f64().unwrap() < rmse, "{r}");
+        assert!(rmse < interval["rmse_high"].as_f64().unwrap(), "{r}");
+        // The plain cross-validation has keys of its own.
+        assert!(r["cross_validation"]["mae"].as_f64().unwrap() > 0.0, "{r}");
+        assert_ne!(r["cross_validation"]["mae"], r["mae"]);
+    }
+    let text = common::stdout_of(al(&db).arg("report"));
+    assert!(text.contains("MAE 80 % interval"), "{text}");
+    assert!(text.contains("CV MAE on picked rows"), "{text}");
+    assert!(
+        text.contains("pool_estimate: the error on the unlabeled rows, estimated"),
+        "{text}"
+    );
+    let status = common::stdout_of(al(&db).arg("status"));
+    let last = &reports[2];
+    assert!(
+        status.contains(&format!(
+            "error     MAE {:.4} (80 %: {:.4} – {:.4}) at 60 labels, estimated on the unlabeled rows",
+            last["mae"].as_f64().unwrap(),
+            last["interval"]["mae_low"].as_f64().unwrap(),
+            last["interval"]["mae_high"].as_f64().unwrap()
+        )),
+        "{status}"
+    );
+}
+
+#[test]
+fn a_project_with_held_out_rows_still_reports_on_them_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, truth) = project(dir.path(), 400);
+    round(&db, dir.path(), &truth, 20, 0);
+    let report = json_of(al(&db).args(["--json", "report"]));
+    let last = report["reports"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["method"], "holdout", "{last}");
+    assert!(last["interval"].is_null() && last["cross_validation"].is_null());
+    let text = common::stdout_of(al(&db).arg("report"));
+    assert!(!text.contains("MAE 80 % interval"), "{text}");
+    assert!(text.contains("holdout: the held-out rows"), "{text}");
 }

@@ -238,7 +238,7 @@ fn an_older_project_is_refused_unchanged_until_upgraded_then_works() {
         .arg("upgrade")
         .assert()
         .success()
-        .stdout(predicate::str::contains("schema 1 -> 3"));
+        .stdout(predicate::str::contains("schema 1 -> 4"));
     // The report written before the upgrade reads as measured on held-out rows.
     let report = json_of(al(&db).args(["--json", "report"]));
     assert_eq!(report["reports"][0]["method"], "holdout");
@@ -247,7 +247,7 @@ fn an_older_project_is_refused_unchanged_until_upgraded_then_works() {
         .arg("upgrade")
         .assert()
         .success()
-        .stdout(predicate::str::contains("already at schema 3"));
+        .stdout(predicate::str::contains("already at schema 4"));
     al(&db)
         .args(["query", "--batch", "2", "--out", "-"])
         .assert()
@@ -274,7 +274,7 @@ fn a_schema_2_project_upgrades_to_column_chunks_and_gives_the_same_picks_and_exp
         .arg("upgrade")
         .assert()
         .success()
-        .stdout(predicate::str::contains("schema 2 -> 3"));
+        .stdout(predicate::str::contains("schema 2 -> 4"));
     let conn = rusqlite::Connection::open(&db).unwrap();
     let (chunks, slots): (i64, i64) = conn
         .query_row(
@@ -332,7 +332,7 @@ fn a_schema_2_project_upgrades_to_column_chunks_and_gives_the_same_picks_and_exp
 }
 
 #[test]
-fn without_held_out_rows_evaluate_cross_validates_and_says_so() {
+fn without_held_out_rows_evaluate_estimates_the_pool_error_and_keeps_the_plain_cv_beside_it() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("p.db");
     al(&db)
@@ -350,17 +350,58 @@ fn without_held_out_rows_evaluate_cross_validates_and_says_so() {
         .arg("evaluate")
         .assert()
         .success()
+        .stdout(predicate::str::contains(
+            "estimated on the unlabeled rows from the labeled rows",
+        ))
+        .stdout(predicate::str::contains(
+            "Plain 5-fold cross-validation on the labeled rows: MAE ",
+        ));
+    let r = json_of(al(&db).args(["--json", "evaluate", "--seed", "3"]));
+    assert_eq!(r["method"], "pool_estimate");
+    let (low, mae, high) = (
+        r["interval"]["mae_low"].as_f64().unwrap(),
+        r["mae"].as_f64().unwrap(),
+        r["interval"]["mae_high"].as_f64().unwrap(),
+    );
+    assert!(0.0 <= low && low < mae && mae < high, "{r}");
+    assert_eq!(r["interval"]["level"], 0.8);
+    assert!(r["cross_validation"]["mae"].as_f64().unwrap() > 0.0);
+    let again = json_of(al(&db).args(["--json", "evaluate", "--seed", "3"]));
+    assert_eq!(r["mae"], again["mae"], "seeded folds and helper forests");
+    assert_eq!(r["interval"], again["interval"]);
+    let all = json_of(al(&db).args(["--json", "report"]));
+    for r in all["reports"].as_array().unwrap() {
+        assert_eq!(r["method"], "pool_estimate");
+        let estimate = &r["estimate"];
+        assert!(estimate["effective_rows"].as_f64().unwrap() > 1.0, "{r}");
+        assert!(estimate["weighted_mae"].as_f64().unwrap() > 0.0, "{r}");
+        assert!(estimate["surrogate_mae"].as_f64().unwrap() > 0.0, "{r}");
+    }
+}
+
+#[test]
+fn with_every_row_labeled_and_none_held_out_evaluate_cross_validates_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    al(&db)
+        .args([
+            "init",
+            &fixture("diabetes.csv"),
+            "--target",
+            "target",
+            "--test-frac",
+            "0",
+        ])
+        .assert()
+        .success();
+    al(&db)
+        .arg("evaluate")
+        .assert()
+        .success()
         .stdout(predicate::str::contains("by 5-fold cross-validation"));
     let r = json_of(al(&db).args(["--json", "evaluate", "--seed", "3"]));
     assert_eq!(r["method"], "cv5");
-    let again = json_of(al(&db).args(["--json", "evaluate", "--seed", "3"]));
-    assert_eq!(r["mae"], again["mae"], "seeded folds");
-    let all = json_of(al(&db).args(["--json", "report"]));
-    assert!(all["reports"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|r| r["method"] == "cv5"));
+    assert!(r["interval"].is_null() && r["cross_validation"].is_null());
 }
 
 #[test]

@@ -17,7 +17,7 @@ use crate::recipe::Recipe;
 pub const APPLICATION_ID: i32 = 0x414C_5052;
 /// Bumped whenever the schema changes; older tools refuse newer files, and
 /// this one asks for `al-cli upgrade` on older ones ([`Project::upgrade`]).
-pub const SCHEMA_VERSION: i32 = 3;
+pub const SCHEMA_VERSION: i32 = 4;
 
 /// One step of [`Project::upgrade`], run inside its transaction.
 type Migration = fn(&Transaction) -> Result<()>;
@@ -25,14 +25,30 @@ type Migration = fn(&Transaction) -> Result<()>;
 /// What takes a project from schema `n` to `n + 1`, in order: 1 → 2 adds
 /// how each report was measured (held-out rows or 5-fold cross-validation);
 /// 2 → 3 moves the encoded features from one blob per row into column
-/// chunks ([`crate::store::chunks`]).
+/// chunks ([`crate::store::chunks`]); 3 → 4 adds a report's interval, the
+/// plain cross-validation kept beside an estimate, and how it was made.
 const MIGRATIONS: &[Migration] = &[
     |tx| {
         tx.execute_batch("ALTER TABLE reports ADD COLUMN method TEXT NOT NULL DEFAULT 'holdout';")
             .map_err(sql)
     },
     crate::store::chunks::migrate_row_blobs_to_chunks,
+    |tx| tx.execute_batch(REPORT_ESTIMATE_COLUMNS).map_err(sql),
 ];
+
+/// The columns schema 4 adds to `reports` (all empty on older reports).
+const REPORT_ESTIMATE_COLUMNS: &str = "
+ALTER TABLE reports ADD COLUMN level REAL;
+ALTER TABLE reports ADD COLUMN mae_low REAL;
+ALTER TABLE reports ADD COLUMN mae_high REAL;
+ALTER TABLE reports ADD COLUMN rmse_low REAL;
+ALTER TABLE reports ADD COLUMN rmse_high REAL;
+ALTER TABLE reports ADD COLUMN cv_mae REAL;
+ALTER TABLE reports ADD COLUMN cv_mse REAL;
+ALTER TABLE reports ADD COLUMN cv_rmse REAL;
+ALTER TABLE reports ADD COLUMN cv_r2 REAL;
+ALTER TABLE reports ADD COLUMN detail TEXT;
+";
 
 const SCHEMA: &str = r#"
 CREATE TABLE meta (
@@ -91,7 +107,19 @@ CREATE TABLE reports (
     rmse       REAL,
     r2         REAL,
     method     TEXT NOT NULL DEFAULT 'holdout',
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    -- schema 4: an estimate's interval (level, as 0.8), the plain
+    -- cross-validation kept beside it, and how it was made (JSON)
+    level      REAL,
+    mae_low    REAL,
+    mae_high   REAL,
+    rmse_low   REAL,
+    rmse_high  REAL,
+    cv_mae     REAL,
+    cv_mse     REAL,
+    cv_rmse    REAL,
+    cv_r2      REAL,
+    detail     TEXT
 );
 CREATE TABLE synthetic (
     synth_id   INTEGER PRIMARY KEY,

@@ -280,16 +280,21 @@ pub fn project(view: ProjectView) -> Markup {
                     @if let Some(f) = &view.forecast {
                         (forecast_block(f))
                     }
+                    @if view.reports.last().is_some_and(|r| r.method == al::EvalMethod::PoolEstimate) {
+                        p.muted #measured-note { "No held-out rows: the MAE is the error on the unlabeled rows, estimated from the labeled rows and corrected for how al picked them (80 % interval). Plain cross-validation on the picked rows, shown beside it, overstates the error." }
+                    }
                     table.numbers #reports {
-                        thead { tr { th { "round" } th { "labels" } th { "MAE" } th { "MSE" } th { "measured" } th { "strategy" } th { "model" } } }
+                        thead { tr { th { "round" } th { "labels" } th { "MAE" } th title="80 % interval of an estimated MAE" { "80 % interval" } th { "MSE" } th { "measured" } th title="plain 5-fold cross-validation on the labeled rows (the rows al picked)" { "CV MAE, picked rows" } th { "strategy" } th { "model" } } }
                         tbody {
                             @for r in &view.reports {
                                 tr {
                                     td { (r.round.map_or("-".to_string(), |v| v.to_string())) }
                                     td { (r.labels) }
                                     td { (number(r.mae)) }
+                                    td { (r.interval.map_or("-".to_string(), |i| format!("{} – {}", number(i.mae_low), number(i.mae_high)))) }
                                     td { (number(r.mse)) }
-                                    td { (r.method.as_str()) }
+                                    td title=(al::method_text(r.method)) { (r.method.as_str()) }
+                                    td { (r.cross_validation.map_or("-".to_string(), |c| number(c.mae))) }
                                     td.spec title=(r.strategy.as_deref().unwrap_or("")) { (short_spec(r.strategy.as_deref().unwrap_or("-"))) }
                                     td.spec title=(r.model) { (short_spec(&r.model)) }
                                 }

@@ -5,9 +5,10 @@
 use anyhow::{bail, Result};
 use serde::Serialize;
 
-use al_data::store::EvalMethod;
+use al_data::store::{ErrorFigures, ErrorInterval, EvalMethod};
 use al_data::{store, Report, Subset};
 use al_models::metrics::{mae, mean_std, mse, r2, rmse};
+use al_models::pool_error::{PoolErrorInput, PoolErrorParams};
 use al_models::validation::{cross_val_folds, cross_val_predict};
 use al_models::{Matrix, ModelSpec, MODELS};
 
@@ -37,41 +38,49 @@ pub struct Comparison {
 
 impl Project {
     /// Measures `spec` and stores the report: fitted on every labeled
-    /// training row and measured on the held-out rows, or, when there are
-    /// none, by 5-fold cross-validation on the labeled rows.
+    /// training row and measured on the held-out rows; when there are none,
+    /// the error on the unlabeled rows is estimated from 5-fold
+    /// cross-validation on the labeled rows, corrected for how they were
+    /// picked ([`al_models::pool_error`]), with the plain cross-validation
+    /// kept beside it (alone when no unlabeled row is left).
     pub fn evaluate(&mut self, spec: &ModelSpec, seed: u64) -> Result<Report> {
         let project = &mut self.file;
-        let train = project.load(Subset::Training, false)?;
         let test = project.load(Subset::Test, false)?;
         let learner = spec.build()?;
-        let train_x = Matrix::new(train.features.clone(), train.width);
-        let (truth, pred, method) = if test.is_empty() {
-            if train.len() < 5 {
-                bail!(
-                    "{} labeled row(s) and no held-out rows: label at least 5 to measure by 5-fold cross-validation",
-                    train.len()
-                );
-            }
-            let truth = train.targets();
-            let pred = cross_val_predict(&*learner, &train_x, &truth, 5, seed)?;
-            (truth, pred, EvalMethod::Cv5)
+        let measured = if test.is_empty() {
+            let [train, pool] =
+                project.load_compact_subsets([Subset::Training, Subset::PoolWithPending])?;
+            let recipe = project.recipe()?;
+            let (train, pool) = (train.expand(&recipe, false), pool.expand(&recipe, false));
+            without_test_rows(&*learner, &train, &pool, seed)?
         } else {
-            let fitted = learner.fit(&train_x, &train.targets(), seed)?;
-            let pred = fitted.predict(&Matrix::new(test.features.clone(), test.width))?;
-            (test.targets(), pred, EvalMethod::Holdout)
+            let train = project.load(Subset::Training, false)?;
+            let fitted = learner.fit(&features(&train), &train.targets(), seed)?;
+            let pred = fitted.predict(&features(&test))?;
+            Measured {
+                labels: train.len(),
+                figures: figures(&test.targets(), &pred),
+                method: EvalMethod::Holdout,
+                interval: None,
+                cross_validation: None,
+                detail: None,
+            }
         };
         let round = project.last_round()?;
         let report = Report {
             round: round.as_ref().map(|r| r.round),
-            labels: train.len() as u64,
-            mae: mae(&truth, &pred),
-            mse: mse(&truth, &pred),
-            rmse: rmse(&truth, &pred),
-            r2: r2(&truth, &pred),
+            labels: measured.labels as u64,
+            mae: measured.figures.mae,
+            mse: measured.figures.mse,
+            rmse: measured.figures.rmse,
+            r2: measured.figures.r2,
             model: spec.to_string(),
             strategy: round.map(|r| r.strategy),
             created_at: String::new(),
-            method,
+            method: measured.method,
+            interval: measured.interval,
+            cross_validation: measured.cross_validation,
+            detail: measured.detail,
         };
         project.write(|tx| store::insert_report(tx, &report))?;
         Ok(report)
@@ -154,6 +163,88 @@ impl Project {
     }
 }
 
+/// What one evaluation measured, before it is stored as a report.
+struct Measured {
+    labels: usize,
+    figures: ErrorFigures,
+    method: EvalMethod,
+    interval: Option<ErrorInterval>,
+    cross_validation: Option<ErrorFigures>,
+    detail: Option<serde_json::Value>,
+}
+
+fn features(rows: &al_data::Rows) -> Matrix {
+    Matrix::new(rows.features.clone(), rows.width)
+}
+
+fn figures(truth: &[f64], pred: &[f64]) -> ErrorFigures {
+    ErrorFigures {
+        mae: mae(truth, pred),
+        mse: mse(truth, pred),
+        rmse: rmse(truth, pred),
+        r2: r2(truth, pred),
+    }
+}
+
+/// A project without held-out rows: the pool estimate, with the plain
+/// cross-validation beside it; the plain cross-validation alone when no
+/// unlabeled row is left to estimate on.
+fn without_test_rows(
+    learner: &dyn al_models::Fit,
+    train: &al_data::Rows,
+    pool: &al_data::Rows,
+    seed: u64,
+) -> Result<Measured> {
+    if train.len() < 5 {
+        bail!(
+            "{} labeled row(s) and no held-out rows: label at least 5 to measure by 5-fold cross-validation",
+            train.len()
+        );
+    }
+    let truth = train.targets();
+    let labeled = features(train);
+    let oof = cross_val_predict(learner, &labeled, &truth, 5, seed)?;
+    let cross_validation = figures(&truth, &oof);
+    if pool.len() < 2 {
+        return Ok(Measured {
+            labels: train.len(),
+            figures: cross_validation,
+            method: EvalMethod::Cv5,
+            interval: None,
+            cross_validation: None,
+            detail: None,
+        });
+    }
+    let estimate = PoolErrorParams::default().estimate(
+        &PoolErrorInput {
+            labeled: &labeled,
+            targets: &truth,
+            out_of_fold: &oof,
+            pool: &features(pool),
+        },
+        seed,
+    )?;
+    Ok(Measured {
+        labels: train.len(),
+        figures: ErrorFigures {
+            mae: estimate.mae.estimate,
+            mse: estimate.mse,
+            rmse: estimate.rmse.estimate,
+            r2: estimate.r2,
+        },
+        method: EvalMethod::PoolEstimate,
+        interval: Some(ErrorInterval {
+            level: estimate.level,
+            mae_low: estimate.mae.low,
+            mae_high: estimate.mae.high,
+            rmse_low: estimate.rmse.low,
+            rmse_high: estimate.rmse.high,
+        }),
+        cross_validation: Some(cross_validation),
+        detail: Some(serde_json::to_value(&estimate)?),
+    })
+}
+
 fn cv_score(spec: &ModelSpec, x: &Matrix, y: &[f64], seed: u64) -> Result<ModelScore> {
     let oof = cross_val_folds(&*spec.build()?, x, y, 5, seed)?;
     Ok(ModelScore {
@@ -171,5 +262,8 @@ pub fn method_text(method: EvalMethod) -> &'static str {
     match method {
         EvalMethod::Holdout => "on the held-out rows",
         EvalMethod::Cv5 => "by 5-fold cross-validation on the labeled rows (no held-out rows)",
+        EvalMethod::PoolEstimate => {
+            "estimated on the unlabeled rows from the labeled rows, corrected for how they were picked (no held-out rows)"
+        }
     }
 }

@@ -37,6 +37,9 @@ pub struct Status {
     /// Stop or continue labeling, and why (the forecast-gain rule on the
     /// stored reports); `None` before the first report.
     pub advice: Option<crate::Advice>,
+    /// The latest report: the error as the project measures it now (on
+    /// the held-out rows, else estimated on the pool); `None` before one.
+    pub error: Option<al_data::Report>,
 }
 
 /// One source column and what the recipe does with it.
@@ -131,6 +134,7 @@ impl Project {
             rounds: counts.rounds,
             columns,
             advice: self.forecast()?.map(|f| f.advice),
+            error: self.file.reports()?.pop(),
         })
     }
 

@@ -251,6 +251,9 @@ mod tests {
             strategy: Some(strategy.into()),
             created_at: String::new(),
             method: crate::EvalMethod::Cv5,
+            interval: None,
+            cross_validation: None,
+            detail: None,
         }
     }
 

@@ -71,7 +71,13 @@ fn print_comparison(global: &Global, comparison: &Comparison) {
 
 /// Prints a report with its change against the previous and the first one.
 pub fn print_report(global: &Global, project: &Project, report: &Report) -> Result<()> {
-    let all = project.reports()?;
+    // Compared with earlier reports measured the same way only: an
+    // estimate against a plain cross-validation says nothing about progress.
+    let all: Vec<Report> = project
+        .reports()?
+        .into_iter()
+        .filter(|r| r.method == report.method)
+        .collect();
     let previous = all.len().checked_sub(2).map(|i| all[i].mae);
     let first = all.first().filter(|_| all.len() > 1).map(|r| r.mae);
     let change = |before: Option<f64>| before.map(|b| relative_improvement(b, report.mae));
@@ -84,20 +90,34 @@ pub fn print_report(global: &Global, project: &Project, report: &Report) -> Resu
             "r2": report.r2,
             "model": report.model,
             "method": report.method,
+            "interval": report.interval,
+            "cross_validation": report.cross_validation,
             "improvement_vs_previous_pct": change(previous),
             "improvement_vs_first_pct": change(first),
         }));
     } else if !global.quiet {
         println!(
-            "{} training labels: MAE {}  MSE {}  RMSE {}  R² {:.4}  ({}), measured {}",
+            "{} training labels: MAE {}{}  MSE {}  RMSE {}  R² {:.4}  ({}), measured {}",
             report.labels,
             display(report.mae),
+            report.interval.map_or(String::new(), |i| format!(
+                " [{}, {}]",
+                display(i.mae_low),
+                display(i.mae_high)
+            )),
             display(report.mse),
             display(report.rmse),
             report.r2,
             report.model,
             method_text(report.method)
         );
+        if let (Some(i), Some(cv)) = (report.interval, report.cross_validation) {
+            println!(
+                "[ ]: {:.0} % interval. Plain 5-fold cross-validation on the labeled rows: MAE {} (it measures the rows al picked, not the pool)",
+                i.level * 100.0,
+                display(cv.mae)
+            );
+        }
         if let (Some(p), Some(f)) = (change(previous), change(first)) {
             println!(
                 "MAE improvement: {p:+.1} % since the previous report, {f:+.1} % since the first"

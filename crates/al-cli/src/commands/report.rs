@@ -39,7 +39,8 @@ pub fn run(global: &Global, args: ReportArgs) -> Result<()> {
             .map(|r| {
                 json!({"round": r.round, "labels": r.labels, "mae": r.mae, "mse": r.mse, "rmse": r.rmse,
                        "r2": r.r2, "model": r.model, "strategy": r.strategy, "method": r.method,
-                       "created_at": r.created_at})
+                       "interval": r.interval, "cross_validation": r.cross_validation,
+                       "estimate": r.detail, "created_at": r.created_at})
             })
             .collect();
         print_json(&json!({ "reports": list, "forecast": forecast }));
@@ -49,20 +50,29 @@ pub fn run(global: &Global, args: ReportArgs) -> Result<()> {
         println!("no reports yet: run `al-cli evaluate` (label imports run it too)");
         return Ok(());
     }
-    let first = reports[0].mae;
+    let estimated = reports.iter().any(|r| r.interval.is_some());
     let rows: Vec<Vec<String>> = reports
         .iter()
         .enumerate()
         .map(|(i, r)| {
-            let prev = if i == 0 {
-                None
-            } else {
-                Some(reports[i - 1].mae)
-            };
-            vec![
+            // Changes against the earlier reports measured the same way.
+            let same: Vec<&al::Report> = reports[..i]
+                .iter()
+                .filter(|e| e.method == r.method)
+                .collect();
+            let prev = same.last().map(|p| p.mae);
+            let first = same.first().map_or(r.mae, |f| f.mae);
+            let mut row = vec![
                 r.round.map_or("-".into(), |v| v.to_string()),
                 r.labels.to_string(),
                 display(r.mae),
+            ];
+            if estimated {
+                row.push(r.interval.map_or("-".into(), |i| {
+                    format!("{} – {}", display(i.mae_low), display(i.mae_high))
+                }));
+            }
+            row.extend([
                 display(r.mse),
                 display(r.rmse),
                 format!("{:.4}", r.r2),
@@ -71,25 +81,35 @@ pub fn run(global: &Global, args: ReportArgs) -> Result<()> {
                 }),
                 format!("{:+.1}", relative_improvement(first, r.mae)),
                 r.method.as_str().to_string(),
+            ]);
+            if estimated {
+                row.push(r.cross_validation.map_or("-".into(), |c| display(c.mae)));
+            }
+            row.extend([
                 r.strategy.clone().unwrap_or_else(|| "-".into()),
                 r.model.clone(),
-            ]
+            ]);
+            row
         })
         .collect();
-    let header = [
-        "round",
-        "labels",
-        "MAE",
+    let mut header = vec!["round", "labels", "MAE"];
+    if estimated {
+        header.push("MAE 80 % interval");
+    }
+    header.extend([
         "MSE",
         "RMSE",
         "R²",
         "MAE vs prev %",
         "MAE vs first %",
         "measured",
-        "strategy",
-        "model",
-    ];
+    ]);
+    if estimated {
+        header.push("CV MAE on picked rows");
+    }
+    header.extend(["strategy", "model"]);
     print_rows(&header, &rows, format);
+    print_methods(&reports);
     if let Some(f) = &forecast {
         print_forecast(f);
     }
@@ -97,6 +117,28 @@ pub fn run(global: &Global, args: ReportArgs) -> Result<()> {
         println!("learning curve: {}", p.display());
     }
     Ok(())
+}
+
+/// What each way of measuring in the table means, once per way used.
+fn print_methods(reports: &[al::Report]) {
+    let mut seen = Vec::new();
+    for r in reports {
+        if !seen.contains(&r.method) {
+            seen.push(r.method);
+        }
+    }
+    for method in seen {
+        let note = match method {
+            al::EvalMethod::Holdout => "the held-out rows, never trained on",
+            al::EvalMethod::Cv5 => {
+                "5-fold cross-validation on the labeled rows; when al picked them, it measures the rows it found hard, not the pool"
+            }
+            al::EvalMethod::PoolEstimate => {
+                "the error on the unlabeled rows, estimated from the labeled rows' cross-validation corrected for how al picked them, with an 80 % interval; \"CV MAE on picked rows\" is the plain cross-validation, which overstates it (docs/decide.md)"
+            }
+        };
+        println!("{}: {note}", method.as_str());
+    }
 }
 
 /// The forecast under the table, then the advice.

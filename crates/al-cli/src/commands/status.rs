@@ -22,6 +22,20 @@ pub fn run(global: &Global) -> Result<()> {
     );
     println!("features  {} (encoded)", status.features);
     println!("rounds    {}", status.rounds);
+    if let Some(r) = &status.error {
+        println!(
+            "error     MAE {}{} at {} labels, {}",
+            al_models::metrics::display(r.mae),
+            r.interval.map_or(String::new(), |i| format!(
+                " ({:.0} %: {} – {})",
+                i.level * 100.0,
+                al_models::metrics::display(i.mae_low),
+                al_models::metrics::display(i.mae_high)
+            )),
+            r.labels,
+            al::method_text(r.method)
+        );
+    }
     if let Some(advice) = &status.advice {
         println!(
             "{}",

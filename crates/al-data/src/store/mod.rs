@@ -534,6 +534,9 @@ pub(crate) mod tests {
             strategy: None,
             created_at: String::new(),
             method: EvalMethod::Holdout,
+            interval: None,
+            cross_validation: None,
+            detail: None,
         };
         for (mae, r2, name) in [(f64::NAN, 0.5, "mae"), (1.0, f64::NEG_INFINITY, "r2")] {
             let err = project

@@ -61,6 +61,36 @@ pub struct Report {
     pub created_at: String,
     /// How the errors were measured.
     pub method: EvalMethod,
+    /// The interval of an estimated error (the pool estimate's); `None`
+    /// for a measurement on held-out rows and for older reports.
+    pub interval: Option<ErrorInterval>,
+    /// Plain 5-fold cross-validation on the labeled rows, kept beside an
+    /// estimate made from it (it measures the error on the rows that were
+    /// picked, not on the pool).
+    pub cross_validation: Option<ErrorFigures>,
+    /// How an estimate was made (its parts, as JSON), for those who want to
+    /// check it.
+    pub detail: Option<serde_json::Value>,
+}
+
+/// The errors of one measurement.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct ErrorFigures {
+    pub mae: f64,
+    pub mse: f64,
+    pub rmse: f64,
+    pub r2: f64,
+}
+
+/// An estimated MAE's and RMSE's interval.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct ErrorInterval {
+    /// Its coverage, as 0.8.
+    pub level: f64,
+    pub mae_low: f64,
+    pub mae_high: f64,
+    pub rmse_low: f64,
+    pub rmse_high: f64,
 }
 
 /// How a report measured its errors.
@@ -69,8 +99,14 @@ pub struct Report {
 pub enum EvalMethod {
     /// On the held-out test rows, never trained on.
     Holdout,
-    /// By 5-fold cross-validation on the labeled rows (no held-out rows).
+    /// By 5-fold cross-validation on the labeled rows (no held-out rows):
+    /// what projects recorded before the pool estimate, and what is
+    /// recorded when no unlabeled row is left to estimate on.
     Cv5,
+    /// The error on the unlabeled rows, estimated from the labeled rows'
+    /// cross-validated residuals corrected for how they were picked
+    /// (no held-out rows).
+    PoolEstimate,
 }
 
 impl EvalMethod {
@@ -78,7 +114,18 @@ impl EvalMethod {
         match self {
             EvalMethod::Holdout => "holdout",
             EvalMethod::Cv5 => "cv5",
+            EvalMethod::PoolEstimate => "pool_estimate",
         }
+    }
+
+    fn parse(text: &str) -> Option<EvalMethod> {
+        [
+            EvalMethod::Holdout,
+            EvalMethod::Cv5,
+            EvalMethod::PoolEstimate,
+        ]
+        .into_iter()
+        .find(|m| m.as_str() == text)
     }
 }
 
@@ -152,7 +199,9 @@ impl Project {
         let mut stmt = self
             .conn()
             .prepare(
-                "SELECT round, labels, mae, mse, rmse, r2, model, strategy, created_at, method
+                "SELECT round, labels, mae, mse, rmse, r2, model, strategy, created_at, method,
+                        level, mae_low, mae_high, rmse_low, rmse_high,
+                        cv_mae, cv_mse, cv_rmse, cv_r2, detail
                  FROM reports ORDER BY report_id",
             )
             .map_err(sql)?;
@@ -168,10 +217,38 @@ impl Project {
                     model: r.get(6)?,
                     strategy: r.get(7)?,
                     created_at: r.get(8)?,
-                    method: match r.get::<_, String>(9)?.as_str() {
-                        "cv5" => EvalMethod::Cv5,
-                        _ => EvalMethod::Holdout,
+                    method: {
+                        let text: String = r.get(9)?;
+                        EvalMethod::parse(&text).ok_or_else(|| {
+                            rusqlite::Error::FromSqlConversionFailure(
+                                9,
+                                rusqlite::types::Type::Text,
+                                format!("unknown report method {text:?}; upgrade al-cli").into(),
+                            )
+                        })?
                     },
+                    interval: match r.get::<_, Option<f64>>(10)? {
+                        Some(level) => Some(ErrorInterval {
+                            level,
+                            mae_low: r.get(11)?,
+                            mae_high: r.get(12)?,
+                            rmse_low: r.get(13)?,
+                            rmse_high: r.get(14)?,
+                        }),
+                        None => None,
+                    },
+                    cross_validation: match r.get::<_, Option<f64>>(15)? {
+                        Some(mae) => Some(ErrorFigures {
+                            mae,
+                            mse: r.get(16)?,
+                            rmse: r.get(17)?,
+                            r2: r.get(18)?,
+                        }),
+                        None => None,
+                    },
+                    detail: r
+                        .get::<_, Option<String>>(19)?
+                        .and_then(|text| serde_json::from_str(&text).ok()),
                 })
             })
             .map_err(sql)?
@@ -283,11 +360,25 @@ pub fn insert_report(tx: &Transaction, report: &Report) -> Result<()> {
     // SQLite stores NaN as NULL, which no later read of the reports takes:
     // one such row made every command fail. Refused here, the transaction
     // keeps nothing of the command.
+    let interval = report.interval.as_ref();
+    let cv = report.cross_validation.as_ref();
+    let optional = |v: Option<f64>| v.unwrap_or(0.0);
     for (name, value) in [
         ("mae", report.mae),
         ("mse", report.mse),
         ("rmse", report.rmse),
         ("r2", report.r2),
+        (
+            "mae interval",
+            optional(interval.map(|i| i.mae_low + i.mae_high)),
+        ),
+        (
+            "rmse interval",
+            optional(interval.map(|i| i.rmse_low + i.rmse_high)),
+        ),
+        ("cross-validated mae", optional(cv.map(|c| c.mae))),
+        ("cross-validated mse", optional(cv.map(|c| c.mse))),
+        ("cross-validated r2", optional(cv.map(|c| c.r2))),
     ] {
         if !value.is_finite() {
             return Err(DataError::Usage(format!(
@@ -298,8 +389,11 @@ pub fn insert_report(tx: &Transaction, report: &Report) -> Result<()> {
     }
     tx.execute(
         &format!(
-            "INSERT INTO reports(round, labels, model, strategy, mae, mse, rmse, r2, method, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, {NOW})"
+            "INSERT INTO reports(round, labels, model, strategy, mae, mse, rmse, r2, method,
+                                 level, mae_low, mae_high, rmse_low, rmse_high,
+                                 cv_mae, cv_mse, cv_rmse, cv_r2, detail, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
+                     ?15, ?16, ?17, ?18, ?19, {NOW})"
         ),
         params![
             report.round,
@@ -310,7 +404,17 @@ pub fn insert_report(tx: &Transaction, report: &Report) -> Result<()> {
             report.mse,
             report.rmse,
             report.r2,
-            report.method.as_str()
+            report.method.as_str(),
+            interval.map(|i| i.level),
+            interval.map(|i| i.mae_low),
+            interval.map(|i| i.mae_high),
+            interval.map(|i| i.rmse_low),
+            interval.map(|i| i.rmse_high),
+            cv.map(|c| c.mae),
+            cv.map(|c| c.mse),
+            cv.map(|c| c.rmse),
+            cv.map(|c| c.r2),
+            report.detail.as_ref().map(|d| d.to_string()),
         ],
     )
     .map_err(sql)?;

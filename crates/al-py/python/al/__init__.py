@@ -389,14 +389,29 @@ class Project:
 
     def report(self, *, stop_below: Optional[Union[float, str]] = None) -> ReportFrame:
         """The stored evaluations, one row per round, with the learning curve,
-        the forecast of the next batches and the stopping advice.
+        the forecast of the next batches and the stopping advice. ``method``
+        says how each was measured: ``holdout`` (held-out rows), else
+        ``pool_estimate`` (the error on the unlabeled rows estimated from
+        the labeled ones, corrected for how al picked them; ``mae_low`` /
+        ``mae_high`` its 80 % interval, ``cv_mae`` the plain cross-validation
+        on the picked rows beside it) or ``cv5`` (older reports).
         ``stop_below`` (0.01 or "1%") stores the stopping rule's threshold in
         the project first, as ``al-cli report --stop-below`` does."""
         if stop_below is not None:
             self._h.set_stop_below(str(stop_below))
         reports, svg, forecast = self._h.report_parts()
         reports, forecast = json.loads(reports), json.loads(forecast)
-        columns = ["round", "labels", "mae", "mse", "rmse", "r2", "model", "strategy", "method", "created_at"]
+        columns = ["round", "labels", "mae", "mae_low", "mae_high", "mse", "rmse", "rmse_low", "rmse_high",
+                   "r2", "cv_mae", "cv_rmse", "model", "strategy", "method", "created_at"]
+        for r in reports:
+            # The interval of an estimate and the plain cross-validation on
+            # the picked rows kept beside it, as columns of their own.
+            interval = r.pop("interval", None) or {}
+            cv = r.pop("cross_validation", None) or {}
+            r.pop("detail", None)
+            for key in ("mae_low", "mae_high", "rmse_low", "rmse_high"):
+                r[key] = interval.get(key)
+            r["cv_mae"], r["cv_rmse"] = cv.get("mae"), cv.get("rmse")
         frame = ReportFrame(pd.DataFrame(reports, columns=columns))
         frame.svg = svg
         frame.attrs["forecast"] = _forecast_frame(forecast)
