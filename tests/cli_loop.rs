@@ -976,6 +976,59 @@ fn simulate_counts_the_labels_random_needs_to_catch_up() {
     );
 }
 
+#[test]
+fn simulate_names_strategies_as_given_and_shows_how_far_a_project_would_report_from_the_truth() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = project(dir.path());
+    let args = [
+        "simulate",
+        "--strategies",
+        "cover:hedge=0.2",
+        "--init",
+        "20",
+        "--batch",
+        "10",
+        "--rounds",
+        "3",
+        "--repeats",
+        "3",
+        "--seed",
+        "4",
+    ];
+    let out = json_of(al(&db).arg("--json").args(args));
+    let cover = &out["strategies"][1];
+    assert_eq!(cover["given"], "cover:hedge=0.2");
+    assert!(
+        cover["name"].as_str().unwrap().starts_with("cover:weight="),
+        "{}",
+        cover["name"]
+    );
+    assert_eq!(out["strategies"][0]["given"], "random");
+    for s in out["strategies"].as_array().unwrap() {
+        let v = &s["shown_vs_true"];
+        assert_eq!(v["repeats"], 3, "{v}");
+        for (ratio, ci) in [
+            ("estimate_ratio", "estimate_ci"),
+            ("cross_validation_ratio", "cross_validation_ci"),
+        ] {
+            let r = v[ratio].as_f64().unwrap();
+            let (lo, hi) = (v[ci][0].as_f64().unwrap(), v[ci][1].as_f64().unwrap());
+            // Ratios of positive errors, the mean inside its interval.
+            assert!(0.0 < lo && lo <= r && r <= hi, "{v}");
+        }
+    }
+    // The table names the strategy as given; its canonical spec is a footnote.
+    let text = common::stdout_of(al(&db).args(args));
+    let canonical = cover["name"].as_str().unwrap();
+    assert!(text.contains("│ cover:hedge=0.2 "), "{text}");
+    assert!(
+        text.contains(&format!("cover:hedge=0.2: {canonical}\n")),
+        "{text}"
+    );
+    assert!(!text.contains(&format!("│ {canonical}")), "{text}");
+    assert!(text.contains("shown/true MAE [95 %]"), "{text}");
+}
+
 /// `simulate_counts_the_labels_random_needs_to_catch_up`'s figure
 /// (re-recorded with the presorted tree scans, as `pinned_first_batch`).
 const PINNED_SAVED_AT_40: f64 = 0.228673;

@@ -149,12 +149,80 @@ pub struct Curve {
     pub mae: Vec<f64>,
     pub mse: Vec<f64>,
     pub seconds: f64,
+    /// What a project without held-out rows would have shown at the
+    /// budget, beside the truth (pool mode; none in older results).
+    #[serde(default)]
+    pub shown: Option<Shown>,
+}
+
+/// The MAE a project with these labels and no held-out rows would report
+/// at the budget, and the truth it stands for: the same model's MAE on the
+/// rows still unlabeled (their targets are known in a simulation).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct Shown {
+    /// The pool estimate `report` shows ([`al_models::pool_error`]).
+    pub estimate: f64,
+    /// Plain 5-fold cross-validation on the labeled rows.
+    pub cross_validation: f64,
+    /// The MAE on the unlabeled rows.
+    pub truth: f64,
+}
+
+/// How far a project's own numbers would have been from the truth at the
+/// budget, over repeats: the geometric mean of shown / true and its
+/// bootstrap 95 % interval (of the mean log ratio), for the pool estimate
+/// and for plain cross-validation.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct ShownVsTrue {
+    pub estimate_ratio: f64,
+    pub estimate_ci: [f64; 2],
+    pub cross_validation_ratio: f64,
+    pub cross_validation_ci: [f64; 2],
+    pub repeats: usize,
+}
+
+impl ShownVsTrue {
+    fn of(curves: &[Curve], seed: u64) -> Option<ShownVsTrue> {
+        // A ratio needs a positive truth and figures (a perfect fit has none).
+        let shown: Vec<Shown> = curves
+            .iter()
+            .filter_map(|c| c.shown)
+            .filter(|s| s.truth > 0.0 && s.estimate > 0.0 && s.cross_validation > 0.0)
+            .collect();
+        if shown.is_empty() {
+            return None;
+        }
+        let summary = |pick: fn(&Shown) -> f64| {
+            let logs: Vec<f64> = shown.iter().map(|s| (pick(s) / s.truth).ln()).collect();
+            let mean = logs.iter().sum::<f64>() / logs.len() as f64;
+            let ci = bootstrap_ci(&logs, seed);
+            (mean.exp(), [ci[0].exp(), ci[1].exp()])
+        };
+        let (estimate_ratio, estimate_ci) = summary(|s| s.estimate);
+        let (cross_validation_ratio, cross_validation_ci) = summary(|s| s.cross_validation);
+        Some(ShownVsTrue {
+            estimate_ratio,
+            estimate_ci,
+            cross_validation_ratio,
+            cross_validation_ci,
+            repeats: shown.len(),
+        })
+    }
 }
 
 /// Everything measured for one strategy.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StrategyResult {
+    /// The canonical spec, every parameter spelled out.
     pub name: String,
+    /// The strategy as the user gave it (`cover:hedge=0.2`), for tables
+    /// and legends; `None` in older results.
+    #[serde(default)]
+    pub given: Option<String>,
+    /// How far the project's own numbers would have been from the truth
+    /// at the budget (pool mode).
+    #[serde(default)]
+    pub shown_vs_true: Option<ShownVsTrue>,
     /// One curve per finished repeat, in repeat order.
     pub curves: Vec<Curve>,
     pub aulc_mean: f64,
@@ -309,6 +377,7 @@ impl Curve {
             mae: self.mae[..n].to_vec(),
             mse: self.mse[..n].to_vec(),
             seconds: self.seconds,
+            shown: self.shown,
         }
     }
 
@@ -318,6 +387,7 @@ impl Curve {
             mae: vec![],
             mse: vec![],
             seconds: 0.0,
+            shown: None,
         }
     }
 
@@ -447,6 +517,8 @@ fn summarise(
         .collect();
     StrategyResult {
         name: name.to_string(),
+        given: None,
+        shown_vs_true: ShownVsTrue::of(&curves, derive_seed(config.seed, 7_000_002)),
         aulc_mean: mean_std(&areas).mean,
         aulc_ratio_mean: chosen.mean,
         aulc_ratio_std: chosen.std,
@@ -566,10 +638,49 @@ fn run_one(
             (&x_test, &y_test),
             fit_seed(config, repeat),
         )?;
+        if round == config.rounds {
+            let px = data.x.select(&pool);
+            let py: Vec<f64> = pool.iter().map(|&i| data.y[i]).collect();
+            curve.shown = shown(&*learner, (&lx, &ly), (&px, &py), fit_seed(config, repeat))?;
+        }
         progress(strategy_name, repeat, round);
     }
     curve.seconds = started.elapsed().as_secs_f64();
     Ok(Some(curve))
+}
+
+/// What `report` would show for a project holding `labeled` with no
+/// held-out rows, and the truth on `pool`; `None` when there are too few
+/// rows of either to estimate.
+fn shown(
+    learner: &dyn Fit,
+    labeled: (&Matrix, &[f64]),
+    pool: (&Matrix, &[f64]),
+    seed: u64,
+) -> Result<Option<Shown>, QueryError> {
+    use al_models::pool_error::{PoolErrorInput, PoolErrorParams};
+    if labeled.1.len() < 5 || pool.1.len() < 2 {
+        return Ok(None);
+    }
+    let oof = al_models::validation::cross_val_predict(learner, labeled.0, labeled.1, 5, seed)?;
+    let estimate = PoolErrorParams::default().estimate(
+        &PoolErrorInput {
+            labeled: labeled.0,
+            targets: labeled.1,
+            out_of_fold: &oof,
+            pool: pool.0,
+        },
+        seed,
+    )?;
+    let truth = mae(
+        pool.1,
+        &learner.fit(labeled.0, labeled.1, seed)?.predict(pool.0)?,
+    );
+    Ok(Some(Shown {
+        estimate: estimate.mae.estimate,
+        cross_validation: mae(labeled.1, &oof),
+        truth,
+    }))
 }
 
 /// The first `init` rows chosen by [`COLD_START`] from zero labels among

@@ -224,7 +224,7 @@ pub fn simulation_series(result: &SimulationResult) -> Vec<Series> {
                 }
             });
             Series {
-                name: s.name.clone(),
+                name: s.given.clone().unwrap_or_else(|| s.name.clone()),
                 x: s.curves[0].labels.iter().map(|&l| l as f64).collect(),
                 y: mean,
                 std: Some(std),

@@ -240,7 +240,7 @@ impl Project {
             y: &labeled.y,
             is_test: &labeled.is_test,
         };
-        let result = if config.mode == Mode::Synthesis {
+        let mut result = if config.mode == Mode::Synthesis {
             let run = |synth: &SynthesisData| {
                 run_synthesis_simulation(synth, &config, &registry, stop, progress)
             };
@@ -248,6 +248,9 @@ impl Project {
         } else {
             run_simulation(&data, &config, &registry, stop, progress)?
         };
+        if config.mode != Mode::Synthesis {
+            name_as_given(&mut result, &options.strategies, &config.strategies);
+        }
         let stopped = stop.load(std::sync::atomic::Ordering::SeqCst);
         if result.repeats_done == 0 || (stopped && on_stop == OnStop::Discard) {
             bail!(Interrupted);
@@ -353,6 +356,19 @@ fn config(
         random_budget: options.random_budget,
         mode: options.mode,
     })
+}
+
+/// Each strategy's name as the user gave it (`config` holds the canonical
+/// specs, in the same order), for tables and legends.
+fn name_as_given(result: &mut SimulationResult, given: &[String], canonical: &[String]) {
+    for s in &mut result.strategies {
+        s.given = canonical
+            .iter()
+            .position(|c| *c == s.name)
+            .and_then(|i| given.get(i))
+            .cloned()
+            .or_else(|| (s.name == "random").then(|| "random".to_string()));
+    }
 }
 
 /// `Some(k)` for `knn` / `knn:k=N`; `None` for a plugin's name.

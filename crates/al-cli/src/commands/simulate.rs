@@ -257,6 +257,8 @@ pub fn simulation_json(id: i64, result: &SimulationResult) -> serde_json::Value 
         .map(|s| {
             json!({
                 "name": s.name,
+                "given": s.given,
+                "shown_vs_true": s.shown_vs_true,
                 "aulc_ratio_mean": s.aulc_ratio_mean,
                 "aulc_ratio_std": s.aulc_ratio_std,
                 "aulc_ratio_ci": s.aulc_ratio_ci,
@@ -298,6 +300,7 @@ fn header(result: &SimulationResult) -> Vec<String> {
         "final MAE".into(),
         "final MSE".into(),
         "MAE improvement %".into(),
+        "shown/true MAE [95 %]".into(),
         "s/round".into(),
     ]
 }
@@ -320,7 +323,7 @@ pub fn saved_cell(saved: Option<&LabelsSaved>) -> String {
 fn row(s: &al_query::simulate::StrategyResult) -> Vec<String> {
     let mae = s.labels_saved.as_ref().map(|l| &l.mae);
     vec![
-        s.name.clone(),
+        s.given.clone().unwrap_or_else(|| s.name.clone()),
         format!("{:.3} ± {:.3}", s.aulc_ratio_mean, s.aulc_ratio_std),
         format!("[{:.3}, {:.3}]", s.aulc_ratio_ci[0], s.aulc_ratio_ci[1]),
         saved_cell(mae.map(|m| &m.budget)),
@@ -328,6 +331,12 @@ fn row(s: &al_query::simulate::StrategyResult) -> Vec<String> {
         display(s.final_mae_mean),
         format!("{:.1}", s.final_mse_mean),
         format!("{:.1}", s.improvement_pct_mean),
+        s.shown_vs_true.map_or("-".into(), |v| {
+            format!(
+                "{:.2} [{:.2}, {:.2}]",
+                v.estimate_ratio, v.estimate_ci[0], v.estimate_ci[1]
+            )
+        }),
         format!("{:.3}", s.seconds_per_round),
     ]
 }
@@ -337,6 +346,24 @@ pub fn print_simulation(result: &SimulationResult, format: Format) {
     let header = header(result);
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
     crate::output::print_rows(&header, &rows, format);
+    if format == Format::Table {
+        print_footnotes(result);
+    }
+}
+
+/// What the shown/true column means, and the specs behind the names given.
+fn print_footnotes(result: &SimulationResult) {
+    if let Some(s) = result.strategies.iter().find_map(|s| s.shown_vs_true) {
+        println!(
+            "shown/true: the MAE a project with these labels and no held-out rows reports (the pool estimate) over the MAE on the rows left unlabeled, at the budget, over {} repeats (1 = exact; plain cross-validation on the picked rows per strategy in --json)",
+            s.repeats
+        );
+    }
+    for s in &result.strategies {
+        if s.given.as_deref().is_some_and(|g| g != s.name) {
+            println!("{}: {}", s.given.as_deref().unwrap_or_default(), s.name);
+        }
+    }
 }
 
 pub fn plot_simulation(path: &std::path::Path, result: &SimulationResult) -> Result<()> {

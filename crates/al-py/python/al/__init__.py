@@ -255,6 +255,7 @@ def _simulation_table(result: dict) -> pd.DataFrame:
     rows = []
     for s in result["strategies"]:
         saved = s.get("labels_saved")
+        shown = s.get("shown_vs_true")
         rows.append(
             {
                 "strategy": s["name"],
@@ -267,6 +268,12 @@ def _simulation_table(result: dict) -> pd.DataFrame:
                 "labels_saved_half": _saved(saved, "half"),
                 "final_mae": s["final_mae_mean"],
                 "final_mse": s["final_mse_mean"],
+                # What a project with these labels and no held-out rows
+                # would report, over the truth on the rows left unlabeled.
+                "shown_true": shown["estimate_ratio"] if shown else None,
+                "shown_true_low": shown["estimate_ci"][0] if shown else None,
+                "shown_true_high": shown["estimate_ci"][1] if shown else None,
+                "given": s.get("given") or s["name"],
                 "seconds_per_round": s["seconds_per_round"],
             }
         )
