@@ -1096,3 +1096,63 @@ fn simulate_runs_the_same_strategies_under_each_model() {
         untimed(&runs[1]["strategies"])
     );
 }
+
+#[test]
+fn a_target_named_like_a_batch_column_is_labeled_from_the_batch_file() {
+    // `score` is both the batch's own column (the strategy's utility) and
+    // here the target: the batch file holds two columns of that name, and
+    // label reads them by position (it refused the file as having a
+    // duplicate column).
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("tests.csv");
+    let mut text = String::from("pupil,hours,score\n");
+    for i in 1..=30 {
+        let score = if i <= 10 {
+            format!("{}", 40 + i)
+        } else {
+            String::new()
+        };
+        text.push_str(&format!("p{i},{},{score}\n", i % 7));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let db = dir.path().join("p.db");
+    al(&db)
+        .args([
+            "init",
+            csv.to_str().unwrap(),
+            "--target",
+            "score",
+            "--id-col",
+            "pupil",
+        ])
+        .arg("--test-frac")
+        .arg("0")
+        .assert()
+        .success();
+    let batch = dir.path().join("batch.csv");
+    al(&db)
+        .args(["query", "--batch", "3", "--out"])
+        .arg(&batch)
+        .assert()
+        .success();
+    let written = std::fs::read_to_string(&batch).unwrap();
+    let mut lines = written.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(header.iter().filter(|h| **h == "score").count(), 2);
+    let target = header.iter().rposition(|h| *h == "score").unwrap();
+    let mut out = vec![header.join(",")];
+    for line in lines {
+        let mut cells: Vec<String> = line.split(',').map(String::from).collect();
+        cells[target] = "77".into();
+        out.push(cells.join(","));
+    }
+    std::fs::write(&batch, out.join("\n") + "\n").unwrap();
+    al(&db)
+        .arg("label")
+        .arg(&batch)
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("3 new label(s)"));
+    let status = json_of(al(&db).args(["--json", "status"]));
+    assert_eq!(status["labeled"], 13);
+}

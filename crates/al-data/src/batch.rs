@@ -233,6 +233,9 @@ pub fn read_filled(
         path,
         &ReadOptions {
             delimiter: Some(b','),
+            // The header is checked whole below; a source column may be
+            // called like a lead column (`score`, `round`, `note`).
+            positional: true,
             ..ReadOptions::default()
         },
     )?;

@@ -29,6 +29,10 @@ pub struct ReadOptions {
     /// its values look), so a frame and the Parquet file it came from give
     /// the same recipe. Every name must be a column of the file.
     pub declared: Vec<(String, SourceKind)>,
+    /// Columns are taken by position and checked by the caller, so two may
+    /// share a name: a batch file's own `score` beside a source column
+    /// called `score`.
+    pub positional: bool,
 }
 
 /// One column's cells, stored back to back in one buffer: a million-row file
@@ -375,7 +379,7 @@ fn read_delimited(path: &Path, options: &ReadOptions) -> Result<RawTable> {
             "the file is empty; al-cli needs a header row",
         ));
     }
-    let headers = parse_headers(path, &record, &mut notices)?;
+    let headers = parse_headers(path, &record, &mut notices, options.positional)?;
     let width = headers.len();
     let mut columns = vec![TextColumn::default(); width];
     let mut lines = Vec::new();
@@ -460,6 +464,7 @@ fn parse_headers(
     path: &Path,
     record: &csv::ByteRecord,
     notices: &mut Vec<String>,
+    positional: bool,
 ) -> Result<Vec<String>> {
     let mut headers: Vec<String> = Vec::with_capacity(record.len());
     for (i, field) in record.iter().enumerate() {
@@ -479,7 +484,11 @@ fn parse_headers(
         } else {
             name.to_string()
         };
-        if let Some(j) = headers.iter().position(|h| *h == name) {
+        if let Some(j) = headers
+            .iter()
+            .position(|h| *h == name)
+            .filter(|_| !positional)
+        {
             return Err(DataError::AtLine {
                 path: path.to_path_buf(),
                 line: 1,
