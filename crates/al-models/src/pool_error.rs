@@ -26,8 +26,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::forest::ForestParams;
-use crate::validation::cross_val_predict;
-use crate::{derive_seed, Fit, Matrix, ModelError};
+use crate::{derive_seed, Fit, Matrix, ModelError, Predict};
 
 /// How the estimate is made; checked once by [`PoolErrorParams::check`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -56,7 +55,7 @@ impl Default for PoolErrorParams {
             clip: 10.0,
             pool_rows: 2000,
             level: 0.8,
-            trees: 50,
+            trees: 20,
             // Both chosen on the tuning data of bench/datasets.md (23
             // tables, 10 cold-start runs each; docs/decide.md): 0.3 of the
             // weighted estimate was within ±10 % of the true pool MAE as
@@ -258,7 +257,12 @@ pub struct PoolErrorInput<'a> {
 /// The forest that tells labeled rows from pool rows and the surrogate: a
 /// few rows per leaf, so that its probabilities are averages, not 0 or 1.
 fn helper_forest(trees: usize) -> ForestParams {
-    ForestParams::default().trees(trees).min_samples_leaf(5)
+    // A third of the features per split: the helpers cost a fraction of the
+    // model's own cross-validation (docs/benchmarks.md).
+    ForestParams::default()
+        .trees(trees)
+        .min_samples_leaf(5)
+        .max_features(1.0 / 3.0)
 }
 
 impl PoolErrorParams {
@@ -362,17 +366,30 @@ impl PoolErrorParams {
 
     /// The pool, or a seeded sample of `pool_rows` of it.
     fn pool_sample(&self, pool: &Matrix, seed: u64) -> Matrix {
-        if pool.rows() <= self.pool_rows {
-            return pool.clone();
+        match self.pool_sample_rows(pool.rows(), seed) {
+            Some(picked) => pool.select(&picked),
+            None => pool.clone(),
         }
-        let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(seed, 0x9001));
-        let mut picked = sample(&mut rng, pool.rows(), self.pool_rows).into_vec();
-        picked.sort_unstable();
-        pool.select(&picked)
     }
 
-    /// Each labeled row's cross-fitted probability of being labeled rather
-    /// than a pool row (5 folds over both kinds together).
+    /// Which of `rows` pool rows the estimate looks at, in order: `None`
+    /// for all of them. A caller holding the pool in another form (a
+    /// project's compact rows) samples with this before it expands them,
+    /// and the estimate then sees the same rows.
+    pub fn pool_sample_rows(&self, rows: usize, seed: u64) -> Option<Vec<usize>> {
+        if rows <= self.pool_rows {
+            return None;
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(seed, 0x9001));
+        let mut picked = sample(&mut rng, rows, self.pool_rows).into_vec();
+        picked.sort_unstable();
+        Some(picked)
+    }
+
+    /// Each labeled row's out-of-bag probability of being labeled rather
+    /// than a pool row: one forest over both kinds, each labeled row
+    /// predicted by the trees that did not draw it (cross-fitting at the
+    /// price of one forest, where 5 folds cost five).
     fn labeled_probability(
         &self,
         labeled: &Matrix,
@@ -385,15 +402,26 @@ impl PoolErrorParams {
         let is_labeled: Vec<f64> = (0..both.rows())
             .map(|i| if i < n { 1.0 } else { 0.0 })
             .collect();
-        let mut probability = cross_val_predict(
-            &helper_forest(self.trees),
-            &both,
-            &is_labeled,
-            5,
-            derive_seed(seed, 1),
-        )?;
-        probability.truncate(n);
-        Ok(probability)
+        let forest =
+            helper_forest(self.trees).fit_forest(&both, &is_labeled, derive_seed(seed, 1))?;
+        let out_of_bag = forest.out_of_bag().unwrap_or_default();
+        let members = forest.predict_members(labeled)?.unwrap_or_default();
+        Ok((0..n)
+            .map(|i| {
+                let (sum, count) = members
+                    .iter()
+                    .zip(&out_of_bag)
+                    .filter(|(_, left_out)| left_out[i])
+                    .fold((0.0, 0usize), |(s, c), (m, _)| (s + m[i], c + 1));
+                // A row every tree drew (rare with dozens of trees) gets the
+                // labeled share, as if nothing told it apart.
+                if count == 0 {
+                    n as f64 / both.rows() as f64
+                } else {
+                    sum / count as f64
+                }
+            })
+            .collect())
     }
 }
 

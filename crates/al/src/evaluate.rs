@@ -51,6 +51,11 @@ impl Project {
             let [train, pool] =
                 project.load_compact_subsets([Subset::Training, Subset::PoolWithPending])?;
             let recipe = project.recipe()?;
+            // Only the rows the estimate looks at are expanded.
+            let pool = match PoolErrorParams::default().pool_sample_rows(pool.len(), seed) {
+                Some(rows) => pool.select(&rows),
+                None => pool,
+            };
             let (train, pool) = (train.expand(&recipe, false), pool.expand(&recipe, false));
             without_test_rows(&*learner, &train, &pool, seed)?
         } else {

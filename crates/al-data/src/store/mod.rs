@@ -179,6 +179,20 @@ impl CompactRows {
         self.row_ids.is_empty()
     }
 
+    /// The rows at `indices`, in that order.
+    pub fn select(&self, indices: &[usize]) -> CompactRows {
+        let mut values = Vec::with_capacity(indices.len() * self.width);
+        for &i in indices {
+            values.extend_from_slice(self.row(i));
+        }
+        CompactRows {
+            row_ids: indices.iter().map(|&i| self.row_ids[i]).collect(),
+            labels: indices.iter().map(|&i| self.labels[i]).collect(),
+            values,
+            width: self.width,
+        }
+    }
+
     /// Row `i`'s compact features.
     pub fn row(&self, i: usize) -> &[f64] {
         &self.values[i * self.width..(i + 1) * self.width]
