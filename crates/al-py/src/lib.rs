@@ -285,6 +285,7 @@ impl ProjectHandle {
             read: al::ReadOptions {
                 delimiter,
                 declared,
+                ..al::ReadOptions::default()
             },
             recipe: al::RecipeOptions {
                 target,
