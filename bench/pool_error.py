@@ -86,7 +86,8 @@ def one_run(al, spec, df, args, repeat):
         exported = pd.read_csv(__import__("io").StringIO(run([al, "export"], tmp)))
         truth_by_row = exported.set_index("row_id")[ID].map(truth)
         strategy = ["--strategy", args.strategy] if args.strategy else []
-        for r in range(args.rounds):
+        # Small tables stop while 40 rows are left to measure the truth on.
+        for r in range(min(args.rounds, (len(df) - 40) // args.batch)):
             run([al, "-q", "query", "--batch", str(args.batch), "--seed", str(repeat + 1000 * r),
                  "-o", "batch.csv"] + strategy, tmp)
             fill_batch(os.path.join(tmp, "batch.csv"), target, truth)
@@ -124,7 +125,17 @@ def main():
     ap.add_argument("--out")
     ap.add_argument("--summarize", nargs="*", help="summarize these result files instead of running")
     ap.add_argument("--checkpoints", default="100,220")
+    ap.add_argument("--tune", nargs="*", help="tuning files: how the weighted share and the "
+                    "interval's shared error do, from the stored parts (choices are made here, "
+                    "on the tuning set only)")
     args = ap.parse_args()
+    if args.tune:
+        results = []
+        for path in args.tune:
+            with open(path) as f:
+                results.extend(json.load(f))
+        tune(results, [int(c) for c in args.checkpoints.split(",")])
+        return
     if args.summarize:
         results = []
         for path in args.summarize:
@@ -238,6 +249,7 @@ def summarize(results, checkpoints):
                 follows += estimates(b)[name][0] < estimates(a)[name][0]
         print(f"direction ({name}): the true MAE fell by > 10 % from 60 to {last} labels on {falls} runs; "
               f"the shown one fell on {follows}")
+    decide(results, checkpoints)
     print()
     print("| dataset | runs | " + " | ".join(f"{n} log ratio at {last}" for n in names) + " |")
     print("|---|---:|" + "---:|" * len(names))
@@ -249,6 +261,84 @@ def summarize(results, checkpoints):
                  for x in [at(res["rounds"], last)] if x is not None and name in estimates(x)]
             cells.append(f"{median(v):+.2f}" if v else "–")
         print(f"| {d} | {len(runs)} | " + " | ".join(cells) + " |")
+
+
+def tune(results, checkpoints):
+    """The estimate rebuilt from its stored parts for other weighted shares
+    and shared errors, as al_models::pool_error mixes them."""
+    z = 1.2815515655446004
+    rows = [(r, r["shown"]["estimate"]) for res in results for r in res["rounds"]
+            if r["labels"] in checkpoints and r["shown"].get("estimate")]
+    print("| weighted share | " + " | ".join(f"median log ratio at {c} | within ±10 % at {c}"
+                                            for c in checkpoints) + " |")
+    print("|---:|" + "---:|---:|" * len(checkpoints))
+    for share in (0.2, 0.3, 0.4, 0.5, 0.6):
+        cells = []
+        for c in checkpoints:
+            logs = [math.log((share * e["weighted_mae"] + (1 - share) * e["surrogate_mae"]) / r["true_mae"])
+                    for r, e in rows if r["labels"] == c]
+            logs.sort()
+            within = sum(abs(math.exp(v) - 1) <= 0.10 for v in logs)
+            cells.append(f"{logs[len(logs) // 2]:+.3f} | {100 * within / len(logs):.0f} %")
+        print(f"| {share} | " + " | ".join(cells) + " |")
+    print()
+    for share in (0.3, 0.4, 0.5):
+        print(f"weighted share {share}: 80 % interval holds the truth on")
+        for shared in (0.08, 0.09, 0.10, 0.11, 0.12):
+            cells = []
+            for c in checkpoints:
+                held = n = 0
+                for r, e in rows:
+                    if r["labels"] != c:
+                        continue
+                    w, s, se = e["weighted_mae"], e["surrogate_mae"], e["weighted_mae_std_error"]
+                    est = share * w + (1 - share) * s
+                    rel = math.sqrt((share * se) ** 2 + ((w - s) / 2) ** 2) / est
+                    half = z * math.sqrt(rel ** 2 + shared ** 2)
+                    n += 1
+                    held += est * math.exp(-half) <= r["true_mae"] <= est * math.exp(half)
+                cells.append(f"{c}: {100 * held / n:.0f} %")
+            print(f"  shared error {shared}: " + ", ".join(cells))
+
+
+def decide(results, checkpoints):
+    """The forecast and the stopping advice as a cold-start project shows
+    them (fitted to the reported estimate): the forecast made at the last
+    checkpoint for 5 batches ahead against the shown and the true MAE there;
+    the first round advised to stop against the true MAE at the last round."""
+    last = checkpoints[-1]
+    hits_shown, hits_true, in_band, n = 0, 0, 0, 0
+    for res in results:
+        r = at(res["rounds"], last)
+        if r is None or not r.get("forecast"):
+            continue
+        ahead = r["forecast"][-1]
+        later = at(res["rounds"], ahead["labels"])
+        if later is None:
+            continue
+        n += 1
+        hits_shown += abs(ahead["expected"] / later["shown"]["mae"] - 1) <= 0.10
+        hits_true += abs(ahead["expected"] / later["true_mae"] - 1) <= 0.10
+        in_band += ahead["low"] <= later["shown"]["mae"] <= ahead["high"]
+    if n:
+        print(f"forecast from {last} labels, 5 batches ahead: within ±10 % of the shown MAE on "
+              f"{hits_shown}/{n} ({100 * hits_shown / n:.0f} %), of the true MAE on {hits_true}/{n} "
+              f"({100 * hits_true / n:.0f} %); its 80 % band held the shown MAE on {in_band}/{n} "
+              f"({100 * in_band / n:.0f} %)")
+    within, early, n = 0, 0, 0
+    for res in results:
+        rounds = res["rounds"]
+        if not rounds or not any(r.get("advice") for r in rounds):
+            continue
+        final = rounds[-1]
+        stop = next((r for r in rounds if r.get("advice") == "stop"), final)
+        n += 1
+        within += stop["true_mae"] <= 1.05 * final["true_mae"]
+        early += stop["labels"] < final["labels"]
+    if n:
+        print(f"stopping (stop at the first round advised to stop, else at {rounds[-1]['labels']} labels): "
+              f"true MAE within 5 % of the one at the last round on {within}/{n} "
+              f"({100 * within / n:.0f} %); stopped early on {early}/{n} ({100 * early / n:.0f} %)")
 
 
 if __name__ == "__main__":

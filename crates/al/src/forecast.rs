@@ -499,7 +499,8 @@ pub fn stability(snapshots: &[Snapshot]) -> Option<Stability> {
 /// The project's forecast and advice, from its stored reports.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ProjectForecast {
-    /// How the fitted errors were measured ("holdout" or "cv5") and by
+    /// How the fitted errors were measured ("holdout", "pool_estimate" or
+    /// "cv5") and by
     /// which model: the reports of the latest evaluation's kind.
     pub measured: String,
     pub model: String,
