@@ -262,3 +262,25 @@ def test_a_frame_keeps_its_column_types_as_the_parquet_reader_does(tmp_path):
     for project in (from_file, from_frame):
         assert list(project.query(batch=5, seed=4).row_id) == [r["row_id"] for r in picks["rows"]]
     assert from_frame.export()["flag"].tolist() == ["true" if f else "false" for f in frame["flag"]]
+
+
+def test_without_held_out_rows_report_shows_the_pool_estimate_with_its_interval(tmp_path, price_partial):
+    # No held-out rows: the report's MAE is the estimated error on the
+    # unlabeled rows, with its 80 % interval and the plain cross-validation
+    # on the labeled rows beside it, as al-cli reports it.
+    db = tmp_path / "p.db"
+    project = al.Project.init(price_partial, target="price", path=db, test_frac=0.0)
+    project.evaluate(seed=3)
+    report = project.report()
+    last = report.iloc[-1]
+    assert last["method"] == "pool_estimate"
+    assert 0 < last["mae_low"] < last["mae"] < last["mae_high"]
+    assert 0 < last["rmse_low"] < last["rmse"] < last["rmse_high"]
+    assert last["cv_mae"] > 0 and last["cv_mae"] != last["mae"]
+    shown = cli("report", project=db, json_out=True).parsed["reports"][-1]
+    assert shown["mae"] == pytest.approx(last["mae"])
+    assert shown["interval"]["mae_low"] == pytest.approx(last["mae_low"])
+    assert shown["cross_validation"]["mae"] == pytest.approx(last["cv_mae"])
+    status = project.status()
+    assert status["error"]["method"] == "pool_estimate"
+    assert status["error"]["mae"] == pytest.approx(last["mae"])
