@@ -336,7 +336,7 @@ def decide(results, checkpoints):
         within += stop["true_mae"] <= 1.05 * final["true_mae"]
         early += stop["labels"] < final["labels"]
     if n:
-        print(f"stopping (stop at the first round advised to stop, else at {rounds[-1]['labels']} labels): "
+        print(f"stopping (stop at the first round advised to stop, else at the last round): "
               f"true MAE within 5 % of the one at the last round on {within}/{n} "
               f"({100 * within / n:.0f} %); stopped early on {early}/{n} ({100 * early / n:.0f} %)")
 
