@@ -308,6 +308,17 @@ fn a_cold_start_project_reports_the_pool_estimate_with_its_interval_in_text_and_
         text.contains("pool_estimate: the error on the unlabeled rows, estimated"),
         "{text}"
     );
+    let svg = dir.path().join("curve.svg");
+    al(&db)
+        .args(["report", "--plot"])
+        .arg(&svg)
+        .assert()
+        .success();
+    let drawn = std::fs::read_to_string(&svg).unwrap();
+    assert!(
+        drawn.contains("MAE on the unlabeled rows (estimated) by labels"),
+        "the curve is titled by what it measures"
+    );
     let status = common::stdout_of(al(&db).arg("status"));
     let last = &reports[2];
     assert!(

@@ -91,7 +91,10 @@ mod flows {
         reports: &[al::Report],
         forecast: Option<&al::ProjectForecast>,
     ) -> anyhow::Result<String> {
-        al::plot::learning_curves_svg(al::CURVE_TITLE, &al::report_series_with(reports, forecast))
+        al::plot::learning_curves_svg(
+            al::curve_title(reports),
+            &al::report_series_with(reports, forecast),
+        )
     }
 }
 

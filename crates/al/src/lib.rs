@@ -59,8 +59,8 @@ pub use label::{History, Labeled};
 pub use project::{impute_rules, parse_delimiter, Column, Project, Status};
 pub use query::{BatchOut, PickedRow, PlannedRound, QueryOptions, QueryOutcome};
 pub use report::{
-    forecast_of, learning_curve_svg, report_series, report_series_with, simulation_series,
-    CURVE_TITLE, SIMULATION_TITLE,
+    curve_title, forecast_of, learning_curve_svg, report_series, report_series_with,
+    simulation_series, SIMULATION_TITLE,
 };
 pub use rows::{
     write_atomically, writes_parquet, PredictOptions, Predictions, Table, PARQUET_MISSING,

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use anyhow::Result;
 
+use al_data::store::EvalMethod;
 use al_data::Report;
 use al_query::simulate::SimulationResult;
 
@@ -14,8 +15,15 @@ pub(crate) const SNAPSHOTS: &str = "stop_set_predictions";
 use crate::plot::{learning_curves_svg, CatchUp, ForecastPoint, Series};
 use crate::Project;
 
-/// The title of the project's learning curve.
-pub const CURVE_TITLE: &str = "test MAE by labels";
+/// The title of the project's learning curve, after how its latest report
+/// was measured.
+pub fn curve_title(reports: &[Report]) -> &'static str {
+    match reports.last().map(|r| r.method) {
+        Some(EvalMethod::PoolEstimate) => "MAE on the unlabeled rows (estimated) by labels",
+        Some(EvalMethod::Cv5) => "cross-validated MAE by labels",
+        Some(EvalMethod::Holdout) | None => "test MAE by labels",
+    }
+}
 
 /// The title of a simulation's learning curves.
 pub const SIMULATION_TITLE: &str = "test MAE by labels (mean ± 1 std; ◆ where random catches up)";
@@ -105,7 +113,7 @@ pub fn learning_curve_svg(
     reports: &[Report],
     forecast: Option<&ProjectForecast>,
 ) -> Result<String> {
-    learning_curves_svg(CURVE_TITLE, &report_series_with(reports, forecast))
+    learning_curves_svg(curve_title(reports), &report_series_with(reports, forecast))
 }
 
 pub fn report_series_with(reports: &[Report], forecast: Option<&ProjectForecast>) -> Vec<Series> {

@@ -5,7 +5,7 @@ use anyhow::Result;
 use serde_json::json;
 
 use al::plot::learning_curves;
-use al::{report_series_with, Project, ProjectForecast, CURVE_TITLE};
+use al::{curve_title, report_series_with, Project, ProjectForecast};
 use al_models::metrics::relative_improvement;
 
 use crate::cli::{Format, Global, ReportArgs};
@@ -29,7 +29,7 @@ pub fn run(global: &Global, args: ReportArgs) -> Result<()> {
     if let Some(path) = &args.plot {
         learning_curves(
             path,
-            CURVE_TITLE,
+            curve_title(&reports),
             &report_series_with(&reports, forecast.as_ref()),
         )?;
     }
