@@ -35,7 +35,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from label_efficiency import SETS, load  # noqa: E402
+import decide  # noqa: E402
+from label_efficiency import SETS  # noqa: E402
 
 ID = "al_bench_id"
 
@@ -48,13 +49,18 @@ def run(cmd, cwd):
 
 
 def prepared(spec, shared, pool_rows, seed):
-    label, source, item, target, drop, _kind = spec
-    df = load(source, item, shared).drop(columns=drop)
-    df = df[df[target].notna()].reset_index(drop=True)
-    if len(df) > pool_rows:
-        df = df.sample(n=pool_rows, random_state=seed).reset_index(drop=True)
+    """decide.py's table (the target known, seeded subsample) with an id column."""
+    df = decide.prepared(spec, shared, pool_rows, seed)
     df.insert(0, ID, range(len(df)))
     return df
+
+
+def read_results(paths):
+    results = []
+    for path in paths:
+        with open(path) as f:
+            results.extend(json.load(f))
+    return results
 
 
 def fill_batch(path, target, truth):
@@ -129,19 +135,12 @@ def main():
                     "interval's shared error do, from the stored parts (choices are made here, "
                     "on the tuning set only)")
     args = ap.parse_args()
+    checkpoints = [int(c) for c in args.checkpoints.split(",")]
     if args.tune:
-        results = []
-        for path in args.tune:
-            with open(path) as f:
-                results.extend(json.load(f))
-        tune(results, [int(c) for c in args.checkpoints.split(",")])
+        tune(read_results(args.tune), checkpoints)
         return
     if args.summarize:
-        results = []
-        for path in args.summarize:
-            with open(path) as f:
-                results.extend(json.load(f))
-        summarize(results, [int(c) for c in args.checkpoints.split(",")])
+        summarize(read_results(args.summarize), checkpoints)
         return
     wanted = set(filter(None, args.datasets.split(",")))
     results = []
@@ -249,7 +248,7 @@ def summarize(results, checkpoints):
                 follows += estimates(b)[name][0] < estimates(a)[name][0]
         print(f"direction ({name}): the true MAE fell by > 10 % from 60 to {last} labels on {falls} runs; "
               f"the shown one fell on {follows}")
-    decide(results, checkpoints)
+    forecast_and_stopping(results, checkpoints)
     print()
     print("| dataset | runs | " + " | ".join(f"{n} log ratio at {last}" for n in names) + " |")
     print("|---|---:|" + "---:|" * len(names))
@@ -301,7 +300,7 @@ def tune(results, checkpoints):
             print(f"  shared error {shared}: " + ", ".join(cells))
 
 
-def decide(results, checkpoints):
+def forecast_and_stopping(results, checkpoints):
     """The forecast and the stopping advice as a cold-start project shows
     them (fitted to the reported estimate): the forecast made at the last
     checkpoint for 5 batches ahead against the shown and the true MAE there;
