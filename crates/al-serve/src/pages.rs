@@ -291,7 +291,7 @@ pub fn project(view: ProjectView) -> Markup {
                                     td { (r.round.map_or("-".to_string(), |v| v.to_string())) }
                                     td { (r.labels) }
                                     td { (number(r.mae)) }
-                                    td { (r.interval.map_or("-".to_string(), |i| format!("{} – {}", number(i.mae_low), number(i.mae_high)))) }
+                                    td.range { (r.interval.map_or("-".to_string(), |i| format!("{} – {}", number(i.mae_low), number(i.mae_high)))) }
                                     td { (number(r.mse)) }
                                     td title=(al::method_text(r.method)) { (r.method.as_str()) }
                                     td { (r.cross_validation.map_or("-".to_string(), |c| number(c.mae))) }

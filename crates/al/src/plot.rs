@@ -95,7 +95,7 @@ pub fn learning_curves_svg(title: &str, series: &[Series]) -> Result<String> {
         .x_label_formatter(&|x| format!("{x:.0}"))
         .y_label_formatter(&|y| tick(*y))
         .x_desc("labeled rows")
-        .y_desc("test MAE")
+        .y_desc("MAE")
         .draw()
         .map_err(|e| err(e.to_string()))?;
     for (i, s) in series.iter().enumerate() {
