@@ -26,6 +26,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::forest::ForestParams;
+use crate::validation::cross_val_predict;
 use crate::{derive_seed, Fit, Matrix, ModelError, Predict};
 
 /// How the estimate is made; checked once by [`PoolErrorParams::check`].
@@ -298,7 +299,6 @@ impl PoolErrorParams {
             Ok(on_pool.iter().sum::<f64>() / on_pool.len() as f64)
         };
         let surrogate_mae = surrogate(&abs, 2)?;
-
         let surrogate_mse = surrogate(&squared, 3)?;
 
         let mae = self.combine(weighted_abs, surrogate_mae, 1.0);
@@ -363,6 +363,32 @@ impl PoolErrorParams {
             low: centre * (-half).exp(),
             high: centre * half.exp(),
         }
+    }
+
+    /// 5-fold cross-validation of `learner` on the labeled rows, then the
+    /// estimate from its residuals: what a project without held-out rows
+    /// reports (`evaluate`) and what a simulation compares with the truth.
+    /// Returns the out-of-fold predictions too (the plain cross-validation
+    /// is reported beside the estimate).
+    pub fn cross_validate_and_estimate(
+        &self,
+        learner: &dyn Fit,
+        labeled: &Matrix,
+        targets: &[f64],
+        pool: &Matrix,
+        seed: u64,
+    ) -> Result<(Vec<f64>, PoolError), ModelError> {
+        let out_of_fold = cross_val_predict(learner, labeled, targets, 5, seed)?;
+        let estimate = self.estimate(
+            &PoolErrorInput {
+                labeled,
+                targets,
+                out_of_fold: &out_of_fold,
+                pool,
+            },
+            seed,
+        )?;
+        Ok((out_of_fold, estimate))
     }
 
     /// The pool, or a seeded sample of `pool_rows` of it.

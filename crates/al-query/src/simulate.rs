@@ -392,19 +392,21 @@ impl Curve {
     }
 
     /// The one evaluate-round step of pool, stream and synthesis
-    /// simulations: fit `learner` on the labeled rows, record the test error.
+    /// simulations: fit `learner` on the labeled rows, record the test error;
+    /// returns the fitted model (pool mode predicts the pool with it once).
     fn evaluate(
         &mut self,
         learner: &dyn Fit,
         labeled: (&Matrix, &[f64]),
         test: (&Matrix, &[f64]),
         seed: u64,
-    ) -> Result<(), QueryError> {
-        let pred = learner.fit(labeled.0, labeled.1, seed)?.predict(test.0)?;
+    ) -> Result<Box<dyn Predict>, QueryError> {
+        let fitted = learner.fit(labeled.0, labeled.1, seed)?;
+        let pred = fitted.predict(test.0)?;
         self.labels.push(labeled.1.len());
         self.mae.push(mae(test.1, &pred));
         self.mse.push(mse(test.1, &pred));
-        Ok(())
+        Ok(fitted)
     }
 }
 
@@ -632,7 +634,7 @@ fn run_one(
         }
         let lx = data.x.select(&labeled);
         let ly: Vec<f64> = labeled.iter().map(|&i| data.y[i]).collect();
-        curve.evaluate(
+        let fitted = curve.evaluate(
             &*learner,
             (&lx, &ly),
             (&x_test, &y_test),
@@ -641,7 +643,13 @@ fn run_one(
         if round == config.rounds {
             let px = data.x.select(&pool);
             let py: Vec<f64> = pool.iter().map(|&i| data.y[i]).collect();
-            curve.shown = shown(&*learner, (&lx, &ly), (&px, &py), fit_seed(config, repeat))?;
+            curve.shown = shown(
+                &*learner,
+                &*fitted,
+                (&lx, &ly),
+                (&px, &py),
+                fit_seed(config, repeat),
+            )?;
         }
         progress(strategy_name, repeat, round);
     }
@@ -650,36 +658,25 @@ fn run_one(
 }
 
 /// What `report` would show for a project holding `labeled` with no
-/// held-out rows, and the truth on `pool`; `None` when there are too few
-/// rows of either to estimate.
+/// held-out rows, and the truth on `pool` from `fitted` (the round's model,
+/// fitted on `labeled`); `None` when there are too few rows of either to
+/// estimate.
 fn shown(
     learner: &dyn Fit,
+    fitted: &dyn Predict,
     labeled: (&Matrix, &[f64]),
     pool: (&Matrix, &[f64]),
     seed: u64,
 ) -> Result<Option<Shown>, QueryError> {
-    use al_models::pool_error::{PoolErrorInput, PoolErrorParams};
     if labeled.1.len() < 5 || pool.1.len() < 2 {
         return Ok(None);
     }
-    let oof = al_models::validation::cross_val_predict(learner, labeled.0, labeled.1, 5, seed)?;
-    let estimate = PoolErrorParams::default().estimate(
-        &PoolErrorInput {
-            labeled: labeled.0,
-            targets: labeled.1,
-            out_of_fold: &oof,
-            pool: pool.0,
-        },
-        seed,
-    )?;
-    let truth = mae(
-        pool.1,
-        &learner.fit(labeled.0, labeled.1, seed)?.predict(pool.0)?,
-    );
+    let (oof, estimate) = al_models::pool_error::PoolErrorParams::default()
+        .cross_validate_and_estimate(learner, labeled.0, labeled.1, pool.0, seed)?;
     Ok(Some(Shown {
         estimate: estimate.mae.estimate,
         cross_validation: mae(labeled.1, &oof),
-        truth,
+        truth: mae(pool.1, &fitted.predict(pool.0)?),
     }))
 }
 

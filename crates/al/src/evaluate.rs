@@ -8,7 +8,7 @@ use serde::Serialize;
 use al_data::store::{ErrorFigures, ErrorInterval, EvalMethod};
 use al_data::{store, Report, Subset};
 use al_models::metrics::{mae, mean_std, mse, r2, rmse};
-use al_models::pool_error::{PoolErrorInput, PoolErrorParams};
+use al_models::pool_error::PoolErrorParams;
 use al_models::validation::{cross_val_folds, cross_val_predict};
 use al_models::{Matrix, ModelSpec, MODELS};
 
@@ -208,25 +208,22 @@ fn without_test_rows(
     }
     let truth = train.targets();
     let labeled = features(train);
-    let oof = cross_val_predict(learner, &labeled, &truth, 5, seed)?;
-    let cross_validation = figures(&truth, &oof);
     if pool.len() < 2 {
+        let oof = cross_val_predict(learner, &labeled, &truth, 5, seed)?;
         return Ok(Measured {
             labels: train.len(),
-            figures: cross_validation,
+            figures: figures(&truth, &oof),
             method: EvalMethod::Cv5,
             interval: None,
             cross_validation: None,
             detail: None,
         });
     }
-    let estimate = PoolErrorParams::default().estimate(
-        &PoolErrorInput {
-            labeled: &labeled,
-            targets: &truth,
-            out_of_fold: &oof,
-            pool: &features(pool),
-        },
+    let (oof, estimate) = PoolErrorParams::default().cross_validate_and_estimate(
+        learner,
+        &labeled,
+        &truth,
+        &features(pool),
         seed,
     )?;
     Ok(Measured {
@@ -245,7 +242,7 @@ fn without_test_rows(
             rmse_low: estimate.rmse.low,
             rmse_high: estimate.rmse.high,
         }),
-        cross_validation: Some(cross_validation),
+        cross_validation: Some(figures(&truth, &oof)),
         detail: Some(serde_json::to_value(&estimate)?),
     })
 }
