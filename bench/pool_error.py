@@ -92,6 +92,8 @@ def one_run(al, spec, df, args, repeat):
         exported = pd.read_csv(__import__("io").StringIO(run([al, "export"], tmp)))
         truth_by_row = exported.set_index("row_id")[ID].map(truth)
         strategy = ["--strategy", args.strategy] if args.strategy else []
+        if args.audit:
+            strategy += ["--audit", str(args.audit)]
         # Small tables stop while 40 rows are left to measure the truth on.
         for r in range(min(args.rounds, (len(df) - 40) // args.batch)):
             run([al, "-q", "query", "--batch", str(args.batch), "--seed", str(repeat + 1000 * r),
@@ -128,9 +130,13 @@ def main():
     ap.add_argument("--batch", type=int, default=20)
     ap.add_argument("--pool-rows", type=int, default=3000)
     ap.add_argument("--strategy", default="", help="default: the project's recommended strategy")
+    ap.add_argument("--audit", type=float, default=0.0, help="query --audit share (0: none)")
     ap.add_argument("--out")
     ap.add_argument("--summarize", nargs="*", help="summarize these result files instead of running")
     ap.add_argument("--checkpoints", default="100,220")
+    ap.add_argument("--paired-with", nargs="*", help="with --summarize: runs of the same datasets and "
+                    "repeats without --audit, to put the true MAE of both side by side (what the "
+                    "audit's random rows cost in model quality)")
     ap.add_argument("--tune", nargs="*", help="tuning files: how the weighted share and the "
                     "interval's shared error do, from the stored parts (choices are made here, "
                     "on the tuning set only)")
@@ -141,6 +147,8 @@ def main():
         return
     if args.summarize:
         summarize(read_results(args.summarize), checkpoints)
+        if args.paired_with:
+            paired_true_error(read_results(args.summarize), read_results(args.paired_with), checkpoints)
         return
     wanted = set(filter(None, args.datasets.split(",")))
     results = []
@@ -195,6 +203,11 @@ def estimates(r):
     for key in ("weighted_mae", "surrogate_mae"):
         if key in est:
             out[key.replace("_mae", "")] = (est[key], None, None)
+    audit = est.get("audit_mae")
+    if isinstance(audit, dict):
+        out["audit"] = (audit["estimate"], audit["low"], audit["high"])
+    elif audit is not None:  # the first, pooled version stored the figure alone
+        out["audit"] = (audit, None, None)
     return out
 
 
@@ -222,7 +235,8 @@ def summarize(results, checkpoints):
                     continue
                 value, low, high = estimates(r)[name]
                 ratio = value / r["true_mae"]
-                logs.append(math.log(ratio))
+                # The audit check's floor is 0 (a negative mean gap).
+                logs.append(math.log(max(ratio, 1e-6)))
                 within += abs(ratio - 1) <= 0.10
                 within20 += abs(ratio - 1) <= 0.20
                 if low is not None:
@@ -256,10 +270,37 @@ def summarize(results, checkpoints):
         runs = [r for r in results if r["dataset"] == d]
         cells = []
         for name in names:
-            v = [math.log(estimates(x)[name][0] / x["true_mae"]) for res in runs
+            v = [math.log(max(estimates(x)[name][0] / x["true_mae"], 1e-6)) for res in runs
                  for x in [at(res["rounds"], last)] if x is not None and name in estimates(x)]
             cells.append(f"{median(v):+.2f}" if v else "–")
         print(f"| {d} | {len(runs)} | " + " | ".join(cells) + " |")
+
+
+def paired_true_error(results, base, checkpoints):
+    """The true pool MAE of the same dataset and repeat with and without the
+    change: the median ratio with a bootstrap 95 % interval, and how often it
+    was lower, within ±2 %, or higher."""
+    import random
+
+    by_key = {(r["dataset"], r["repeat"]): r for r in base}
+    print("\n| labels | runs | median true MAE ratio (with / without) [95 %] | lower | tie (±2 %) | higher |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for c in checkpoints:
+        ratios = []
+        for res in results:
+            other = by_key.get((res["dataset"], res["repeat"]))
+            a, b = at(res["rounds"], c), other and at(other["rounds"], c)
+            if a and b:
+                ratios.append(a["true_mae"] / b["true_mae"])
+        if not ratios:
+            continue
+        rng = random.Random(0)
+        medians = sorted(sorted(rng.choices(ratios, k=len(ratios)))[len(ratios) // 2] for _ in range(2000))
+        mid = sorted(ratios)[len(ratios) // 2]
+        lower = sum(r < 0.98 for r in ratios)
+        higher = sum(r > 1.02 for r in ratios)
+        print(f"| {c} | {len(ratios)} | {mid:.3f} [{medians[50]:.3f}, {medians[1949]:.3f}] | {lower} "
+              f"| {len(ratios) - lower - higher} | {higher} |")
 
 
 def tune(results, checkpoints):

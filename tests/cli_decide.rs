@@ -24,6 +24,18 @@ fn project(dir: &Path, labeled: usize) -> (PathBuf, HashMap<i64, String>) {
 
 /// One round: query `batch` rows, answer them from `truth`, import.
 fn round(db: &Path, dir: &Path, truth: &HashMap<i64, String>, batch: usize, seed: u64) {
+    round_with(db, dir, truth, batch, seed, &[]);
+}
+
+/// [`round`] with more `query` options.
+fn round_with(
+    db: &Path,
+    dir: &Path,
+    truth: &HashMap<i64, String>,
+    batch: usize,
+    seed: u64,
+    options: &[&str],
+) {
     let file = dir.join("batch.csv");
     al(db)
         .args([
@@ -33,7 +45,9 @@ fn round(db: &Path, dir: &Path, truth: &HashMap<i64, String>, batch: usize, seed
             "--seed",
             &seed.to_string(),
         ])
-        .args(["--model", "forest:trees=30", "--out"])
+        .args(["--model", "forest:trees=30"])
+        .args(options)
+        .arg("--out")
         .arg(&file)
         .assert()
         .success();
@@ -330,6 +344,93 @@ fn a_cold_start_project_reports_the_pool_estimate_with_its_interval_in_text_and_
         )),
         "{status}"
     );
+}
+
+#[test]
+fn audit_rows_are_drawn_at_random_marked_and_check_the_estimate() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, truth) = project(dir.path(), 0);
+    // A quarter of 20: 5 audit rows a round, the last 5 of the batch, with
+    // no score (nothing chose them).
+    for r in 0..3 {
+        round_with(&db, dir.path(), &truth, 20, r, &["--audit", "25%"]);
+        let text = std::fs::read_to_string(dir.path().join("batch.csv")).unwrap();
+        let scores: Vec<&str> = text
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(3).unwrap())
+            .collect();
+        assert_eq!(scores.len(), 20);
+        assert!(scores[15..].iter().all(|s| s.is_empty()), "{text}");
+        if r > 0 {
+            assert!(scores[..15].iter().all(|s| !s.is_empty()), "{text}");
+        }
+    }
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let (audit, ranks): (i64, i64) = conn
+        .query_row(
+            "SELECT count(*), sum(rank > 15) FROM queries WHERE audit = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    drop(conn);
+    assert_eq!((audit, ranks), (15, 15));
+    let report = json_of(al(&db).args(["--json", "report"]));
+    let last = report["reports"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["method"], "pool_estimate", "{last}");
+    assert_eq!(last["estimate"]["audit_rows"], 15, "{last}");
+    let audit_mae = &last["estimate"]["audit_mae"];
+    let (low, mae, high) = (
+        audit_mae["low"].as_f64().unwrap(),
+        audit_mae["estimate"].as_f64().unwrap(),
+        audit_mae["high"].as_f64().unwrap(),
+    );
+    assert!(0.0 <= low && low < mae && mae < high, "{last}");
+    let text = common::stdout_of(al(&db).arg("report"));
+    assert!(
+        text.contains(&format!(
+            "audit: 15 labeled rows were drawn at random (query --audit); they alone put the MAE at {mae:.4}"
+        )),
+        "{text}"
+    );
+    // The query's JSON marks them too.
+    let picked = json_of(
+        al(&db)
+            .args(["--json", "query", "--batch", "10", "--audit", "0.2"])
+            .arg("--out")
+            .arg(dir.path().join("b.csv")),
+    );
+    let flags: Vec<bool> = picked["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["audit"].as_bool().unwrap())
+        .collect();
+    assert_eq!(flags, [vec![false; 8], vec![true; 2]].concat());
+}
+
+#[test]
+fn a_bad_audit_share_is_refused_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, _) = project(dir.path(), 0);
+    let before = snapshot(&db);
+    for bad in ["1.5", "-0.1", "NaN", "1", "lots"] {
+        al(&db)
+            .args(["query", "--batch", "5", "--out", "-"])
+            .arg(format!("--audit={bad}"))
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(
+                "audit: expected a share of the batch in [0, 1)",
+            ));
+    }
+    assert_eq!(snapshot(&db), before);
 }
 
 #[test]

@@ -238,7 +238,7 @@ fn an_older_project_is_refused_unchanged_until_upgraded_then_works() {
         .arg("upgrade")
         .assert()
         .success()
-        .stdout(predicate::str::contains("schema 1 -> 4"));
+        .stdout(predicate::str::contains("schema 1 -> 5"));
     // The report written before the upgrade reads as measured on held-out rows.
     let report = json_of(al(&db).args(["--json", "report"]));
     assert_eq!(report["reports"][0]["method"], "holdout");
@@ -247,7 +247,7 @@ fn an_older_project_is_refused_unchanged_until_upgraded_then_works() {
         .arg("upgrade")
         .assert()
         .success()
-        .stdout(predicate::str::contains("already at schema 4"));
+        .stdout(predicate::str::contains("already at schema 5"));
     al(&db)
         .args(["query", "--batch", "2", "--out", "-"])
         .assert()
@@ -274,7 +274,7 @@ fn a_schema_2_project_upgrades_to_column_chunks_and_gives_the_same_picks_and_exp
         .arg("upgrade")
         .assert()
         .success()
-        .stdout(predicate::str::contains("schema 2 -> 4"));
+        .stdout(predicate::str::contains("schema 2 -> 5"));
     let conn = rusqlite::Connection::open(&db).unwrap();
     let (chunks, slots): (i64, i64) = conn
         .query_row(

@@ -91,6 +91,12 @@ pub fn coverage(s: &str) -> Result<al::Coverage, String> {
     al::Coverage::parse(s).map_err(|e| e.to_string())
 }
 
+/// A share in [0, 1), as `0.1` or `10%` (`query --audit`); the rule is
+/// `al::AuditShare`'s, shared with Python.
+pub fn audit(s: &str) -> Result<al::AuditShare, String> {
+    al::AuditShare::parse(s).map_err(|e| e.to_string())
+}
+
 /// A share in (0, 1), as `0.01` or `1%` (`--stop-below`); the rule is
 /// `al::StopBelow`'s.
 pub fn stop_below(s: &str) -> Result<al::StopBelow, String> {
@@ -131,5 +137,9 @@ mod tests {
         }
         assert_eq!(multiple("1"), Ok(1.0));
         assert_eq!(multiple("2.5"), Ok(2.5));
+        for bad in ["1.5", "-0.1", "NaN", "1", "x"] {
+            assert!(audit(bad).is_err(), "{bad}");
+        }
+        assert_eq!(audit("10%").map(|a| a.share()), Ok(0.1));
     }
 }

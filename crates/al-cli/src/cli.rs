@@ -231,6 +231,13 @@ pub struct QueryArgs {
     /// (conformal, calibrated on the labeled rows), as 0.9 or 90% [default: 0.9].
     #[arg(long, value_name = "LEVEL", value_parser = checked::coverage)]
     pub coverage: Option<al::Coverage>,
+    /// Draw this share of the batch at random from the pool instead of
+    /// picking it, as 0.1 or 10%: the audit rows let `report` check the
+    /// error it estimates without a test set (they come after the picks,
+    /// with no score; a fraction of a row is drawn on that chance)
+    /// [default: 0, none].
+    #[arg(long, value_name = "SHARE", value_parser = checked::audit)]
+    pub audit: Option<al::AuditShare>,
     /// Where to write the batch CSV ("-" for stdout) [default: batch-ROUND.csv].
     #[arg(short, long)]
     pub out: Option<PathBuf>,

@@ -17,7 +17,7 @@ use crate::recipe::Recipe;
 pub const APPLICATION_ID: i32 = 0x414C_5052;
 /// Bumped whenever the schema changes; older tools refuse newer files, and
 /// this one asks for `al-cli upgrade` on older ones ([`Project::upgrade`]).
-pub const SCHEMA_VERSION: i32 = 4;
+pub const SCHEMA_VERSION: i32 = 5;
 
 /// One step of [`Project::upgrade`], run inside its transaction.
 type Migration = fn(&Transaction) -> Result<()>;
@@ -26,7 +26,8 @@ type Migration = fn(&Transaction) -> Result<()>;
 /// how each report was measured (held-out rows or 5-fold cross-validation);
 /// 2 → 3 moves the encoded features from one blob per row into column
 /// chunks ([`crate::store::chunks`]); 3 → 4 adds a report's interval, the
-/// plain cross-validation kept beside an estimate, and how it was made.
+/// plain cross-validation kept beside an estimate, and how it was made;
+/// 4 → 5 marks the queried rows drawn at random for an audit.
 const MIGRATIONS: &[Migration] = &[
     |tx| {
         tx.execute_batch("ALTER TABLE reports ADD COLUMN method TEXT NOT NULL DEFAULT 'holdout';")
@@ -34,6 +35,10 @@ const MIGRATIONS: &[Migration] = &[
     },
     crate::store::chunks::migrate_row_blobs_to_chunks,
     |tx| tx.execute_batch(REPORT_ESTIMATE_COLUMNS).map_err(sql),
+    |tx| {
+        tx.execute_batch("ALTER TABLE queries ADD COLUMN audit INTEGER NOT NULL DEFAULT 0;")
+            .map_err(sql)
+    },
 ];
 
 /// The columns schema 4 adds to `reports` (all empty on older reports).
@@ -94,6 +99,8 @@ CREATE TABLE queries (
     score      REAL,
     prediction REAL,
     spread     REAL,
+    -- schema 5: 1 for a row drawn at random from the pool (query --audit)
+    audit      INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (round, rank)
 );
 CREATE TABLE reports (

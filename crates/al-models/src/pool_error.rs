@@ -20,6 +20,16 @@
 //! Both assume that the pool is what the model will be used on and that the
 //! labels come from the same relation as the pool's targets would (covariate
 //! shift only: the picks change which x were labeled, not y given x).
+//!
+//! When some labeled rows were drawn **at random** from the pool (`query
+//! --audit`), they give a check that needs no such assumption: the
+//! surrogate's pool mean plus the audit rows' mean gap between their
+//! residual and the surrogate's out-of-bag guess for it, unbiased whatever
+//! the surrogate's quality (prediction-powered inference, Angelopoulos,
+//! Bates, Fannjiang, Jordan & Zrnic 2023), with its own interval. It is
+//! reported beside the estimate, not pooled into it: on the tuning data,
+//! pooling a 10 % audit made the estimate worse (docs/decide.md), a few
+//! dozen random rows being noisier than the corrections.
 
 use rand::seq::index::sample;
 use rand::SeedableRng;
@@ -110,6 +120,10 @@ impl PoolErrorParams {
     }
 }
 
+/// Fewest audit rows the estimate is checked against: fewer say too little
+/// (their mean gap's standard error is itself guessed from them).
+pub const MIN_AUDIT_ROWS: usize = 10;
+
 /// A value and its interval.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Interval {
@@ -140,6 +154,16 @@ pub struct PoolError {
     pub surrogate_mae: f64,
     pub weighted_rmse: f64,
     pub surrogate_rmse: f64,
+    /// Labeled rows drawn at random from the pool (`query --audit`).
+    #[serde(default)]
+    pub audit_rows: usize,
+    /// What those rows alone say (prediction-powered), once there are
+    /// [`MIN_AUDIT_ROWS`] of them, with an interval at `level` (normal, its
+    /// low end not below 0).
+    #[serde(default)]
+    pub audit_mae: Option<Interval>,
+    #[serde(default)]
+    pub audit_rmse: Option<Interval>,
 }
 
 /// A weighted mean and its standard error (the ratio estimator's, by the
@@ -254,9 +278,69 @@ pub struct PoolErrorInput<'a> {
     /// The pool's features (all of it; a sample is drawn when larger than
     /// [`PoolErrorParams::pool_rows`]).
     pub pool: &'a Matrix,
+    /// Which labeled rows (indexes into `labeled`) were drawn at random
+    /// from the pool rather than picked (`query --audit`); empty for none.
+    pub audit: &'a [usize],
 }
 
-/// The forest that tells labeled rows from pool rows and the surrogate: a
+/// The mean over the rows each tree left out of its bootstrap sample of the
+/// trees' predictions for the first `x.rows()` training rows (which `x`
+/// holds); `fallback` for a row every tree drew (rare with dozens of trees).
+fn out_of_bag_mean(
+    forest: &crate::forest::Forest,
+    x: &Matrix,
+    fallback: f64,
+) -> Result<Vec<f64>, ModelError> {
+    let out_of_bag = forest.out_of_bag().unwrap_or_default();
+    let members = forest.predict_members(x)?.unwrap_or_default();
+    Ok((0..x.rows())
+        .map(|i| {
+            let (sum, count) = members
+                .iter()
+                .zip(&out_of_bag)
+                .filter(|(_, left_out)| left_out[i])
+                .fold((0.0, 0usize), |(s, c), (m, _)| (s + m[i], c + 1));
+            if count == 0 {
+                fallback
+            } else {
+                sum / count as f64
+            }
+        })
+        .collect())
+}
+
+/// The audit rows' verdict on a mean error: a surrogate fitted on the
+/// picked rows only (so that it knows nothing of the audit rows), its mean
+/// over the pool, plus the audit rows' mean gap between their error and the
+/// surrogate's guess for it; with that mean's standard error.
+pub struct AuditCheck<'a> {
+    /// The surrogate's mean over the pool sample.
+    pub pool_mean: f64,
+    /// The surrogate's guesses for the audit rows.
+    pub guesses: &'a [f64],
+    /// The audit rows' errors, in the same order.
+    pub errors: &'a [f64],
+}
+
+impl AuditCheck<'_> {
+    pub fn mean(&self) -> WeightedMean {
+        let gaps: Vec<f64> = self
+            .errors
+            .iter()
+            .zip(self.guesses)
+            .map(|(e, g)| e - g)
+            .collect();
+        let n = gaps.len() as f64;
+        let mean = gaps.iter().sum::<f64>() / n;
+        let variance = gaps.iter().map(|g| (g - mean) * (g - mean)).sum::<f64>() / (n - 1.0);
+        WeightedMean {
+            mean: self.pool_mean + mean,
+            std_error: (variance / n).sqrt(),
+        }
+    }
+}
+
+/// The forest that tells labeled rows from pool rows and the surrogates: a
 /// few rows per leaf, so that its probabilities are averages, not 0 or 1.
 fn helper_forest(trees: usize) -> ForestParams {
     // A third of the features per split: the helpers cost a fraction of the
@@ -292,18 +376,19 @@ impl PoolErrorParams {
         let weighted_abs = weighted_mean(&abs, &weights);
         let weighted_sq = weighted_mean(&squared, &weights);
 
-        let surrogate = |values: &[f64], tag: u64| -> Result<f64, ModelError> {
-            let fitted =
-                helper_forest(self.trees).fit(input.labeled, values, derive_seed(seed, tag))?;
-            let on_pool = fitted.predict(&pool)?;
-            Ok(on_pool.iter().sum::<f64>() / on_pool.len() as f64)
-        };
-        let surrogate_mae = surrogate(&abs, 2)?;
-        let surrogate_mse = surrogate(&squared, 3)?;
+        let surrogate_mae = self.surrogate(input.labeled, &abs, &pool, derive_seed(seed, 2))?;
+        let surrogate_mse = self.surrogate(input.labeled, &squared, &pool, derive_seed(seed, 3))?;
 
         let mae = self.combine(weighted_abs, surrogate_mae, 1.0);
         // The RMSE's relative errors are half the MSE's.
         let rmse = self.combine(weighted_sq, surrogate_mse, 0.5);
+        let (mut audit_mae, mut audit_rmse) = (None, None);
+        if input.audit.len() >= MIN_AUDIT_ROWS && n - input.audit.len() >= 5 {
+            let abs_check = self.audit_check(input, &abs, &pool, derive_seed(seed, 4))?;
+            let sq_check = self.audit_check(input, &squared, &pool, derive_seed(seed, 5))?;
+            audit_mae = Some(self.audit_interval(abs_check, 1.0));
+            audit_rmse = Some(self.audit_interval(sq_check, 0.5));
+        }
         let mse = rmse.estimate * rmse.estimate;
         let target_mean = weighted_mean(input.targets, &weights).mean;
         let deviations: Vec<f64> = input
@@ -330,7 +415,63 @@ impl PoolErrorParams {
             surrogate_mae,
             weighted_rmse: weighted_sq.mean.sqrt(),
             surrogate_rmse: surrogate_mse.sqrt(),
+            audit_rows: input.audit.len(),
+            audit_mae,
+            audit_rmse,
         })
+    }
+
+    /// A forest fitted to `values` (each labeled row's error), averaged
+    /// over the pool sample.
+    fn surrogate(
+        &self,
+        labeled: &Matrix,
+        values: &[f64],
+        pool: &Matrix,
+        seed: u64,
+    ) -> Result<f64, ModelError> {
+        let on_pool = helper_forest(self.trees)
+            .fit(labeled, values, seed)?
+            .predict(pool)?;
+        Ok(on_pool.iter().sum::<f64>() / on_pool.len() as f64)
+    }
+
+    /// The audit rows' check of a mean error (`values`: each labeled row's
+    /// error), with a surrogate fitted on the picked rows alone.
+    fn audit_check(
+        &self,
+        input: &PoolErrorInput,
+        values: &[f64],
+        pool: &Matrix,
+        seed: u64,
+    ) -> Result<WeightedMean, ModelError> {
+        let audit = input.audit;
+        let picked: Vec<usize> = (0..values.len()).filter(|i| !audit.contains(i)).collect();
+        let picked_values: Vec<f64> = picked.iter().map(|&i| values[i]).collect();
+        let fitted =
+            helper_forest(self.trees).fit(&input.labeled.select(&picked), &picked_values, seed)?;
+        let on_pool = fitted.predict(pool)?;
+        let guesses = fitted.predict(&input.labeled.select(audit))?;
+        let errors: Vec<f64> = audit.iter().map(|&i| values[i]).collect();
+        Ok(AuditCheck {
+            pool_mean: on_pool.iter().sum::<f64>() / on_pool.len() as f64,
+            guesses: &guesses,
+            errors: &errors,
+        }
+        .mean())
+    }
+
+    /// The audit check's interval at [`PoolErrorParams::level`]: normal on
+    /// the mean error, its low end not below 0; `power` 0.5 takes the root
+    /// of a mean squared error (RMSE) and of its bounds.
+    fn audit_interval(&self, check: WeightedMean, power: f64) -> Interval {
+        let half = normal_quantile_two_sided(self.level) * check.std_error;
+        let root = |v: f64| v.max(0.0).powf(power);
+        Interval {
+            estimate: root(check.mean),
+            low: root(check.mean - half),
+            high: root(check.mean + half),
+        }
     }
 
     /// The weighted and the surrogate estimate, mixed by
@@ -369,13 +510,15 @@ impl PoolErrorParams {
     /// estimate from its residuals: what a project without held-out rows
     /// reports (`evaluate`) and what a simulation compares with the truth.
     /// Returns the out-of-fold predictions too (the plain cross-validation
-    /// is reported beside the estimate).
+    /// is reported beside the estimate). `audit` names the labeled rows
+    /// drawn at random from the pool (empty for none).
     pub fn cross_validate_and_estimate(
         &self,
         learner: &dyn Fit,
         labeled: &Matrix,
         targets: &[f64],
         pool: &Matrix,
+        audit: &[usize],
         seed: u64,
     ) -> Result<(Vec<f64>, PoolError), ModelError> {
         let out_of_fold = cross_val_predict(learner, labeled, targets, 5, seed)?;
@@ -385,6 +528,7 @@ impl PoolErrorParams {
                 targets,
                 out_of_fold: &out_of_fold,
                 pool,
+                audit,
             },
             seed,
         )?;
@@ -431,24 +575,9 @@ impl PoolErrorParams {
             .collect();
         let forest =
             helper_forest(self.trees).fit_forest(&both, &is_labeled, derive_seed(seed, 1))?;
-        let out_of_bag = forest.out_of_bag().unwrap_or_default();
-        let members = forest.predict_members(labeled)?.unwrap_or_default();
-        Ok((0..n)
-            .map(|i| {
-                let (sum, count) = members
-                    .iter()
-                    .zip(&out_of_bag)
-                    .filter(|(_, left_out)| left_out[i])
-                    .fold((0.0, 0usize), |(s, c), (m, _)| (s + m[i], c + 1));
-                // A row every tree drew (rare with dozens of trees) gets the
-                // labeled share, as if nothing told it apart.
-                if count == 0 {
-                    n as f64 / both.rows() as f64
-                } else {
-                    sum / count as f64
-                }
-            })
-            .collect())
+        // A row every tree drew gets the labeled share, as if nothing told
+        // it apart.
+        out_of_bag_mean(&forest, labeled, n as f64 / both.rows() as f64)
     }
 }
 
@@ -542,6 +671,7 @@ mod tests {
                     targets: &targets,
                     out_of_fold: &oof,
                     pool: &pool,
+                    audit: &[],
                 },
                 3,
             )
@@ -562,12 +692,92 @@ mod tests {
             targets: &targets,
             out_of_fold: &oof,
             pool: &pool,
+            audit: &[],
         };
         let params = PoolErrorParams::default();
         assert_eq!(
             params.estimate(&input, 5).unwrap(),
             params.estimate(&input, 5).unwrap()
         );
+    }
+
+    #[test]
+    fn the_audit_check_by_hand() {
+        // Gaps 2 − 1, 3 − 1, 4 − 1 = 1, 2, 3: mean 2, sample variance 1.
+        let check = AuditCheck {
+            pool_mean: 10.0,
+            guesses: &[1.0; 3],
+            errors: &[2.0, 3.0, 4.0],
+        }
+        .mean();
+        assert_eq!(check.mean, 12.0);
+        assert!((check.std_error - (1.0f64 / 3.0).sqrt()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_audit_interval_by_hand() {
+        let params = PoolErrorParams::default();
+        let z = normal_quantile_two_sided(params.level);
+        let check = WeightedMean {
+            mean: 4.0,
+            std_error: 1.0,
+        };
+        let mae = params.audit_interval(check, 1.0);
+        assert_eq!(mae.estimate, 4.0);
+        assert!((mae.low - (4.0 - z)).abs() < 1e-12 && (mae.high - (4.0 + z)).abs() < 1e-12);
+        // An MSE of 4 ± z: the RMSE is 2, its bounds the roots of the MSE's.
+        let rmse = params.audit_interval(check, 0.5);
+        assert_eq!(rmse.estimate, 2.0);
+        assert!((rmse.high - (4.0 + z).sqrt()).abs() < 1e-12);
+        // A mean error cannot be below 0.
+        let wide = params.audit_interval(
+            WeightedMean {
+                mean: 0.5,
+                std_error: 1.0,
+            },
+            1.0,
+        );
+        assert_eq!(wide.low, 0.0);
+    }
+
+    /// Picked rows whose errors run larger than the pool's at the same x
+    /// (what covariate-shift corrections cannot see): the estimate stays
+    /// high, the audit check finds the truth.
+    #[test]
+    fn random_audit_rows_see_what_the_features_cannot_show() {
+        let n = 90;
+        // Every third row is an audit row; all share the pool's range.
+        let labeled = Matrix::new((0..n).map(|i| i as f64 / n as f64).collect(), 1);
+        let audit: Vec<usize> = (0..n).filter(|i| i % 3 == 0).collect();
+        // Audit rows err by 0.5 or 1.5 (mean 1, the pool's), picked rows by 3.
+        let targets: Vec<f64> = (0..n)
+            .map(|i| match (i % 3, i % 6) {
+                (0, 0) => 0.5,
+                (0, _) => 1.5,
+                _ => 3.0,
+            })
+            .collect();
+        let oof = vec![0.0; n];
+        let pool = grid(600, 0.0);
+        let input = |audit| PoolErrorInput {
+            labeled: &labeled,
+            targets: &targets,
+            out_of_fold: &oof,
+            pool: &pool,
+            audit,
+        };
+        let params = PoolErrorParams::default();
+        let alone = params.estimate(&input(&[]), 4).unwrap();
+        let checked = params.estimate(&input(&audit), 4).unwrap();
+        assert!(alone.mae.estimate > 2.0, "{alone:?}");
+        assert_eq!(alone.audit_mae, None);
+        let audit_mae = checked.audit_mae.unwrap();
+        assert!((audit_mae.estimate - 1.0).abs() < 0.35, "{checked:?}");
+        assert!(audit_mae.low < 1.0 && 1.0 < audit_mae.high, "{checked:?}");
+        assert!(audit_mae.high < alone.mae.low, "{checked:?}");
+        // The estimate itself is left as it was.
+        assert_eq!(checked.mae, alone.mae);
+        assert_eq!(checked.audit_rows, 30);
     }
 
     #[test]

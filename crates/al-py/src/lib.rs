@@ -178,6 +178,13 @@ fn coverage(text: Option<String>) -> PyResult<Option<al::Coverage>> {
         .transpose()
 }
 
+/// An audit share as the glue passes it (`str()` of 0.1 or "10%").
+fn audit(text: Option<String>) -> PyResult<al::AuditShare> {
+    text.map_or(Ok(al::AuditShare::default()), |t| {
+        al::AuditShare::parse(&t).map_err(|e| PyValueError::new_err(e.to_string()))
+    })
+}
+
 /// Where a round's batch file goes from Python: the file `out` names, or
 /// none (the caller gets the rows as a frame).
 fn batch_out(out: Option<PathBuf>) -> BatchOut {
@@ -202,6 +209,7 @@ fn query_options(
         diversity: false,
         include_pending: false,
         coverage: self::coverage(coverage)?,
+        audit: al::AuditShare::default(),
     })
 }
 
@@ -343,7 +351,7 @@ impl ProjectHandle {
 
     /// Plans a round (GIL released), then records it unless interrupted.
     #[pyo3(signature = (batch=10, strategy=None, model=None, seed=0, candidates=500,
-        diversity=false, include_pending=false, out=None, coverage=None))]
+        diversity=false, include_pending=false, out=None, coverage=None, audit=None))]
     #[allow(clippy::too_many_arguments)]
     fn query(
         &self,
@@ -357,10 +365,12 @@ impl ProjectHandle {
         include_pending: bool,
         out: Option<PathBuf>,
         coverage: Option<String>,
+        audit: Option<String>,
     ) -> PyResult<String> {
         let options = QueryOptions {
             diversity,
             include_pending,
+            audit: self::audit(audit)?,
             ..query_options(batch, strategy, model, seed, candidates, coverage)?
         };
         // Ctrl-C sets the flag; the pool's loading and scoring check it.

@@ -129,3 +129,18 @@ def test_advise_curve_is_the_rule_report_applies():
     assert al.advise_curve(labels[:3], plateau[:3], batch=20)["reason"].startswith("too few rounds")
     with pytest.raises(ValueError, match="stop_below: expected a share"):
         al.advise_curve(labels, plateau, batch=20, stop_below="0")
+
+
+def test_audit_rows_come_last_marked_and_reach_the_report(tmp_path):
+    truth = partly_labeled(tmp_path / "p.csv", 0)
+    project = al.Project.init(tmp_path / "p.csv", target="price", path=tmp_path / "p.db")
+    for r in range(3):
+        batch = project.query(batch=20, seed=r, model="forest:trees=30", audit="25%")
+        assert list(batch.audit) == [False] * 15 + [True] * 5
+        assert batch.score[batch.audit].isna().all()
+        project.label(answer(batch, truth))
+    report = project.report()
+    assert list(report.method) == ["pool_estimate"] * 3
+    assert report.audit_mae.iloc[-1] > 0
+    with pytest.raises(ValueError, match=r"audit: expected a share of the batch in \[0, 1\)"):
+        project.query(batch=5, audit=1.5)

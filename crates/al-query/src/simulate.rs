@@ -672,7 +672,7 @@ fn shown(
         return Ok(None);
     }
     let (oof, estimate) = al_models::pool_error::PoolErrorParams::default()
-        .cross_validate_and_estimate(learner, labeled.0, labeled.1, pool.0, seed)?;
+        .cross_validate_and_estimate(learner, labeled.0, labeled.1, pool.0, &[], seed)?;
     Ok(Some(Shown {
         estimate: estimate.mae.estimate,
         cross_validation: mae(labeled.1, &oof),

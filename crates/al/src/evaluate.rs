@@ -41,8 +41,9 @@ impl Project {
     /// training row and measured on the held-out rows; when there are none,
     /// the error on the unlabeled rows is estimated from 5-fold
     /// cross-validation on the labeled rows, corrected for how they were
-    /// picked ([`al_models::pool_error`]), with the plain cross-validation
-    /// kept beside it (alone when no unlabeled row is left).
+    /// picked ([`al_models::pool_error`]) and checked against the rows drawn
+    /// at random for an audit (`query --audit`), with the plain
+    /// cross-validation kept beside it (alone when no unlabeled row is left).
     pub fn evaluate(&mut self, spec: &ModelSpec, seed: u64) -> Result<Report> {
         let project = &mut self.file;
         let test = project.load(Subset::Test, false)?;
@@ -57,7 +58,11 @@ impl Project {
                 None => pool,
             };
             let (train, pool) = (train.expand(&recipe, false), pool.expand(&recipe, false));
-            without_test_rows(&*learner, &train, &pool, seed)?
+            let audited = project.audit_row_ids()?;
+            let audit: Vec<usize> = (0..train.len())
+                .filter(|&i| audited.contains(&train.row_ids[i]))
+                .collect();
+            without_test_rows(&*learner, &train, &pool, &audit, seed)?
         } else {
             let train = project.load(Subset::Training, false)?;
             let fitted = learner.fit(&features(&train), &train.targets(), seed)?;
@@ -198,6 +203,7 @@ fn without_test_rows(
     learner: &dyn al_models::Fit,
     train: &al_data::Rows,
     pool: &al_data::Rows,
+    audit: &[usize],
     seed: u64,
 ) -> Result<Measured> {
     if train.len() < 5 {
@@ -224,6 +230,7 @@ fn without_test_rows(
         &labeled,
         &truth,
         &features(pool),
+        audit,
         seed,
     )?;
     Ok(Measured {

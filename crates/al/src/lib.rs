@@ -26,6 +26,7 @@
 //! `al-plugin` (external programs). Every write is one SQLite transaction.
 
 pub mod array;
+mod audit;
 pub mod catalog;
 mod error;
 mod evaluate;
@@ -51,6 +52,7 @@ pub use al_data::{
     RecipeOptions, Report, SourceKind,
 };
 pub use al_query::simulate::{Metric, Mode, SimulationConfig, SimulationResult};
+pub use audit::AuditShare;
 pub use error::{error_kind, error_message, ErrorKind, InvalidParameter};
 pub use evaluate::{method_text, Comparison, ModelScore};
 pub use forecast::{Advice, Decision, ProjectForecast, StopBelow};

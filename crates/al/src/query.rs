@@ -21,6 +21,7 @@ use al_query::simulate::COLD_START;
 use al_query::strategies::Diverse;
 use al_query::{CompactPool, Pool, QueryInput, Selection, DEFAULT_STRATEGY};
 
+use crate::audit::AuditShare;
 use crate::error::at_least;
 use crate::forecast::Snapshot;
 use crate::intervals::{Coverage, Intervals};
@@ -47,6 +48,9 @@ pub struct QueryOptions {
     /// The level of the picked rows' intervals (`None`: 90 %); too few
     /// labels for it leaves them out with a note.
     pub coverage: Option<Coverage>,
+    /// The share of the batch drawn at random from the pool instead of
+    /// picked, marked as audit rows (0: none).
+    pub audit: AuditShare,
 }
 
 impl Default for QueryOptions {
@@ -60,6 +64,7 @@ impl Default for QueryOptions {
             diversity: false,
             include_pending: false,
             coverage: None,
+            audit: AuditShare::default(),
         }
     }
 }
@@ -91,6 +96,9 @@ pub struct PickedRow {
     pub upper: Option<f64>,
     /// The row's cells as the source had them.
     pub raw: Vec<String>,
+    /// Drawn at random from the pool (an audit row), not picked: it comes
+    /// after the picks and has no score.
+    pub audit: bool,
 }
 
 /// A round chosen, not yet recorded.
@@ -278,6 +286,9 @@ impl Project {
                 ])?;
                 (train, pool, None)
             }
+            Candidates::External { .. } if options.audit.share() > 0.0 => {
+                bail!("audit rows are drawn from the project's own pool; leave out the audit share for an outside pool")
+            }
             Candidates::External {
                 rows,
                 ranked,
@@ -317,7 +328,9 @@ impl Project {
             fitted: fitted.as_deref(),
         };
         project.check_stop()?;
-        let picks = strategy.query(&input)?;
+        let audit = options.audit.draw(pool.len(), options.batch, options.seed);
+        let picks = with_audit(strategy.query(&input)?, &audit, options.batch);
+        let first_audit = picks.len() - audit.len();
         project.check_stop()?;
         let snapshot = match &fitted {
             // The stop set is drawn from the project's own pool.
@@ -366,6 +379,7 @@ impl Project {
                     lower: g.and_then(|g| g.interval.map(|i| i.0)),
                     upper: g.and_then(|g| g.interval.map(|i| i.1)),
                     raw,
+                    audit: k >= first_audit,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -374,7 +388,7 @@ impl Project {
             model: spec.to_string(),
             seed: options.seed,
             batch: options.batch,
-            params: json!({"diversity": options.diversity, "include_pending": options.include_pending, "candidates": options.candidates, "cold_start": cold, "intervals": intervals.describe().to_string()}).to_string(),
+            params: json!({"audit": options.audit.share(), "diversity": options.diversity, "include_pending": options.include_pending, "candidates": options.candidates, "cold_start": cold, "intervals": intervals.describe().to_string()}).to_string(),
         };
         Ok(PlannedRound {
             strategy: record.strategy.clone(),
@@ -503,8 +517,25 @@ fn queried_rows(rows: &[PickedRow]) -> Vec<QueriedRow> {
             score: r.score,
             prediction: r.prediction,
             spread: r.spread,
+            audit: r.audit,
         })
         .collect()
+}
+
+/// The strategy's picks that are not audit rows, as many as leave room for
+/// them, then the audit rows (no score: nothing chose them).
+fn with_audit(picks: Vec<Selection>, audit: &[usize], batch: usize) -> Vec<Selection> {
+    let room = batch.saturating_sub(audit.len());
+    let mut rows: Vec<Selection> = picks
+        .into_iter()
+        .filter(|p| !audit.contains(&p.index))
+        .take(room)
+        .collect();
+    rows.extend(audit.iter().map(|&index| Selection {
+        index,
+        score: f64::NAN,
+    }));
+    rows
 }
 
 /// Stores the snapshots in the round's transaction.

@@ -554,6 +554,7 @@ impl Project {
             diversity: false,
             include_pending: false,
             coverage: p.coverage.map(crate::Coverage::new).transpose()?,
+            audit: crate::AuditShare::default(),
         };
         let planned = self.plan(
             &options,

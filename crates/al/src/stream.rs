@@ -450,6 +450,7 @@ impl Project {
                     lower: q.guess.interval.map(|i| i.0),
                     upper: q.guess.interval.map(|i| i.1),
                     raw: arrivals.raw(q.index)?,
+                    audit: false,
                 })
             })
             .collect::<Result<_>>()?;
@@ -499,6 +500,7 @@ impl Project {
                     score: q.utility,
                     prediction: Some(q.guess.prediction),
                     spread: q.guess.spread,
+                    audit: false,
                 })
                 .collect();
             let Some(out) = path else {

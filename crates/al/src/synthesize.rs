@@ -224,6 +224,7 @@ impl Project {
                     lower: made.intervals.get(k).map(|i| i.0),
                     upper: made.intervals.get(k).map(|i| i.1),
                     raw: b.raw,
+                    audit: false,
                 })
                 .collect(),
             intervals: made.intervals.describe().to_string(),

@@ -22,6 +22,7 @@ pub fn run(global: &Global, args: QueryArgs) -> Result<()> {
         diversity: args.diversity,
         include_pending: args.include_pending,
         coverage: args.coverage,
+        audit: args.audit.unwrap_or_default(),
     };
     let spinner = crate::output::spinner(global, "choosing the rows to label");
     let planned = project.plan_query(&options);
@@ -62,7 +63,7 @@ fn print_outcome(global: &Global, project: &Project, outcome: &QueryOutcome) -> 
         let list: Vec<_> = outcome
             .rows
             .iter()
-            .map(|r| json!({"row_id": r.row_id, "rank": r.rank, "score": r.score, "prediction": r.prediction, "lower": r.lower, "upper": r.upper, "spread": r.spread}))
+            .map(|r| json!({"row_id": r.row_id, "rank": r.rank, "score": r.score, "prediction": r.prediction, "lower": r.lower, "upper": r.upper, "spread": r.spread, "audit": r.audit}))
             .collect();
         print_json(
             &json!({"round": outcome.round, "strategy": outcome.strategy, "model": outcome.model, "cold_start": outcome.cold_start, "intervals": outcome.intervals, "file": out.display().to_string(), "rows": list}),
@@ -76,6 +77,12 @@ fn print_outcome(global: &Global, project: &Project, outcome: &QueryOutcome) -> 
             outcome.pool,
             out.display()
         );
+        let audit = outcome.rows.iter().filter(|r| r.audit).count();
+        if audit > 0 {
+            println!(
+                "{audit} of them drawn at random from the pool for an audit (the last {audit}, no score): label them like the rest"
+            );
+        }
         if !outcome.cold_start {
             println!("{}", outcome.intervals);
         }

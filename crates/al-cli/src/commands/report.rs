@@ -139,6 +139,32 @@ fn print_methods(reports: &[al::Report]) {
         };
         println!("{}: {note}", method.as_str());
     }
+    if let Some(line) = reports.last().and_then(audit_line) {
+        println!("{line}");
+    }
+}
+
+/// What the random audit rows said in the latest report, when there were
+/// enough of them to check the estimate.
+fn audit_line(report: &al::Report) -> Option<String> {
+    let detail = report.detail.as_ref()?;
+    let rows = detail.get("audit_rows")?.as_u64()?;
+    let audit: Option<al_models::pool_error::Interval> = detail
+        .get("audit_mae")
+        .and_then(|v| serde_json::from_value(v.clone()).ok());
+    match audit {
+        Some(mae) => Some(format!(
+            "audit: {rows} labeled rows were drawn at random (query --audit); they alone put the MAE at {} (80 %: {} – {}), with no assumption about how the others were picked",
+            display(mae.estimate),
+            display(mae.low),
+            display(mae.high)
+        )),
+        None if rows > 0 => Some(format!(
+            "audit: {rows} labeled row(s) drawn at random (query --audit); the estimate is checked against them from {} on",
+            al_models::pool_error::MIN_AUDIT_ROWS
+        )),
+        None => None,
+    }
 }
 
 /// The forecast under the table, then the advice.

@@ -35,6 +35,9 @@ pub struct QueriedRow {
     pub score: f64,
     pub prediction: Option<f64>,
     pub spread: Option<f64>,
+    /// Drawn at random from the pool (`query --audit`), not picked.
+    #[serde(default)]
+    pub audit: bool,
 }
 
 /// A query round as recorded.
@@ -271,6 +274,20 @@ impl Project {
         Ok(rounds)
     }
 
+    /// Every row ever drawn at random for an audit (`query --audit`).
+    pub fn audit_row_ids(&self) -> Result<std::collections::HashSet<i64>> {
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT DISTINCT row_id FROM queries WHERE audit = 1")
+            .map_err(sql)?;
+        let ids = stmt
+            .query_map([], |r| r.get(0))
+            .map_err(sql)?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(sql);
+        ids
+    }
+
     /// The latest round, with its strategy.
     pub fn last_round(&self) -> Result<Option<LastRound>> {
         self.conn()
@@ -333,8 +350,8 @@ pub fn record_round(tx: &Transaction, round: &RoundRecord, rows: &[QueriedRow]) 
     let id = tx.last_insert_rowid();
     let mut stmt = tx
         .prepare(
-            "INSERT INTO queries(round, rank, row_id, score, prediction, spread)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO queries(round, rank, row_id, score, prediction, spread, audit)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )
         .map_err(sql)?;
     for r in rows {
@@ -349,7 +366,8 @@ pub fn record_round(tx: &Transaction, round: &RoundRecord, rows: &[QueriedRow]) 
             r.row_id,
             score,
             r.prediction,
-            r.spread
+            r.spread,
+            r.audit
         ])
         .map_err(sql)?;
     }

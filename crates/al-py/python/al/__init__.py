@@ -401,7 +401,10 @@ class Project:
         ``pool_estimate`` (the error on the unlabeled rows estimated from
         the labeled ones, corrected for how al picked them; ``mae_low`` /
         ``mae_high`` its 80 % interval, ``cv_mae`` the plain cross-validation
-        on the picked rows beside it) or ``cv5`` (older reports).
+        on the picked rows beside it; ``audit_mae`` with its 80 % interval
+        ``audit_mae_low`` / ``audit_mae_high``: what the rows drawn at random
+        by ``query(audit=...)`` alone say, once there are 10) or ``cv5``
+        (older reports).
         ``stop_below`` (0.01 or "1%") stores the stopping rule's threshold in
         the project first, as ``al-cli report --stop-below`` does."""
         if stop_below is not None:
@@ -409,13 +412,15 @@ class Project:
         reports, svg, forecast = self._h.report_parts()
         reports, forecast = json.loads(reports), json.loads(forecast)
         columns = ["round", "labels", "mae", "mae_low", "mae_high", "mse", "rmse", "rmse_low", "rmse_high",
-                   "r2", "cv_mae", "cv_rmse", "model", "strategy", "method", "created_at"]
+                   "r2", "cv_mae", "cv_rmse", "audit_mae", "audit_mae_low", "audit_mae_high", "model", "strategy", "method", "created_at"]
         for r in reports:
             # The interval of an estimate and the plain cross-validation on
             # the picked rows kept beside it, as columns of their own.
             interval = r.pop("interval", None) or {}
             cv = r.pop("cross_validation", None) or {}
-            r.pop("detail", None)
+            audit = (r.pop("detail", None) or {}).get("audit_mae") or {}
+            r["audit_mae"], r["audit_mae_low"], r["audit_mae_high"] = (
+                audit.get("estimate"), audit.get("low"), audit.get("high"))
             for key in ("mae_low", "mae_high", "rmse_low", "rmse_high"):
                 r[key] = interval.get(key)
             r["cv_mae"], r["cv_rmse"] = cv.get("mae"), cv.get("rmse")
@@ -500,13 +505,17 @@ class Project:
         include_pending: bool = False,
         out: Optional[Union[str, "os.PathLike[str]"]] = None,
         coverage: Optional[Union[float, str]] = None,
+        audit: Optional[Union[float, str]] = None,
     ) -> pd.DataFrame:
         """Chooses the next ``batch`` rows to label and records the round
         (as ``al-cli query``; ``out`` also writes its batch CSV). Returns the
         rows best first: row id, cells as the source had them, the model's
         guess with its conformal interval at ``coverage`` (default 0.9; NaN
         with too few labels, ``attrs["intervals"]`` says why), the
-        strategy's score, rank and round."""
+        strategy's score, rank and round. ``audit`` (0.1 or "10%") draws
+        that share of the batch at random from the pool instead, after the
+        picks, with ``audit`` True and no score: ``report()`` checks its
+        error estimate against them."""
         outcome = json.loads(
             self._h.query(
                 batch=batch,
@@ -518,6 +527,7 @@ class Project:
                 include_pending=include_pending,
                 out=None if out is None else os.fspath(out),
                 coverage=None if coverage is None else str(coverage),
+                audit=None if audit is None else str(audit),
             )
         )
         return self._batch_frame(outcome)
@@ -567,6 +577,7 @@ class Project:
                         "score": _floats([r["score"] for r in rows], len(rows)),
                         "rank": np.asarray([r["rank"] for r in rows], dtype=np.int64),
                         "round": np.full(len(rows), outcome["round"] or 0, dtype=np.int64),
+                        "audit": np.asarray([bool(r.get("audit", False)) for r in rows], dtype=bool),
                     }
                 ),
             ],

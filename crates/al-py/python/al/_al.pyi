@@ -58,6 +58,7 @@ class ProjectHandle:
         include_pending: bool = False,
         out: Optional[str] = None,
         coverage: Optional[str] = None,
+        audit: Optional[str] = None,
     ) -> str: ...
     def ship_query(
         self,
