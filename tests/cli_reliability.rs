@@ -425,3 +425,67 @@ fn a_closed_output_pipe_ends_the_command_quietly_without_a_panic() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(out.status.code(), Some(141), "as if ended by SIGPIPE");
 }
+
+/// Ctrl-C while models are being fitted (a committee of big forests, the
+/// case that used to run to the end and record its round): the command
+/// stops within about a second, exits 130, and leaves the project as it
+/// was. Without the checks inside the fits it runs on for half a minute.
+#[test]
+fn ctrl_c_inside_the_fits_stops_the_query_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("p.csv");
+    common::partly_labeled(&csv, 1200);
+    let db = dir.path().join("p.db");
+    al(&db)
+        .args([
+            "init",
+            csv.to_str().unwrap(),
+            "--target",
+            "price",
+            "--test-frac",
+            "0",
+        ])
+        .assert()
+        .success();
+    let before = snapshot(&db);
+    let mut child = common::al_process(&db)
+        .args([
+            "query",
+            "--strategy",
+            "qbc:members=60",
+            "--model",
+            "forest:trees=4000",
+        ])
+        .args(["--batch", "5", "--out"])
+        .arg(dir.path().join("batch.csv"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the query ended before the signal: make it longer"
+    );
+    let signalled = std::time::Instant::now();
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    let took = signalled.elapsed();
+    assert_eq!(out.status.code(), Some(130), "{out:?}");
+    assert!(
+        took < Duration::from_secs(2),
+        "stopped {took:?} after Ctrl-C"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    assert_eq!(
+        snapshot(&db),
+        before,
+        "the interrupted query changed the project"
+    );
+    assert!(!dir.path().join("batch.csv").exists());
+}

@@ -14,7 +14,9 @@ fn main() {
     let cli = cli::Cli::parse();
     if let Err(err) = commands::run(cli) {
         eprintln!("error: {}", al::error_message(&err));
-        std::process::exit(1);
+        // A command stopped by Ctrl-C ends as the shell expects (128 + SIGINT).
+        let interrupted = al::error_kind(&err) == al::ErrorKind::Interrupted;
+        std::process::exit(if interrupted { 130 } else { 1 });
     }
 }
 

@@ -49,11 +49,9 @@ impl Fit for CommitteeParams {
             &tree_params,
             derive_seed(seed, 0),
         );
-        let forest = ForestParams::default().trees(self.forest_trees).fit_binned(
-            &binned,
-            y,
-            derive_seed(seed, 1),
-        );
+        let forest = ForestParams::default()
+            .trees(self.forest_trees)
+            .fit_binned(&binned, y, derive_seed(seed, 1))?;
         let linear = LinearParams::ols().fit_linear(x, y)?;
         Ok(Box::new(Committee {
             members: vec![Box::new(tree), Box::new(forest), Box::new(linear)],

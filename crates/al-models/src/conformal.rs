@@ -155,6 +155,7 @@ impl CvPlus {
         let fitted: Vec<(Box<dyn Predict>, Vec<usize>)> = (0..k)
             .into_par_iter()
             .map(|fold| {
+                crate::interrupt::check()?;
                 let train: Vec<usize> = (0..y.len()).filter(|&i| folds[i] != fold).collect();
                 let held: Vec<usize> = (0..y.len()).filter(|&i| folds[i] == fold).collect();
                 let ty: Vec<f64> = train.iter().map(|&i| y[i]).collect();

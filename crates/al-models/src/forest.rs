@@ -107,29 +107,31 @@ impl ForestParams {
                 expected: "a whole number >= 1".into(),
             }));
         }
-        Ok(self.fit_binned(&Binned::new(x), y, seed))
+        self.fit_binned(&Binned::new(x), y, seed)
     }
 
     /// Fits on features binned once by the caller (the committee shares its
-    /// binning between its tree and its forest).
-    pub fn fit_binned(&self, binned: &Binned, y: &[f64], seed: u64) -> Forest {
+    /// binning between its tree and its forest). A stop asked for
+    /// ([`crate::interrupt`]) ends it before the next tree.
+    pub fn fit_binned(&self, binned: &Binned, y: &[f64], seed: u64) -> Result<Forest, ModelError> {
         let n = binned.rows();
         let trees = (0..self.trees)
             .into_par_iter()
             .map(|t| {
+                crate::interrupt::check()?;
                 let tree_seed = derive_seed(seed, t as u64);
                 let weights = if self.bootstrap {
                     bootstrap_weights(n, tree_seed)
                 } else {
                     vec![1.0; n]
                 };
-                Tree::fit(binned, y, &weights, &self.tree, tree_seed)
+                Ok(Tree::fit(binned, y, &weights, &self.tree, tree_seed))
             })
-            .collect();
-        Forest {
+            .collect::<Result<_, ModelError>>()?;
+        Ok(Forest {
             trees,
             bags: self.bootstrap.then_some(Bags { rows: n, seed }),
-        }
+        })
     }
 }
 

@@ -113,6 +113,7 @@ impl Fit for GbmParams {
         let members = (0..self.members)
             .into_par_iter()
             .map(|m| {
+                crate::interrupt::check()?;
                 let rows = self.member_rows(y.len(), seed, m);
                 let ys: Vec<f64> = rows.iter().map(|&r| y[r]).collect();
                 self.fit_member(&x.select(&rows), &ys, derive_seed(seed, 1000 + m as u64))

@@ -18,6 +18,7 @@ pub mod forest;
 pub mod gbm;
 pub mod glm;
 pub mod gp;
+pub mod interrupt;
 pub mod knn;
 pub mod linear;
 pub mod matrix;
@@ -38,6 +39,8 @@ pub use spec::{ModelInfo, ModelResolver, ModelSpec, MODELS};
 pub enum ModelError {
     #[error("cannot fit a model on {0} labeled rows; label at least 2")]
     TooFewRows(usize),
+    #[error("interrupted: stopped before anything was written")]
+    Interrupted,
     #[error("{rows} feature rows but {targets} targets")]
     Shape { rows: usize, targets: usize },
     #[error("the targets contain a value that is not a finite number")]

@@ -58,6 +58,7 @@ pub fn cross_val_folds(
     let mut predictions = vec![f64::NAN; n];
     let mut fold_of = vec![0; n];
     for fold in 0..folds {
+        crate::interrupt::check()?;
         let held: Vec<usize> = order.iter().copied().skip(fold).step_by(folds).collect();
         held.iter().for_each(|&i| fold_of[i] = fold);
         let mut is_held = vec![false; n];

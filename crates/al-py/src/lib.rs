@@ -48,6 +48,7 @@ fn to_py(err: anyhow::Error) -> PyErr {
         ErrorKind::BadInput => PyValueError::new_err(message),
         ErrorKind::NotFound => PyFileNotFoundError::new_err(message),
         ErrorKind::Busy => ProjectBusyError::new_err(message),
+        ErrorKind::Interrupted => pyo3::exceptions::PyKeyboardInterrupt::new_err(message),
         ErrorKind::Other => AlError::new_err(message),
     }
 }
@@ -78,6 +79,7 @@ fn interruptible<T: Send>(
     counter: Option<(&AtomicUsize, usize, &Bound<'_, PyAny>)>,
     work: impl FnOnce() -> anyhow::Result<T> + Send,
 ) -> PyResult<T> {
+    al::interrupt::clear();
     std::thread::scope(|scope| {
         let (tx, mut rx) = mpsc::channel::<Outcome<T>>();
         scope.spawn(move || {
@@ -116,6 +118,8 @@ fn interruptible<T: Send>(
                 }
                 if let Err(err) = py.check_signals() {
                     stop.store(true, Ordering::SeqCst);
+                    // Fits and pool scoring see the process's request.
+                    al::interrupt::request();
                     interrupted = Some(err);
                 }
             }

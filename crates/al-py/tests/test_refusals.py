@@ -195,3 +195,33 @@ def test_keyboard_interrupt_stops_a_long_query_within_a_second_and_writes_nothin
     assert word == "interrupted", f"the query finished first, in {number} s: make the pool larger"
     assert float(number) - sent < 1.0
     assert db.read_bytes() == before
+
+
+FIT_INTERRUPTED = textwrap.dedent(
+    """
+    import sys, time
+    import al
+    project = al.Project.open(sys.argv[1])
+    print("started", flush=True)
+    try:
+        t = time.monotonic()
+        project.query(batch=5, strategy="qbc:members=10", model="forest:trees=40000", seed=0)
+        print("finished", time.monotonic() - t, flush=True)
+    except KeyboardInterrupt:
+        print("interrupted", time.monotonic(), flush=True)
+    """
+)
+
+
+def test_keyboard_interrupt_stops_the_model_fits_within_a_second_and_writes_nothing(tmp_path, price_2k):
+    # A small pool and huge forests: the time goes into fitting (half a
+    # minute uninterrupted), which checks the stop between trees.
+    frame = pd.read_csv(price_2k, dtype={"loc2": str})
+    frame.loc[1200:, "price"] = np.nan
+    db = tmp_path / "f.db"
+    al.Project.init(frame, target="price", path=db, test_frac=0)
+    before = db.read_bytes()
+    word, number, sent = _interrupt(FIT_INTERRUPTED, db)
+    assert word == "interrupted", f"the query finished first, in {number} s: make the forests larger"
+    assert float(number) - sent < 1.0
+    assert db.read_bytes() == before

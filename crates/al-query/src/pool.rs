@@ -97,7 +97,7 @@ pub fn score_in_chunks(
     let mut out = Vec::with_capacity(n);
     let mut buffer = Vec::new();
     for start in (0..n).step_by(CHUNK) {
-        if pool.stopped() {
+        if pool.stopped() || al_models::interrupt::requested() {
             return Err(QueryError::Interrupted);
         }
         let chunk = pool.chunk_into(start..(start + CHUNK).min(n), buffer);

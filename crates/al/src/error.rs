@@ -45,6 +45,8 @@ pub enum ErrorKind {
     NotFound,
     /// Another process is writing to the project.
     Busy,
+    /// Stopped on request (Ctrl-C) before anything was written.
+    Interrupted,
     /// Anything else (a model that could not be fitted, a database error).
     Other,
 }
@@ -52,6 +54,9 @@ pub enum ErrorKind {
 /// The kind of `err`, from the first typed cause in its chain.
 pub fn error_kind(err: &anyhow::Error) -> ErrorKind {
     for cause in err.chain() {
+        if is_interruption(cause) {
+            return ErrorKind::Interrupted;
+        }
         if cause.is::<InvalidParameter>()
             || cause.is::<al_models::ParamError>()
             || is_spec_error(cause)
@@ -75,6 +80,20 @@ pub fn error_kind(err: &anyhow::Error) -> ErrorKind {
         }
     }
     ErrorKind::Other
+}
+
+/// A stop asked for, as whichever layer noticed it says.
+fn is_interruption(cause: &(dyn std::error::Error + 'static)) -> bool {
+    use al_models::ModelError as M;
+    use al_query::QueryError as Q;
+    matches!(
+        cause.downcast_ref::<DataError>(),
+        Some(DataError::Interrupted)
+    ) || matches!(
+        cause.downcast_ref::<Q>(),
+        Some(Q::Interrupted | Q::Model(M::Interrupted))
+    ) || matches!(cause.downcast_ref::<M>(), Some(M::Interrupted))
+        || cause.is::<crate::simulate::Interrupted>()
 }
 
 /// A strategy or model error about the spec or option the caller gave.
@@ -137,6 +156,11 @@ mod tests {
             known: "qbc".into(),
         });
         assert_eq!(error_kind(&spec), ErrorKind::BadInput);
+        let stopped = anyhow::Error::new(al_query::QueryError::Model(
+            al_models::ModelError::Interrupted,
+        ))
+        .context("cannot query");
+        assert_eq!(error_kind(&stopped), ErrorKind::Interrupted);
         let fit = anyhow::Error::new(al_models::ModelError::TooFewRows(1));
         assert_eq!(error_kind(&fit), ErrorKind::Other);
         assert_eq!(error_kind(&anyhow::anyhow!("plain")), ErrorKind::Other);

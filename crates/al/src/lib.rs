@@ -51,6 +51,7 @@ pub use al_data::{
     BadTarget, Impute, InitOptions, InitReport, LabelEvent, LabelOutcome, ReadOptions,
     RecipeOptions, Report, SourceKind,
 };
+pub use al_models::interrupt;
 pub use al_query::simulate::{Metric, Mode, SimulationConfig, SimulationResult};
 pub use audit::AuditShare;
 pub use error::{error_kind, error_message, ErrorKind, InvalidParameter};

@@ -58,6 +58,7 @@ impl EmcRetrain {
             .into_par_iter()
             .zip(guesses.par_iter())
             .map(|(k, &guess)| {
+                al_models::interrupt::check()?;
                 let x = scored_x.row(k);
                 let refit = match model.refit_with(x, guess) {
                     Some(m) => m,

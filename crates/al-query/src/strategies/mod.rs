@@ -106,6 +106,7 @@ pub(crate) fn bootstrap_fits(
     (0..members)
         .into_par_iter()
         .map(|m| {
+            al_models::interrupt::check()?;
             let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(input.seed, 1000 + m as u64));
             let idx: Vec<usize> = (0..n).map(|_| rng.gen_range(0..n)).collect();
             let y: Vec<f64> = idx.iter().map(|&i| input.labeled_y[i]).collect();
