@@ -15,7 +15,7 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 "$venv/bin/python" -m pip install -q --disable-pip-version-check \
   "maturin>=1.5,<2" "pytest>=7" "hypothesis>=6" "numpy>=1.21" "pandas>=1.3" \
-  "pyarrow>=10" "tqdm>=4" "nbclient>=0.7" "nbformat>=5" "ipykernel>=6" "pyspark>=4"
+  "pyarrow>=10" "scikit-learn>=1.3" "lightgbm>=4" "tqdm>=4" "nbclient>=0.7" "nbformat>=5" "ipykernel>=6" "pyspark>=4"
 # The al-cli the Rust tests built (`cargo test --workspace --features
 # al-cli/parquet`); a `cargo build -p al-cli` of its own would resolve
 # features for al-cli alone and rebuild much of the tree (8 minutes cold).

@@ -94,6 +94,13 @@ pub struct Posterior {
 pub trait Fit: Send + Sync {
     /// Fits on rows `x` and targets `y`; every random choice follows `seed`.
     fn fit(&self, x: &Matrix, y: &[f64], seed: u64) -> Result<Box<dyn Predict>, ModelError>;
+
+    /// What a model made outside al says about itself, as JSON (a Python
+    /// estimator's class and `get_params()`), kept with the rounds it
+    /// made; `None` for al's own, whose spec says it all.
+    fn describe(&self) -> Option<serde_json::Value> {
+        None
+    }
 }
 
 /// A fitted model. Predicting can fail (a model plugin that crashes or

@@ -144,6 +144,10 @@ impl Fit for Shared {
     ) -> Result<Box<dyn crate::Predict>, ModelError> {
         self.0.fit(x, y, seed)
     }
+
+    fn describe(&self) -> Option<serde_json::Value> {
+        self.0.describe()
+    }
 }
 
 /// Canonical form, every parameter spelled out in the registry's order: what

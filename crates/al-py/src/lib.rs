@@ -19,6 +19,8 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+mod estimator;
+
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::create_exception;
 use pyo3::exceptions::{PyFileNotFoundError, PyRuntimeError, PyValueError};
@@ -41,8 +43,12 @@ create_exception!(
     "Another process is writing to the project file; try again in a moment."
 );
 
-/// An `anyhow` error as the Python exception of its kind, with al's message.
+/// An `anyhow` error as the Python exception of its kind, with al's message;
+/// an exception the user's own estimator raised, as itself.
 fn to_py(err: anyhow::Error) -> PyErr {
+    if let Some(raised) = estimator::take_failure() {
+        return raised;
+    }
     let message = al::error_message(&err);
     match al::error_kind(&err) {
         ErrorKind::BadInput => PyValueError::new_err(message),
@@ -80,6 +86,7 @@ fn interruptible<T: Send>(
     work: impl FnOnce() -> anyhow::Result<T> + Send,
 ) -> PyResult<T> {
     al::interrupt::clear();
+    estimator::take_failure();
     std::thread::scope(|scope| {
         let (tx, mut rx) = mpsc::channel::<Outcome<T>>();
         scope.spawn(move || {
@@ -125,6 +132,23 @@ fn interruptible<T: Send>(
             }
         }
     })
+}
+
+/// The user's estimator as an al model (see [`estimator`]).
+fn local_model(
+    name: String,
+    factory: Py<PyAny>,
+    with_std: bool,
+    description: &str,
+) -> PyResult<Arc<dyn al_models::Fit>> {
+    let description: serde_json::Value = serde_json::from_str(description)
+        .map_err(|e| PyValueError::new_err(format!("model: its description is not JSON: {e}")))?;
+    Ok(Arc::new(estimator::PyModel::new(
+        name,
+        factory,
+        with_std,
+        description,
+    )))
 }
 
 /// A project file, opened once; calls on it take turns.
@@ -508,6 +532,21 @@ impl ProjectHandle {
         json(&self.with(|p| p.forecast()).map_err(to_py)?)
     }
 
+    /// Makes the user's own estimator a model of this project under
+    /// `name` (`python.MODULE.CLASS`): `factory(seed)` returns a fresh
+    /// `_Estimator` (the glue's), `description` its class and parameters
+    /// as JSON, kept with the rounds it makes.
+    fn register_model(
+        &self,
+        name: String,
+        factory: Py<PyAny>,
+        with_std: bool,
+        description: String,
+    ) -> PyResult<()> {
+        let model = local_model(name.clone(), factory, with_std, &description)?;
+        self.with(|p| p.register_model(&name, model)).map_err(to_py)
+    }
+
     /// Stores the stopping rule's threshold: a share as 0.01 or "1%".
     fn set_stop_below(&self, share: String) -> PyResult<()> {
         let share =
@@ -804,7 +843,7 @@ fn columns(rows: Vec<Vec<String>>, width: usize) -> Vec<Vec<String>> {
 /// scikit-activeml's call shape: picks among the rows whose `y` is NaN.
 /// Returns the indices (best first), their utilities and a JSON summary.
 #[pyfunction]
-#[pyo3(signature = (x, y, batch_size=10, strategy=None, model=None, seed=0, candidates=500, plugin_timeout=60.0))]
+#[pyo3(signature = (x, y, batch_size=10, strategy=None, model=None, seed=0, candidates=500, plugin_timeout=60.0, estimator=None))]
 #[allow(clippy::too_many_arguments)]
 fn query_array(
     py: Python<'_>,
@@ -816,6 +855,7 @@ fn query_array(
     seed: i64,
     candidates: i64,
     plugin_timeout: f64,
+    estimator: Option<(Py<PyAny>, bool, String)>,
 ) -> PyResult<(Vec<usize>, Vec<f64>, String)> {
     let width = x.as_array().ncols();
     // Borrowed from NumPy's buffers, no copy (the glue makes them C-contiguous).
@@ -833,9 +873,15 @@ fn query_array(
         candidates: count(candidates),
     };
     let settings = settings(plugin_timeout)?;
+    // The user's estimator, under the model name the glue gave it.
+    let mut local = al::plugins::LocalModels::default();
+    if let (Some((factory, with_std, description)), Some(name)) = (estimator, &options.model) {
+        let model = local_model(name.clone(), factory, with_std, &description)?;
+        local.insert(name, model).map_err(to_py)?;
+    }
     let stop = AtomicBool::new(false);
     let picks = interruptible(py, &stop, None, || {
-        al::array::query(xs, width, ys, &options, &settings)
+        al::array::query(xs, width, ys, &options, &settings, &local)
     })?;
     let summary = serde_json::json!({
         "strategy": picks.strategy, "model": picks.model, "cold_start": picks.cold_start,

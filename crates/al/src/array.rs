@@ -17,6 +17,7 @@ use al_query::simulate::COLD_START;
 use al_query::{QueryInput, DEFAULT_STRATEGY};
 
 use crate::error::{at_least, invalid};
+use crate::plugins::LocalModels;
 use crate::Settings;
 
 /// How to choose, as [`crate::QueryOptions`] without the project.
@@ -61,6 +62,7 @@ pub fn query(
     y: &[f64],
     options: &ArrayQuery,
     settings: &Settings,
+    local: &LocalModels,
 ) -> Result<ArrayPicks> {
     check(x, width, y, options)?;
     let rows = y.len();
@@ -76,7 +78,7 @@ pub fn query(
     let lx = scale.rows(x, &labeled);
     let ly: Vec<f64> = labeled.iter().map(|&i| y[i]).collect();
     let pool = scale.rows(x, &unlabeled);
-    let registry = crate::plugins::registry(settings, None)?;
+    let registry = crate::plugins::registry(settings, None, local)?;
     let spec = registry.model(options.model.as_deref().unwrap_or(crate::DEFAULT_MODEL))?;
     let cold = labeled.len() < 2;
     let asked = options.strategy.as_deref().unwrap_or(DEFAULT_STRATEGY);
@@ -279,12 +281,12 @@ mod tests {
             batch: 4,
             ..ArrayQuery::default()
         };
-        let picks = query(&x, 2, &y, &options, &Settings::default()).unwrap();
+        let picks = query(&x, 2, &y, &options, &Settings::default(), &LocalModels::default()).unwrap();
         assert_eq!(picks.indices.len(), 4);
         assert!(picks.indices.iter().all(|&i| y[i].is_nan()));
-        let again = query(&x, 2, &y, &options, &Settings::default()).unwrap();
+        let again = query(&x, 2, &y, &options, &Settings::default(), &LocalModels::default()).unwrap();
         assert_eq!(picks.indices, again.indices);
-        let err = query(&x, 2, &y[..5], &options, &Settings::default()).unwrap_err();
+        let err = query(&x, 2, &y[..5], &options, &Settings::default(), &LocalModels::default()).unwrap_err();
         assert!(
             err.to_string().contains("5 values for the 20 rows"),
             "{err}"
@@ -293,7 +295,7 @@ mod tests {
             batch: 0,
             ..options
         };
-        let err = query(&x, 2, &y, &zero, &Settings::default()).unwrap_err();
+        let err = query(&x, 2, &y, &zero, &Settings::default(), &LocalModels::default()).unwrap_err();
         assert_eq!(err.to_string(), "batch_size: expected a whole number >= 1");
         assert_eq!(crate::error_kind(&err), crate::ErrorKind::BadInput);
     }

@@ -161,6 +161,12 @@ impl Project {
             );
         };
         if set_default {
+            if crate::plugins::is_local_model(&best.model) {
+                bail!(crate::error::invalid(
+                    "set_default",
+                    &format!("the best model, {}, is your own Python estimator: it cannot be the project's model (al-cli could not run it); pass it as model=... to each call instead", best.model),
+                ));
+            }
             self.file
                 .write(|tx| store::set_default_model(tx, &best.model))?;
         }

@@ -44,15 +44,67 @@ pub fn linked_strategies() -> Registry {
     registry
 }
 
+/// Models a front end holds in its own process (a Python user's
+/// estimator), by name: resolved before any plugin, by every flow that
+/// takes a model spec. Their names start with [`LOCAL_PREFIX`], so that a
+/// project's records tell them apart and `al-cli` can say it cannot run
+/// them.
+#[derive(Clone, Default)]
+pub struct LocalModels(Vec<(String, Arc<dyn Fit>)>);
+
+/// How the name of a model held in the front end's process starts
+/// (`python.lightgbm.sklearn.LGBMRegressor`).
+pub const LOCAL_PREFIX: &str = "python.";
+
+impl LocalModels {
+    /// Adds `model` under `name` (which must start with [`LOCAL_PREFIX`]
+    /// and hold no `:`), replacing a model of that name.
+    pub fn insert(&mut self, name: &str, model: Arc<dyn Fit>) -> Result<()> {
+        if !name.starts_with(LOCAL_PREFIX) || name.contains(':') || name.trim() != name {
+            bail!("a model held in the front end's process is named {LOCAL_PREFIX}MODULE.CLASS, without ':'; got {name:?}");
+        }
+        self.0.retain(|(n, _)| n != name);
+        self.0.push((name.to_string(), model));
+        Ok(())
+    }
+
+    fn get(&self, name: &str) -> Option<Arc<dyn Fit>> {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, m)| m.clone())
+    }
+}
+
+impl std::fmt::Debug for LocalModels {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|(n, _)| n))
+            .finish()
+    }
+}
+
+/// Whether a model spec names a model held in a front end's process (a
+/// round made from Python with the user's own estimator).
+pub fn is_local_model(spec: &str) -> bool {
+    spec.starts_with(LOCAL_PREFIX)
+}
+
 /// What this invocation can run: linked strategies, then strategies and
-/// models of plugins registered in the project or on PATH, by name.
-pub fn registry(settings: &Settings, project: Option<&Project>) -> Result<Registry> {
+/// models of plugins registered in the project or on PATH, by name; the
+/// front end's own models (`local`) first.
+pub fn registry(
+    settings: &Settings,
+    project: Option<&Project>,
+    local: &LocalModels,
+) -> Result<Registry> {
     let registered = match project {
         Some(p) => registered(p)?,
         None => vec![],
     };
     let timeout = settings.plugin_timeout;
     let models = registered.clone();
+    let local = local.clone();
     Ok(linked_strategies()
         .with_external(Box::new(move |spec| {
             let plugin = plugin_command(&registered, "strategy", split_name(spec).0, timeout)?;
@@ -61,6 +113,12 @@ pub fn registry(settings: &Settings, project: Option<&Project>) -> Result<Regist
             ))
         }))
         .with_models(Box::new(move |name| {
+            if let Some(model) = local.get(name) {
+                return Some(model);
+            }
+            if is_local_model(name) {
+                return None;
+            }
             let plugin = plugin_command(&models, "model", name, timeout)?;
             Some(Arc::new(ExternalModel { plugin }) as Arc<dyn Fit>)
         })))
@@ -86,7 +144,23 @@ pub fn model_spec(
     project: &Project,
     given: Option<&str>,
 ) -> Result<ModelSpec> {
-    Ok(registry(settings, Some(project))?.model(&model_text(project, given)?)?)
+    model_spec_with(settings, project, given, &LocalModels::default())
+}
+
+/// [`model_spec`] with the front end's own models.
+pub fn model_spec_with(
+    settings: &Settings,
+    project: &Project,
+    given: Option<&str>,
+    local: &LocalModels,
+) -> Result<ModelSpec> {
+    let text = model_text(project, given)?;
+    match registry(settings, Some(project), local)?.model(&text) {
+        Err(_) if is_local_model(&text) => bail!(
+            "model {text:?} was the user's own Python estimator; pass it again as model=... from Python (al-cli cannot run it), or give a model al knows (see `al-cli models`)"
+        ),
+        other => Ok(other?),
+    }
 }
 
 /// The oracle plugin called `name`: registered in the project, or

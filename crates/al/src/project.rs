@@ -1,21 +1,25 @@
 //! [`Project`]: a project file with the settings of the front-end using it.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::Result;
 use serde::Serialize;
 
 use al_data::store::{AddReport, Role};
 use al_data::{InitOptions, InitReport};
-use al_models::ModelSpec;
+use al_models::{Fit, ModelSpec};
 use al_query::Registry;
 
+use crate::plugins::LocalModels;
 use crate::Settings;
 
 /// One project file, opened for the flows of this crate.
 pub struct Project {
     pub(crate) file: al_data::Project,
     pub(crate) settings: Settings,
+    /// The front end's own models ([`Project::register_model`]).
+    pub(crate) local_models: LocalModels,
 }
 
 /// What a project holds (`al-cli status`).
@@ -65,6 +69,7 @@ impl Project {
         Ok(Project {
             file: al_data::Project::open(path)?,
             settings,
+            local_models: LocalModels::default(),
         })
     }
 
@@ -73,6 +78,7 @@ impl Project {
         Ok(Project {
             file: al_data::Project::open_for_reading(path)?,
             settings,
+            local_models: LocalModels::default(),
         })
     }
 
@@ -97,13 +103,22 @@ impl Project {
     /// Strategies and models this project can run: linked ones, then its
     /// registered plugins and those on PATH.
     pub fn registry(&self) -> Result<Registry> {
-        crate::plugins::registry(&self.settings, Some(&self.file))
+        crate::plugins::registry(&self.settings, Some(&self.file), &self.local_models)
     }
 
     /// `given`, else the project's model, else [`crate::DEFAULT_MODEL`],
     /// resolved and checked.
     pub fn model_spec(&self, given: Option<&str>) -> Result<ModelSpec> {
-        crate::plugins::model_spec(&self.settings, &self.file, given)
+        crate::plugins::model_spec_with(&self.settings, &self.file, given, &self.local_models)
+    }
+
+    /// Makes a model the front end holds in its own process (a Python
+    /// user's estimator) available to every flow of this project under
+    /// `name` (`python.MODULE.CLASS`), as `--model NAME` would name a
+    /// built-in one. Nothing is written: the rounds it makes record its
+    /// name and [`al_models::Fit::describe`].
+    pub fn register_model(&mut self, name: &str, model: Arc<dyn Fit>) -> Result<()> {
+        self.local_models.insert(name, model)
     }
 
     pub fn status(&self) -> Result<Status> {

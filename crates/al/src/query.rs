@@ -256,10 +256,7 @@ impl Project {
         options.check()?;
         let project = &self.file;
         let registry = self.registry()?;
-        let spec = registry.model(&crate::plugins::model_text(
-            project,
-            options.model.as_deref(),
-        )?)?;
+        let spec = self.model_spec(options.model.as_deref())?;
         let labeled = project.counts()?.labeled;
         let asked = options.strategy.as_deref().unwrap_or(DEFAULT_STRATEGY);
         // A model needs two labeled rows: before that, the cold-start strategy.
@@ -388,7 +385,7 @@ impl Project {
             model: spec.to_string(),
             seed: options.seed,
             batch: options.batch,
-            params: json!({"audit": options.audit.share(), "diversity": options.diversity, "include_pending": options.include_pending, "candidates": options.candidates, "cold_start": cold, "intervals": intervals.describe().to_string()}).to_string(),
+            params: round_params(options, cold, &intervals, spec.build()?.describe()),
         };
         Ok(PlannedRound {
             strategy: record.strategy.clone(),
@@ -520,6 +517,21 @@ fn queried_rows(rows: &[PickedRow]) -> Vec<QueriedRow> {
             audit: r.audit,
         })
         .collect()
+}
+
+/// How a round was asked for, as stored with it; a model from outside al
+/// (a Python estimator) adds what it says about itself.
+fn round_params(
+    options: &QueryOptions,
+    cold: bool,
+    intervals: &Intervals,
+    model: Option<serde_json::Value>,
+) -> String {
+    let mut params = json!({"audit": options.audit.share(), "diversity": options.diversity, "include_pending": options.include_pending, "candidates": options.candidates, "cold_start": cold, "intervals": intervals.describe().to_string()});
+    if let Some(model) = model {
+        params["model_params"] = model;
+    }
+    params.to_string()
 }
 
 /// The strategy's picks that are not audit rows, as many as leave room for

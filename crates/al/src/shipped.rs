@@ -419,10 +419,7 @@ impl Project {
         let recipe = self.file.recipe()?;
         check_id_column(&recipe, id_column)?;
         let registry = self.registry()?;
-        let spec = registry.model(&crate::plugins::model_text(
-            &self.file,
-            options.model.as_deref(),
-        )?)?;
+        let spec = self.model_spec(options.model.as_deref())?;
         let [train] = self.file.load_compact_subsets([Subset::Training])?;
         let labels = labels_fingerprint(&train);
         let cold = train.len() < 2;

@@ -296,10 +296,7 @@ impl Project {
     /// The model and the strategy a stream runs with, checked.
     pub fn stream_parts(&self, options: &StreamOptions) -> Result<(ModelSpec, Box<dyn Strategy>)> {
         let registry = self.registry()?;
-        let spec = registry.model(&crate::plugins::model_text(
-            &self.file,
-            options.model.as_deref(),
-        )?)?;
+        let spec = self.model_spec(options.model.as_deref())?;
         let strategy = registry.parse(&options.strategy)?;
         Ok((spec, strategy))
     }

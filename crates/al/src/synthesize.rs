@@ -74,10 +74,7 @@ impl Project {
         let headers = self.file.headers()?;
         let registry = self.registry()?;
         let strategy = registry.parse(&options.strategy)?;
-        let spec = registry.model(&crate::plugins::model_text(
-            &self.file,
-            options.model.as_deref(),
-        )?)?;
+        let spec = self.model_spec(options.model.as_deref())?;
         let train = self.file.load(Subset::Training, true)?;
         if train.len() < 2 {
             bail!("label at least 2 rows before synthesizing");

@@ -24,6 +24,19 @@ pub fn run(global: &Global, args: QueryArgs) -> Result<()> {
         coverage: args.coverage,
         audit: args.audit.unwrap_or_default(),
     };
+    if args.model.is_none() {
+        if let Some(last) = project.file().last_round()? {
+            if al::plugins::is_local_model(&last.model) {
+                notice(
+                    global.quiet,
+                    &format!(
+                        "round {} used a Python estimator ({}), which al-cli cannot run; this round uses the project's model (--model to choose another)",
+                        last.round, last.model
+                    ),
+                );
+            }
+        }
+    }
     let spinner = crate::output::spinner(global, "choosing the rows to label");
     let planned = project.plan_query(&options);
     if let Some(s) = spinner {

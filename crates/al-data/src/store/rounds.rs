@@ -18,6 +18,8 @@ pub struct Pending {
 pub struct LastRound {
     pub round: i64,
     pub strategy: String,
+    /// The model spec it was made with.
+    pub model: String,
 }
 
 /// A stored simulation, as JSON.
@@ -292,12 +294,13 @@ impl Project {
     pub fn last_round(&self) -> Result<Option<LastRound>> {
         self.conn()
             .query_row(
-                "SELECT round, strategy FROM rounds ORDER BY round DESC LIMIT 1",
+                "SELECT round, strategy, model FROM rounds ORDER BY round DESC LIMIT 1",
                 [],
                 |r| {
                     Ok(LastRound {
                         round: r.get(0)?,
                         strategy: r.get(1)?,
+                        model: r.get(2)?,
                     })
                 },
             )

@@ -18,7 +18,9 @@ Or without a project, in scikit-activeml's shape (NaN marks unlabeled rows):
 
 from __future__ import annotations
 
+import copy
 import html
+import inspect
 import json
 import os
 import tempfile
@@ -56,6 +58,89 @@ Data = Union[str, "os.PathLike[str]", pd.DataFrame, Any]
 #: What an asking stream's ``ask`` returns to end the stream
 #: (``Project.stream(data, ask=...)``).
 STOP = "stop"
+
+#: A model: a spec al knows (``"forest:trees=200"``, see :func:`models`), or
+#: your own regressor, anything with scikit-learn's ``fit(X, y)`` and
+#: ``predict(X)`` (a LightGBM, an XGBoost, a ``Pipeline``, a Gaussian
+#: process).
+Model = Union[str, Any]
+
+
+class _Estimator:
+    """A fresh copy of the user's estimator as al's core calls it: whole
+    float64 matrices in, float64 vectors out."""
+
+    __slots__ = ("model",)
+
+    def __init__(self, template: Any, clone: Callable[[Any], Any], seed: Optional[int]) -> None:
+        self.model = clone(template)
+        if seed is not None:
+            self.model.set_params(random_state=seed % (2**32))
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> None:
+        self.model.fit(X, y)
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        return _float_vector(self.model.predict(X))
+
+    def predict_std(self, X: np.ndarray) -> np.ndarray:
+        _mean, std = self.model.predict(X, return_std=True)
+        return _float_vector(std)
+
+
+def _is_single_model(models: Any) -> bool:
+    """One estimator rather than a list of models (an estimator may itself
+    be iterable: a ``Pipeline``)."""
+    return not isinstance(models, (str, list, tuple)) and callable(getattr(models, "fit", None))
+
+
+def _float_vector(values: Any) -> np.ndarray:
+    return np.ascontiguousarray(np.asarray(values, dtype=np.float64).reshape(-1))
+
+
+def _json_param(value: Any) -> Any:
+    """A ``get_params()`` value as JSON: numbers, text, flags and None as
+    they are, anything else (an estimator, a function) by its short repr."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value if not isinstance(value, str) else value[:200]
+    if isinstance(value, (list, tuple)) and len(value) <= 20:
+        return [_json_param(v) for v in value]
+    text = repr(value)
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _estimator_parts(estimator: Any) -> Tuple[str, Callable[[int], _Estimator], bool, str]:
+    """The user's estimator as the core takes it: its model name
+    (``python.MODULE.CLASS``), a factory of fresh seeded copies (scikit-learn's
+    ``clone``, else ``copy.deepcopy``; ``random_state`` from al's seed when
+    the estimator has one), whether ``predict`` offers ``return_std``, and
+    its class and ``get_params()`` as JSON, kept with the rounds it makes."""
+    if not (callable(getattr(estimator, "fit", None)) and callable(getattr(estimator, "predict", None))):
+        raise TypeError(
+            "model: expected a model name (see al.models()) or an estimator with fit(X, y) and "
+            f"predict(X), not {type(estimator).__name__}"
+        )
+    cls = type(estimator)
+    path = f"{cls.__module__}.{cls.__qualname__}"
+    try:
+        from sklearn.base import clone
+    except ImportError:
+        clone = copy.deepcopy
+    get_params = getattr(estimator, "get_params", None)
+    params = dict(get_params(deep=False)) if callable(get_params) else {}
+    seeded = "random_state" in params and callable(getattr(estimator, "set_params", None))
+    # A Pipeline hands predict's keywords to its last step.
+    last = estimator.steps[-1][1] if isinstance(getattr(estimator, "steps", None), list) else estimator
+    try:
+        with_std = "return_std" in inspect.signature(last.predict).parameters
+    except (TypeError, ValueError, AttributeError):
+        with_std = False
+
+    def factory(seed: int) -> _Estimator:
+        return _Estimator(estimator, clone, seed if seeded else None)
+
+    description = json.dumps({"class": path, "params": {k: _json_param(v) for k, v in sorted(params.items())}})
+    return "python." + path, factory, with_std, description
 
 # Formats the core reads itself; anything else goes through pandas/pyarrow.
 _CORE_SUFFIXES = (".csv", ".tsv", ".txt")
@@ -454,12 +539,21 @@ class Project:
         header, numeric, columns = self._h.export()
         return _typed(header, columns, numeric)
 
+    def _model(self, model: Optional[Model]) -> Optional[str]:
+        """A model spec as given, or the user's estimator made a model of
+        this project, by its name."""
+        if model is None or isinstance(model, str):
+            return model
+        name, factory, with_std, description = _estimator_parts(model)
+        self._h.register_model(name, factory, with_std, description)
+        return name
+
     def predict(
         self,
         data: Optional[Data] = None,
         *,
         pool: bool = False,
-        model: Optional[str] = None,
+        model: Optional[Model] = None,
         seed: int = 0,
         coverage: Optional[Union[float, str]] = None,
     ) -> pd.DataFrame:
@@ -471,6 +565,7 @@ class Project:
         asked for raises ValueError) and the model's own ``spread`` where it
         has one. ``attrs["intervals"]`` names the method."""
         level = None if coverage is None else str(coverage)
+        model = self._model(model)
         if data is None:
             result = json.loads(self._h.predict(pool=pool, model=model, seed=seed, coverage=level))
         else:
@@ -497,7 +592,7 @@ class Project:
         self,
         batch: int = 20,
         strategy: Optional[str] = None,
-        model: Optional[str] = None,
+        model: Optional[Model] = None,
         seed: Optional[int] = None,
         *,
         candidates: int = 500,
@@ -520,7 +615,7 @@ class Project:
             self._h.query(
                 batch=batch,
                 strategy=strategy,
-                model=model,
+                model=self._model(model),
                 seed=0 if seed is None else seed,
                 candidates=candidates,
                 diversity=diversity,
@@ -594,14 +689,16 @@ class Project:
         *,
         annotator: Optional[str] = None,
         evaluate: bool = True,
-        model: Optional[str] = None,
+        model: Optional[Model] = None,
     ) -> dict:
         """Imports answers, all or nothing: a DataFrame with ``row_id`` and
         the target column (rows left empty are skipped), a dict
         ``{row_id: value}``, or the path of a filled-in batch CSV. Then,
         unless ``evaluate=False``, measures the model and stores a report."""
         if isinstance(answers, (str, os.PathLike)):
-            result = self._h.label(file=os.fspath(answers), annotator=annotator, evaluate=evaluate, model=model)
+            result = self._h.label(
+                file=os.fspath(answers), annotator=annotator, evaluate=evaluate, model=self._model(model)
+            )
             return json.loads(result)
         if isinstance(answers, pd.DataFrame):
             pairs = self._pairs_from_frame(answers)
@@ -612,7 +709,9 @@ class Project:
                 "answers: expected a DataFrame, a dict {row_id: value} or a batch file's path, "
                 f"not {type(answers).__name__}"
             )
-        return json.loads(self._h.label(pairs=pairs, annotator=annotator, evaluate=evaluate, model=model))
+        return json.loads(
+            self._h.label(pairs=pairs, annotator=annotator, evaluate=evaluate, model=self._model(model))
+        )
 
     def _pairs_from_frame(self, frame: pd.DataFrame) -> list:
         target = self.status()["target"]
@@ -628,7 +727,7 @@ class Project:
 
     def evaluate(
         self,
-        models: Optional[Union[str, Sequence[str]]] = None,
+        models: Optional[Union[Model, Sequence[Model]]] = None,
         *,
         seed: int = 0,
         set_default: bool = False,
@@ -637,10 +736,11 @@ class Project:
         the project's) and stores a report, returned as a dict. With a list
         (or ``"all"``): compares them by 5-fold cross-validation on the
         labeled rows, best first, as a DataFrame; ``set_default`` stores the
-        best as the project's model."""
-        if models is None or (isinstance(models, str) and models != "all"):
-            return json.loads(self._h.evaluate(model=models, seed=seed))
-        specs = [models] if isinstance(models, str) else list(models)
+        best as the project's model. Your own estimators go in the list as
+        they are, beside al's models, measured on the same folds."""
+        if models is None or (isinstance(models, str) and models != "all") or _is_single_model(models):
+            return json.loads(self._h.evaluate(model=self._model(models), seed=seed))
+        specs = [models] if isinstance(models, str) else [self._model(m) for m in models]
         comparison = json.loads(self._h.compare_models(specs, seed=seed, set_default=set_default))
         frame = pd.DataFrame(comparison["models"])
         frame.attrs.update({k: comparison[k] for k in ("method", "best", "set_default")})
@@ -658,7 +758,7 @@ class Project:
         data: Data,
         strategy: str = "qbc",
         *,
-        model: Optional[str] = None,
+        model: Optional[Model] = None,
         budget: Optional[float] = None,
         threshold: Optional[float] = None,
         seed: Optional[int] = None,
@@ -699,7 +799,7 @@ class Project:
 
         options = dict(
             strategy=strategy,
-            model=model,
+            model=self._model(model),
             budget=budget,
             threshold=threshold,
             seed=0 if seed is None else seed,
@@ -721,7 +821,7 @@ class Project:
         n: int = 10,
         strategy: str = "qbc",
         *,
-        model: Optional[str] = None,
+        model: Optional[Model] = None,
         seed: Optional[int] = None,
         out: Optional[Union[str, "os.PathLike[str]"]] = None,
     ) -> pd.DataFrame:
@@ -734,7 +834,7 @@ class Project:
             self._h.synthesize(
                 n=n,
                 strategy=strategy,
-                model=model,
+                model=self._model(model),
                 seed=0 if seed is None else seed,
                 out=None if out is None else os.fspath(out),
             )
@@ -745,7 +845,7 @@ class Project:
         self,
         strategies: Union[str, Sequence[str]] = ("committee", "qbc", "gsx", "gsy", "igs"),
         *,
-        models: Optional[Union[str, Sequence[str]]] = None,
+        models: Optional[Union[Model, Sequence[Model]]] = None,
         init: int = 20,
         batch: int = 10,
         rounds: int = 20,
@@ -769,7 +869,12 @@ class Project:
         within a second and stores nothing of it. One model: a
         :class:`Simulation`; several: a list of them."""
         strategy_list = [strategies] if isinstance(strategies, str) else list(strategies)
-        model_list = [] if models is None else [models] if isinstance(models, str) else list(models)
+        if models is None:
+            model_list = []
+        elif isinstance(models, str) or _is_single_model(models):
+            model_list = [self._model(models)]
+        else:
+            model_list = [self._model(m) for m in models]
         callback = _progress("simulate") if progress is True else (progress or None)
         try:
             runs = self._h.simulate(
@@ -876,7 +981,7 @@ def query(
     y: Any = None,
     batch_size: int = 10,
     strategy: Optional[str] = None,
-    model: Optional[str] = None,
+    model: Optional[Model] = None,
     seed: int = 0,
     *,
     return_utilities: bool = False,
@@ -896,8 +1001,19 @@ def query(
         target = np.full(x.shape[0], np.nan)
     else:
         target = np.ascontiguousarray(np.asarray(y, dtype=np.float64).reshape(-1))
+    estimator = None
+    if model is not None and not isinstance(model, str):
+        model, factory, with_std, description = _estimator_parts(model)
+        estimator = (factory, with_std, description)
     indices, utilities, _summary = _query_array(
-        x, target, batch_size=batch_size, strategy=strategy, model=model, seed=seed, candidates=candidates
+        x,
+        target,
+        batch_size=batch_size,
+        strategy=strategy,
+        model=model,
+        seed=seed,
+        candidates=candidates,
+        estimator=estimator,
     )
     picked = np.asarray(indices, dtype=np.int64)
     if return_utilities:
