@@ -225,3 +225,23 @@ def test_keyboard_interrupt_stops_the_model_fits_within_a_second_and_writes_noth
     assert word == "interrupted", f"the query finished first, in {number} s: make the forests larger"
     assert float(number) - sent < 1.0
     assert db.read_bytes() == before
+
+
+def test_a_wrong_keyword_is_refused_against_the_public_call_with_what_it_takes(tmp_path, price_2k):
+    with pytest.raises(TypeError) as refused:
+        al.Project.init(price_2k, target="price", path=tmp_path / "p.db", id_cols_typo=["loc1"])
+    message = str(refused.value)
+    assert message.startswith("Project.init() got an unexpected keyword argument 'id_cols_typo'; it takes: ")
+    assert "id_col" in message and "ProjectHandle" not in message
+    assert not (tmp_path / "p.db").exists()
+    project = al.Project.init(price_2k, target="price", path=tmp_path / "p.db", id_col="loc2", test_frac=0)
+    assert project.status()["columns"][1]["kind"] == "id"
+    with pytest.raises(TypeError, match=r"^Project.query\(\) got an unexpected keyword argument 'batch_size'; it takes: batch, strategy"):
+        project.query(batch_size=5)
+    with pytest.raises(TypeError, match=r"^al.query\(\) got an unexpected keyword argument 'batch'; it takes: X, y, batch_size"):
+        al.query(np.zeros((4, 2)), batch=2)
+    # The old name still works, alone.
+    old = al.Project.init(price_2k, target="price", path=tmp_path / "q.db", id_cols=["loc2"])
+    assert old.status()["columns"][1]["kind"] == "id"
+    with pytest.raises(TypeError, match="not both"):
+        al.Project.init(price_2k, target="price", path=tmp_path / "r.db", id_col="loc2", id_cols=["loc2"])

@@ -74,7 +74,7 @@ def data(spark, tmp_path_factory):
 
 
 def _project(data, path):
-    return al.Project.init(data / "labeled.csv", target="price", path=path, id_cols=["id"])
+    return al.Project.init(data / "labeled.csv", target="price", path=path, id_col="id")
 
 
 def _local(data, tmp_path, strategy, pool_file=None):

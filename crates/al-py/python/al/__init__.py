@@ -425,16 +425,38 @@ class Project:
         *,
         pool: Optional[Data] = None,
         test: Optional[Data] = None,
+        id_col: Union[str, Sequence[str], None] = None,
+        drop: Sequence[str] = (),
+        categorical: Sequence[str] = (),
+        numeric: Sequence[str] = (),
+        impute: Sequence[str] = (),
+        missing_indicators: bool = False,
+        max_levels: int = 50,
+        numeric_threshold: float = 0.9,
+        bad_target: str = "error",
+        test_frac: Optional[float] = None,
+        seed: int = 0,
+        min: Optional[float] = None,
+        max: Optional[float] = None,
+        delimiter: Optional[str] = None,
+        force: bool = False,
         plugin_timeout: float = 60.0,
-        **options: Any,
+        id_cols: Optional[Sequence[str]] = None,
     ) -> "Project":
         """Ingests ``data`` (a CSV/TSV/Parquet path, a DataFrame or a
         pyarrow Table) into a new project file. Rows with an empty target are
-        the pool. Options as ``al-cli init``'s, in snake case: ``drop``,
-        ``id_cols``, ``categorical``, ``numeric``, ``impute``,
+        the pool. The options are ``al-cli init``'s, in snake case:
+        ``id_col`` (one column or a list, kept out of the features),
+        ``drop``, ``categorical``, ``numeric``, ``impute``,
         ``missing_indicators``, ``max_levels``, ``numeric_threshold``,
         ``bad_target`` ("error"/"skip"), ``test_frac``, ``seed``, ``min``,
-        ``max``, ``delimiter``, ``force``."""
+        ``max``, ``delimiter``, ``force``. (``id_cols`` is the old name of
+        ``id_col``, still taken.)"""
+        ids = [id_col] if isinstance(id_col, str) else list(id_col or [])
+        if id_cols is not None:
+            if ids:
+                raise TypeError("Project.init(): give id_col (id_cols is its old name), not both")
+            ids = [id_cols] if isinstance(id_cols, str) else list(id_cols)
         main = _Source(data)
         with main as source, _Optional(pool, "pool") as pool_path, _Optional(test, "test") as test_path:
             handle, report = _Handle.init(
@@ -445,7 +467,21 @@ class Project:
                 test=test_path,
                 plugin_timeout=plugin_timeout,
                 declared=main.declared,
-                **options,
+                id_cols=ids,
+                drop=list(drop),
+                categorical=list(categorical),
+                numeric=list(numeric),
+                impute=list(impute),
+                missing_indicators=missing_indicators,
+                max_levels=max_levels,
+                numeric_threshold=numeric_threshold,
+                bad_target=bad_target,
+                test_frac=test_frac,
+                seed=seed,
+                min=min,
+                max=max,
+                delimiter=delimiter,
+                force=force,
             )
         project = cls(handle)
         project.init_report = json.loads(report)
@@ -904,6 +940,45 @@ class Project:
         return simulations[0] if len(model_list) <= 1 else simulations
 
 
+def _keywords_named(func: Callable[..., Any], public: str) -> Callable[..., Any]:
+    """``func`` refusing an unknown keyword against ``public`` (the call as
+    the user wrote it) with the keywords it takes, before any work; Python's
+    own message names an internal class, or nothing to choose from."""
+    import functools
+
+    signature = inspect.signature(func)
+    takes = [
+        p.name
+        for p in signature.parameters.values()
+        if p.name not in ("self", "cls") and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    ]
+
+    @functools.wraps(func)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        for key in kwargs:
+            if key not in signature.parameters:
+                raise TypeError(
+                    f"{public}() got an unexpected keyword argument {key!r}; it takes: {', '.join(takes)}"
+                )
+        return func(*args, **kwargs)
+
+    return checked
+
+
+def _check_keywords(cls: type) -> None:
+    """Every public method of ``cls`` refuses unknown keywords by name."""
+    for name, member in list(vars(cls).items()):
+        if name.startswith("_"):
+            continue
+        if isinstance(member, classmethod):
+            setattr(cls, name, classmethod(_keywords_named(member.__func__, f"{cls.__name__}.{name}")))
+        elif inspect.isfunction(member):
+            setattr(cls, name, _keywords_named(member, f"{cls.__name__}.{name}"))
+
+
+_check_keywords(Project)
+
+
 class _Optional:
     """``_Source`` for an optional argument (None stays None)."""
 
@@ -1019,6 +1094,9 @@ def query(
     if return_utilities:
         return picked, np.asarray(utilities, dtype=float)
     return picked
+
+
+query = _keywords_named(query, "al.query")
 
 
 def strategies() -> pd.DataFrame:

@@ -41,7 +41,7 @@ from typing import Any, Optional, Union
 
 import pandas as pd
 
-from al import Project
+from al import Project, _keywords_named
 from al._al import Scorer as _Scorer
 from al._al import check_batch as _check_batch
 
@@ -405,3 +405,6 @@ def _query_files(project, spark, files, columns, scorer, info, id_col, batch, he
     rows = best.drop_columns([_VALUE, _RANK])
     outcome = json.loads(project._h.record_shipped(scorer, batch, _columns(rows), utilities, size))
     return project._batch_frame(outcome)
+
+
+query = _keywords_named(query, "al.spark.query")
