@@ -237,6 +237,132 @@ impl RawTable {
     }
 }
 
+/// Tables a front end handed over in memory (a Python data frame's Arrow
+/// columns), each under a name no file has; [`read_table`] takes one the
+/// first time it is asked for that name. So every flow that reads a table
+/// (`init`, `add`, `predict`, `stream`) reads a frame without a file.
+static HELD: std::sync::Mutex<Vec<RawTable>> = std::sync::Mutex::new(Vec::new());
+
+/// Holds `table` for [`read_table`] under `table.path`.
+pub fn hold(table: RawTable) {
+    let mut held = HELD.lock().unwrap_or_else(|p| p.into_inner());
+    held.retain(|t| t.path != table.path);
+    held.push(table);
+}
+
+/// Drops a held table that was not read (the call failed before it).
+pub fn release(path: &Path) {
+    HELD.lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .retain(|t| t.path != path);
+}
+
+fn take_held(path: &Path) -> Option<RawTable> {
+    let mut held = HELD.lock().unwrap_or_else(|p| p.into_inner());
+    let at = held.iter().position(|t| t.path == path)?;
+    Some(held.swap_remove(at))
+}
+
+/// Builds a [`RawTable`] from columns handed over in memory, cell by cell
+/// into the same column buffers a file fills; row `r` is reported as line
+/// `r + 2`, as in a CSV export. `origin` names it in messages.
+pub struct TableBuilder {
+    origin: PathBuf,
+    headers: Vec<String>,
+    kinds: Vec<SourceKind>,
+    columns: Vec<TextColumn>,
+    notices: Vec<String>,
+    hasher: Sha256,
+}
+
+impl TableBuilder {
+    pub fn new(origin: &Path) -> TableBuilder {
+        TableBuilder {
+            origin: origin.to_path_buf(),
+            headers: vec![],
+            kinds: vec![],
+            columns: vec![],
+            notices: vec![],
+            hasher: Sha256::new(),
+        }
+    }
+
+    /// Adds a column of `rows` cells; `cell(r)` gives row `r`'s text (a
+    /// missing value: empty) or says why it cannot.
+    pub fn column<'a>(
+        &mut self,
+        name: &str,
+        kind: SourceKind,
+        rows: usize,
+        mut cell: impl FnMut(usize) -> std::result::Result<&'a str, String>,
+    ) -> Result<()> {
+        if let Some(first) = self.columns.first() {
+            if first.ends.len() != rows {
+                return Err(DataError::input(
+                    &self.origin,
+                    format!(
+                        "column {name:?} has {rows} rows, column {:?} {}",
+                        self.headers[0],
+                        first.ends.len()
+                    ),
+                ));
+            }
+        }
+        let name = if name.trim().is_empty() {
+            let generated = format!("column_{}", self.headers.len() + 1);
+            self.notices.push(format!(
+                "column {} has no name; it is called {generated:?}",
+                self.headers.len() + 1
+            ));
+            generated
+        } else {
+            name.to_string()
+        };
+        if let Some(j) = self.headers.iter().position(|h| *h == name) {
+            return Err(DataError::input(
+                &self.origin,
+                format!(
+                    "duplicate column name {name:?} (columns {} and {}); rename one of them",
+                    j + 1,
+                    self.headers.len() + 1
+                ),
+            ));
+        }
+        let name = name.as_str();
+        let mut text = TextColumn::default();
+        self.hasher.update(name.as_bytes());
+        for r in 0..rows {
+            let value = cell(r).map_err(|e| {
+                DataError::input(&self.origin, format!("column {name:?}, row {r}: {e}"))
+            })?;
+            self.hasher.update(value.as_bytes());
+            self.hasher.update([0x1f]);
+            text.push(value)
+                .map_err(|_| column_full(&self.origin, name))?;
+        }
+        self.headers.push(name.to_string());
+        self.kinds.push(kind);
+        self.columns.push(text);
+        Ok(())
+    }
+
+    /// The table; its `sha256` is of the names and cells, so the same frame
+    /// gives the same digest.
+    pub fn finish(self) -> RawTable {
+        let rows = self.columns.first().map_or(0, |c| c.ends.len());
+        RawTable {
+            path: self.origin,
+            delimiter: b',',
+            headers: self.headers,
+            sha256: hex(&self.hasher.finalize()),
+            notices: self.notices,
+            columns: self.columns,
+            lines: (0..rows as u64).map(|r| r + 2).collect(),
+            kinds: self.kinds,
+        }
+    }
+}
+
 /// Hashes every byte that passes through.
 struct HashingReader<R> {
     inner: R,
@@ -297,6 +423,10 @@ fn open(path: &Path) -> Result<File> {
 /// invalid UTF-8 (with the column), duplicate header names, an empty file or a
 /// header without rows.
 pub fn read_table(path: &Path, options: &ReadOptions) -> Result<RawTable> {
+    if let Some(mut table) = take_held(path) {
+        table.declare(&options.declared)?;
+        return Ok(table);
+    }
     match TableFormat::of(path) {
         TableFormat::Delimited => {
             let mut table = read_delimited(path, options)?;
@@ -511,6 +641,64 @@ pub fn hex(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_table_held_in_memory_is_read_once_in_place_of_a_file() {
+        let name = Path::new("al-frame://test-held/data");
+        let mut b = TableBuilder::new(name);
+        let xs = ["1.5", "", "1e-7"];
+        let zips = ["02134", "10001", ""];
+        b.column("x", SourceKind::Number, 3, |r| Ok(xs[r])).unwrap();
+        b.column("zip", SourceKind::Text, 3, |r| Ok(zips[r]))
+            .unwrap();
+        let err = b
+            .column("zip", SourceKind::Text, 3, |r| Ok(zips[r]))
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("duplicate column name \"zip\" (columns 2 and 3)"),
+            "{err}"
+        );
+        let err = b
+            .column("y", SourceKind::Number, 2, |r| Ok(xs[r]))
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("column \"y\" has 2 rows, column \"x\" 3"),
+            "{err}"
+        );
+        let err = b
+            .column("bad", SourceKind::Number, 3, |_| {
+                Err("malformed".to_string())
+            })
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("column \"bad\", row 0: malformed"),
+            "{err}"
+        );
+        let table = b.finish();
+        let digest = table.sha256.clone();
+        hold(table);
+        let read = read_table(name, &ReadOptions::default()).unwrap();
+        assert_eq!(read.headers, ["x", "zip"]);
+        assert_eq!(
+            (read.cell(2, 0), read.cell(0, 1), read.cell(1, 0)),
+            ("1e-7", "02134", "")
+        );
+        assert_eq!(read.source_kind(1), SourceKind::Text);
+        assert_eq!(read.line(2), 4, "row r is line r + 2, as in a CSV export");
+        assert_eq!(read.sha256, digest);
+        // Taken by the first read: the name is no file.
+        assert!(read_table(name, &ReadOptions::default()).is_err());
+        // One released unread is gone too.
+        let other = Path::new("al-frame://test-held/other");
+        let mut b = TableBuilder::new(other);
+        b.column("x", SourceKind::Number, 1, |_| Ok("1")).unwrap();
+        hold(b.finish());
+        release(other);
+        assert!(read_table(other, &ReadOptions::default()).is_err());
+    }
+
     use super::*;
     use std::io::Write;
 

@@ -1088,6 +1088,50 @@ fn pool_columns(columns: &[ArrowColumn]) -> anyhow::Result<Vec<PoolColumn<'_>>> 
         .collect()
 }
 
+/// Holds a data frame's columns (Arrow `large_string` buffers, `kinds`
+/// each column's declared type: "number", "text" or "untyped") as the
+/// table named `name`, which the next flow reading that name reads instead
+/// of a file: a frame reaches `init`, `add`, `predict` and `stream` without
+/// a temporary CSV. The buffers are read once, without Python per row.
+#[pyfunction]
+fn hold_table(
+    py: Python<'_>,
+    name: String,
+    columns: Vec<ArrowColumn>,
+    kinds: Vec<String>,
+) -> PyResult<()> {
+    if kinds.len() != columns.len() {
+        return Err(PyValueError::new_err("kinds: one per column"));
+    }
+    py.detach(|| -> anyhow::Result<()> {
+        let origin = PathBuf::from(&name);
+        let mut builder = al::TableBuilder::new(&origin);
+        for (column, kind) in pool_columns(&columns)?.iter().zip(&kinds) {
+            let kind = match kind.as_str() {
+                "number" => al::SourceKind::Number,
+                "text" => al::SourceKind::Text,
+                _ => al::SourceKind::Untyped,
+            };
+            builder.column(column.name(), kind, column.len(), |r| {
+                match column.cell(r) {
+                    Ok(al::shipped::Cell::Text(text)) => Ok(text),
+                    Ok(al::shipped::Cell::Number(_)) => Err("expected text buffers".to_string()),
+                    Err(e) => Err(e.to_string()),
+                }
+            })?;
+        }
+        al::hold_table(builder.finish());
+        Ok(())
+    })
+    .map_err(to_py)
+}
+
+/// Drops a held table no flow read (the call failed before it).
+#[pyfunction]
+fn release_table(name: PathBuf) {
+    al::release_table(&name);
+}
+
 /// A shipped query's scorer, decoded once per worker task.
 #[pyclass(module = "al._al", name = "Scorer", frozen)]
 struct Scorer {
@@ -1164,6 +1208,8 @@ fn _al(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ProjectHandle>()?;
     m.add_class::<Scorer>()?;
     m.add_function(wrap_pyfunction!(query_array, m)?)?;
+    m.add_function(wrap_pyfunction!(hold_table, m)?)?;
+    m.add_function(wrap_pyfunction!(release_table, m)?)?;
     m.add_function(wrap_pyfunction!(strategies, m)?)?;
     m.add_function(wrap_pyfunction!(check_batch, m)?)?;
     m.add_function(wrap_pyfunction!(models, m)?)?;

@@ -1,6 +1,7 @@
 """The project API against al-cli on the same files."""
 
 import shutil
+import tempfile
 import subprocess
 import sys
 import threading
@@ -284,3 +285,40 @@ def test_without_held_out_rows_report_shows_the_pool_estimate_with_its_interval(
     status = project.status()
     assert status["error"]["method"] == "pool_estimate"
     assert status["error"]["mae"] == pytest.approx(last["mae"])
+
+
+def test_a_frame_reaches_the_core_through_arrow_without_a_temporary_file(tmp_path, monkeypatch):
+    rng = np.random.default_rng(0)
+    n = 400
+    frame = pd.DataFrame(
+        {
+            "key": [f"k{i:04d}" for i in range(n)],
+            "tiny": np.resize([1e-07, 2.5e-300, 123456789.0, 0.1, np.nan], n),
+            "rooms": rng.integers(1, 6, n),
+            "city": rng.choice(["Oslo", "Bergen", "Tromsø"], n),
+            "x": rng.normal(size=n).round(6),
+        }
+    )
+    frame["price"] = frame.x * 3 + frame.rooms + rng.normal(size=n)
+    frame.loc[100:, "price"] = np.nan
+    frame.to_csv(tmp_path / "same.csv", index=False)
+    # No temporary file may be written on the way.
+    monkeypatch.setattr(tempfile, "TemporaryDirectory", None)
+    options = dict(target="price", test_frac=0, id_col="key")
+    from_frame = al.Project.init(frame, path=tmp_path / "f.db", **options)
+    from_file = al.Project.init(tmp_path / "same.csv", path=tmp_path / "c.db", **options)
+    assert from_frame.status()["columns"] == from_file.status()["columns"]
+    # Every cell reads back as the same value; the picks are the same.
+    a, b = from_frame.export(), from_file.export()
+    pd.testing.assert_frame_equal(a, b)
+    assert a["tiny"][:4].tolist() == [1e-07, 2.5e-300, 123456789.0, 0.1] and np.isnan(a["tiny"][4])
+    q = dict(batch=5, strategy="qbc", seed=3, model="forest:trees=20")
+    assert list(from_frame.query(**q).row_id) == list(from_file.query(**q).row_id)
+    # The same frame gives the same digest.
+    again = al.Project.init(frame, path=tmp_path / "g.db", **options)
+    assert again.status()["sha256"] == from_frame.status()["sha256"]
+    # add and predict read frames the same way.
+    added = from_frame.add(frame.head(3).assign(price=np.nan, key=["n1", "n2", "n3"]), as_="pool")
+    assert added["rows"] == 3 and added["labeled"] == 0
+    guessed = from_frame.predict(frame.head(4).drop(columns=["price"]))
+    assert len(guessed) == 4 and guessed.prediction.notna().all()

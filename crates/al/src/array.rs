@@ -281,12 +281,36 @@ mod tests {
             batch: 4,
             ..ArrayQuery::default()
         };
-        let picks = query(&x, 2, &y, &options, &Settings::default(), &LocalModels::default()).unwrap();
+        let picks = query(
+            &x,
+            2,
+            &y,
+            &options,
+            &Settings::default(),
+            &LocalModels::default(),
+        )
+        .unwrap();
         assert_eq!(picks.indices.len(), 4);
         assert!(picks.indices.iter().all(|&i| y[i].is_nan()));
-        let again = query(&x, 2, &y, &options, &Settings::default(), &LocalModels::default()).unwrap();
+        let again = query(
+            &x,
+            2,
+            &y,
+            &options,
+            &Settings::default(),
+            &LocalModels::default(),
+        )
+        .unwrap();
         assert_eq!(picks.indices, again.indices);
-        let err = query(&x, 2, &y[..5], &options, &Settings::default(), &LocalModels::default()).unwrap_err();
+        let err = query(
+            &x,
+            2,
+            &y[..5],
+            &options,
+            &Settings::default(),
+            &LocalModels::default(),
+        )
+        .unwrap_err();
         assert!(
             err.to_string().contains("5 values for the 20 rows"),
             "{err}"
@@ -295,7 +319,15 @@ mod tests {
             batch: 0,
             ..options
         };
-        let err = query(&x, 2, &y, &zero, &Settings::default(), &LocalModels::default()).unwrap_err();
+        let err = query(
+            &x,
+            2,
+            &y,
+            &zero,
+            &Settings::default(),
+            &LocalModels::default(),
+        )
+        .unwrap_err();
         assert_eq!(err.to_string(), "batch_size: expected a whole number >= 1");
         assert_eq!(crate::error_kind(&err), crate::ErrorKind::BadInput);
     }

@@ -47,6 +47,7 @@ pub mod synthesize;
 use std::time::Duration;
 
 pub use al_data::store::{AddReport, ErrorFigures, ErrorInterval, EvalMethod, HistoryEvent, Role};
+pub use al_data::table::{hold as hold_table, release as release_table, TableBuilder};
 pub use al_data::{
     BadTarget, Impute, InitOptions, InitReport, LabelEvent, LabelOutcome, ReadOptions,
     RecipeOptions, Report, SourceKind,

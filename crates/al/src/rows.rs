@@ -191,41 +191,18 @@ impl Project {
     pub fn predict_file(&self, file: &Path, options: &PredictOptions) -> Result<Predictions> {
         // Read as training rows when they carry the target column (labels
         // allowed), else as pool rows (the target may be missing).
-        let role = if self.has_target_column(file)? {
-            al_data::store::Role::Train
-        } else {
-            al_data::store::Role::Pool
-        };
-        let prepared = self.file.prepare_rows_as(file, role)?;
+        let target = self.file.recipe()?.target;
+        let prepared = self.file.prepare_rows_with(file, |table| {
+            if table.column_index(&target).is_some() {
+                al_data::store::Role::Train
+            } else {
+                al_data::store::Role::Pool
+            }
+        })?;
         let width = self.file.recipe()?.n_features();
         let x = Matrix::new(prepared.dense.concat(), width);
         let ids = (0..prepared.len() as i64).collect();
         self.predict_rows(options, x, ids, prepared.labels)
-    }
-
-    /// Whether the header of `file` names the target column.
-    fn has_target_column(&self, file: &Path) -> Result<bool> {
-        let delimiter = self
-            .file
-            .meta("delimiter")?
-            .and_then(|d| d.bytes().next())
-            .unwrap_or(b',');
-        let mut reader = csv::ReaderBuilder::new()
-            .delimiter(delimiter)
-            .from_path(file)
-            .map_err(|e| match e.into_kind() {
-                csv::ErrorKind::Io(source) => anyhow::Error::new(al_data::DataError::Io {
-                    path: file.to_path_buf(),
-                    source,
-                }),
-                other => anyhow::anyhow!("{}: {other:?}", file.display()),
-            })?;
-        let target = self.file.recipe()?.target;
-        let has = reader
-            .headers()
-            .map(|h| h.iter().any(|c| c.trim_start_matches('\u{feff}') == target))
-            .unwrap_or(false);
-        Ok(has)
     }
 
     fn predict_rows(

@@ -23,7 +23,7 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use al_data::recipe::Cell;
+pub use al_data::recipe::Cell;
 use al_data::store::{prepare_table, Bounds, Role, RowsFormat, Subset};
 use al_data::{ColumnKind, RawTable, Recipe};
 use al_query::simulate::COLD_START;

@@ -281,12 +281,30 @@ impl Project {
 
     /// As [`Project::prepare_rows`], checked for the role the rows will have.
     pub fn prepare_rows_as(&self, path: &std::path::Path, role: Role) -> Result<PreparedRows> {
+        self.prepare_rows_with(path, |_| role)
+    }
+
+    /// As [`Project::prepare_rows_as`], the role chosen from the table
+    /// read (one read: a frame handed over in memory is read once).
+    pub fn prepare_rows_with(
+        &self,
+        path: &std::path::Path,
+        role: impl FnOnce(&crate::table::RawTable) -> Role,
+    ) -> Result<PreparedRows> {
         let delimiter = self
             .meta("delimiter")?
             .and_then(|d| d.bytes().next())
             .unwrap_or(b',');
-        prepare_file(
+        let table = crate::table::read_table(
             path,
+            &crate::table::ReadOptions {
+                delimiter: Some(delimiter),
+                ..Default::default()
+            },
+        )?;
+        let role = role(&table);
+        prepare_table(
+            &table,
             &RowsFormat {
                 headers: &self.headers()?,
                 recipe: &self.recipe()?,

@@ -36,6 +36,8 @@ from al._al import models as _models
 from al._al import advise_curve as _advise_curve
 from al._al import forecast_curve as _forecast_curve
 from al._al import query_array as _query_array
+from al._al import hold_table as _hold_table
+from al._al import release_table as _release_table
 from al._al import strategies as _strategies
 
 __all__ = [
@@ -147,16 +149,21 @@ _CORE_SUFFIXES = (".csv", ".tsv", ".txt")
 
 
 class _Source:
-    """A path the core can read for ``data``: the path itself, or a CSV
-    written to a temporary directory (removed on exit) for a data frame,
-    a pyarrow Table or a Parquet/Arrow file. For those, ``declared`` holds
+    """What the core reads for ``data``: the path itself (CSV/TSV), or, for
+    a data frame, a pyarrow Table or a Parquet/Arrow file, its columns as
+    Arrow text buffers held in memory under a name no file has (the core's
+    ``hold_table``; one copy, no per-row Python), read by the flow in place
+    of a file. Without pyarrow, or for a column Arrow cannot type (mixed
+    objects), a CSV in a temporary directory instead. ``declared`` holds
     each column's type as the frame has it (``"number"`` or ``"text"``),
-    which ``init`` hands to the core as a Parquet file's schema would be:
-    zip codes held as strings stay categories, as they do in
-    ``al-cli init file.parquet``."""
+    which ``init`` counts as a Parquet file's schema: zip codes held as
+    strings stay categories, as they do in ``al-cli init file.parquet``."""
+
+    _held = 0
 
     def __init__(self, data: Data, name: str = "data", sep: str = ",") -> None:
         self._dir: Optional[tempfile.TemporaryDirectory] = None
+        self._memory: Optional[str] = None
         self.declared: List[Tuple[str, str]] = []
         if isinstance(data, (str, os.PathLike)):
             path = os.fspath(data)
@@ -174,6 +181,13 @@ class _Source:
         if isinstance(frame.columns, pd.MultiIndex):
             raise ValueError(f"{self._shown}: its columns are a MultiIndex; flatten them to one level of names first")
         frame, self.declared = _declared_types(frame)
+        columns = _arrow_text_columns(frame)
+        if columns is not None:
+            _Source._held += 1
+            self._memory = self.path = f"al-frame://{os.getpid()}-{_Source._held}/{name}"
+            kinds = dict(self.declared)
+            _hold_table(self.path, columns, [kinds.get(c[0], "untyped") for c in columns])
+            return
         self._dir = tempfile.TemporaryDirectory(prefix="al-")
         self.path = os.path.join(self._dir.name, f"{name}.csv")
         # repr-exact floats; missing cells empty, as the core reads them.
@@ -183,13 +197,49 @@ class _Source:
         return self.path
 
     def __exit__(self, kind: Any, error: Any, trace: Any) -> None:
-        if self._dir is None:
+        if self._memory is not None:
+            _release_table(self._memory)  # a no-op once the flow read it
+        elif self._dir is not None:
+            self._dir.cleanup()
+        else:
             return
-        self._dir.cleanup()
         if isinstance(error, Exception) and self.path in str(error):
-            # The temporary CSV means nothing to the caller: name what they
-            # passed, and its row (0-based) where the core names a line.
+            # The temporary name means nothing to the caller: name what
+            # they passed, and its row (0-based) where the core names a line.
             raise _renamed(error, _where(str(error), self.path, self._shown)) from None
+
+
+def _arrow_text_columns(frame: pd.DataFrame) -> Optional[list]:
+    """Each column of ``frame`` as Arrow ``large_string`` buffers (numbers
+    written by Arrow: the shortest text that reads back as the same
+    float), as the core's ``hold_table`` takes them; ``None`` without
+    pyarrow or when Arrow cannot type a column (the caller writes a CSV)."""
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+    except ImportError:
+        return None
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        columns = []
+        for field, column in zip(table.schema, table.columns):
+            text = pc.cast(column.combine_chunks(), pa.large_string())
+            validity, offsets, data = text.buffers()
+            columns.append(
+                (
+                    str(field.name),
+                    "text",
+                    None if validity is None else validity.to_pybytes(),
+                    offsets.to_pybytes(),
+                    b"" if data is None else data.to_pybytes(),
+                    text.offset,
+                    len(text),
+                )
+            )
+        return columns
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, ValueError, TypeError):
+        # Duplicate names, mixed objects: the CSV route names the problem.
+        return None
 
 
 def _where(message: str, path: str, shown: str) -> str:
