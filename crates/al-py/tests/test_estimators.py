@@ -145,3 +145,18 @@ def test_the_cli_says_a_python_round_was_made_and_uses_its_own_model(tmp_path):
                   project=tmp_path / "p.db", check=False)
     assert refused.returncode != 0
     assert "pass it again as model=... from Python" in refused.stderr
+
+
+def test_a_simulation_runs_strategies_under_the_estimator(tmp_path):
+    frame = pd.read_csv(FIXTURES / "price_2k.csv", dtype={"loc2": str}).head(300)
+    p = al.Project.init(frame, target="price", path=tmp_path / "s.db", test_frac=0.2)
+    sim = p.simulate(["qbc", "gsx"], models=Ridge(), init=20, batch=10, rounds=3, repeats=2, progress=False)
+    assert {name.split(":")[0] for name in sim.table.strategy} == {"qbc", "gsx", "random"}
+    assert (sim.curves.mae > 0).all()
+    assert sim.config["model"] == "python.sklearn.linear_model._ridge.Ridge"
+
+
+def test_a_scorer_for_spark_refuses_an_estimator_by_name(tmp_path):
+    p = project(tmp_path)
+    with pytest.raises(TypeError, match="a scorer ships al's own fitted model as data"):
+        p.scorer("loc2", model=Ridge())

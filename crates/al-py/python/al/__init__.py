@@ -728,7 +728,10 @@ class Project:
         workers that score a pool outside the project (``al.spark.query``):
         bytes in a versioned, checked format, refused by another project
         or once the labels change. ``id_col``: the pool's id, a column the
-        project keeps out of the features (``init --id-col``)."""
+        project keeps out of the features (``init --id-col``). ``model``:
+        one of al's models (a user's estimator cannot be shipped as data)."""
+        if model is not None and not isinstance(model, str):
+            raise TypeError("model: a scorer ships al's own fitted model as data; give a model name (al.models())")
         return self._h.ship_query(
             id_col=id_col,
             batch=batch,

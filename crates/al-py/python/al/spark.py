@@ -231,6 +231,12 @@ def query(
 
     if not id_col:
         raise ValueError("id_col: name the pool's id column (a column the project keeps out of the features)")
+    if model is not None and not isinstance(model, str):
+        raise TypeError(
+            "model: al.spark.query ships al's own fitted model to the workers as data; your own estimator "
+            "cannot go there yet. Give a model name (al.models()), or query a sample of the pool with "
+            "Project.query(model=...)"
+        )
     pool, files = _open_pool(pool)
     if id_col not in pool.columns:
         raise ValueError(f"id_col {id_col!r}: the pool has no such column; its columns are: {', '.join(pool.columns)}")
