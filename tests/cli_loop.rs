@@ -1156,3 +1156,120 @@ fn a_target_named_like_a_batch_column_is_labeled_from_the_batch_file() {
     let status = json_of(al(&db).args(["--json", "status"]));
     assert_eq!(status["labeled"], 13);
 }
+
+/// The shape a lab or a spreadsheet sends back: two columns, the row and
+/// its label. Rows named by `row_id` or by the project's id column; a
+/// pending row keeps its round; bad files are refused by line and column
+/// and change nothing.
+#[test]
+fn a_plain_answers_file_labels_rows_by_row_id_or_by_id_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = project(dir.path());
+    let truth = truth();
+    let batch = dir.path().join("b.csv");
+    al(&db)
+        .args(["query", "--batch", "3", "--seed", "1", "--out"])
+        .arg(&batch)
+        .assert()
+        .success();
+    let picked = batch_ids(&batch);
+    let answers = dir.path().join("answers.csv");
+    let mut text = String::from("price,row_id,note\n");
+    for id in &picked {
+        text.push_str(&format!(
+            "{},{id},from the lab\n",
+            truth[(*id - 1) as usize]
+        ));
+    }
+    std::fs::write(&answers, &text).unwrap();
+    let done = json_of(al(&db).args(["--json", "label"]).arg(&answers));
+    assert_eq!(done["new"], 3, "{done}");
+    let history = json_of(al(&db).args(["--json", "history", &picked[0].to_string()]));
+    let events = history["labels"].as_array().unwrap();
+    let last = events.last().unwrap();
+    assert_eq!(last["round"], 1, "a pending row keeps its round: {history}");
+    assert_eq!(last["note"], "from the lab");
+
+    // Bad files: an unknown row, a label that is not a number.
+    for (body, message) in [
+        (
+            "row_id,price\n999999,5\n",
+            "answers.csv:2: column \"row_id\": row 999999 is not in this project",
+        ),
+        (
+            "row_id,price\n5,cheap\n",
+            "answers.csv:2: column \"price\": \"cheap\" is not a number",
+        ),
+        (
+            "row_id,price,extra\n5,1,x\n",
+            "nor of an answers file (two columns: row_id or an id column, and price",
+        ),
+    ] {
+        std::fs::write(&answers, body).unwrap();
+        let before = snapshot(&db);
+        al(&db)
+            .arg("label")
+            .arg(&answers)
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains(message));
+        assert_eq!(snapshot(&db), before, "{body}");
+    }
+}
+
+#[test]
+fn answers_name_rows_by_the_projects_id_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("with_ids.csv");
+    let mut text = String::from("sample,x,y\n");
+    for i in 0..30 {
+        let y = if i < 10 {
+            format!("{}", i * 2)
+        } else {
+            String::new()
+        };
+        text.push_str(&format!("S-{i:03},{i},{y}\n"));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let db = dir.path().join("ids.db");
+    al(&db)
+        .args([
+            "init",
+            csv.to_str().unwrap(),
+            "--target",
+            "y",
+            "--id-col",
+            "sample",
+            "--test-frac",
+            "0",
+        ])
+        .assert()
+        .success();
+    let answers = dir.path().join("lab.csv");
+    std::fs::write(&answers, "sample,y\nS-020,40\nS-025,\nS-011,22\n").unwrap();
+    let done = json_of(al(&db).args(["--json", "label"]).arg(&answers));
+    assert_eq!(done["new"], 2, "an empty answer is no answer: {done}");
+    let exported = String::from_utf8(
+        al(&db)
+            .args(["export"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone(),
+    )
+    .unwrap();
+    assert!(
+        exported.lines().any(|l| l.starts_with("21,S-020,20,40")),
+        "{exported}"
+    );
+    std::fs::write(&answers, "sample,y\nS-999,1\n").unwrap();
+    al(&db)
+        .arg("label")
+        .arg(&answers)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "lab.csv:2: column \"sample\": no row of this project has sample \"S-999\"",
+        ));
+}

@@ -248,11 +248,15 @@ pub fn read_filled(
     };
     let expected = with_lead(&LEAD);
     if table.headers != expected && table.headers != with_lead(&OLD_LEAD) {
+        if let Some(shape) = AnswersShape::of(project, &table.headers)? {
+            return read_answers(project, path, &table, shape, annotator);
+        }
         return Err(DataError::input(
             path,
             format!(
-                "its columns are not those of a batch from this project (expected {}); was it written by `al-cli query` on {}?",
+                "its columns are not those of a batch from this project (expected {}), nor of an answers file (two columns: row_id or an id column, and {}; a `note` column may follow); was it written by `al-cli query` on {}?",
                 expected.join(","),
+                project.recipe()?.target,
                 project.path().display()
             ),
         ));
@@ -326,6 +330,162 @@ pub fn read_filled(
             row_id,
             value,
             round,
+            annotator: annotator.map(str::to_string),
+            note,
+        });
+    }
+    Ok(events)
+}
+
+/// How a plain answers file names its rows: the project's row ids, or the
+/// values of one of its id columns (`init --id-col`).
+struct AnswersShape {
+    key: usize,
+    /// The id column's place in the source, when the rows are named by it.
+    id_source: Option<usize>,
+    value: usize,
+    note: Option<usize>,
+}
+
+impl AnswersShape {
+    /// The shape of a file whose header is `row_id` (or an id column) and
+    /// the target, in either order, and optionally `note`; `None` for any
+    /// other header.
+    fn of(project: &Project, headers: &[String]) -> Result<Option<AnswersShape>> {
+        let recipe = project.recipe()?;
+        let find = |name: &str| headers.iter().position(|h| h == name);
+        let (Some(value), true) = (find(&recipe.target), (2..=3).contains(&headers.len())) else {
+            return Ok(None);
+        };
+        let note = find("note");
+        if headers.len() == 3 && note.is_none() {
+            return Ok(None);
+        }
+        let key = (0..headers.len()).find(|&c| c != value && Some(c) != note);
+        let Some(key) = key else { return Ok(None) };
+        if headers[key] == "row_id" {
+            return Ok(Some(AnswersShape {
+                key,
+                id_source: None,
+                value,
+                note,
+            }));
+        }
+        let id_source = recipe
+            .columns
+            .iter()
+            .find(|c| c.name == headers[key] && c.kind_name() == "id")
+            .map(|c| c.source_index);
+        Ok(id_source.map(|i| AnswersShape {
+            key,
+            id_source: Some(i),
+            value,
+            note,
+        }))
+    }
+}
+
+/// Reads a plain answers file (the shape a lab or a spreadsheet sends
+/// back): each row names a row of the project by `row_id` or by its id
+/// column's value, and gives its label. The same checks as a batch file's:
+/// every row known, every label a number within the bounds, a row labeled
+/// twice labeled alike; a row that was queried and is pending keeps its
+/// round. Errors name the file, line and column.
+fn read_answers(
+    project: &Project,
+    path: &Path,
+    table: &crate::RawTable,
+    shape: AnswersShape,
+    annotator: Option<&str>,
+) -> Result<Vec<LabelEvent>> {
+    let bounds = project.target_bounds()?;
+    let key_name = table.headers[shape.key].clone();
+    let value_name = table.headers[shape.value].clone();
+    let at = |row: usize, column: &str, message: String| DataError::AtCell {
+        path: path.to_path_buf(),
+        line: table.line(row),
+        column: column.to_string(),
+        message,
+    };
+    // Rows named by an id column: one pass over the project's rows, for
+    // the ids the file names only.
+    let by_id: HashMap<String, i64> = match shape.id_source {
+        None => HashMap::new(),
+        Some(source) => {
+            let wanted: std::collections::HashSet<&str> = (0..table.n_rows())
+                .map(|r| table.cell(r, shape.key).trim())
+                .collect();
+            let mut found = HashMap::new();
+            project.each_exported_row(|row| {
+                if let Some(id) = row.cells.get(source).map(|c| c.trim()) {
+                    if wanted.contains(id) {
+                        found.insert(id.to_string(), row.row_id);
+                    }
+                }
+                Ok(())
+            })?;
+            found
+        }
+    };
+    let pending: HashMap<i64, i64> = project
+        .pending()?
+        .into_iter()
+        .map(|p| (p.row_id, p.round))
+        .collect();
+    let mut seen: HashMap<i64, (f64, usize)> = HashMap::new();
+    let mut events = Vec::new();
+    for r in 0..table.n_rows() {
+        let key = table.cell(r, shape.key).trim();
+        let row_id = match shape.id_source {
+            None => {
+                let id: i64 = key
+                    .parse()
+                    .map_err(|_| at(r, &key_name, format!("{key:?} is not a row id")))?;
+                let known = project.raw_row(id)?.is_some() || project.synthetic_row(id)?.is_some();
+                if !known {
+                    return Err(at(r, &key_name, format!("row {id} is not in this project")));
+                }
+                id
+            }
+            Some(_) => *by_id.get(key).ok_or_else(|| {
+                at(
+                    r,
+                    &key_name,
+                    format!("no row of this project has {key_name} {key:?}"),
+                )
+            })?,
+        };
+        let cell = table.cell(r, shape.value).trim();
+        if cell.is_empty() {
+            continue; // not answered
+        }
+        let value: f64 = cell
+            .parse()
+            .map_err(|_| at(r, &value_name, format!("{cell:?} is not a number")))?;
+        bounds
+            .check(value)
+            .map_err(|m| at(r, &value_name, format!("{cell}: {m}")))?;
+        if let Some((previous, line)) = seen.insert(row_id, (value, r)) {
+            if previous != value {
+                return Err(at(
+                    r,
+                    &value_name,
+                    format!(
+                        "row {row_id} is labeled {previous} on line {} and {value} here",
+                        table.line(line)
+                    ),
+                ));
+            }
+            continue;
+        }
+        let note = shape
+            .note
+            .map(|c| table.cell(r, c).trim().to_string())
+            .filter(|n| !n.is_empty());
+        events.push(LabelEvent {
+            row_id,
+            value,
+            round: pending.get(&row_id).copied(),
             annotator: annotator.map(str::to_string),
             note,
         });
