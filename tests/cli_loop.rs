@@ -1273,3 +1273,69 @@ fn answers_name_rows_by_the_projects_id_column() {
             "lab.csv:2: column \"sample\": no row of this project has sample \"S-999\"",
         ));
 }
+
+/// Label Studio's JSON export (Export → JSON) read back by `label`: tasks
+/// name rows by `data.row_id`; the latest annotation not cancelled gives
+/// the label through its `number` result; tasks without an answer are
+/// skipped; a task naming no row of the project is refused with its place
+/// and id, and nothing is written.
+#[test]
+fn label_reads_a_label_studio_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = project(dir.path());
+    let batch = dir.path().join("b.csv");
+    al(&db)
+        .args(["query", "--batch", "3", "--seed", "2", "--out"])
+        .arg(&batch)
+        .assert()
+        .success();
+    let ids = batch_ids(&batch);
+    let export = serde_json::json!([
+        {"id": 101, "data": {"row_id": ids[0], "cells": {}}, "annotations": [
+            {"id": 1, "completed_by": {"id": 2, "email": "ann@lab.org"}, "was_cancelled": false,
+             "result": [{"from_name": "price", "to_name": "row", "type": "number", "value": {"number": 210.5}}]},
+            {"id": 2, "completed_by": 3, "was_cancelled": false,
+             "result": [{"from_name": "price", "to_name": "row", "type": "number", "value": {"number": 220.0}}]},
+            {"id": 3, "completed_by": 4, "was_cancelled": true, "result": []}
+        ]},
+        {"id": 102, "data": {"row_id": ids[1].to_string()}, "annotations": [
+            {"id": 4, "completed_by": {"id": 2, "email": "ann@lab.org"},
+             "result": [{"from_name": "price", "to_name": "row", "type": "number", "value": {"number": 99}}]}
+        ]},
+        {"id": 103, "data": {"row_id": ids[2]}, "annotations": []}
+    ]);
+    let file = dir.path().join("project-1-at-2026.json");
+    std::fs::write(&file, serde_json::to_string_pretty(&export).unwrap()).unwrap();
+    let done = json_of(al(&db).args(["--json", "label"]).arg(&file));
+    assert_eq!(done["new"], 2, "{done}");
+    let history = json_of(al(&db).args(["--json", "history", &ids[0].to_string()]));
+    let last = history["labels"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["value"], 220.0, "the latest answer counts: {history}");
+    assert_eq!(last["annotator"], "label-studio user 3");
+    assert_eq!(last["round"], 1);
+
+    let bad = serde_json::json!([{"id": 7, "data": {"row_id": 999999}, "annotations": []}]);
+    std::fs::write(&file, bad.to_string()).unwrap();
+    let before = snapshot(&db);
+    al(&db)
+        .arg("label")
+        .arg(&file)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "task 1 (id 7): row 999999 is not in this project",
+        ));
+    std::fs::write(&file, "{\"not\": \"a list\"}").unwrap();
+    al(&db)
+        .arg("label")
+        .arg(&file)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("expected a JSON list of tasks"));
+    assert_eq!(snapshot(&db), before);
+}

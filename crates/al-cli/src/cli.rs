@@ -248,7 +248,9 @@ pub struct LabelArgs {
     /// A batch CSV written by `query`, with the target column filled in;
     /// or an answers file: two columns, `row_id` (or the project's id
     /// column, `init --id-col`) and the target, in any order, optionally a
-    /// `note` (the shape a lab or a spreadsheet sends back).
+    /// `note` (the shape a lab or a spreadsheet sends back); or a Label
+    /// Studio JSON export (`.json`: tasks with `data.row_id`, the label in a
+    /// `number` result).
     pub file: Option<PathBuf>,
     /// Ask for each pending row in the terminal (s skips, q quits keeping what was entered).
     #[arg(short, long, conflicts_with_all = ["file", "row"])]

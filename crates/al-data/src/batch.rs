@@ -228,6 +228,9 @@ pub fn read_filled(
     path: &Path,
     annotator: Option<&str>,
 ) -> Result<Vec<LabelEvent>> {
+    if crate::label_studio::is_export(path) {
+        return crate::label_studio::read_export(project, path, annotator);
+    }
     let bounds = project.target_bounds()?;
     let table = read_table(
         path,

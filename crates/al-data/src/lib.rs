@@ -19,6 +19,7 @@ pub mod columnar;
 pub mod error;
 pub mod export;
 pub mod init;
+pub mod label_studio;
 pub mod project;
 pub mod recipe;
 pub mod store;
