@@ -1339,3 +1339,24 @@ fn label_reads_a_label_studio_export() {
         .stderr(predicate::str::contains("expected a JSON list of tasks"));
     assert_eq!(snapshot(&db), before);
 }
+
+#[test]
+fn label_reads_the_export_a_real_label_studio_wrote() {
+    // fixtures/label_studio/export.json: Label Studio 1.23's JSON export of
+    // three tasks `query --label-studio` wrote for price_partial.csv; task 1
+    // annotated 1200 then changed to 1250, task 2's annotation deleted.
+    let dir = tempfile::tempdir().unwrap();
+    let db = project(dir.path());
+    let done = json_of(
+        al(&db)
+            .args(["--json", "label"])
+            .arg(fixture("label_studio/export.json")),
+    );
+    assert_eq!(done["new"], 1, "{done}");
+    let history = json_of(al(&db).args(["--json", "history", "206"]));
+    let labels = history["labels"].as_array().unwrap();
+    assert_eq!(labels.len(), 1, "{history}");
+    assert_eq!(labels[0]["value"], 1250.0);
+    assert_eq!(labels[0]["annotator"], "label-studio user 1");
+    assert_eq!(labels[0]["note"], "label-studio annotation 1");
+}

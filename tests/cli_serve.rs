@@ -835,3 +835,377 @@ fn ctrl_c_under_load_keeps_every_confirmed_answer_and_invents_none() {
     unique.dedup();
     assert_eq!(unique.len(), stored.len(), "a row was labeled twice");
 }
+
+// ---------------------------------------------------------------------
+// Label Studio's ML backend at /label-studio, driven with the requests a
+// real Label Studio 1.23 sent (fixtures/label_studio, recorded through a
+// logging proxy; only the row ids are put in for the project at hand).
+
+/// A recorded request body.
+fn label_studio_fixture(name: &str) -> serde_json::Value {
+    let text = std::fs::read_to_string(fixture(&format!("label_studio/{name}.json"))).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// POSTs JSON (with basic auth when given): the status and the JSON answer.
+fn post_json(
+    base: &str,
+    path: &str,
+    body: &serde_json::Value,
+    basic: Option<&str>,
+) -> (u16, serde_json::Value) {
+    let mut request = ureq::post(&format!("{base}{path}")).set("Content-Type", "application/json");
+    if let Some(credential) = basic {
+        request = request.set("Authorization", &format!("Basic {credential}"));
+    }
+    answer_json(request.send_string(&body.to_string()))
+}
+
+fn answer_json(result: Result<ureq::Response, ureq::Error>) -> (u16, serde_json::Value) {
+    let response = match result {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("request failed: {e}"),
+    };
+    let status = response.status();
+    let text = response.into_string().unwrap();
+    let value = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+    (status, value)
+}
+
+/// The open batch's row ids in al's order.
+fn batch_in(project: &Path) -> Vec<i64> {
+    let conn = rusqlite::Connection::open(project).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT row_id FROM queries ORDER BY round, rank")
+        .unwrap();
+    stmt.query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+/// The recorded prediction request, its tasks naming `rows`.
+fn predict_request(rows: &[i64]) -> serde_json::Value {
+    let mut request = label_studio_fixture("predict");
+    let recorded = request["tasks"][0].clone();
+    request["tasks"] = rows
+        .iter()
+        .enumerate()
+        .map(|(i, &row)| {
+            let mut task = recorded.clone();
+            task["id"] = serde_json::json!(i + 1);
+            task["data"]["row_id"] = serde_json::json!(row);
+            task
+        })
+        .collect();
+    request
+}
+
+/// A recorded annotation webhook, for `row` with annotation `id` and
+/// `value`.
+fn annotation_webhook(name: &str, row: i64, id: i64, value: f64) -> serde_json::Value {
+    let mut hook = label_studio_fixture(name);
+    hook["task"]["data"]["row_id"] = serde_json::json!(row);
+    hook["annotation"]["id"] = serde_json::json!(id);
+    hook["annotation"]["result"][0]["value"]["number"] = serde_json::json!(value);
+    hook
+}
+
+/// (value, round, note) of a row's label events.
+fn label_events(project: &Path, row: i64) -> Vec<(f64, Option<i64>, Option<String>)> {
+    let conn = rusqlite::Connection::open(project).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT value, round, note FROM labels WHERE row_id = ?1 ORDER BY event_id")
+        .unwrap();
+    stmt.query_map([row], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[test]
+fn label_studio_gets_health_a_model_version_and_predictions_in_al_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = partial_with_batch(dir.path(), 3);
+    let server = Workbench::start(&project, &[]);
+    let base = format!("{}/label-studio", server.base());
+    for path in ["", "/health"] {
+        let (status, body) = answer_json(ureq::get(&format!("{base}{path}")).call());
+        assert_eq!(status, 200, "{path}");
+        assert_eq!(body["status"], "UP", "{path}");
+    }
+    let (status, setup) = post_json(&base, "/setup", &label_studio_fixture("setup"), None);
+    assert_eq!(status, 200, "{setup}");
+    let version = setup["model_version"].as_str().unwrap().to_string();
+    assert!(version.starts_with("al round 1 · 80 labels"), "{version}");
+    assert!(
+        !version.contains(','),
+        "Label Studio splits versions at commas: {version}"
+    );
+
+    // The batch asked for in reverse, and a labeled row: the answers come
+    // in the order asked, the batch scored by al's ranks, the rest 0.
+    let batch = batch_in(&project);
+    let mut asked: Vec<i64> = batch.iter().rev().copied().collect();
+    asked.push(1);
+    let (status, answer) = post_json(&base, "/predict", &predict_request(&asked), None);
+    assert_eq!(status, 200, "{answer}");
+    let results = answer["results"].as_array().unwrap();
+    assert_eq!(results.len(), 4);
+    let scores: Vec<f64> = results
+        .iter()
+        .map(|r| r["score"].as_f64().unwrap())
+        .collect();
+    for (got, want) in scores.iter().zip([1.0 / 3.0, 2.0 / 3.0, 1.0, 0.0]) {
+        assert!((got - want).abs() < 1e-12, "{scores:?}");
+    }
+    for r in results {
+        assert_eq!(r["model_version"], version.as_str());
+        let result = &r["result"][0];
+        assert_eq!(result["from_name"], "price");
+        assert_eq!(result["to_name"], "row");
+        assert_eq!(result["type"], "number");
+        let guess = result["value"]["number"].as_f64().unwrap();
+        let (lower, upper) = (
+            result["meta"]["lower"].as_f64().unwrap(),
+            result["meta"]["upper"].as_f64().unwrap(),
+        );
+        assert!(lower <= guess && guess <= upper, "{result}");
+    }
+    // The guesses are `predict`'s (the same model, seed 0).
+    let predicted = stdout_of(al(&project).args(["predict", "--pool"]));
+    let row = batch[0];
+    let line = predicted
+        .lines()
+        .find(|l| l.starts_with(&format!("{row},")))
+        .unwrap();
+    let expected: f64 = line.split(',').nth(1).unwrap().parse().unwrap();
+    let got = results[2]["result"][0]["value"]["number"].as_f64().unwrap();
+    assert!(
+        (got - expected).abs() < 1e-9,
+        "{got} vs predict's {expected}"
+    );
+}
+
+#[test]
+fn label_studio_annotations_label_relabel_and_withdraw_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = partial_with_batch(dir.path(), 3);
+    let server = Workbench::start(&project, &[]);
+    let base = format!("{}/label-studio", server.base());
+    let batch = batch_in(&project);
+    let version = |_: ()| {
+        post_json(&base, "/setup", &label_studio_fixture("setup"), None).1["model_version"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let before = version(());
+
+    let created = annotation_webhook("annotation_created", batch[0], 11, 1200.0);
+    let (status, body) = post_json(&base, "/webhook", &created, None);
+    assert_eq!(
+        (status, &body["new"]),
+        (200, &serde_json::json!(1)),
+        "{body}"
+    );
+    let updated = annotation_webhook("annotation_updated", batch[0], 11, 1250.0);
+    let (status, body) = post_json(&base, "/webhook", &updated, None);
+    assert_eq!(
+        (status, &body["changed"]),
+        (200, &serde_json::json!(1)),
+        "{body}"
+    );
+    // Sent twice (Label Studio retries): nothing more.
+    let (_, body) = post_json(&base, "/webhook", &updated, None);
+    assert_eq!(body["unchanged"], 1, "{body}");
+    let note = Some("label-studio annotation 11".to_string());
+    assert_eq!(
+        label_events(&project, batch[0]),
+        [(1200.0, Some(1), note.clone()), (1250.0, Some(1), note)]
+    );
+    let after = version(());
+    assert_ne!(before, after, "a label gives a new model version");
+    assert!(after.contains("81 labels"), "{after}");
+
+    // Another row labeled, then its annotation deleted: pending again.
+    let other = annotation_webhook("annotation_created", batch[1], 12, 300.0);
+    assert_eq!(post_json(&base, "/webhook", &other, None).0, 200);
+    let mut deleted = label_studio_fixture("annotations_deleted");
+    deleted["annotations"] = serde_json::json!([{"id": 12}, {"id": 999}]);
+    let (status, body) = post_json(&base, "/webhook", &deleted, None);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (&body["withdrawn"], &body["unknown"]),
+        (&serde_json::json!(1), &serde_json::json!(1))
+    );
+    assert!(label_events(&project, batch[1]).is_empty());
+    assert_eq!(pending_in(&project), 2);
+
+    // Training asked for, and an action al has no use for.
+    let (status, body) = post_json(
+        &base,
+        "/webhook",
+        &label_studio_fixture("start_training"),
+        None,
+    );
+    assert_eq!((status, &body["status"]), (200, &serde_json::json!("ok")));
+    let (status, body) = post_json(
+        &base,
+        "/webhook",
+        &serde_json::json!({"action": "PROJECT_UPDATED", "project": {"id": 1}}),
+        None,
+    );
+    assert_eq!(
+        (status, &body["ignored"]),
+        (200, &serde_json::json!("PROJECT_UPDATED"))
+    );
+}
+
+#[test]
+fn label_studio_requests_al_cannot_use_get_a_4xx_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = partial_with_batch(dir.path(), 3);
+    let server = Workbench::start(&project, &[]);
+    let base = format!("{}/label-studio", server.base());
+    let batch = batch_in(&project);
+    let before = common::snapshot(&project);
+    let unknown_row = annotation_webhook("annotation_created", 987_654, 5, 10.0);
+    let mut no_row = annotation_webhook("annotation_created", batch[0], 5, 10.0);
+    no_row["task"]["data"] = serde_json::json!({"cells": {}});
+    let mut two_tasks = predict_request(&[batch[0]]);
+    two_tasks["tasks"][0]["data"]["row_id"] = serde_json::json!("x");
+    let cases: Vec<(&str, serde_json::Value, u16, &str)> = vec![
+        (
+            "/predict",
+            predict_request(&[batch[0], 987_654]),
+            404,
+            "987654 not in this project",
+        ),
+        (
+            "/predict",
+            two_tasks,
+            400,
+            "tasks[0] (task id 1): no whole-number data.row_id",
+        ),
+        (
+            "/predict",
+            serde_json::json!({"tasks": 3}),
+            400,
+            "field tasks",
+        ),
+        (
+            "/webhook",
+            unknown_row,
+            404,
+            "data.row_id 987654 is not in this project",
+        ),
+        ("/webhook", no_row, 400, "no data.row_id"),
+        (
+            "/webhook",
+            serde_json::json!({"annotation": {}}),
+            400,
+            "field action",
+        ),
+        (
+            "/webhook",
+            annotation_webhook("annotation_created", batch[0], 5, f64::MAX),
+            422,
+            "too large",
+        ),
+        (
+            "/setup",
+            serde_json::json!({"schema": "<View><Text name=\"t\" value=\"$x\"/></View>"}),
+            422,
+            "no Number control",
+        ),
+    ];
+    for (path, body, status, says) in cases {
+        let (got, answer) = post_json(&base, path, &body, None);
+        assert_eq!(got, status, "{path}: {answer}");
+        assert!(
+            answer["error"].as_str().unwrap_or("").contains(says),
+            "{path}: {answer}"
+        );
+    }
+    let (status, answer) = answer_json(
+        ureq::post(&format!("{base}/webhook"))
+            .set("Content-Type", "application/json")
+            .send_string("{\"action\": "),
+    );
+    assert_eq!(status, 400);
+    assert!(
+        answer["error"].as_str().unwrap().contains("line 1, column"),
+        "{answer}"
+    );
+    let huge = "x".repeat(9 * 1024 * 1024);
+    let (status, _) = answer_json(ureq::post(&format!("{base}/webhook")).send_string(&huge));
+    assert_eq!(status, 413);
+    assert!(
+        common::snapshot(&project) == before,
+        "a refusal changed the project"
+    );
+}
+
+#[test]
+fn a_shared_server_takes_label_studios_basic_auth_with_the_token_as_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = partial_with_batch(dir.path(), 2);
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, "s3cret-token-for-label-studio").unwrap();
+    let server = Workbench::start(
+        &project,
+        &[
+            "--host",
+            "127.0.0.1",
+            "--token-file",
+            token_file.to_str().unwrap(),
+        ],
+    );
+    let base = format!("{}/label-studio", server.base());
+    let setup = label_studio_fixture("setup");
+    assert_eq!(post_json(&base, "/setup", &setup, None).0, 401);
+    use base64::Engine as _;
+    let encode = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let wrong = encode("label-studio:not-the-token");
+    assert_eq!(post_json(&base, "/setup", &setup, Some(&wrong)).0, 401);
+    let right = encode("label-studio:s3cret-token-for-label-studio");
+    let (status, body) = post_json(&base, "/setup", &setup, Some(&right));
+    assert_eq!(status, 200, "{body}");
+}
+
+#[test]
+fn eight_label_studio_annotators_send_400_webhooks_none_lost_none_doubled() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = partial_with_batch(dir.path(), 300);
+    let server = Workbench::start(&project, &[]);
+    let base = format!("{}/label-studio", server.base());
+    let batch = batch_in(&project);
+    // 8 annotators × 50 annotations: 300 rows, the first 100 answered
+    // twice with the same value (a second annotator agreeing).
+    let plan: Vec<(i64, i64, f64)> = (0..400)
+        .map(|k| {
+            let row = batch[k % 300];
+            (row, 1000 + k as i64, 50.0 + row as f64)
+        })
+        .collect();
+    std::thread::scope(|scope| {
+        for annotator in 0..8 {
+            let (plan, base) = (&plan, &base);
+            scope.spawn(move || {
+                for &(row, id, value) in plan.iter().skip(annotator).step_by(8) {
+                    let hook = annotation_webhook("annotation_created", row, id, value);
+                    let (status, body) = post_json(base, "/webhook", &hook, None);
+                    assert_eq!(status, 200, "{body}");
+                }
+            });
+        }
+    });
+    let labels = labels_in(&project);
+    assert_eq!(labels.len(), 300, "one label per row, none twice");
+    for (row, value, _) in &labels {
+        assert_eq!(*value, 50.0 + *row as f64);
+    }
+    assert_eq!(pending_in(&project), 0);
+}

@@ -164,6 +164,17 @@ pub struct ExportArgs {
     /// Where to write the table ("-" for stdout, CSV only).
     #[arg(short, long, default_value = "-")]
     pub out: PathBuf,
+    /// Write every unlabeled row as Label Studio tasks instead (JSON: the
+    /// row's cells, `row_id`, al's guess as a prediction; rows of the open
+    /// batch scored first, in al's order). For the next picks only: `al-cli
+    /// query --batch N --label-studio TASKS.json`.
+    #[arg(long, value_name = "TASKS.json", conflicts_with = "format")]
+    pub label_studio: Option<PathBuf>,
+    /// Write al's Label Studio labeling interface (XML: the cells in a
+    /// table, a Number control for the target within the project's bounds),
+    /// to paste into the project's Labeling Setup → Code.
+    #[arg(long, value_name = "CONFIG.xml")]
+    pub label_studio_config: Option<PathBuf>,
     /// File format: CSV, or Parquet (numeric columns as floats; needs a
     /// binary built with `--features parquet`).
     #[arg(long, value_enum, default_value_t = TableFormatArg::Csv)]
@@ -241,6 +252,11 @@ pub struct QueryArgs {
     /// Where to write the batch CSV ("-" for stdout) [default: batch-ROUND.csv].
     #[arg(short, long)]
     pub out: Option<PathBuf>,
+    /// Also write the picks as Label Studio tasks (JSON; al's guess as each
+    /// task's prediction, scored so that Label Studio's Data Manager sorted
+    /// by prediction score shows al's order). Without --out, no CSV.
+    #[arg(long, value_name = "TASKS.json")]
+    pub label_studio: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

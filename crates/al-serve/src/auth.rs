@@ -3,7 +3,8 @@
 //! * **Token.** Bound to anything but a loopback address, every request
 //!   must carry the server's token: in the shared URL (`?token=...`, then
 //!   kept in an HttpOnly cookie and dropped from the address bar), in the
-//!   cookie, or as `Authorization: Bearer ...`. Otherwise 401.
+//!   cookie, as `Authorization: Bearer ...`, or as the password of basic
+//!   auth (what Label Studio's ML backend settings send). Otherwise 401.
 //! * **Host.** Without a token (loopback), the `Host` header must name the
 //!   loopback address itself: a web page whose domain an attacker points at
 //!   127.0.0.1 (DNS rebinding) is refused.
@@ -53,6 +54,18 @@ pub fn set_cookie(name: &str, value: &str, http_only: bool) -> String {
         text.push_str("; HttpOnly");
     }
     text
+}
+
+/// The password of an `Authorization: Basic ...` value.
+pub fn basic_password(authorization: &str) -> Option<String> {
+    use base64::Engine as _;
+    let encoded = authorization.strip_prefix("Basic ")?.trim();
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    text.split_once(':')
+        .map(|(_, password)| password.to_string())
 }
 
 /// Whether a `Host` header names a loopback address (with any port).

@@ -129,6 +129,9 @@ struct App {
     token: Option<String>,
     lease_for: Duration,
     shape: Shape,
+    /// Label Studio's guesses: the model version and the model fitted for
+    /// it (none before two labels), refitted when the labels change.
+    guesser: Mutex<Option<(String, Option<Arc<al::label_studio::Guesser>>)>>,
 }
 
 /// When the [`context::Context`] was loaded, and whether a reload runs.
@@ -201,6 +204,7 @@ impl Server {
                 token,
                 lease_for: options.lease,
                 shape,
+                guesser: Mutex::new(None),
             }),
         })
     }

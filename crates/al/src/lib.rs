@@ -33,6 +33,7 @@ mod evaluate;
 pub mod forecast;
 pub mod intervals;
 mod label;
+pub mod label_studio;
 pub mod plot;
 pub mod plugins;
 mod project;

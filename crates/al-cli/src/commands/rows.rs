@@ -97,10 +97,51 @@ fn write_table(global: &Global, out: &Path, format: TableFormatArg, table: Table
 pub fn export(global: &Global, args: ExportArgs) -> Result<()> {
     check_format(args.format, &args.out)?;
     let project = Project::open_for_reading(&global.project, global.settings())?;
+    if args.label_studio.is_some() || args.label_studio_config.is_some() {
+        return export_label_studio(global, &project, &args);
+    }
     if args.format == TableFormatArg::Csv && !global.json {
         return project.export_csv(&args.out);
     }
     write_table(global, &args.out, args.format, project.export_table()?)
+}
+
+/// `export --label-studio` / `--label-studio-config`: the pool as tasks,
+/// the labeling interface, or both.
+fn export_label_studio(global: &Global, project: &Project, args: &ExportArgs) -> Result<()> {
+    let mut written = serde_json::Map::new();
+    if let Some(config) = &args.label_studio_config {
+        al::write_atomically(config, project.label_studio_config()?.as_bytes())?;
+        written.insert("config".into(), json!(config.display().to_string()));
+        notice(
+            global.quiet || global.json,
+            &format!(
+                "wrote the labeling interface to {} (Label Studio: Settings → Labeling Interface → Code)",
+                config.display()
+            ),
+        );
+    }
+    if let Some(tasks) = &args.label_studio {
+        let spinner = crate::output::spinner(global, "guessing the pool's rows");
+        let count = project.write_label_studio_tasks(tasks, al::label_studio::TaskRows::Pool);
+        if let Some(s) = spinner {
+            s.finish_and_clear();
+        }
+        let count = count?;
+        written.insert("tasks".into(), json!(tasks.display().to_string()));
+        written.insert("rows".into(), json!(count));
+        notice(
+            global.quiet || global.json,
+            &format!(
+                "wrote {count} task(s) to {} (Label Studio: Import; sort the Data Manager by prediction score for al's order)",
+                tasks.display()
+            ),
+        );
+    }
+    if global.json {
+        print_json(&serde_json::Value::Object(written));
+    }
+    Ok(())
 }
 
 pub fn predict(global: &Global, args: PredictArgs) -> Result<()> {

@@ -44,6 +44,19 @@ pub struct LabelOutcome {
     pub unchanged: u64,
 }
 
+/// Where the project's labels stand: what a model fitted on them is
+/// named after.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LabelState {
+    /// The latest query round (0 before the first).
+    pub round: i64,
+    /// Labeled rows models train on (held-out rows not counted).
+    pub labels: i64,
+    /// The latest label event's id (0 before the first): it moves with
+    /// every label given, changed or withdrawn.
+    pub last_event: i64,
+}
+
 impl Project {
     /// Raw cells of a synthetic row not yet labeled into the project.
     pub fn synthetic_row(&self, id: i64) -> Result<Option<Vec<String>>> {
@@ -56,6 +69,25 @@ impl Project {
             .map_err(sql)?;
         text.map(|t| serde_json::from_str(&t).map_err(|e| DataError::Usage(e.to_string())))
             .transpose()
+    }
+
+    /// Where the project's labels stand.
+    pub fn label_state(&self) -> Result<LabelState> {
+        self.conn()
+            .query_row(
+                "SELECT (SELECT coalesce(max(round), 0) FROM rounds),
+                        (SELECT count(*) FROM rows WHERE label IS NOT NULL AND is_test = 0),
+                        (SELECT coalesce(max(event_id), 0) FROM labels)",
+                [],
+                |r| {
+                    Ok(LabelState {
+                        round: r.get(0)?,
+                        labels: r.get(1)?,
+                        last_event: r.get(2)?,
+                    })
+                },
+            )
+            .map_err(sql)
     }
 
     /// Current label of a row and whether it is held out; `None` when the

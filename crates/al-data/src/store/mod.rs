@@ -393,6 +393,51 @@ impl Project {
         Ok(out)
     }
 
+    /// The rows named by `ids` that the project holds (synthetic rows not
+    /// yet labeled are not among them), with compact features, in slot
+    /// order: what a request for a few rows by id needs without reading
+    /// the pool.
+    pub fn load_compact_ids(&self, ids: &[i64]) -> Result<CompactRows> {
+        let width = self.recipe()?.compact_width();
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT row_id, slot, label FROM rows WHERE row_id = ?1")
+            .map_err(sql)?;
+        let mut wanted: Vec<(usize, Member)> = Vec::with_capacity(ids.len());
+        let mut seen = std::collections::HashSet::with_capacity(ids.len());
+        for &id in ids {
+            if !seen.insert(id) {
+                continue;
+            }
+            let member = stmt
+                .query_row([id], |r| {
+                    Ok(Member {
+                        row_id: r.get(0)?,
+                        slot: r.get(1)?,
+                        label: r.get(2)?,
+                    })
+                })
+                .optional()
+                .map_err(sql)?;
+            wanted.extend(member.map(|m| (0, m)));
+        }
+        wanted.sort_by_key(|(_, m)| m.slot);
+        let mut rows = CompactRows {
+            width,
+            row_ids: wanted.iter().map(|(_, m)| m.row_id).collect(),
+            labels: wanted.iter().map(|(_, m)| m.label).collect(),
+            values: vec![0.0; wanted.len() * width],
+        };
+        gather(
+            self.conn(),
+            &wanted,
+            width,
+            vec![rows.values.as_mut_slice()],
+            self.stop_flag(),
+        )?;
+        Ok(rows)
+    }
+
     /// Every row of the project in row-id order, once for each of
     /// `subsets` it belongs to (tagged with the subset's index). One
     /// sequential scan: on a million-row pool this is several times faster

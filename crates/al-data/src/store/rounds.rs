@@ -13,6 +13,21 @@ pub struct Pending {
     pub row_id: i64,
 }
 
+/// A pending row where its round put it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PendingPick {
+    pub round: i64,
+    pub row_id: i64,
+    /// 1 for the round's first pick.
+    pub rank: i64,
+    /// The strategy's utility of the row when it was picked (none for a
+    /// row drawn at random by `--audit`).
+    pub score: Option<f64>,
+    pub audit: bool,
+    /// How many rows the round asked for.
+    pub batch: i64,
+}
+
 /// The latest round and the strategy spec that chose it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LastRound {
@@ -175,6 +190,35 @@ impl Project {
             Some(e) => Err(sql(e)),
             None => Ok(out),
         }
+    }
+
+    /// Every pending row with its place in its round's batch and the
+    /// strategy's score for it, in round and rank order.
+    pub fn pending_picks(&self) -> Result<Vec<PendingPick>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT q.round, q.row_id, q.rank, q.score, q.audit,
+                        (SELECT count(*) FROM queries b WHERE b.round = q.round)
+                 FROM queries q JOIN rows r USING (row_id)
+                 WHERE r.label IS NULL ORDER BY q.round, q.rank",
+            )
+            .map_err(sql)?;
+        let picks = stmt
+            .query_map([], |r| {
+                Ok(PendingPick {
+                    round: r.get(0)?,
+                    row_id: r.get(1)?,
+                    rank: r.get(2)?,
+                    score: r.get(3)?,
+                    audit: r.get(4)?,
+                    batch: r.get(5)?,
+                })
+            })
+            .map_err(sql)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(sql)?;
+        Ok(picks)
     }
 
     /// Whether any queried row has no label yet (stops at the first).

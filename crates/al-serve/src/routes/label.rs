@@ -266,7 +266,7 @@ fn save_answer(app: &Shared, annotator: &str, row_id: i64, value: f64) -> Page {
 
 /// The batch is fully answered: measure the model on it, as a label import
 /// does, without holding up the annotator.
-fn evaluate_in_background(app: &Shared) {
+pub(super) fn evaluate_in_background(app: &Shared) {
     if app.evaluating.swap(true, Ordering::SeqCst) {
         return;
     }

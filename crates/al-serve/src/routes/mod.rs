@@ -5,6 +5,7 @@
 //! every change is one transaction.
 
 mod label;
+mod label_studio;
 mod project;
 
 use std::collections::HashMap;
@@ -44,6 +45,7 @@ pub fn router(app: Shared) -> Router {
         .route("/assets/app.js", get(script))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .nest("/label-studio", label_studio::router())
         .layer(middleware::from_fn_with_state(app.clone(), guard))
         .with_state(app)
 }
@@ -137,12 +139,18 @@ async fn guard(State(app): State<Shared>, request: Request, next: Next) -> Respo
         let by_cookie = cookie_header(headers)
             .and_then(|c| auth::cookie(c, TOKEN_COOKIE))
             .is_some_and(|c| auth::same_secret(c, token));
-        let by_bearer = headers
+        let authorization = headers
             .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.to_str().ok());
+        let by_bearer = authorization
             .and_then(|v| v.strip_prefix("Bearer "))
             .is_some_and(|b| auth::same_secret(b.trim(), token));
-        if !(by_cookie || by_bearer) {
+        // Label Studio's ML backend settings send basic auth: the token
+        // as the password (any user name).
+        let by_basic = authorization
+            .and_then(auth::basic_password)
+            .is_some_and(|p| auth::same_secret(&p, token));
+        if !(by_cookie || by_bearer || by_basic) {
             let page = pages::unauthorized().into_string();
             return secured((StatusCode::UNAUTHORIZED, html_headers(), page).into_response());
         }

@@ -1,0 +1,307 @@
+//! Label Studio through al's flows: tasks that carry al's guesses (what
+//! `al-cli export --label-studio` writes) and the guesses the ML backend
+//! of `al-cli serve` answers `/predict` with. The formats themselves are
+//! `al_data::label_studio`'s.
+//!
+//! A guess is the project's model fitted on every label with its
+//! conformal interval (the label page's and `predict`'s), and a score
+//! that orders Label Studio's Data Manager as al's query ranked the rows:
+//! rows of the open batch first, al's first pick on top.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
+
+use al_data::label_studio::{self as format, Control, Guess};
+use al_data::store::{PendingPick, Subset};
+use al_models::{Matrix, ModelSpec, Predict};
+
+use crate::intervals::{Calibration, Coverage, LabeledRows};
+use anyhow::Result;
+
+use crate::Project;
+
+/// The model fitted on the project's labels, with its intervals'
+/// calibration: fitted once, it guesses any rows asked for.
+pub struct Guesser {
+    fitted: Box<dyn Predict>,
+    calibration: Calibration,
+    coverage: Coverage,
+    /// Which labels and model it was fitted with (Label Studio's
+    /// `model_version`).
+    pub version: String,
+}
+
+impl Guesser {
+    /// Fits `spec` on the labeled training rows (seed 0, as the label
+    /// page does); `None` with fewer than two labels.
+    pub fn fit(file: &al_data::Project, spec: &ModelSpec) -> Result<Option<Guesser>> {
+        let version = model_version(file, spec)?;
+        let train = file.load(Subset::Training, true)?;
+        if train.len() < 2 {
+            return Ok(None);
+        }
+        let x = Matrix::new(train.features, train.width);
+        let y: Vec<f64> = train.labels.iter().flatten().copied().collect();
+        let learner = spec.build()?;
+        let fitted = learner.fit(&x, &y, 0)?;
+        let calibration = Calibration::fit(
+            LabeledRows {
+                learner: &*learner,
+                fitted: &*fitted,
+                x: &x,
+                y: &y,
+            },
+            0,
+        )?;
+        Ok(Some(Guesser {
+            fitted,
+            calibration,
+            coverage: Coverage::default(),
+            version,
+        }))
+    }
+
+    /// Point predictions and intervals (none when too few labels for the
+    /// level) for the rows of `x`.
+    fn guess(&self, x: &Matrix) -> Result<Vec<RowGuess>> {
+        let point = self.fitted.predict(x)?;
+        let intervals =
+            self.calibration
+                .intervals(&*self.fitted, x, &point, self.coverage, false)?;
+        Ok(point
+            .iter()
+            .enumerate()
+            .map(|(i, &value)| RowGuess {
+                value,
+                interval: intervals.get(i),
+            })
+            .collect())
+    }
+}
+
+/// One row's point prediction and interval.
+struct RowGuess {
+    value: f64,
+    interval: Option<(f64, f64)>,
+}
+
+/// Names the labels and model guesses are made from: it changes with
+/// every label given, changed or withdrawn and with the project's model,
+/// so Label Studio asks again for tasks it predicted before.
+pub fn model_version(file: &al_data::Project, spec: &ModelSpec) -> Result<String> {
+    let state = file.label_state()?;
+    // Label Studio splits model versions at commas, which specs have: the
+    // model's name and a hash of its whole spec stand for it.
+    let spec = spec.to_string();
+    let name = spec.split(':').next().unwrap_or_default();
+    Ok(format!(
+        "al round {} · {} labels · event {} · {name} #{:08x}",
+        state.round,
+        state.labels,
+        state.last_event,
+        fnv1a(spec.as_bytes()) as u32
+    ))
+}
+
+/// FNV-1a, 64 bits: a stable short name for a spec (not a secret).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Where each pending row sits in its batch.
+fn picks_by_row(file: &al_data::Project) -> Result<HashMap<i64, PendingPick>> {
+    Ok(file
+        .pending_picks()?
+        .into_iter()
+        .map(|p| (p.row_id, p))
+        .collect())
+}
+
+/// al's guesses for rows already loaded (scaled features, `ids` in the
+/// same order): a prediction for every row (without a result when there
+/// is no model yet) scored by its place in the open batch.
+fn guesses_for(
+    file: &al_data::Project,
+    guesser: Option<&Guesser>,
+    ids: &[i64],
+    x: &Matrix,
+    version: &str,
+) -> Result<Vec<GuessOrScore>> {
+    let picks = picks_by_row(file)?;
+    let guessed = match guesser {
+        Some(g) if !ids.is_empty() => Some(g.guess(x)?),
+        _ => None,
+    };
+    Ok(ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let pick = picks.get(id);
+            let score = pick.map_or(0.0, |p| format::rank_score(p.rank, p.batch));
+            let utility = pick.and_then(|p| p.score);
+            match &guessed {
+                Some(g) => GuessOrScore::Guess(Guess {
+                    value: g[i].value,
+                    interval: g[i].interval,
+                    coverage: guesser.map_or(0.9, |g| g.coverage.level()),
+                    score,
+                    utility,
+                    model_version: version.to_string(),
+                }),
+                None => GuessOrScore::Score {
+                    score,
+                    model_version: version.to_string(),
+                },
+            }
+        })
+        .collect())
+}
+
+/// A task's prediction: al's guess, or only its score before there is a
+/// model (two labels).
+#[derive(Debug, Clone, PartialEq)]
+pub enum GuessOrScore {
+    Guess(Guess),
+    Score { score: f64, model_version: String },
+}
+
+impl GuessOrScore {
+    /// As Label Studio takes a prediction.
+    pub fn to_json(&self, control: &Control) -> serde_json::Value {
+        match self {
+            GuessOrScore::Guess(g) => format::prediction_json(control, g),
+            GuessOrScore::Score {
+                score,
+                model_version,
+            } => serde_json::json!({
+                "model_version": model_version,
+                "score": score,
+                "result": [],
+            }),
+        }
+    }
+}
+
+/// The answer to one `/predict` request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Predicted {
+    /// A prediction per row asked for, in the order asked.
+    Rows(Vec<GuessOrScore>),
+    /// Rows asked for that the project does not hold: nothing predicted.
+    Unknown(Vec<i64>),
+}
+
+/// Predicts the rows Label Studio's tasks name.
+pub fn predict_rows(
+    file: &al_data::Project,
+    guesser: Option<&Guesser>,
+    version: &str,
+    row_ids: &[i64],
+) -> Result<Predicted> {
+    let recipe = file.recipe()?;
+    let loaded = file.load_compact_ids(row_ids)?;
+    let held: std::collections::HashSet<i64> = loaded.row_ids.iter().copied().collect();
+    let unknown: Vec<i64> = row_ids
+        .iter()
+        .copied()
+        .filter(|id| !held.contains(id))
+        .collect();
+    if !unknown.is_empty() {
+        return Ok(Predicted::Unknown(unknown));
+    }
+    let rows = loaded.expand(&recipe, true);
+    let x = Matrix::new(rows.features, rows.width);
+    let by_slot = guesses_for(file, guesser, &rows.row_ids, &x, version)?;
+    let at: HashMap<i64, usize> = rows
+        .row_ids
+        .iter()
+        .enumerate()
+        .map(|(i, &id)| (id, i))
+        .collect();
+    Ok(Predicted::Rows(
+        row_ids.iter().map(|id| by_slot[at[id]].clone()).collect(),
+    ))
+}
+
+/// Which rows become tasks.
+#[derive(Debug, Clone, Copy)]
+pub enum TaskRows<'a> {
+    /// Every unlabeled row, pending or not.
+    Pool,
+    /// These rows (a round's picks), in this order.
+    Rows(&'a [i64]),
+}
+
+impl Project {
+    /// Writes rows as Label Studio tasks (a JSON list) with al's guesses
+    /// as predictions; returns how many.
+    pub fn write_label_studio_tasks(&self, out: &Path, rows: TaskRows) -> Result<usize> {
+        let file = self.file();
+        let recipe = file.recipe()?;
+        let spec = self.model_spec(None)?;
+        let guesser = Guesser::fit(file, &spec)?;
+        let version = match &guesser {
+            Some(g) => g.version.clone(),
+            None => model_version(file, &spec)?,
+        };
+        let (ids, x) = match rows {
+            TaskRows::Pool => {
+                let pool = file.load(Subset::PoolWithPending, true)?;
+                let x = Matrix::new(pool.features, pool.width);
+                (pool.row_ids, x)
+            }
+            TaskRows::Rows(ids) => {
+                let loaded = file.load_compact_ids(ids)?.expand(&recipe, true);
+                let x = Matrix::new(loaded.features, loaded.width);
+                (loaded.row_ids, x)
+            }
+        };
+        let predictions = guesses_for(file, guesser.as_ref(), &ids, &x, &version)?;
+        let mut order: Vec<usize> = (0..ids.len()).collect();
+        if let TaskRows::Rows(wanted) = rows {
+            let place: HashMap<i64, usize> =
+                wanted.iter().enumerate().map(|(i, &id)| (id, i)).collect();
+            order.sort_by_key(|&i| place.get(&ids[i]).copied().unwrap_or(usize::MAX));
+        }
+        let control = Control::for_target(&recipe.target);
+        let headers = file.headers()?;
+        let picks = picks_by_row(file)?;
+        let io = |e: std::io::Error| al_data::DataError::Io {
+            path: out.to_path_buf(),
+            source: e,
+        };
+        let mut writer = std::io::BufWriter::new(std::fs::File::create(out).map_err(io)?);
+        writer.write_all(b"[\n").map_err(io)?;
+        for (n, &i) in order.iter().enumerate() {
+            let id = ids[i];
+            let cells = file.raw_row(id)?.unwrap_or_default();
+            let task = format::task_json(
+                id,
+                picks.get(&id).map(|p| p.round),
+                &headers,
+                &cells,
+                &recipe.target,
+                Some(predictions[i].to_json(&control)),
+            );
+            if n > 0 {
+                writer.write_all(b",\n").map_err(io)?;
+            }
+            serde_json::to_writer(&mut writer, &task).map_err(|e| io(std::io::Error::other(e)))?;
+        }
+        writer.write_all(b"\n]\n").map_err(io)?;
+        writer.flush().map_err(io)?;
+        Ok(ids.len())
+    }
+
+    /// al's labeling interface for this project (Label Studio's XML).
+    pub fn label_studio_config(&self) -> Result<String> {
+        let file = self.file();
+        Ok(format::config_xml(
+            &file.recipe()?.target,
+            file.target_bounds()?,
+        ))
+    }
+}
