@@ -573,6 +573,31 @@ impl ProjectHandle {
         json(&self.with(|p| p.history(row_id)).map_err(to_py)?)
     }
 
+    /// Writes every unlabeled row as Label Studio tasks and/or al's
+    /// labeling interface; returns how many tasks.
+    #[pyo3(signature = (tasks=None, config=None))]
+    fn to_label_studio(
+        &self,
+        py: Python<'_>,
+        tasks: Option<PathBuf>,
+        config: Option<PathBuf>,
+    ) -> PyResult<usize> {
+        py.detach(|| {
+            self.with(|p| {
+                if let Some(config) = &config {
+                    al::write_atomically(config, p.label_studio_config()?.as_bytes())?;
+                }
+                match &tasks {
+                    Some(tasks) => {
+                        p.write_label_studio_tasks(tasks, al::label_studio::TaskRows::Pool)
+                    }
+                    None => Ok(0),
+                }
+            })
+        })
+        .map_err(to_py)
+    }
+
     /// The export as `(header, numeric, columns)`: one list of text cells per column.
     fn export(&self, py: Python<'_>) -> PyResult<ColumnTable> {
         let table = py

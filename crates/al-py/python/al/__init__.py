@@ -620,6 +620,24 @@ class Project:
         frame.attrs["raw"] = history["raw"]
         return frame
 
+    def to_label_studio(
+        self,
+        tasks: Optional[Union[str, "os.PathLike[str]"]] = None,
+        config: Optional[Union[str, "os.PathLike[str]"]] = None,
+    ) -> int:
+        """Writes every unlabeled row as Label Studio tasks (JSON: the
+        row's cells, ``row_id``, al's guess as a prediction scored in al's
+        order) to ``tasks`` and/or al's labeling interface (XML) to
+        ``config``; returns how many tasks. Import them into Label Studio,
+        then ``label(export_path)`` with its JSON export, or connect
+        ``al-cli serve`` as its model (docs/label-studio.md)."""
+        if tasks is None and config is None:
+            raise TypeError("to_label_studio() needs tasks= or config= (or both): where to write")
+        return self._h.to_label_studio(
+            tasks=None if tasks is None else os.fspath(tasks),
+            config=None if config is None else os.fspath(config),
+        )
+
     def export(self) -> pd.DataFrame:
         """Every row as it was read, with its current label, source and test flag."""
         header, numeric, columns = self._h.export()
@@ -782,7 +800,9 @@ class Project:
     ) -> dict:
         """Imports answers, all or nothing: a DataFrame with ``row_id`` and
         the target column (rows left empty are skipped), a dict
-        ``{row_id: value}``, or the path of a filled-in batch CSV. Then,
+        ``{row_id: value}``, or a file's path: a filled-in batch CSV, an
+        answers file (``row_id`` or the id column, and the target), or a
+        Label Studio JSON export of tasks al wrote. Then,
         unless ``evaluate=False``, measures the model and stores a report."""
         if isinstance(answers, (str, os.PathLike)):
             result = self._h.label(
