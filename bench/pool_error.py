@@ -114,6 +114,11 @@ def one_run(al, spec, df, args, repeat):
                 "true_rmse": float(math.sqrt((err ** 2).mean())),
                 "advice": forecast and forecast["advice"]["decision"],
                 "forecast": forecast and forecast["mae"] and forecast["mae"]["ahead"],
+                # What the stopping rule read (the forecast gain, the
+                # stability of the pool predictions), to try rules on the
+                # stored runs without rerunning them.
+                "advice_detail": forecast and forecast["advice"],
+                "forecast_mae": forecast and forecast["mae"],
             })
     return rounds
 

@@ -56,6 +56,7 @@ pub static DISAGREEMENT: StrategyInfo = StrategyInfo {
         "neighbours of the kNN regressor (all labeled rows when fewer)",
     )],
     build: |p| Ok(Box::new(Disagreement { k: p.count("k") })),
+    model_use: al_query::ModelUse::Predictions,
 };
 
 #[cfg(test)]

@@ -160,3 +160,17 @@ def test_a_scorer_for_spark_refuses_an_estimator_by_name(tmp_path):
     p = project(tmp_path)
     with pytest.raises(TypeError, match="a scorer ships al's own fitted model as data"):
         p.scorer("loc2", model=Ridge())
+
+
+def test_strategies_say_what_each_gets_from_the_users_model():
+    listed = al.strategies(model=Ridge()).set_index("name")
+    assert set(listed.model_use) <= {"none", "own_model", "predictions", "spread", "spread_else_forest", "refits"}
+    assert listed.loc["qbc", "with_model"] == "the spread of a committee of bootstrap clones of Ridge (members=)"
+    assert listed.loc["gsy", "with_model"] == "Ridge's predictions"
+    assert listed.loc["random", "model_use"] == "none"
+    assert listed.loc["tree-variance", "model_use"] == "own_model"
+    gp = al.strategies(model=make_pipeline(StandardScaler(), GaussianProcessRegressor())).set_index("name")
+    assert gp.loc["qbc", "with_model"] == "Pipeline's own predict(X, return_std=True)"
+    assert gp.loc["var-reduction", "with_model"] == "Pipeline's own predict(X, return_std=True)"
+    assert al.strategies(model="forest").set_index("name").loc["qbc", "with_model"] == "forest's own spread"
+    assert "with_model" not in al.strategies().columns

@@ -26,8 +26,8 @@ pub use pool::{CompactPool, Pool};
 pub use scorer::RowScorer;
 
 pub use registry::{
-    default_strategy_name, parse_strategy, strategy_info, Registry, Resolver, Source, StrategyInfo,
-    DEFAULT_STRATEGY, STRATEGIES,
+    default_strategy_name, parse_strategy, strategy_info, ModelUse, Registry, Resolver, Source,
+    StrategyInfo, DEFAULT_STRATEGY, STRATEGIES,
 };
 
 #[derive(Debug, thiserror::Error)]

@@ -32,6 +32,31 @@ pub struct StrategyInfo {
     pub params: &'static [ParamInfo],
     /// Builds the strategy from checked parameters.
     pub build: fn(&Params) -> Result<Box<dyn Strategy>, QueryError>,
+    /// What it asks of `--model` (a user's own estimator too).
+    pub model_use: ModelUse,
+}
+
+/// What a strategy asks of `--model`: what a user who brings their own
+/// model (Python's `model=estimator`) gets from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelUse {
+    /// Nothing: it works on the features (and targets) alone.
+    None,
+    /// A model of its own (a tree, a forest, a linear fit, a committee),
+    /// whatever `--model` is.
+    OwnModel,
+    /// The model's predictions.
+    Predictions,
+    /// The model's spread on each row: its own (a forest's trees, a GP's
+    /// posterior, an estimator's `return_std`), else that of a committee of
+    /// bootstrap fits of it.
+    Spread,
+    /// The model's own posterior spread when it has one, else that of a
+    /// forest fitted alongside.
+    SpreadElseForest,
+    /// Refits of the model with each candidate added.
+    Refits,
 }
 
 /// Every built-in strategy. Adding one is its file and one line here.

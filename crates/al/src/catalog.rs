@@ -29,6 +29,8 @@ pub struct StrategyEntry {
     pub source: String,
     /// Whether [`DEFAULT_STRATEGY`] is this strategy (with its parameters).
     pub is_default: bool,
+    /// What it asks of the model (none listed for external plugins).
+    pub model_use: Option<al_query::ModelUse>,
 }
 
 /// A built-in model.
@@ -63,6 +65,7 @@ pub fn strategies() -> Vec<StrategyEntry> {
             params: params(s.params),
             source: source_text(*source),
             is_default: s.name == default_strategy_name(),
+            model_use: Some(s.model_use),
         })
         .collect()
 }

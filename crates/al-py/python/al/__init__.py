@@ -1172,12 +1172,40 @@ def query(
 query = _keywords_named(query, "al.query")
 
 
-def strategies() -> pd.DataFrame:
+def _with_model(use: Optional[str], name: str, with_std: bool, estimator: bool) -> str:
+    """What a strategy gets from a model, in words."""
+    own_spread = f"{name}'s own predict(X, return_std=True)" if estimator else f"{name}'s own spread"
+    return {
+        None: "unknown (a plugin's strategy)",
+        "none": "nothing: it works on the features (and targets) alone",
+        "own_model": "a model of its own (see description), whatever model= is",
+        "predictions": f"{name}'s predictions",
+        "spread": own_spread if with_std else f"the spread of a committee of bootstrap clones of {name} (members=)",
+        "spread_else_forest": own_spread if with_std else "the spread of a forest fitted alongside (the estimator has no return_std)",
+        "refits": f"refits of {name} with each candidate added",
+    }.get(use, use or "")
+
+
+def strategies(model: Optional[Any] = None) -> pd.DataFrame:
     """The query strategies: name, what it does, reference, parameters
-    (key, default, allowed values, help), whether it is the default."""
+    (key, default, allowed values, help), whether it is the default, and
+    ``model_use``: what it asks of the model. Given ``model`` (a model spec
+    or your own estimator), a ``with_model`` column says what each strategy
+    gets from that model: its predictions, its own spread
+    (``predict(X, return_std=True)``) or a committee of bootstrap clones of
+    it, or nothing (strategies with a model of their own). Every strategy
+    runs with any estimator."""
     listing = json.loads(_strategies())
     frame = pd.DataFrame(listing["strategies"])
     frame.attrs["default"] = listing["default"]
+    if model is not None:
+        if isinstance(model, str):
+            name, with_std = model, model.split(":")[0] in ("forest", "gbm", "gp", "committee")
+        else:
+            name, _, with_std, _ = _estimator_parts(model)
+            name = type(model).__name__
+        estimator = not isinstance(model, str)
+        frame["with_model"] = [_with_model(use, name, with_std, estimator) for use in frame["model_use"]]
     return frame
 
 

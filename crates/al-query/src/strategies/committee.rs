@@ -12,6 +12,7 @@ pub static INFO: StrategyInfo = StrategyInfo {
     reference: "Seung, Opper & Sompolinsky 1992; the article",
     params: &[],
     build: |_| Ok(Box::new(CommitteeVariance)),
+    model_use: crate::registry::ModelUse::OwnModel,
 };
 
 /// Variance of the predictions of the article's tree (depth 5), 10-tree

@@ -75,6 +75,7 @@ pub static INFO: StrategyInfo = StrategyInfo {
             hedge: p.real("hedge"),
         }))
     },
+    model_use: crate::registry::ModelUse::Spread,
 };
 
 /// How `cover` weighs the pool rows it tries to cover.

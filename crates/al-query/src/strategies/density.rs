@@ -45,6 +45,7 @@ pub static INFO: StrategyInfo = StrategyInfo {
             reference: p.count("reference"),
         }))
     },
+    model_use: crate::registry::ModelUse::None,
 };
 
 /// The article's density-weighted uncertainty: a base strategy's utility

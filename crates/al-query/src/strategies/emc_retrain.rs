@@ -24,6 +24,7 @@ pub static INFO: StrategyInfo = StrategyInfo {
             reference: p.count("reference"),
         }))
     },
+    model_use: crate::registry::ModelUse::Refits,
 };
 
 /// Refit with the candidate added at its predicted label and measure the

@@ -18,6 +18,7 @@ pub static INFO: StrategyInfo = StrategyInfo {
             members: p.count("members"),
         }))
     },
+    model_use: crate::registry::ModelUse::OwnModel,
 };
 
 /// Cai, Zhang & Zhou (2013): the mean over a bootstrap committee of the norm

@@ -19,6 +19,7 @@ pub static GSX: StrategyInfo = StrategyInfo {
             space: GreedySpace::Features,
         }))
     },
+    model_use: crate::registry::ModelUse::None,
 };
 
 pub static GSY: StrategyInfo = StrategyInfo {
@@ -31,6 +32,7 @@ pub static GSY: StrategyInfo = StrategyInfo {
             space: GreedySpace::Outputs,
         }))
     },
+    model_use: crate::registry::ModelUse::Predictions,
 };
 
 pub static IGS: StrategyInfo = StrategyInfo {
@@ -43,6 +45,7 @@ pub static IGS: StrategyInfo = StrategyInfo {
             space: GreedySpace::Both,
         }))
     },
+    model_use: crate::registry::ModelUse::Predictions,
 };
 
 /// Which space greedy sampling measures distances in (Wu, Lin & Huang 2019).

@@ -29,6 +29,7 @@ pub static INFO: StrategyInfo = StrategyInfo {
             input: p.real("input"),
         }))
     },
+    model_use: crate::registry::ModelUse::OwnModel,
 };
 
 /// Each pool row belongs to its nearest centre (at first the labeled rows).

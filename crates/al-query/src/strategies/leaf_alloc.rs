@@ -46,6 +46,7 @@ pub static INFO: StrategyInfo = StrategyInfo {
             cover: p.text("within") == "cover",
         }))
     },
+    model_use: crate::registry::ModelUse::OwnModel,
 };
 
 /// A regression tree with at least `min_leaf` labeled rows per leaf splits

@@ -22,6 +22,7 @@ pub static INFO: StrategyInfo = StrategyInfo {
             members: p.count("members"),
         }))
     },
+    model_use: crate::registry::ModelUse::Spread,
 };
 
 /// The members of `--model` when it has them (a forest's trees), else a

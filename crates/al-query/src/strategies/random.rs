@@ -9,6 +9,7 @@ pub static INFO: StrategyInfo = StrategyInfo {
     reference: "-",
     params: &[],
     build: |_| Ok(Box::new(Random)),
+    model_use: crate::registry::ModelUse::None,
 };
 
 /// A seeded random batch: every candidate draws a uniform utility.

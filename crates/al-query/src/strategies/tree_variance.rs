@@ -21,6 +21,7 @@ pub static INFO: StrategyInfo = StrategyInfo {
             depth: p.count_or_none("depth"),
         }))
     },
+    model_use: crate::registry::ModelUse::OwnModel,
 };
 
 /// The variance of the training targets in the leaf a candidate falls into.

@@ -42,6 +42,7 @@ pub static INFO: StrategyInfo = StrategyInfo {
             sample: p.count("sample"),
         }))
     },
+    model_use: crate::registry::ModelUse::SpreadElseForest,
 };
 
 /// A Gaussian process whose kernel is the forest's proximity (the share of
