@@ -213,14 +213,28 @@ fn the_forecast_appears_after_enough_rounds_and_the_advice_follows_the_threshold
     assert!(text.contains("+5 batches (240 labels): MAE "), "{text}");
     assert!(text.contains("advice: "), "{text}");
     // The threshold is stored; 99 % of the error cannot be bought with
-    // one batch, so the advice is to stop, in status and in query (which
-    // still queries).
+    // one batch. On a pool estimate (no test rows here) the rule waits for
+    // that signal three rounds running: two forecasts so far.
     al(&db)
         .args(["report", "--stop-below", "99%"])
         .assert()
         .success();
     let status = json_of(al(&db).args(["--json", "status"]));
-    assert_eq!(status["advice"]["decision"], "stop");
+    assert_eq!(status["advice"]["decision"], "continue");
+    let reason = status["advice"]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("on a pool estimate the rule waits for 3 such rounds running (2 so far)"),
+        "{reason}"
+    );
+    // A sixth round: the third running, so the advice is to stop, in
+    // status and in query (which still queries).
+    round(&db, dir.path(), &truth, 20, 5);
+    let status = json_of(al(&db).args(["--json", "status"]));
+    assert_eq!(status["advice"]["decision"], "stop", "{status}");
+    assert!(status["advice"]["reason"]
+        .as_str()
+        .unwrap()
+        .ends_with(", 3 rounds running"));
     assert_eq!(status["advice"]["stop_below"], 0.99);
     assert!(common::stdout_of(al(&db).arg("status")).contains("advice    stop: the next 20 labels"));
     let batch = dir.path().join("after.csv");

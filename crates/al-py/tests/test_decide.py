@@ -94,8 +94,15 @@ def test_the_forecast_comes_with_enough_rounds_and_the_advice_follows_the_thresh
     assert list(forecast.metric) == ["mae"] * 3 + ["rmse"] * 3
     assert list(forecast.labels) == [140, 160, 220] * 2
     assert ((forecast.low <= forecast.expected) & (forecast.expected <= forecast.high)).all()
+    # No test rows: the curve is the pool estimate, on which the rule asks
+    # for its signal three rounds running (one forecast so far).
     report = project.report(stop_below="99%")
-    assert report.attrs["advice"]["decision"] == "stop"
+    assert report.attrs["advice"]["decision"] == "continue"
+    assert "waits for 3 such rounds running (1 so far)" in report.attrs["advice"]["reason"]
+    for r in (4, 5):
+        project.label(answer(project.query(batch=20, seed=r), truth))
+    report = project.report()
+    assert report.attrs["advice"]["decision"] == "stop", report.attrs["advice"]
     assert "stop" in report._repr_html_()
     assert project.status()["advice"]["stop_below"] == 0.99
     # The CLI reads the same stored threshold and forecast.
