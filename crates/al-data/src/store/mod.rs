@@ -426,15 +426,14 @@ impl Project {
             width,
             row_ids: wanted.iter().map(|(_, m)| m.row_id).collect(),
             labels: wanted.iter().map(|(_, m)| m.label).collect(),
-            values: vec![0.0; wanted.len() * width],
+            values: Vec::with_capacity(wanted.len() * width),
         };
-        gather(
-            self.conn(),
-            &wanted,
-            width,
-            vec![rows.values.as_mut_slice()],
-            self.stop_flag(),
-        )?;
+        // Only these rows' bytes (chunks::read_rows).
+        stop_check(self.stop_flag())?;
+        let slots: Vec<usize> = wanted.iter().map(|(_, m)| m.slot as usize).collect();
+        for row in chunks::read_rows(self.conn(), width, &slots)? {
+            rows.values.extend_from_slice(&row);
+        }
         Ok(rows)
     }
 
@@ -613,6 +612,22 @@ pub(crate) mod tests {
             .write(|tx| insert_report(tx, &report(1.5, 0.5)))
             .unwrap();
         assert_eq!(project.reports().unwrap()[0].mae, 1.5);
+    }
+
+    #[test]
+    fn rows_read_by_id_are_the_rows_a_subset_read_gives() {
+        let dir = tempfile::tempdir().unwrap();
+        let project = project_in_every_state(dir.path());
+        let all = project.load_compact_rows(Subset::All).unwrap();
+        let at = |id: i64| all.row_ids.iter().position(|&r| r == id).unwrap();
+        // Out of order, a duplicate and an id the project does not hold.
+        let asked = [250, 3, 399, 3, 77, 999_999];
+        let got = project.load_compact_ids(&asked).unwrap();
+        assert_eq!(got.row_ids, [3, 77, 250, 399], "slot order, each once");
+        for (i, &id) in got.row_ids.iter().enumerate() {
+            assert_eq!(got.row(i), all.row(at(id)), "row {id}");
+            assert_eq!(got.labels[i], all.labels[at(id)]);
+        }
     }
 
     #[test]
