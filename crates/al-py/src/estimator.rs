@@ -14,12 +14,102 @@
 //! An exception raised inside the estimator is kept ([`take_failure`]) and raised
 //! again to the caller as itself, with a note saying which call it was; the
 //! flow around it fails as any model failure does, so nothing is written.
+//!
+//! **One thread calls the estimator: the caller's.** al's flows run on a
+//! worker thread and fit committee members on rayon's threads; calling the
+//! estimator from those made scikit-learn's OpenMP runtime start a thread
+//! team per calling thread, whose threads then competed with each other
+//! and, after the call, with everything the user ran next: a
+//! `HistGradientBoostingRegressor` committee took 2.6 times as long as the
+//! same fits in a plain loop, and the user's own loop afterwards ran 4
+//! times slower for the rest of the session (docs/benchmarks.md). So each
+//! call is sent as a job to the thread that called al ([`run_jobs_here`]),
+//! which runs it between its checks for Ctrl-C; the estimator uses the
+//! cores its own way (OpenMP, `n_jobs`), one call at a time.
 
-use std::sync::Mutex;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread::ThreadId;
 
 use al_models::{Fit, Matrix, ModelError, Predict};
 use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1};
 use pyo3::prelude::*;
+
+/// Work for the thread that called al: a call of the estimator.
+pub type Job = Box<dyn FnOnce() + Send>;
+
+/// The thread that runs the estimator's calls while an al call is under
+/// way, and where to send them.
+struct Executor {
+    thread: ThreadId,
+    jobs: mpsc::Sender<Job>,
+}
+
+static EXECUTOR: Mutex<Option<Executor>> = Mutex::new(None);
+
+/// Makes this thread the one that runs the estimator's calls until the
+/// guard is dropped; the caller runs the jobs it receives.
+pub fn run_jobs_here() -> (mpsc::Receiver<Job>, JobsGuard) {
+    let (jobs, receiver) = mpsc::channel();
+    *EXECUTOR.lock().unwrap_or_else(|p| p.into_inner()) = Some(Executor {
+        thread: std::thread::current().id(),
+        jobs,
+    });
+    (receiver, JobsGuard)
+}
+
+/// Ends [`run_jobs_here`]: calls run where they are made again.
+pub struct JobsGuard;
+
+impl Drop for JobsGuard {
+    fn drop(&mut self) {
+        *EXECUTOR.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+}
+
+/// A sender of jobs to the running executor, whichever thread asks (the
+/// executor's own thread hands it to its worker).
+pub fn job_sender_for_workers() -> mpsc::Sender<Job> {
+    let executor = EXECUTOR.lock().unwrap_or_else(|p| p.into_inner());
+    match executor.as_ref() {
+        Some(e) => e.jobs.clone(),
+        None => mpsc::channel().0,
+    }
+}
+
+/// A sender of jobs to the running executor, for a thread that is not it.
+pub fn job_sender() -> Option<mpsc::Sender<Job>> {
+    let executor = EXECUTOR.lock().unwrap_or_else(|p| p.into_inner());
+    executor
+        .as_ref()
+        .filter(|e| e.thread != std::thread::current().id())
+        .map(|e| e.jobs.clone())
+}
+
+/// Runs `f` with the GIL on the executor's thread (here, when this is it
+/// or there is none) and waits for its result.
+fn on_python_thread<R: Send + 'static>(
+    f: impl FnOnce(Python<'_>) -> PyResult<R> + Send + 'static,
+) -> PyResult<R> {
+    let Some(jobs) = job_sender() else {
+        return Python::attach(f);
+    };
+    let (tx, rx) = mpsc::sync_channel(1);
+    let job: Job = Box::new(move || {
+        let _ = tx.send(Python::attach(f));
+    });
+    if let Err(mpsc::SendError(job)) = jobs.send(job) {
+        // The executor has just finished: run it here.
+        job();
+    }
+    rx.recv().unwrap_or_else(|_| {
+        // Only when another thread's al call took the executor over and
+        // ended with the job unrun.
+        Err(pyo3::exceptions::PyRuntimeError::new_err(
+            "the estimator's call was dropped: another thread's al call ended meanwhile; call al from one Python thread at a time",
+        ))
+    })
+}
 
 /// The first exception an estimator raised in the call under way (one per
 /// process, as the package's calls take turns on the GIL's thread).
@@ -54,7 +144,7 @@ pub struct PyModel {
     /// As the flows name it: `python.MODULE.CLASS`.
     pub name: String,
     /// `factory(seed)` → a fresh `_Estimator`.
-    factory: Py<PyAny>,
+    factory: Arc<Py<PyAny>>,
     /// Its `predict` takes `return_std=True` (a Gaussian process, NGBoost).
     with_std: bool,
     /// Its class and `get_params()`, as the glue wrote them.
@@ -70,17 +160,35 @@ impl PyModel {
     ) -> PyModel {
         PyModel {
             name,
-            factory,
+            factory: Arc::new(factory),
             with_std,
             description,
         }
     }
 }
 
-/// `x` as a C-ordered float64 array (one copy).
-fn array<'py>(py: Python<'py>, x: &Matrix) -> PyResult<Bound<'py, PyAny>> {
-    let flat = PyArray1::from_slice(py, x.rows_values(0..x.rows()));
-    Ok(flat.reshape([x.rows(), x.cols()])?.into_any())
+/// `x`'s values, owned, to go to the executor's thread (the one copy:
+/// NumPy takes the vector as it is).
+struct Owned {
+    values: Vec<f64>,
+    rows: usize,
+    cols: usize,
+}
+
+impl Owned {
+    fn of(x: &Matrix) -> Owned {
+        Owned {
+            values: x.rows_values(0..x.rows()).to_vec(),
+            rows: x.rows(),
+            cols: x.cols(),
+        }
+    }
+
+    /// As a C-ordered float64 array.
+    fn array(self, py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+        let flat = PyArray1::from_vec(py, self.values);
+        Ok(flat.reshape([self.rows, self.cols])?.into_any())
+    }
 }
 
 /// A float64 vector the glue returned, checked for its length.
@@ -99,15 +207,20 @@ fn vector(value: &Bound<'_, PyAny>, rows: usize, call: &str) -> PyResult<Vec<f64
 impl Fit for PyModel {
     fn fit(&self, x: &Matrix, y: &[f64], seed: u64) -> Result<Box<dyn Predict>, ModelError> {
         al::interrupt::check()?;
-        let fitted = Python::attach(|py| -> PyResult<Py<PyAny>> {
-            let estimator = self.factory.bind(py).call1((seed,))?;
-            estimator.call_method1("fit", (array(py, x)?, PyArray1::from_slice(py, y)))?;
-            Ok(estimator.unbind())
+        let (factory, data, y) = (self.factory.clone(), Owned::of(x), y.to_vec());
+        let fitted = on_python_thread(move |py| -> PyResult<Option<Py<PyAny>>> {
+            if al::interrupt::requested() {
+                return Ok(None);
+            }
+            let estimator = factory.bind(py).call1((seed,))?;
+            estimator.call_method1("fit", (data.array(py)?, PyArray1::from_vec(py, y)))?;
+            Ok(Some(estimator.unbind()))
         })
-        .map_err(|e| keep(e, format!("{}.fit on {} rows", self.name, x.rows())))?;
+        .map_err(|e| keep(e, format!("{}.fit on {} rows", self.name, x.rows())))?
+        .ok_or(ModelError::Interrupted)?;
         Ok(Box::new(PyFitted {
             name: self.name.clone(),
-            estimator: fitted,
+            estimator: Arc::new(fitted),
             with_std: self.with_std,
         }))
     }
@@ -120,21 +233,25 @@ impl Fit for PyModel {
 /// A fitted copy of the user's estimator.
 struct PyFitted {
     name: String,
-    estimator: Py<PyAny>,
+    estimator: Arc<Py<PyAny>>,
     with_std: bool,
 }
 
 impl PyFitted {
-    fn call(&self, method: &str, x: &Matrix) -> Result<Vec<f64>, ModelError> {
+    fn call(&self, method: &'static str, x: &Matrix) -> Result<Vec<f64>, ModelError> {
         al::interrupt::check()?;
-        Python::attach(|py| {
-            let out = self
-                .estimator
+        let (estimator, data, rows) = (self.estimator.clone(), Owned::of(x), x.rows());
+        on_python_thread(move |py| -> PyResult<Option<Vec<f64>>> {
+            if al::interrupt::requested() {
+                return Ok(None);
+            }
+            let out = estimator
                 .bind(py)
-                .call_method1(method, (array(py, x)?,))?;
-            vector(&out, x.rows(), method)
+                .call_method1(method, (data.array(py)?,))?;
+            vector(&out, rows, method).map(Some)
         })
-        .map_err(|e| keep(e, format!("{}.{method} on {} rows", self.name, x.rows())))
+        .map_err(|e| keep(e, format!("{}.{method} on {} rows", self.name, x.rows())))?
+        .ok_or(ModelError::Interrupted)
     }
 }
 

@@ -75,10 +75,12 @@ fn panic_text(panic: Box<dyn std::any::Any + Send>) -> String {
 /// What a worker thread returns: its value, an error, or a panic's text.
 type Outcome<T> = Result<anyhow::Result<T>, String>;
 
-/// Runs `work` on a worker thread with the GIL released. Every 100 ms the
-/// caller's thread takes the GIL to call `progress(done, total)` (when
-/// given) and to check for signals; on KeyboardInterrupt it sets `stop`,
-/// waits for the worker to return, and raises the interrupt.
+/// Runs `work` on a worker thread with the GIL released. Meanwhile the
+/// caller's thread runs the calls of a user's estimator the work sends it
+/// (estimator.rs: one thread calls the estimator, the caller's), and every
+/// 100 ms takes the GIL to call `progress(done, total)` (when given) and to
+/// check for signals; on KeyboardInterrupt it sets `stop`, waits for the
+/// worker to return, and raises the interrupt.
 fn interruptible<T: Send>(
     py: Python<'_>,
     stop: &AtomicBool,
@@ -87,22 +89,31 @@ fn interruptible<T: Send>(
 ) -> PyResult<T> {
     al::interrupt::clear();
     estimator::take_failure();
+    let (mut jobs, _serving) = estimator::run_jobs_here();
+    let waker = estimator::job_sender_for_workers();
     std::thread::scope(|scope| {
-        let (tx, mut rx) = mpsc::channel::<Outcome<T>>();
+        let (tx, rx) = mpsc::channel::<Outcome<T>>();
         scope.spawn(move || {
             let outcome = std::panic::catch_unwind(AssertUnwindSafe(work)).map_err(panic_text);
             let _ = tx.send(outcome);
+            // Wakes the caller's thread from waiting for jobs.
+            let _ = waker.send(Box::new(|| {}));
         });
         let mut interrupted: Option<PyErr> = None;
+        let mut checked = std::time::Instant::now();
         loop {
             // The receiver is Send, not Sync: it goes into the GIL-free
             // wait and comes back.
-            let (back, received) = py.detach(move || {
-                let received = rx.recv_timeout(Duration::from_millis(100));
-                (rx, received)
+            let wait = Duration::from_millis(100).saturating_sub(checked.elapsed());
+            let (back, job) = py.detach(move || {
+                let job = jobs.recv_timeout(wait);
+                (jobs, job)
             });
-            rx = back;
-            match received {
+            jobs = back;
+            if let Ok(job) = job {
+                job();
+            }
+            match rx.try_recv() {
                 Ok(outcome) => {
                     if let Some(err) = interrupted {
                         return Err(err);
@@ -114,16 +125,25 @@ fn interruptible<T: Send>(
                         ))),
                     };
                 }
-                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                Err(mpsc::TryRecvError::Disconnected) => {
                     return Err(AlError::new_err("the worker thread ended without a result"))
                 }
-                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::TryRecvError::Empty) => {}
             }
+            if checked.elapsed() < Duration::from_millis(100) {
+                continue;
+            }
+            checked = std::time::Instant::now();
             if interrupted.is_none() {
-                if let Some((done, total, callback)) = counter {
-                    callback.call1((done.load(Ordering::Relaxed), total))?;
-                }
-                if let Err(err) = py.check_signals() {
+                // A failing progress callback stops the work as Ctrl-C
+                // does (the worker may be waiting for this thread).
+                let progressed = match counter {
+                    Some((done, total, callback)) => callback
+                        .call1((done.load(Ordering::Relaxed), total))
+                        .map(|_| ()),
+                    None => Ok(()),
+                };
+                if let Err(err) = progressed.and_then(|()| py.check_signals()) {
                     stop.store(true, Ordering::SeqCst);
                     // Fits and pool scoring see the process's request.
                     al::interrupt::request();

@@ -174,3 +174,27 @@ def test_strategies_say_what_each_gets_from_the_users_model():
     assert gp.loc["var-reduction", "with_model"] == "Pipeline's own predict(X, return_std=True)"
     assert al.strategies(model="forest").set_index("name").loc["qbc", "with_model"] == "forest's own spread"
     assert "with_model" not in al.strategies().columns
+
+
+def test_the_estimator_is_called_on_the_callers_thread_one_call_at_a_time(tmp_path):
+    import threading
+
+    seen, running = [], []
+
+    class Watched(Ridge):
+        def fit(self, X, y):
+            running.append(1)
+            assert len(running) == 1, "two estimator calls at once"
+            seen.append(threading.get_ident())
+            try:
+                return super().fit(X, y)
+            finally:
+                running.pop()
+
+        def predict(self, X):
+            seen.append(threading.get_ident())
+            return super().predict(X)
+
+    p = project(tmp_path)
+    p.query(batch=5, strategy="qbc:members=6", model=Watched(), seed=0)
+    assert len(seen) >= 12 and set(seen) == {threading.get_ident()}
