@@ -47,6 +47,32 @@ def plain_loop(est, X, y, members, batch, seed):
     return pool[np.argsort(-var)[:batch]]
 
 
+def skactiveml_qbc(est, X, y, members, batch, seed):
+    """scikit-activeml's QueryByCommittee over a SklearnRegressor-wrapped
+    bagging of the estimator (its documented way to make a committee)."""
+    from sklearn.ensemble import BaggingRegressor
+    from skactiveml.pool import QueryByCommittee
+    from skactiveml.regressor import SklearnRegressor
+
+    ensemble = SklearnRegressor(BaggingRegressor(clone(est), n_estimators=members, random_state=seed), random_state=seed)
+    return QueryByCommittee(random_state=seed).query(X, y, ensemble=ensemble, batch_size=batch)
+
+
+def modal_committee(est, X, y, members, batch, seed):
+    """modAL's CommitteeRegressor of bootstrapped learners, max_std_sampling."""
+    from modAL.disagreement import max_std_sampling
+    from modAL.models import ActiveLearner, CommitteeRegressor
+
+    labeled = ~np.isnan(y)
+    np.random.seed(seed)
+    learners = [ActiveLearner(estimator=clone(est).set_params(random_state=m), X_training=X[labeled],
+                              y_training=y[labeled], bootstrap_init=True) for m in range(members)]
+    committee = CommitteeRegressor(learner_list=learners, query_strategy=max_std_sampling)
+    pool = np.flatnonzero(~labeled)
+    picked, _ = committee.query(X[pool], n_instances=batch)
+    return pool[picked]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=100_000)
@@ -55,6 +81,7 @@ def main():
     ap.add_argument("--members", type=int, default=10)
     ap.add_argument("--batch", type=int, default=20)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--peers", action="store_true", help="also scikit-activeml and modAL, same estimator and members")
     args = ap.parse_args()
     X, y = data(args.rows, args.features, args.labels, 0)
     est = HistGradientBoostingRegressor(max_iter=100)
@@ -67,9 +94,15 @@ def main():
         loop = plain_loop(est, X, y, args.members, args.batch, run)
         timings["plain loop"].append(time.perf_counter() - t0)
         assert len(picks) == len(loop) == args.batch
+        if args.peers:
+            for name, peer in (("scikit-activeml", skactiveml_qbc), ("modAL", modal_committee)):
+                t0 = time.perf_counter()
+                picked = peer(est, X, y, args.members, args.batch, run)
+                timings.setdefault(name, []).append(time.perf_counter() - t0)
+                assert len(picked) == args.batch
     print(f"{args.rows} rows x {args.features} features, {args.labels} labels, {args.members} members, batch {args.batch}")
     for name, t in timings.items():
-        print(f"  {name:14s} median {statistics.median(t):6.2f} s  (runs: {', '.join(f'{v:.2f}' for v in t)})")
+        print(f"  {name:16s} median {statistics.median(t):6.2f} s  (runs: {', '.join(f'{v:.2f}' for v in t)})")
     ratio = statistics.median(timings["al.query qbc"]) / statistics.median(timings["plain loop"])
     print(f"  ratio al / loop: {ratio:.2f}")
 
