@@ -430,11 +430,7 @@ fn read_answers(
             found
         }
     };
-    let pending: HashMap<i64, i64> = project
-        .pending()?
-        .into_iter()
-        .map(|p| (p.row_id, p.round))
-        .collect();
+    let pending = project.pending_rounds()?;
     let mut seen: HashMap<i64, (f64, usize)> = HashMap::new();
     let mut events = Vec::new();
     for r in 0..table.n_rows() {

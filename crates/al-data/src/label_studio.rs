@@ -321,11 +321,7 @@ pub fn read_export(
     };
     let target = project.recipe()?.target;
     let bounds = project.target_bounds()?;
-    let pending: HashMap<i64, i64> = project
-        .pending()?
-        .into_iter()
-        .map(|p| (p.row_id, p.round))
-        .collect();
+    let pending = project.pending_rounds()?;
     let mut seen: HashMap<i64, (f64, usize)> = HashMap::new();
     let mut events = Vec::new();
     for (k, task) in tasks.iter().enumerate() {

@@ -192,6 +192,15 @@ impl Project {
         }
     }
 
+    /// The round of every pending row, by row id.
+    pub fn pending_rounds(&self) -> Result<std::collections::HashMap<i64, i64>> {
+        Ok(self
+            .pending()?
+            .into_iter()
+            .map(|p| (p.row_id, p.round))
+            .collect())
+    }
+
     /// Every pending row with its place in its round's batch and the
     /// strategy's score for it, in round and rank order.
     pub fn pending_picks(&self) -> Result<Vec<PendingPick>> {
