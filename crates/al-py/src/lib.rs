@@ -1074,24 +1074,27 @@ fn forecast_curve(
 /// `batch` labels: the rule `report` applies to a project's rounds, as
 /// JSON (decision, reason, next_gain, stop_below).
 #[pyfunction]
-#[pyo3(signature = (labels, errors, batch, stop_below="1%".to_string()))]
+#[pyo3(signature = (labels, errors, batch, stop_below="1%".to_string(), estimated=false))]
 fn advise_curve(
     labels: Vec<u64>,
     errors: Vec<f64>,
     batch: i64,
     stop_below: String,
+    estimated: bool,
 ) -> PyResult<String> {
     let stop_below =
         al::StopBelow::parse(&stop_below).map_err(|e| PyValueError::new_err(e.to_string()))?;
     let Curve { points, now, batch } = curve(&labels, &errors, batch)?;
-    let forecast = al::forecast::CurveForecast::new(&points, now, batch, &[1], 0);
     let need_more = al::forecast::MIN_POINTS.saturating_sub(points.len());
-    json(&al::forecast::advise(
-        forecast.as_ref(),
-        batch,
-        stop_below,
-        need_more,
-    ))
+    json(&if estimated {
+        // As `report` fits a pool-estimate curve, round by round.
+        let forecast =
+            al::forecast::CurveForecast::new(&points, now, batch, &al::forecast::AHEAD, 0);
+        al::forecast::advise_estimated(&points, forecast.as_ref(), batch, stop_below, need_more)
+    } else {
+        let forecast = al::forecast::CurveForecast::new(&points, now, batch, &[1], 0);
+        al::forecast::advise(forecast.as_ref(), batch, stop_below, need_more)
+    })
 }
 
 /// One column of an Arrow batch as pyarrow hands it over: its name, its

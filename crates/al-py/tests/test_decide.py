@@ -151,3 +151,15 @@ def test_audit_rows_come_last_marked_and_reach_the_report(tmp_path):
     assert report.audit_mae.iloc[-1] > 0
     with pytest.raises(ValueError, match=r"audit: expected a share of the batch in \[0, 1\)"):
         project.query(batch=5, audit=1.5)
+
+
+def test_advise_curve_applies_the_estimates_rule_when_asked():
+    noise = [0.0, 0.03, -0.02, 0.025, -0.03, 0.02, -0.025, 0.03, -0.02, 0.025, -0.03, 0.02, -0.01, 0.015, -0.015, 0.01]
+    labels = [20 + 20 * k for k in range(len(noise))]
+    errors = [(10 + 40 / n) * (1 + e) for n, e in zip(labels, noise)]
+    held_out = [al.advise_curve(labels[:k], errors[:k], batch=20)["decision"] for k in range(4, len(labels) + 1)]
+    assert "stop" not in held_out
+    estimated = [al.advise_curve(labels[:k], errors[:k], batch=20, estimated=True) for k in range(4, len(labels) + 1)]
+    first = next(i for i, a in enumerate(estimated) if a["decision"] == "stop")
+    assert estimated[first]["reason"].endswith(", 3 rounds running")
+    assert "waits for 3 such rounds running" in estimated[first - 1]["reason"]

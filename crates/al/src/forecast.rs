@@ -578,11 +578,13 @@ fn curve_points(reports: &[al_data::Report]) -> Vec<&al_data::Report> {
     by_labels.into_values().collect()
 }
 
-/// The rule on a pool-estimate curve: the signal with the wider gate in
-/// each of the last [`ESTIMATE_ROUNDS`] rounds (the forecasts of the curve
-/// as it stood then, each fitted as `report` fitted it).
-fn advise_estimated(
-    points: &[&al_data::Report],
+/// The rule on a pool-estimate curve of `(labels, MAE)` points (label
+/// order): the signal with the wider gate in each of the last
+/// [`ESTIMATE_ROUNDS`] rounds (the forecasts of the curve as it stood
+/// then, each fitted as `report` fits it). `mae` is the forecast of the
+/// whole curve.
+pub fn advise_estimated(
+    points: &[(f64, f64)],
     mae: Option<&CurveForecast>,
     batch: u64,
     stop_below: StopBelow,
@@ -598,11 +600,10 @@ fn advise_estimated(
                 return false;
             };
             let then = &points[..end];
-            let Some(last) = then.last() else {
+            let Some(&(labels, _)) = then.last() else {
                 return false;
             };
-            let xy: Vec<(f64, f64)> = then.iter().map(|r| (r.labels as f64, r.mae)).collect();
-            let forecast = CurveForecast::new(&xy, last.labels, batch, &AHEAD, 0);
+            let forecast = CurveForecast::new(then, labels as u64, batch, &AHEAD, 0);
             advise_with(forecast.as_ref(), batch, stop_below, 0, Gate::Estimated).decision
                 == Decision::Stop
         })
@@ -642,7 +643,8 @@ pub fn project_forecast(
     let rmse = fit(|r| r.rmse);
     let need_more = MIN_POINTS.saturating_sub(points.len());
     let mut advice = if last.method == al_data::store::EvalMethod::PoolEstimate {
-        advise_estimated(&points, mae.as_ref(), batch, stop_below, need_more)
+        let xy: Vec<(f64, f64)> = points.iter().map(|r| (r.labels as f64, r.mae)).collect();
+        advise_estimated(&xy, mae.as_ref(), batch, stop_below, need_more)
     } else {
         advise(mae.as_ref(), batch, stop_below, need_more)
     };

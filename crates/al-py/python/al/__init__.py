@@ -1080,14 +1080,24 @@ def forecast_curve(
 
 
 def advise_curve(
-    labels: Sequence[int], errors: Sequence[float], batch: int, stop_below: Union[float, str] = "1%"
+    labels: Sequence[int],
+    errors: Sequence[float],
+    batch: int,
+    stop_below: Union[float, str] = "1%",
+    *,
+    estimated: bool = False,
 ) -> dict:
     """The stopping advice ``report`` gives, on any learning curve: stop
     when the next batch is forecast to cut the error by less than
     ``stop_below`` and the forecast is sure enough to say so.
+    ``estimated=True``: the curve is an estimated pool error (a project
+    without held-out rows), on which the rule asks for that signal three
+    rounds running with a wider band (docs/decide.md).
     ``{"decision": "stop" | "continue", "reason": ..., "next_gain": ..., "stop_below": ...}``."""
     return json.loads(
-        _advise_curve([int(n) for n in labels], [float(e) for e in errors], batch, str(stop_below))
+        _advise_curve(
+            [int(n) for n in labels], [float(e) for e in errors], batch, str(stop_below), estimated=bool(estimated)
+        )
     )
 
 
