@@ -47,33 +47,35 @@ struct Executor {
 
 static EXECUTOR: Mutex<Option<Executor>> = Mutex::new(None);
 
+/// This thread's jobs while it runs the estimator's calls ([`run_jobs_here`]).
+pub struct Jobs {
+    pub receiver: mpsc::Receiver<Job>,
+    /// For the worker to wake this thread when it is done.
+    pub waker: mpsc::Sender<Job>,
+    _serving: JobsGuard,
+}
+
 /// Makes this thread the one that runs the estimator's calls until the
-/// guard is dropped; the caller runs the jobs it receives.
-pub fn run_jobs_here() -> (mpsc::Receiver<Job>, JobsGuard) {
+/// returned [`Jobs`] are dropped; the caller runs the jobs it receives.
+pub fn run_jobs_here() -> Jobs {
     let (jobs, receiver) = mpsc::channel();
     *EXECUTOR.lock().unwrap_or_else(|p| p.into_inner()) = Some(Executor {
         thread: std::thread::current().id(),
-        jobs,
+        jobs: jobs.clone(),
     });
-    (receiver, JobsGuard)
+    Jobs {
+        receiver,
+        waker: jobs,
+        _serving: JobsGuard,
+    }
 }
 
 /// Ends [`run_jobs_here`]: calls run where they are made again.
-pub struct JobsGuard;
+struct JobsGuard;
 
 impl Drop for JobsGuard {
     fn drop(&mut self) {
         *EXECUTOR.lock().unwrap_or_else(|p| p.into_inner()) = None;
-    }
-}
-
-/// A sender of jobs to the running executor, whichever thread asks (the
-/// executor's own thread hands it to its worker).
-pub fn job_sender_for_workers() -> mpsc::Sender<Job> {
-    let executor = EXECUTOR.lock().unwrap_or_else(|p| p.into_inner());
-    match executor.as_ref() {
-        Some(e) => e.jobs.clone(),
-        None => mpsc::channel().0,
     }
 }
 

@@ -89,8 +89,9 @@ fn interruptible<T: Send>(
 ) -> PyResult<T> {
     al::interrupt::clear();
     estimator::take_failure();
-    let (mut jobs, _serving) = estimator::run_jobs_here();
-    let waker = estimator::job_sender_for_workers();
+    // Dropped at the end: calls run where they are made again.
+    let mut jobs = estimator::run_jobs_here();
+    let waker = jobs.waker.clone();
     std::thread::scope(|scope| {
         let (tx, rx) = mpsc::channel::<Outcome<T>>();
         scope.spawn(move || {
@@ -105,11 +106,12 @@ fn interruptible<T: Send>(
             // The receiver is Send, not Sync: it goes into the GIL-free
             // wait and comes back.
             let wait = Duration::from_millis(100).saturating_sub(checked.elapsed());
+            let receiver = jobs.receiver;
             let (back, job) = py.detach(move || {
-                let job = jobs.recv_timeout(wait);
-                (jobs, job)
+                let job = receiver.recv_timeout(wait);
+                (receiver, job)
             });
-            jobs = back;
+            jobs.receiver = back;
             if let Ok(job) = job {
                 job();
             }
