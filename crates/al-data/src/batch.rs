@@ -440,7 +440,7 @@ fn read_answers(
                 let id: i64 = key
                     .parse()
                     .map_err(|_| at(r, &key_name, format!("{key:?} is not a row id")))?;
-                let known = project.raw_row(id)?.is_some() || project.synthetic_row(id)?.is_some();
+                let known = project.holds_row(id)?;
                 if !known {
                     return Err(at(r, &key_name, format!("row {id} is not in this project")));
                 }

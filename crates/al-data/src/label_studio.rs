@@ -335,7 +335,7 @@ pub fn read_export(
                 "has no data.row_id; al reads back the tasks `al-cli export --label-studio` wrote, which carry it".into(),
             ));
         };
-        if project.raw_row(row_id)?.is_none() && project.synthetic_row(row_id)?.is_none() {
+        if !project.holds_row(row_id)? {
             return Err(refuse(format!("row {row_id} is not in this project")));
         }
         let annotations = task

@@ -27,16 +27,12 @@ pub struct Guesser {
     fitted: Box<dyn Predict>,
     calibration: Calibration,
     coverage: Coverage,
-    /// Which labels and model it was fitted with (Label Studio's
-    /// `model_version`).
-    pub version: String,
 }
 
 impl Guesser {
     /// Fits `spec` on the labeled training rows (seed 0, as the label
     /// page does); `None` with fewer than two labels.
     pub fn fit(file: &al_data::Project, spec: &ModelSpec) -> Result<Option<Guesser>> {
-        let version = model_version(file, spec)?;
         let train = file.load(Subset::Training, true)?;
         if train.len() < 2 {
             return Ok(None);
@@ -58,7 +54,6 @@ impl Guesser {
             fitted,
             calibration,
             coverage: Coverage::default(),
-            version,
         }))
     }
 
@@ -124,13 +119,12 @@ fn picks_by_row(file: &al_data::Project) -> Result<HashMap<i64, PendingPick>> {
 /// same order): a prediction for every row (without a result when there
 /// is no model yet) scored by its place in the open batch.
 fn guesses_for(
-    file: &al_data::Project,
+    picks: &HashMap<i64, PendingPick>,
     guesser: Option<&Guesser>,
     ids: &[i64],
     x: &Matrix,
     version: &str,
 ) -> Result<Vec<GuessOrScore>> {
-    let picks = picks_by_row(file)?;
     let guessed = match guesser {
         Some(g) if !ids.is_empty() => Some(g.guess(x)?),
         _ => None,
@@ -142,16 +136,16 @@ fn guesses_for(
             let pick = picks.get(id);
             let score = pick.map_or(0.0, |p| format::rank_score(p.rank, p.batch));
             let utility = pick.and_then(|p| p.score);
-            match &guessed {
-                Some(g) => GuessOrScore::Guess(Guess {
+            match (&guessed, guesser) {
+                (Some(g), Some(guesser)) => GuessOrScore::Guess(Guess {
                     value: g[i].value,
                     interval: g[i].interval,
-                    coverage: guesser.map_or(0.9, |g| g.coverage.level()),
+                    coverage: guesser.coverage.level(),
                     score,
                     utility,
                     model_version: version.to_string(),
                 }),
-                None => GuessOrScore::Score {
+                _ => GuessOrScore::Score {
                     score,
                     model_version: version.to_string(),
                 },
@@ -214,7 +208,7 @@ pub fn predict_rows(
     }
     let rows = loaded.expand(&recipe, true);
     let x = Matrix::new(rows.features, rows.width);
-    let by_slot = guesses_for(file, guesser, &rows.row_ids, &x, version)?;
+    let by_slot = guesses_for(&picks_by_row(file)?, guesser, &rows.row_ids, &x, version)?;
     let at: HashMap<i64, usize> = rows
         .row_ids
         .iter()
@@ -243,10 +237,7 @@ impl Project {
         let recipe = file.recipe()?;
         let spec = self.model_spec(None)?;
         let guesser = Guesser::fit(file, &spec)?;
-        let version = match &guesser {
-            Some(g) => g.version.clone(),
-            None => model_version(file, &spec)?,
-        };
+        let version = model_version(file, &spec)?;
         let (ids, x) = match rows {
             TaskRows::Pool => {
                 let pool = file.load(Subset::PoolWithPending, true)?;
@@ -259,7 +250,8 @@ impl Project {
                 (loaded.row_ids, x)
             }
         };
-        let predictions = guesses_for(file, guesser.as_ref(), &ids, &x, &version)?;
+        let picks = picks_by_row(file)?;
+        let predictions = guesses_for(&picks, guesser.as_ref(), &ids, &x, &version)?;
         let mut order: Vec<usize> = (0..ids.len()).collect();
         if let TaskRows::Rows(wanted) = rows {
             let place: HashMap<i64, usize> =
@@ -268,31 +260,27 @@ impl Project {
         }
         let control = Control::for_target(&recipe.target);
         let headers = file.headers()?;
-        let picks = picks_by_row(file)?;
-        let io = |e: std::io::Error| al_data::DataError::Io {
-            path: out.to_path_buf(),
-            source: e,
-        };
-        let mut writer = std::io::BufWriter::new(std::fs::File::create(out).map_err(io)?);
-        writer.write_all(b"[\n").map_err(io)?;
-        for (n, &i) in order.iter().enumerate() {
-            let id = ids[i];
-            let cells = file.raw_row(id)?.unwrap_or_default();
-            let task = format::task_json(
-                id,
-                picks.get(&id).map(|p| p.round),
-                &headers,
-                &cells,
-                &recipe.target,
-                Some(predictions[i].to_json(&control)),
-            );
-            if n > 0 {
-                writer.write_all(b",\n").map_err(io)?;
+        crate::rows::write_through_temporary(out, |writer| {
+            writer.write_all(b"[\n")?;
+            for (n, &i) in order.iter().enumerate() {
+                let id = ids[i];
+                let cells = file.raw_row(id)?.unwrap_or_default();
+                let task = format::task_json(
+                    id,
+                    picks.get(&id).map(|p| p.round),
+                    &headers,
+                    &cells,
+                    &recipe.target,
+                    Some(predictions[i].to_json(&control)),
+                );
+                if n > 0 {
+                    writer.write_all(b",\n")?;
+                }
+                serde_json::to_writer(&mut *writer, &task)?;
             }
-            serde_json::to_writer(&mut writer, &task).map_err(|e| io(std::io::Error::other(e)))?;
-        }
-        writer.write_all(b"\n]\n").map_err(io)?;
-        writer.flush().map_err(io)?;
+            writer.write_all(b"\n]\n")?;
+            Ok(())
+        })?;
         Ok(ids.len())
     }
 

@@ -74,6 +74,28 @@ pub fn write_atomically(out: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::rename(&temp, out).with_context(|| format!("cannot write {}", out.display()))
 }
 
+/// Streams a file to `out` through a temporary name beside it: `out`
+/// appears whole or not at all (the temporary is removed on an error).
+pub(crate) fn write_through_temporary(
+    out: &Path,
+    write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> Result<()>,
+) -> Result<()> {
+    let temp = al_data::batch::temp_beside(out);
+    let file =
+        std::fs::File::create(&temp).with_context(|| format!("cannot write {}", temp.display()))?;
+    let mut writer = std::io::BufWriter::new(file);
+    let written = write(&mut writer).and_then(|()| {
+        writer
+            .flush()
+            .with_context(|| format!("cannot write {}", temp.display()))
+    });
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&temp);
+        return Err(e);
+    }
+    std::fs::rename(&temp, out).with_context(|| format!("cannot write {}", out.display()))
+}
+
 /// What to predict, with what.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PredictOptions {
@@ -160,14 +182,10 @@ impl Project {
             w.flush()?;
             return Ok(());
         }
-        let temp = al_data::batch::temp_beside(out);
-        let file = std::fs::File::create(&temp)
-            .with_context(|| format!("cannot write {}", temp.display()))?;
-        if let Err(e) = al_data::export::write_csv(&self.file, std::io::BufWriter::new(file)) {
-            let _ = std::fs::remove_file(&temp);
-            return Err(e.into());
-        }
-        std::fs::rename(&temp, out).with_context(|| format!("cannot write {}", out.display()))
+        write_through_temporary(out, |w| {
+            al_data::export::write_csv(&self.file, w)?;
+            Ok(())
+        })
     }
 
     /// Fits the model on the labeled training rows and predicts every row

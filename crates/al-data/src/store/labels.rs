@@ -71,6 +71,12 @@ impl Project {
             .transpose()
     }
 
+    /// Whether the project holds row `row_id`: a row of its own, or a
+    /// synthetic row waiting for its label.
+    pub fn holds_row(&self, row_id: i64) -> Result<bool> {
+        Ok(self.row_state(row_id)?.is_some() || self.synthetic_row(row_id)?.is_some())
+    }
+
     /// Where the project's labels stand.
     pub fn label_state(&self) -> Result<LabelState> {
         self.conn()

@@ -22,6 +22,7 @@ use serde_json::{json, Value};
 use al::label_studio::{GuessOrScore, Guesser, Predicted};
 use al_data::label_studio::{self as format, Applied, Control, Webhook};
 use al_data::store::RetractOutcome;
+use al_models::ModelSpec;
 
 use super::*;
 
@@ -119,14 +120,20 @@ async fn not_found() -> Response {
     .into_response()
 }
 
+/// The project's model and the version its guesses go by now.
+fn current_version(app: &Shared, db: &al_data::Project) -> anyhow::Result<(ModelSpec, String)> {
+    let spec = al::plugins::model_spec(&app.settings, db, None)?;
+    let version = al::label_studio::model_version(db, &spec)?;
+    Ok((spec, version))
+}
+
 /// The model version and the model fitted for it, refitted when the labels
 /// or the project's model changed since the last request.
 fn current_guesser(
     app: &Shared,
     db: &al_data::Project,
 ) -> anyhow::Result<(String, Option<std::sync::Arc<Guesser>>)> {
-    let spec = al::plugins::model_spec(&app.settings, db, None)?;
-    let version = al::label_studio::model_version(db, &spec)?;
+    let (spec, version) = current_version(app, db)?;
     let mut cache = app.guesser.lock().map_err(|e| anyhow::anyhow!("{e}"))?;
     if let Some((cached, guesser)) = &*cache {
         if *cached == version {
@@ -154,8 +161,7 @@ async fn setup(State(app): State<Shared>, body: Bytes) -> Response {
     }
     blocking_json(&app, |app| {
         let db = app.db.lock().map_err(internal)?;
-        let spec = al::plugins::model_spec(&app.settings, &db, None).map_err(internal)?;
-        let version = al::label_studio::model_version(&db, &spec).map_err(internal)?;
+        let (_, version) = current_version(app, &db).map_err(internal)?;
         Ok(reply(StatusCode::OK, json!({ "model_version": version })))
     })
     .await
@@ -281,8 +287,7 @@ fn refit(app: &Shared) -> Response {
 fn label(app: &Shared, annotations: &[format::Annotated]) -> Result<Response, Refusal> {
     let mut db = app.db.lock().map_err(internal)?;
     for a in annotations {
-        let held = db.row_state(a.row_id).map_err(internal)?.is_some()
-            || db.synthetic_row(a.row_id).map_err(internal)?.is_some();
+        let held = db.holds_row(a.row_id).map_err(internal)?;
         if !held {
             return Err(error(
                 StatusCode::NOT_FOUND,
