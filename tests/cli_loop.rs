@@ -1360,3 +1360,63 @@ fn label_reads_the_export_a_real_label_studio_wrote() {
     assert_eq!(labels[0]["annotator"], "label-studio user 1");
     assert_eq!(labels[0]["note"], "label-studio annotation 1");
 }
+
+#[test]
+fn query_writes_its_batch_as_label_studio_tasks_or_nothing_at_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = project(dir.path());
+    let before = common::snapshot(&db);
+    // A place that cannot be written: no round, no file.
+    al(&db)
+        .args(["query", "--batch", "4", "--label-studio", "/nonexistent/dir/tasks.json"])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("/nonexistent/dir/"));
+    assert!(common::snapshot(&db) == before, "the failed query changed the project");
+    let tasks = dir.path().join("tasks.json");
+    let done = json_of(
+        al(&db)
+            .args(["--json", "query", "--batch", "4", "--seed", "2", "--label-studio"])
+            .arg(&tasks),
+    );
+    assert_eq!(done["format"], "label-studio");
+    assert_eq!(done["round"], 1);
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&tasks).unwrap()).unwrap();
+    let written = written.as_array().unwrap();
+    let picked: Vec<i64> = done["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["row_id"].as_i64().unwrap())
+        .collect();
+    let ids: Vec<i64> = written
+        .iter()
+        .map(|t| t["data"]["row_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, picked, "al's order");
+    for (k, task) in written.iter().enumerate() {
+        assert_eq!(task["data"]["round"], 1);
+        assert!(task["data"]["cells"].get("price").is_none(), "the target is left out");
+        let prediction = &task["predictions"][0];
+        assert_eq!(prediction["score"].as_f64().unwrap(), 1.0 - k as f64 / 4.0);
+        assert!(prediction["model_version"]
+            .as_str()
+            .unwrap()
+            .starts_with("al round 1 · 80 labels"));
+        let result = &prediction["result"][0];
+        assert_eq!(result["from_name"], "price");
+        assert_eq!(
+            result["value"]["number"].as_f64(),
+            done["rows"][k]["prediction"].as_f64(),
+            "the guess the query made"
+        );
+        assert_eq!(result["meta"]["coverage"], 0.9);
+    }
+    // Not both: a batch is one file.
+    al(&db)
+        .args(["query", "--label-studio", "t.json", "--out", "b.csv"])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("cannot be used with"));
+}

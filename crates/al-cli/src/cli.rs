@@ -252,10 +252,10 @@ pub struct QueryArgs {
     /// Where to write the batch CSV ("-" for stdout) [default: batch-ROUND.csv].
     #[arg(short, long)]
     pub out: Option<PathBuf>,
-    /// Also write the picks as Label Studio tasks (JSON; al's guess as each
-    /// task's prediction, scored so that Label Studio's Data Manager sorted
-    /// by prediction score shows al's order). Without --out, no CSV.
-    #[arg(long, value_name = "TASKS.json")]
+    /// Write the batch as Label Studio tasks instead of a CSV (JSON; al's
+    /// guess and interval as each task's prediction, scored so that Label
+    /// Studio's Data Manager sorted by prediction score shows al's order).
+    #[arg(long, value_name = "TASKS.json", conflicts_with = "out")]
     pub label_studio: Option<PathBuf>,
 }
 

@@ -107,11 +107,26 @@ pub struct StagedBatch {
 impl StagedBatch {
     /// Writes the batch beside `out` (default `batch-ROUND.csv`; "-" is stdout).
     pub fn stage(file: BatchFile, round: i64, rows: &[BatchRow]) -> Result<StagedBatch> {
-        let bytes = batch_csv(file.headers, file.target, round, rows)?;
-        let out = file.out.map_or_else(
-            || PathBuf::from(format!("batch-{round}.csv")),
-            Path::to_path_buf,
-        );
+        let (bytes, default_name) = match file.format {
+            BatchFormat::Csv => (
+                batch_csv(file.headers, file.target, round, rows)?,
+                format!("batch-{round}.csv"),
+            ),
+            BatchFormat::LabelStudio { coverage, version } => (
+                crate::label_studio::batch_tasks(
+                    file.headers,
+                    file.target,
+                    round,
+                    rows,
+                    coverage,
+                    &version(round),
+                )?,
+                format!("tasks-{round}.json"),
+            ),
+        };
+        let out = file
+            .out
+            .map_or_else(|| PathBuf::from(default_name), Path::to_path_buf);
         let temp = (out.as_os_str() != "-").then(|| temp_beside(&out));
         if let Some(t) = &temp {
             std::fs::write(t, &bytes).map_err(|source| DataError::Io {
@@ -189,11 +204,26 @@ pub fn stage_round(
 /// Where a batch goes and the source columns it shows.
 #[derive(Clone, Copy)]
 pub struct BatchFile<'a> {
-    /// `None`: `batch-ROUND.csv`; `-`: standard output.
+    /// `None`: `batch-ROUND.csv` (`tasks-ROUND.json`); `-`: standard output.
     pub out: Option<&'a Path>,
     pub headers: &'a [String],
     /// The target's index among `headers` (its cells are emptied).
     pub target: usize,
+    pub format: BatchFormat<'a>,
+}
+
+/// What a batch file is.
+#[derive(Clone, Copy)]
+pub enum BatchFormat<'a> {
+    /// The CSV an annotator fills in (`label` reads it back).
+    Csv,
+    /// Label Studio tasks (`label_studio::batch_tasks`): the rows' guesses
+    /// and intervals at `coverage` as predictions, named by the model
+    /// version `version(round)` gives.
+    LabelStudio {
+        coverage: f64,
+        version: &'a dyn Fn(i64) -> String,
+    },
 }
 
 /// A batch row's `round` cell: empty (a row not from a round), or a round

@@ -177,6 +177,56 @@ pub fn prediction_json(control: &Control, guess: &Guess) -> Value {
     })
 }
 
+/// A prediction with no result (before there is a model), kept for its
+/// score: the Data Manager still sorts by it.
+pub fn score_only_json(score: f64, model_version: &str) -> Value {
+    json!({"model_version": model_version, "score": score, "result": []})
+}
+
+/// A query round's picks as Label Studio tasks (a JSON list, al's order):
+/// each row's cells, its guess and interval (at `coverage`) as the
+/// prediction, scored by its rank, named `version`.
+pub fn batch_tasks(
+    headers: &[String],
+    target: usize,
+    round: i64,
+    rows: &[crate::batch::BatchRow],
+    coverage: f64,
+    version: &str,
+) -> Result<Vec<u8>> {
+    let target_name = headers.get(target).map(String::as_str).unwrap_or_default();
+    let control = Control::for_target(target_name);
+    let tasks: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            let score = rank_score(r.rank as i64, rows.len() as i64);
+            let prediction = match r.prediction {
+                Some(value) => prediction_json(
+                    &control,
+                    &Guess {
+                        value,
+                        interval: r.interval,
+                        coverage,
+                        score,
+                        utility: Some(r.score).filter(|s| s.is_finite()),
+                        model_version: version.to_string(),
+                    },
+                ),
+                None => score_only_json(score, version),
+            };
+            task_json(
+                r.row_id,
+                Some(round),
+                headers,
+                &r.raw,
+                target_name,
+                Some(prediction),
+            )
+        })
+        .collect();
+    serde_json::to_vec(&tasks).map_err(|e| DataError::Usage(format!("cannot write the tasks: {e}")))
+}
+
 /// The score that orders the Data Manager as al's query ranked the rows.
 pub fn rank_score(rank: i64, batch: i64) -> f64 {
     if batch <= 0 || rank < 1 {

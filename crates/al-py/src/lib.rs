@@ -610,9 +610,7 @@ impl ProjectHandle {
                     al::write_atomically(config, p.label_studio_config()?.as_bytes())?;
                 }
                 match &tasks {
-                    Some(tasks) => {
-                        p.write_label_studio_tasks(tasks, al::label_studio::TaskRows::Pool)
-                    }
+                    Some(tasks) => p.write_label_studio_pool(tasks),
                     None => Ok(0),
                 }
             })

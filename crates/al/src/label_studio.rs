@@ -85,18 +85,21 @@ struct RowGuess {
 /// every label given, changed or withdrawn and with the project's model,
 /// so Label Studio asks again for tasks it predicted before.
 pub fn model_version(file: &al_data::Project, spec: &ModelSpec) -> Result<String> {
-    let state = file.label_state()?;
+    Ok(model_version_at(file.label_state()?, &spec.to_string()))
+}
+
+/// [`model_version`] for labels in `state` and a model spec.
+pub fn model_version_at(state: al_data::store::LabelState, spec: &str) -> String {
     // Label Studio splits model versions at commas, which specs have: the
     // model's name and a hash of its whole spec stand for it.
-    let spec = spec.to_string();
     let name = spec.split(':').next().unwrap_or_default();
-    Ok(format!(
+    format!(
         "al round {} · {} labels · event {} · {name} #{:08x}",
         state.round,
         state.labels,
         state.last_event,
         fnv1a(spec.as_bytes()) as u32
-    ))
+    )
 }
 
 /// FNV-1a, 64 bits: a stable short name for a spec (not a secret).
@@ -170,11 +173,7 @@ impl GuessOrScore {
             GuessOrScore::Score {
                 score,
                 model_version,
-            } => serde_json::json!({
-                "model_version": model_version,
-                "score": score,
-                "result": [],
-            }),
+            } => format::score_only_json(*score, model_version),
         }
     }
 }
@@ -220,50 +219,27 @@ pub fn predict_rows(
     ))
 }
 
-/// Which rows become tasks.
-#[derive(Debug, Clone, Copy)]
-pub enum TaskRows<'a> {
-    /// Every unlabeled row, pending or not.
-    Pool,
-    /// These rows (a round's picks), in this order.
-    Rows(&'a [i64]),
-}
-
 impl Project {
-    /// Writes rows as Label Studio tasks (a JSON list) with al's guesses
-    /// as predictions; returns how many.
-    pub fn write_label_studio_tasks(&self, out: &Path, rows: TaskRows) -> Result<usize> {
+    /// Writes every unlabeled row as Label Studio tasks (a JSON list) with
+    /// al's guesses as predictions, the open batch scored in al's order;
+    /// returns how many. (A round's picks: `query` with
+    /// [`crate::BatchOut::LabelStudio`].)
+    pub fn write_label_studio_pool(&self, out: &Path) -> Result<usize> {
         let file = self.file();
         let recipe = file.recipe()?;
         let spec = self.model_spec(None)?;
         let guesser = Guesser::fit(file, &spec)?;
         let version = model_version(file, &spec)?;
-        let (ids, x) = match rows {
-            TaskRows::Pool => {
-                let pool = file.load(Subset::PoolWithPending, true)?;
-                let x = Matrix::new(pool.features, pool.width);
-                (pool.row_ids, x)
-            }
-            TaskRows::Rows(ids) => {
-                let loaded = file.load_compact_ids(ids)?.expand(&recipe, true);
-                let x = Matrix::new(loaded.features, loaded.width);
-                (loaded.row_ids, x)
-            }
-        };
+        let pool = file.load(Subset::PoolWithPending, true)?;
+        let ids = pool.row_ids;
+        let x = Matrix::new(pool.features, pool.width);
         let picks = picks_by_row(file)?;
         let predictions = guesses_for(&picks, guesser.as_ref(), &ids, &x, &version)?;
-        let mut order: Vec<usize> = (0..ids.len()).collect();
-        if let TaskRows::Rows(wanted) = rows {
-            let place: HashMap<i64, usize> =
-                wanted.iter().enumerate().map(|(i, &id)| (id, i)).collect();
-            order.sort_by_key(|&i| place.get(&ids[i]).copied().unwrap_or(usize::MAX));
-        }
         let control = Control::for_target(&recipe.target);
         let headers = file.headers()?;
         crate::rows::write_through_temporary(out, |writer| {
             writer.write_all(b"[\n")?;
-            for (n, &i) in order.iter().enumerate() {
-                let id = ids[i];
+            for (i, &id) in ids.iter().enumerate() {
                 let cells = file.raw_row(id)?.unwrap_or_default();
                 let task = format::task_json(
                     id,
@@ -273,7 +249,7 @@ impl Project {
                     &recipe.target,
                     Some(predictions[i].to_json(&control)),
                 );
-                if n > 0 {
+                if i > 0 {
                     writer.write_all(b",\n")?;
                 }
                 serde_json::to_writer(&mut *writer, &task)?;

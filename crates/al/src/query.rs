@@ -12,7 +12,7 @@ use anyhow::{bail, Context, Result};
 use serde::Serialize;
 use serde_json::json;
 
-use al_data::batch::{stage_round, BatchFile, BatchRow, StagedBatch};
+use al_data::batch::{stage_round, BatchFile, BatchFormat, BatchRow, StagedBatch};
 use al_data::store::record_round;
 use al_data::store::PreparedRows;
 use al_data::{CompactRows, QueriedRow, RoundRecord, Subset};
@@ -114,6 +114,8 @@ pub struct PlannedRound {
     pub rows: Vec<PickedRow>,
     /// How the rows' intervals were made, or why there are none.
     pub intervals: String,
+    /// Their level.
+    coverage: f64,
     record: RoundRecord,
     /// The model's predictions on the stop set, kept with the round.
     snapshot: Option<Snapshot>,
@@ -182,6 +184,8 @@ pub enum BatchOut {
     File(PathBuf),
     /// Standard output, after the commit.
     Stdout,
+    /// This file, as Label Studio tasks (staged and renamed as `File`).
+    LabelStudio(PathBuf),
 }
 
 impl BatchOut {
@@ -203,6 +207,7 @@ impl BatchOut {
             BatchOut::Default => Some(None),
             BatchOut::File(p) => Some(Some(p.as_path())),
             BatchOut::Stdout => Some(Some(Path::new("-"))),
+            BatchOut::LabelStudio(p) => Some(Some(p.as_path())),
         }
     }
 }
@@ -395,6 +400,7 @@ impl Project {
             pool: offered.unwrap_or(pool.len()),
             rows,
             intervals: intervals.describe().to_string(),
+            coverage: intervals.coverage,
             record,
             snapshot,
             new_rows,
@@ -419,7 +425,10 @@ impl Project {
                 })?;
                 (round, None)
             }
-            Some(path) => self.record_with_file(&planned, &queried, path, snapshots.as_deref())?,
+            Some(path) => {
+                let tasks = matches!(out, BatchOut::LabelStudio(_));
+                self.record_with_file(&planned, &queried, path, tasks, snapshots.as_deref())?
+            }
         };
         Ok(planned.outcome(round, file))
     }
@@ -459,13 +468,31 @@ impl Project {
         planned: &PlannedRound,
         queried: &[QueriedRow],
         out: Option<&Path>,
+        label_studio: bool,
         snapshots: Option<&str>,
     ) -> Result<(i64, Option<PathBuf>)> {
         let headers = self.file.headers()?;
+        // A query adds no label: the version the tasks go by is today's
+        // with the new round's number.
+        let labels = self.file.label_state()?;
+        let version = |round| {
+            crate::label_studio::model_version_at(
+                al_data::store::LabelState { round, ..labels },
+                &planned.record.model,
+            )
+        };
         let file = BatchFile {
             out,
             headers: &headers,
             target: self.file.recipe()?.target_index(),
+            format: if label_studio {
+                BatchFormat::LabelStudio {
+                    coverage: planned.coverage,
+                    version: &version,
+                }
+            } else {
+                BatchFormat::Csv
+            },
         };
         let batch: Vec<BatchRow> = planned
             .rows

@@ -16,7 +16,7 @@ use anyhow::{bail, Context, Result};
 use serde::Serialize;
 use serde_json::json;
 
-use al_data::batch::{stage_round, BatchFile, BatchRow, StagedBatch};
+use al_data::batch::{stage_round, BatchFile, BatchFormat, BatchRow, StagedBatch};
 use al_data::recipe::fmt_num;
 use al_data::store::{self, record_round, PreparedRows};
 use al_data::{QueriedRow, RoundRecord, Subset};
@@ -520,6 +520,7 @@ impl Project {
                 out,
                 headers: &headers,
                 target,
+                format: BatchFormat::Csv,
             };
             let (round, batch) = stage_round(tx, record, &rows, file, &batch)?;
             staged = Some(batch);

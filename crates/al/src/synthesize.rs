@@ -9,7 +9,7 @@ use anyhow::{bail, Result};
 use serde::Serialize;
 use serde_json::json;
 
-use al_data::batch::{BatchFile, BatchRow, StagedBatch};
+use al_data::batch::{BatchFile, BatchFormat, BatchRow, StagedBatch};
 use al_data::{store, RoundRecord, Subset};
 use al_models::Matrix;
 use al_query::synthesis::{synthesize, Space};
@@ -162,6 +162,7 @@ impl Project {
             out,
             headers: &headers,
             target: recipe.target_index(),
+            format: BatchFormat::Csv,
         });
         self.record_synthesized(&record, file, &made)
     }

@@ -53,23 +53,11 @@ pub fn run(global: &Global, args: QueryArgs) -> Result<()> {
             ),
         );
     }
-    let out = match (&args.out, &args.label_studio) {
-        (None, Some(_)) => BatchOut::None,
-        (out, _) => BatchOut::from_arg(out.as_deref()),
+    let out = match &args.label_studio {
+        Some(tasks) => BatchOut::LabelStudio(tasks.clone()),
+        None => BatchOut::from_arg(args.out.as_deref()),
     };
     let outcome = project.record_query(planned, out)?;
-    if let Some(tasks) = &args.label_studio {
-        let picks: Vec<i64> = outcome.rows.iter().map(|r| r.row_id).collect();
-        project
-            .write_label_studio_tasks(tasks, al::label_studio::TaskRows::Rows(&picks))
-            .map_err(|e| {
-                e.context(format!(
-                    "round {} is recorded, but its tasks were not written to {}; write them with `al-cli export --label-studio FILE` (the open batch comes first)",
-                    outcome.round,
-                    tasks.display()
-                ))
-            })?;
-    }
     // The rule says stop: say so, and query anyway (the user decides).
     if let Some(f) = project.forecast()? {
         if f.advice.decision == al::Decision::Stop {
@@ -79,8 +67,8 @@ pub fn run(global: &Global, args: QueryArgs) -> Result<()> {
             );
         }
     }
-    if outcome.file.is_some() || args.label_studio.is_some() {
-        print_outcome(global, &project, &outcome, args.label_studio.as_deref())?;
+    if outcome.file.is_some() {
+        print_outcome(global, &project, &outcome, args.label_studio.is_some())?;
     }
     Ok(())
 }
@@ -89,13 +77,9 @@ fn print_outcome(
     global: &Global,
     project: &Project,
     outcome: &QueryOutcome,
-    tasks: Option<&std::path::Path>,
+    label_studio: bool,
 ) -> Result<()> {
-    let out = outcome
-        .file
-        .as_deref()
-        .or(tasks)
-        .unwrap_or(std::path::Path::new("-"));
+    let out = outcome.file.as_deref().unwrap_or(std::path::Path::new("-"));
     if global.json {
         let list: Vec<_> = outcome
             .rows
@@ -103,7 +87,7 @@ fn print_outcome(
             .map(|r| json!({"row_id": r.row_id, "rank": r.rank, "score": r.score, "prediction": r.prediction, "lower": r.lower, "upper": r.upper, "spread": r.spread, "audit": r.audit}))
             .collect();
         print_json(
-            &json!({"round": outcome.round, "strategy": outcome.strategy, "model": outcome.model, "cold_start": outcome.cold_start, "intervals": outcome.intervals, "file": outcome.file.as_ref().map(|f| f.display().to_string()), "label_studio": tasks.map(|t| t.display().to_string()), "rows": list}),
+            &json!({"round": outcome.round, "strategy": outcome.strategy, "model": outcome.model, "cold_start": outcome.cold_start, "intervals": outcome.intervals, "file": out.display().to_string(), "format": if label_studio { "label-studio" } else { "csv" }, "rows": list}),
         );
     } else if !global.quiet {
         println!(
@@ -123,17 +107,16 @@ fn print_outcome(
         if !outcome.cold_start {
             println!("{}", outcome.intervals);
         }
-        if let Some(file) = &outcome.file {
+        if label_studio {
+            println!(
+                "import {} into Label Studio; then `al-cli label EXPORT.json` with its JSON export, or connect `al-cli serve` as its model (docs/label-studio.md)",
+                out.display()
+            );
+        } else {
             println!(
                 "fill in the `{}` column, then: al-cli label {}",
                 project.file().recipe()?.target,
-                file.display()
-            );
-        }
-        if let Some(tasks) = tasks {
-            println!(
-                "import {} into Label Studio; then `al-cli label EXPORT.json` with its JSON export, or connect `al-cli serve` as its model (docs/label-studio.md)",
-                tasks.display()
+                out.display()
             );
         }
     }

@@ -123,7 +123,7 @@ fn export_label_studio(global: &Global, project: &Project, args: &ExportArgs) ->
     }
     if let Some(tasks) = &args.label_studio {
         let spinner = crate::output::spinner(global, "guessing the pool's rows");
-        let count = project.write_label_studio_tasks(tasks, al::label_studio::TaskRows::Pool);
+        let count = project.write_label_studio_pool(tasks);
         if let Some(s) = spinner {
             s.finish_and_clear();
         }
