@@ -1368,15 +1368,32 @@ fn query_writes_its_batch_as_label_studio_tasks_or_nothing_at_all() {
     let before = common::snapshot(&db);
     // A place that cannot be written: no round, no file.
     al(&db)
-        .args(["query", "--batch", "4", "--label-studio", "/nonexistent/dir/tasks.json"])
+        .args([
+            "query",
+            "--batch",
+            "4",
+            "--label-studio",
+            "/nonexistent/dir/tasks.json",
+        ])
         .assert()
         .failure()
         .stderr(predicates::str::contains("/nonexistent/dir/"));
-    assert!(common::snapshot(&db) == before, "the failed query changed the project");
+    assert!(
+        common::snapshot(&db) == before,
+        "the failed query changed the project"
+    );
     let tasks = dir.path().join("tasks.json");
     let done = json_of(
         al(&db)
-            .args(["--json", "query", "--batch", "4", "--seed", "2", "--label-studio"])
+            .args([
+                "--json",
+                "query",
+                "--batch",
+                "4",
+                "--seed",
+                "2",
+                "--label-studio",
+            ])
             .arg(&tasks),
     );
     assert_eq!(done["format"], "label-studio");
@@ -1397,7 +1414,10 @@ fn query_writes_its_batch_as_label_studio_tasks_or_nothing_at_all() {
     assert_eq!(ids, picked, "al's order");
     for (k, task) in written.iter().enumerate() {
         assert_eq!(task["data"]["round"], 1);
-        assert!(task["data"]["cells"].get("price").is_none(), "the target is left out");
+        assert!(
+            task["data"]["cells"].get("price").is_none(),
+            "the target is left out"
+        );
         let prediction = &task["predictions"][0];
         assert_eq!(prediction["score"].as_f64().unwrap(), 1.0 - k as f64 / 4.0);
         assert!(prediction["model_version"]
