@@ -28,7 +28,7 @@ pub mod table;
 pub use error::{DataError, Result};
 pub use init::{init, BadTarget, InitOptions, InitReport};
 pub use project::{Counts, Project};
-pub use recipe::{ColumnKind, Impute, Recipe, RecipeOptions};
+pub use recipe::{ColumnKind, ColumnRecipe, Impute, Recipe, RecipeOptions};
 pub use store::{
     CompactRows, LabelEvent, LabelOutcome, QueriedRow, Report, RoundRecord, Rows, Subset,
 };

@@ -11,6 +11,13 @@
 //! row by row, taking the GIL only for the call: al's own work between calls
 //! runs with it released.
 //!
+//! With `raw=True` the estimator works on the table as read (a `Pipeline`
+//! with its own encoders): Rust hands the glue the rows' keys instead of
+//! their encoded features (`al_models::Matrix::keys`: a project's row ids,
+//! positions in the caller's array), and the glue turns them into a
+//! DataFrame of the source's cells. Rows that have no key (synthesized,
+//! streamed, read from a file outside the project) are refused by name.
+//!
 //! An exception raised inside the estimator is kept ([`take_failure`]) and raised
 //! again to the caller as itself, with a note saying which call it was; the
 //! flow around it fails as any model failure does, so nothing is written.
@@ -151,6 +158,8 @@ pub struct PyModel {
     with_std: bool,
     /// Its class and `get_params()`, as the glue wrote them.
     description: serde_json::Value,
+    /// It takes the rows' keys, for the glue to look their cells up.
+    raw: bool,
 }
 
 impl PyModel {
@@ -159,37 +168,56 @@ impl PyModel {
         factory: Py<PyAny>,
         with_std: bool,
         description: serde_json::Value,
+        raw: bool,
     ) -> PyModel {
         PyModel {
             name,
             factory: Arc::new(factory),
             with_std,
             description,
+            raw,
         }
     }
 }
 
-/// `x`'s values, owned, to go to the executor's thread (the one copy:
-/// NumPy takes the vector as it is).
-struct Owned {
-    values: Vec<f64>,
-    rows: usize,
-    cols: usize,
+/// What the estimator's call gets for `x`, owned, to go to the executor's
+/// thread (the one copy: NumPy takes the vector as it is).
+enum Owned {
+    /// The encoded features.
+    Values {
+        values: Vec<f64>,
+        rows: usize,
+        cols: usize,
+    },
+    /// The rows' keys, for the glue to look their raw cells up.
+    Keys(Vec<i64>),
 }
 
 impl Owned {
-    fn of(x: &Matrix) -> Owned {
-        Owned {
-            values: x.rows_values(0..x.rows()).to_vec(),
-            rows: x.rows(),
-            cols: x.cols(),
+    fn of(x: &Matrix, raw: bool) -> PyResult<Owned> {
+        if !raw {
+            return Ok(Owned::Values {
+                values: x.rows_values(0..x.rows()).to_vec(),
+                rows: x.rows(),
+                cols: x.cols(),
+            });
+        }
+        match x.keys() {
+            Some(keys) => Ok(Owned::Keys(keys.to_vec())),
+            None => Err(pyo3::exceptions::PyValueError::new_err(
+                "raw=True: these rows have no source cells to hand over (rows al synthesized or streamed, or rows of a file outside the project); call without raw=True, so the estimator gets al's encoded features",
+            )),
         }
     }
 
-    /// As a C-ordered float64 array.
+    /// As a C-ordered float64 array, or an int64 vector of keys.
     fn array(self, py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
-        let flat = PyArray1::from_vec(py, self.values);
-        Ok(flat.reshape([self.rows, self.cols])?.into_any())
+        match self {
+            Owned::Values { values, rows, cols } => Ok(PyArray1::from_vec(py, values)
+                .reshape([rows, cols])?
+                .into_any()),
+            Owned::Keys(keys) => Ok(PyArray1::from_vec(py, keys).into_any()),
+        }
     }
 }
 
@@ -209,7 +237,9 @@ fn vector(value: &Bound<'_, PyAny>, rows: usize, call: &str) -> PyResult<Vec<f64
 impl Fit for PyModel {
     fn fit(&self, x: &Matrix, y: &[f64], seed: u64) -> Result<Box<dyn Predict>, ModelError> {
         al::interrupt::check()?;
-        let (factory, data, y) = (self.factory.clone(), Owned::of(x), y.to_vec());
+        let call = format!("{}.fit on {} rows", self.name, x.rows());
+        let data = Owned::of(x, self.raw).map_err(|e| keep(e, call.clone()))?;
+        let (factory, y) = (self.factory.clone(), y.to_vec());
         let fitted = on_python_thread(move |py| -> PyResult<Option<Py<PyAny>>> {
             if al::interrupt::requested() {
                 return Ok(None);
@@ -218,12 +248,13 @@ impl Fit for PyModel {
             estimator.call_method1("fit", (data.array(py)?, PyArray1::from_vec(py, y)))?;
             Ok(Some(estimator.unbind()))
         })
-        .map_err(|e| keep(e, format!("{}.fit on {} rows", self.name, x.rows())))?
+        .map_err(|e| keep(e, call))?
         .ok_or(ModelError::Interrupted)?;
         Ok(Box::new(PyFitted {
             name: self.name.clone(),
             estimator: Arc::new(fitted),
             with_std: self.with_std,
+            raw: self.raw,
         }))
     }
 
@@ -237,12 +268,15 @@ struct PyFitted {
     name: String,
     estimator: Arc<Py<PyAny>>,
     with_std: bool,
+    raw: bool,
 }
 
 impl PyFitted {
     fn call(&self, method: &'static str, x: &Matrix) -> Result<Vec<f64>, ModelError> {
         al::interrupt::check()?;
-        let (estimator, data, rows) = (self.estimator.clone(), Owned::of(x), x.rows());
+        let call = format!("{}.{method} on {} rows", self.name, x.rows());
+        let data = Owned::of(x, self.raw).map_err(|e| keep(e, call.clone()))?;
+        let (estimator, rows) = (self.estimator.clone(), x.rows());
         on_python_thread(move |py| -> PyResult<Option<Vec<f64>>> {
             if al::interrupt::requested() {
                 return Ok(None);
@@ -252,7 +286,7 @@ impl PyFitted {
                 .call_method1(method, (data.array(py)?,))?;
             vector(&out, rows, method).map(Some)
         })
-        .map_err(|e| keep(e, format!("{}.{method} on {} rows", self.name, x.rows())))?
+        .map_err(|e| keep(e, call))?
         .ok_or(ModelError::Interrupted)
     }
 }

@@ -162,6 +162,7 @@ fn local_model(
     factory: Py<PyAny>,
     with_std: bool,
     description: &str,
+    raw: bool,
 ) -> PyResult<Arc<dyn al_models::Fit>> {
     let description: serde_json::Value = serde_json::from_str(description)
         .map_err(|e| PyValueError::new_err(format!("model: its description is not JSON: {e}")))?;
@@ -170,8 +171,13 @@ fn local_model(
         factory,
         with_std,
         description,
+        raw,
     )))
 }
+
+/// Rows' source cells for the glue: the columns' names, which hold
+/// numbers, and the cells, one list per column.
+type RawCells = (Vec<String>, Vec<bool>, Vec<Vec<String>>);
 
 /// A project file, opened once; calls on it take turns.
 #[pyclass(module = "al._al", name = "ProjectHandle")]
@@ -180,6 +186,9 @@ struct ProjectHandle {
     /// The thread running an asking stream's `ask` callback, if one is:
     /// a call from it on this project would wait for itself.
     asking: Mutex<Option<std::thread::ThreadId>>,
+    /// The source's cells for an estimator with `raw=True`, read apart
+    /// from `project`, which the flow calling the estimator holds.
+    raw: Mutex<Option<al::RawRows>>,
 }
 
 impl ProjectHandle {
@@ -187,6 +196,7 @@ impl ProjectHandle {
         ProjectHandle {
             project: Mutex::new(project),
             asking: Mutex::new(None),
+            raw: Mutex::new(None),
         }
     }
 
@@ -557,16 +567,43 @@ impl ProjectHandle {
     /// Makes the user's own estimator a model of this project under
     /// `name` (`python.MODULE.CLASS`): `factory(seed)` returns a fresh
     /// `_Estimator` (the glue's), `description` its class and parameters
-    /// as JSON, kept with the rounds it makes.
+    /// as JSON, kept with the rounds it makes; `raw`: it takes row ids,
+    /// whose cells the glue reads with [`ProjectHandle::raw_cells`].
+    #[pyo3(signature = (name, factory, with_std, description, raw=false))]
     fn register_model(
         &self,
         name: String,
         factory: Py<PyAny>,
         with_std: bool,
         description: String,
+        raw: bool,
     ) -> PyResult<()> {
-        let model = local_model(name.clone(), factory, with_std, &description)?;
-        self.with(|p| p.register_model(&name, model)).map_err(to_py)
+        let model = local_model(name.clone(), factory, with_std, &description, raw)?;
+        self.with(|p| {
+            if raw {
+                let mut cells = self.raw.lock().unwrap_or_else(|e| e.into_inner());
+                if cells.is_none() {
+                    *cells = Some(al::RawRows::open(p)?);
+                }
+            }
+            p.register_model(&name, model)
+        })
+        .map_err(to_py)
+    }
+
+    /// The source's cells of the rows `row_ids` for an estimator with
+    /// `raw=True`: the columns' names, which hold numbers, and the cells,
+    /// one list per column. Safe to call while a flow holds the project.
+    fn raw_cells(
+        &self,
+        row_ids: PyReadonlyArray1<'_, i64>,
+    ) -> PyResult<RawCells> {
+        let cells = self.raw.lock().unwrap_or_else(|e| e.into_inner());
+        let raw = cells.as_ref().ok_or_else(|| {
+            PyValueError::new_err("raw_cells: no estimator with raw=True was registered")
+        })?;
+        let columns = raw.columns(row_ids.as_slice()?).map_err(to_py)?;
+        Ok((raw.header.clone(), raw.numeric.clone(), columns))
     }
 
     /// Stores the stopping rule's threshold: a share as 0.01 or "1%".
@@ -900,7 +937,7 @@ fn query_array(
     seed: i64,
     candidates: i64,
     plugin_timeout: f64,
-    estimator: Option<(Py<PyAny>, bool, String)>,
+    estimator: Option<(Py<PyAny>, bool, String, bool)>,
 ) -> PyResult<(Vec<usize>, Vec<f64>, String)> {
     let width = x.as_array().ncols();
     // Borrowed from NumPy's buffers, no copy (the glue makes them C-contiguous).
@@ -920,8 +957,8 @@ fn query_array(
     let settings = settings(plugin_timeout)?;
     // The user's estimator, under the model name the glue gave it.
     let mut local = al::plugins::LocalModels::default();
-    if let (Some((factory, with_std, description)), Some(name)) = (estimator, &options.model) {
-        let model = local_model(name.clone(), factory, with_std, &description)?;
+    if let (Some((factory, with_std, description, raw)), Some(name)) = (estimator, &options.model) {
+        let model = local_model(name.clone(), factory, with_std, &description, raw)?;
         local.insert(name, model).map_err(to_py)?;
     }
     let stop = AtomicBool::new(false);

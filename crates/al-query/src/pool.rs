@@ -73,8 +73,12 @@ impl Pool for Matrix {
     fn chunk_into(&self, range: Range<usize>, mut buffer: Vec<f64>) -> Matrix {
         let cols = self.cols();
         buffer.clear();
-        buffer.extend_from_slice(self.rows_values(range));
-        Matrix::new(buffer, cols)
+        buffer.extend_from_slice(self.rows_values(range.clone()));
+        let chunk = Matrix::new(buffer, cols);
+        match self.keys() {
+            Some(keys) => chunk.with_keys(keys[range].to_vec()),
+            None => chunk,
+        }
     }
 
     fn select(&self, indices: &[usize]) -> Matrix {
@@ -169,15 +173,18 @@ impl Pool for CompactPool<'_> {
     }
 
     fn chunk(&self, range: Range<usize>) -> Matrix {
-        self.expand(range.into_par_iter(), Vec::new())
+        self.chunk_into(range, Vec::new())
     }
 
     fn chunk_into(&self, range: Range<usize>, buffer: Vec<f64>) -> Matrix {
-        self.expand(range.into_par_iter(), buffer)
+        let keys = self.rows.row_ids[range.clone()].to_vec();
+        self.expand(range.into_par_iter(), buffer).with_keys(keys)
     }
 
     fn select(&self, indices: &[usize]) -> Matrix {
+        let keys = indices.iter().map(|&i| self.rows.row_ids[i]).collect();
         self.expand(indices.par_iter().copied(), Vec::new())
+            .with_keys(keys)
     }
 
     fn stopped(&self) -> bool {

@@ -211,7 +211,7 @@ impl ColumnScale {
 
     /// Rows `idx` of `x`, missing cells mean-imputed and every column
     /// z-scored, gathered and scaled in one pass (no scaled copy of the
-    /// whole array first).
+    /// whole array first); each row keyed by its position in `x`.
     fn rows(&self, x: &[f64], idx: &[usize]) -> Matrix {
         let width = self.width;
         let mut out = Vec::with_capacity(idx.len() * width);
@@ -227,7 +227,7 @@ impl ColumnScale {
                     }),
             );
         }
-        Matrix::new(out, width)
+        Matrix::new(out, width).with_keys(idx.iter().map(|&i| i as i64).collect())
     }
 }
 

@@ -134,7 +134,7 @@ impl Project {
                 train.len()
             );
         }
-        let train_x = Matrix::new(train.features.clone(), train.width);
+        let train_x = features(&train);
         let truth = train.targets();
         let mut scores = Vec::with_capacity(specs.len());
         for spec in specs {
@@ -190,7 +190,7 @@ struct Measured {
 }
 
 fn features(rows: &al_data::Rows) -> Matrix {
-    Matrix::new(rows.features.clone(), rows.width)
+    Matrix::new(rows.features.clone(), rows.width).with_keys(rows.row_ids.clone())
 }
 
 fn figures(truth: &[f64], pred: &[f64]) -> ErrorFigures {

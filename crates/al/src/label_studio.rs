@@ -37,7 +37,7 @@ impl Guesser {
         if train.len() < 2 {
             return Ok(None);
         }
-        let x = Matrix::new(train.features, train.width);
+        let x = Matrix::new(train.features, train.width).with_keys(train.row_ids);
         let y: Vec<f64> = train.labels.iter().flatten().copied().collect();
         let learner = spec.build()?;
         let fitted = learner.fit(&x, &y, 0)?;
@@ -206,7 +206,7 @@ pub fn predict_rows(
         return Ok(Predicted::Unknown(unknown));
     }
     let rows = loaded.expand(&recipe, true);
-    let x = Matrix::new(rows.features, rows.width);
+    let x = Matrix::new(rows.features, rows.width).with_keys(rows.row_ids.clone());
     let by_slot = guesses_for(&picks_by_row(file)?, guesser, &rows.row_ids, &x, version)?;
     let at: HashMap<i64, usize> = rows
         .row_ids
@@ -232,7 +232,7 @@ impl Project {
         let version = model_version(file, &spec)?;
         let pool = file.load(Subset::PoolWithPending, true)?;
         let ids = pool.row_ids;
-        let x = Matrix::new(pool.features, pool.width);
+        let x = Matrix::new(pool.features, pool.width).with_keys(ids.clone());
         let picks = picks_by_row(file)?;
         let predictions = guesses_for(&picks, guesser.as_ref(), &ids, &x, &version)?;
         let control = Control::for_target(&recipe.target);

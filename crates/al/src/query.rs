@@ -311,7 +311,7 @@ impl Project {
         project.check_stop()?;
         let train = train.expand(&recipe, true);
         let ly = train.targets();
-        let lx = Matrix::new(train.features, train.width);
+        let lx = Matrix::new(train.features, train.width).with_keys(train.row_ids);
         let candidates = CompactPool::new(&pool, &recipe).with_stop(project.stop_flag());
         // Fitted once: for the rows' guesses and for the strategy.
         let fitted = if cold {

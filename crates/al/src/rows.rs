@@ -22,6 +22,62 @@ pub struct Table {
     pub rows: Vec<Vec<String>>,
 }
 
+/// The source's own cells of a project's rows, for a model that takes the
+/// table as read rather than al's encoding of it (a Python `Pipeline` with
+/// its own encoders, `raw=True`): every source column but the target and
+/// the columns the user left out by name (`--drop`, `--id-col`), in source
+/// order. Reads through a connection of its own, so a model called in the
+/// middle of a flow that holds the project can still ask for its rows.
+pub struct RawRows {
+    file: al_data::Project,
+    /// Positions of the kept columns in the source.
+    kept: Vec<usize>,
+    pub header: Vec<String>,
+    /// Which kept columns al reads as numbers.
+    pub numeric: Vec<bool>,
+}
+
+impl RawRows {
+    pub fn open(project: &Project) -> Result<RawRows> {
+        let file = al_data::Project::open_for_reading(project.file().path())?;
+        let recipe = file.recipe()?;
+        let headers = file.headers()?;
+        let mut columns: Vec<&al_data::ColumnRecipe> = recipe
+            .columns
+            .iter()
+            .filter(|c| !matches!(c.kind, al_data::ColumnKind::Target) && !c.left_out_by_name())
+            .collect();
+        columns.sort_by_key(|c| c.source_index);
+        Ok(RawRows {
+            kept: columns.iter().map(|c| c.source_index).collect(),
+            header: columns
+                .iter()
+                .map(|c| headers[c.source_index].clone())
+                .collect(),
+            numeric: columns
+                .iter()
+                .map(|c| matches!(c.kind, al_data::ColumnKind::Numeric(_)))
+                .collect(),
+            file,
+        })
+    }
+
+    /// The kept columns' cells of the rows `row_ids`, one vector per column,
+    /// rows in the order asked.
+    pub fn columns(&self, row_ids: &[i64]) -> Result<Vec<Vec<String>>> {
+        let rows = self.file.raw_rows(row_ids)?;
+        Ok(self
+            .kept
+            .iter()
+            .map(|&c| {
+                rows.iter()
+                    .map(|r| r.get(c).cloned().unwrap_or_default())
+                    .collect()
+            })
+            .collect())
+    }
+}
+
 impl Table {
     pub fn csv_bytes(&self) -> Result<Vec<u8>> {
         let mut w = csv::Writer::from_writer(Vec::new());
@@ -199,7 +255,7 @@ impl Project {
             },
             true,
         )?;
-        let x = Matrix::new(rows.features, rows.width);
+        let x = Matrix::new(rows.features, rows.width).with_keys(rows.row_ids.clone());
         self.predict_rows(options, x, rows.row_ids, rows.labels)
     }
 
@@ -232,7 +288,7 @@ impl Project {
     ) -> Result<Predictions> {
         let spec = self.model_spec(options.model.as_deref())?;
         let train = self.file.load(Subset::Training, true)?;
-        let lx = Matrix::new(train.features, train.width);
+        let lx = Matrix::new(train.features, train.width).with_keys(train.row_ids);
         let ly: Vec<f64> = train.labels.iter().flatten().copied().collect();
         let guessed = crate::intervals::guesses(
             &*spec.build()?,
@@ -250,5 +306,38 @@ impl Project {
             intervals: guessed.intervals,
             label,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_rows_give_the_cells_as_read_without_the_target_or_columns_left_out_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = dir.path().join("rows.csv");
+        std::fs::write(
+            &source,
+            "id,size,colour,note,price\n\
+             a,1.50,red,x,10\n\
+             b,,blue,y,\n\
+             c,3,,z,30\n",
+        )
+        .unwrap();
+        let mut options = al_data::InitOptions::new(source, dir.path().join("p.db"), "price");
+        options.recipe.id_cols = vec!["id".into()];
+        options.recipe.drop = vec!["note".into()];
+        options.test_frac = Some(0.0);
+        let (project, _) = Project::init(&options, crate::Settings::default()).unwrap();
+        let raw = RawRows::open(&project).unwrap();
+        assert_eq!(raw.header, ["size", "colour"]);
+        assert_eq!(raw.numeric, [true, false]);
+        let ids = project.file().load(Subset::All, false).unwrap().row_ids;
+        // Asked out of order, an empty cell stays empty (not imputed).
+        let columns = raw.columns(&[ids[2], ids[1], ids[0]]).unwrap();
+        assert_eq!(columns, [vec!["3", "", "1.50"], vec!["", "blue", "red"]]);
+        let unknown = raw.columns(&[999]).unwrap_err().to_string();
+        assert!(unknown.contains("row 999 has no source cells"), "{unknown}");
     }
 }

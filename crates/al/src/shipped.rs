@@ -431,7 +431,7 @@ impl Project {
         let name = strategy.name();
         let train = train.expand(&recipe, true);
         let ly = train.targets();
-        let lx = al_models::Matrix::new(train.features, train.width);
+        let lx = al_models::Matrix::new(train.features, train.width).with_keys(train.row_ids);
         let fitted = if cold {
             None
         } else {

@@ -123,11 +123,13 @@ impl LabeledRows {
         let test = project.load(Subset::Test, true)?;
         let mut features = train.features;
         features.extend_from_slice(&test.features);
+        let mut keys = train.row_ids.clone();
+        keys.extend_from_slice(&test.row_ids);
         let mut y = train.labels.iter().flatten().copied().collect::<Vec<_>>();
         y.extend(test.labels.iter().flatten());
         let is_test: Vec<bool> = (0..y.len()).map(|i| i >= train.row_ids.len()).collect();
         Ok(LabeledRows {
-            x: Matrix::new(features, train.width),
+            x: Matrix::new(features, train.width).with_keys(keys),
             y,
             is_test,
         })

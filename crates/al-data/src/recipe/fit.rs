@@ -174,13 +174,13 @@ fn fit_column(
     }
     if named(&opts.drop) {
         recipe.kind = ColumnKind::Dropped {
-            reason: "dropped by --drop".into(),
+            reason: super::DROPPED_BY_NAME.into(),
         };
         return (recipe, notices);
     }
     if named(&opts.id_cols) {
         recipe.kind = ColumnKind::Id {
-            reason: "id (--id-col)".into(),
+            reason: super::ID_BY_NAME.into(),
         };
         return (recipe, notices);
     }

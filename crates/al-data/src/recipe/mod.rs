@@ -126,7 +126,23 @@ pub struct ColumnRecipe {
     pub kind: ColumnKind,
 }
 
+/// The reason a column dropped by name (`--drop`) is kept under.
+pub const DROPPED_BY_NAME: &str = "dropped by --drop";
+/// The reason a column named an id (`--id-col`) is kept under.
+pub const ID_BY_NAME: &str = "id (--id-col)";
+
 impl ColumnRecipe {
+    /// The user left the column out of the features by its name (`--drop`,
+    /// `--id-col`), as opposed to al finding it empty, constant or distinct
+    /// in every row.
+    pub fn left_out_by_name(&self) -> bool {
+        match &self.kind {
+            ColumnKind::Dropped { reason } => reason == DROPPED_BY_NAME,
+            ColumnKind::Id { reason } => reason == ID_BY_NAME,
+            _ => false,
+        }
+    }
+
     pub fn kind_name(&self) -> &'static str {
         match self.kind {
             ColumnKind::Numeric(_) => "numeric",

@@ -533,6 +533,32 @@ impl Project {
             .transpose()
     }
 
+    /// The raw cells of the rows `row_ids`, in that order (one statement,
+    /// prepared once, per row: a primary-key lookup each). A row id the
+    /// source rows do not hold (a synthesized row still waiting for its
+    /// label, a row of another project) is an error naming it.
+    pub fn raw_rows(&self, row_ids: &[i64]) -> Result<Vec<Vec<String>>> {
+        let mut statement = self
+            .conn()
+            .prepare_cached("SELECT raw FROM row_data WHERE row_id = ?1")
+            .map_err(sql)?;
+        row_ids
+            .iter()
+            .map(|&id| {
+                let text: Option<String> = statement
+                    .query_row([id], |r| r.get(0))
+                    .optional()
+                    .map_err(sql)?;
+                let text = text.ok_or_else(|| {
+                    DataError::Usage(format!(
+                        "row {id} has no source cells in this project (a synthesized row waiting for its label, or a row of another project)"
+                    ))
+                })?;
+                serde_json::from_str(&text).map_err(|e| DataError::Usage(e.to_string()))
+            })
+            .collect()
+    }
+
     /// The optional bounds labels must respect (`init --min/--max`).
     pub fn target_bounds(&self) -> Result<Bounds> {
         let get = |key| -> Result<Option<f64>> { Ok(self.meta(key)?.and_then(|v| v.parse().ok())) };

@@ -68,25 +68,36 @@ STOP = "stop"
 Model = Union[str, Any]
 
 
+#: With ``raw=True``: the rows' keys (int64) to the cells the estimator gets.
+RawRows = Callable[[np.ndarray], Any]
+
+
 class _Estimator:
     """A fresh copy of the user's estimator as al's core calls it: whole
-    float64 matrices in, float64 vectors out."""
+    float64 matrices in (with ``raw=True``, the rows' keys, made into the
+    table as read by ``rows``), float64 vectors out."""
 
-    __slots__ = ("model",)
+    __slots__ = ("model", "rows")
 
-    def __init__(self, template: Any, clone: Callable[[Any], Any], seed: Optional[int]) -> None:
+    def __init__(
+        self, template: Any, clone: Callable[[Any], Any], seed: Optional[int], rows: Optional[RawRows]
+    ) -> None:
         self.model = clone(template)
+        self.rows = rows
         if seed is not None:
             self.model.set_params(random_state=seed % (2**32))
 
+    def _x(self, X: np.ndarray) -> Any:
+        return X if self.rows is None else self.rows(X)
+
     def fit(self, X: np.ndarray, y: np.ndarray) -> None:
-        self.model.fit(X, y)
+        self.model.fit(self._x(X), y)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        return _float_vector(self.model.predict(X))
+        return _float_vector(self.model.predict(self._x(X)))
 
     def predict_std(self, X: np.ndarray) -> np.ndarray:
-        _mean, std = self.model.predict(X, return_std=True)
+        _mean, std = self.model.predict(self._x(X), return_std=True)
         return _float_vector(std)
 
 
@@ -111,12 +122,15 @@ def _json_param(value: Any) -> Any:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
-def _estimator_parts(estimator: Any) -> Tuple[str, Callable[[int], _Estimator], bool, str]:
+def _estimator_parts(
+    estimator: Any, rows: Optional[RawRows] = None
+) -> Tuple[str, Callable[[int], _Estimator], bool, str]:
     """The user's estimator as the core takes it: its model name
     (``python.MODULE.CLASS``), a factory of fresh seeded copies (scikit-learn's
     ``clone``, else ``copy.deepcopy``; ``random_state`` from al's seed when
     the estimator has one), whether ``predict`` offers ``return_std``, and
-    its class and ``get_params()`` as JSON, kept with the rounds it makes."""
+    its class and ``get_params()`` as JSON, kept with the rounds it makes.
+    ``rows``: it works on the table as read (``raw=True``), these cells."""
     if not (callable(getattr(estimator, "fit", None)) and callable(getattr(estimator, "predict", None))):
         raise TypeError(
             "model: expected a model name (see al.models()) or an estimator with fit(X, y) and "
@@ -139,10 +153,46 @@ def _estimator_parts(estimator: Any) -> Tuple[str, Callable[[int], _Estimator], 
         with_std = False
 
     def factory(seed: int) -> _Estimator:
-        return _Estimator(estimator, clone, seed if seeded else None)
+        return _Estimator(estimator, clone, seed if seeded else None, rows)
 
-    description = json.dumps({"class": path, "params": {k: _json_param(v) for k, v in sorted(params.items())}})
-    return "python." + path, factory, with_std, description
+    described = {"class": path, "params": {k: _json_param(v) for k, v in sorted(params.items())}}
+    if rows is not None:
+        described["raw"] = True
+    return "python." + path, factory, with_std, json.dumps(described)
+
+
+def _raw_frame(header: Sequence[str], numeric: Sequence[bool], columns: Sequence[Sequence[str]],
+               index: np.ndarray) -> pd.DataFrame:
+    """A project's cells as an estimator with ``raw=True`` gets them: the
+    columns al reads as numbers as float64 (NaN where empty), the others as
+    text (None where empty), the same types whatever rows are asked for;
+    indexed by row id."""
+    out = {}
+    for name, cells, is_number in zip(header, columns, numeric):
+        series = pd.Series(cells, dtype=object)
+        if is_number:
+            out[name] = pd.to_numeric(series.replace("", np.nan), errors="coerce").astype("float64")
+        else:
+            out[name] = series.where(series != "", None)
+    frame = pd.DataFrame(out, columns=list(header))
+    frame.index = pd.Index(index, name="row_id")
+    return frame
+
+
+def _rows_of(X: Any) -> RawRows:
+    """``al.query(..., raw=True)``: the rows of the caller's own ``X`` by position."""
+    if hasattr(X, "iloc"):
+        return lambda keys: X.iloc[keys]
+    array = np.asarray(X)
+    return lambda keys: array[keys]
+
+
+def _check_raw(raw: bool, model: Any) -> None:
+    if raw and (model is None or isinstance(model, str)):
+        raise ValueError(
+            "raw=True: only for your own estimator (model=an object with fit and predict), "
+            "which then gets the table as read; al's models take its encoded features"
+        )
 
 # Formats the core reads itself; anything else goes through pandas/pyarrow.
 _CORE_SUFFIXES = (".csv", ".tsv", ".txt")
@@ -643,14 +693,20 @@ class Project:
         header, numeric, columns = self._h.export()
         return _typed(header, columns, numeric)
 
-    def _model(self, model: Optional[Model]) -> Optional[str]:
+    def _model(self, model: Optional[Model], raw: bool = False) -> Optional[str]:
         """A model spec as given, or the user's estimator made a model of
-        this project, by its name."""
+        this project, by its name; with ``raw``, given the project's rows as
+        read instead of their encoded features."""
         if model is None or isinstance(model, str):
             return model
-        name, factory, with_std, description = _estimator_parts(model)
-        self._h.register_model(name, factory, with_std, description)
+        rows = self._raw_rows if raw else None
+        name, factory, with_std, description = _estimator_parts(model, rows)
+        self._h.register_model(name, factory, with_std, description, raw)
         return name
+
+    def _raw_rows(self, row_ids: np.ndarray) -> pd.DataFrame:
+        header, numeric, columns = self._h.raw_cells(np.ascontiguousarray(row_ids, dtype=np.int64))
+        return _raw_frame(header, numeric, columns, row_ids)
 
     def predict(
         self,
@@ -660,6 +716,7 @@ class Project:
         model: Optional[Model] = None,
         seed: int = 0,
         coverage: Optional[Union[float, str]] = None,
+        raw: bool = False,
     ) -> pd.DataFrame:
         """The model (default: the project's) fitted on the labeled rows,
         predicting the project's rows (``pool=True``: only the unlabeled), or
@@ -667,9 +724,12 @@ class Project:
         conformal ``lower``/``upper`` bounds at ``coverage`` (0.9 or "90%";
         default 0.9: too few labels for it leaves them NaN, while a level
         asked for raises ValueError) and the model's own ``spread`` where it
-        has one. ``attrs["intervals"]`` names the method."""
+        has one. ``attrs["intervals"]`` names the method. ``raw=True``: your
+        estimator gets the project's rows as read (see :meth:`query`); rows
+        of ``data`` are not the project's, so it refuses them."""
+        _check_raw(raw, model)
         level = None if coverage is None else str(coverage)
-        model = self._model(model)
+        model = self._model(model, raw)
         if data is None:
             result = json.loads(self._h.predict(pool=pool, model=model, seed=seed, coverage=level))
         else:
@@ -705,6 +765,7 @@ class Project:
         out: Optional[Union[str, "os.PathLike[str]"]] = None,
         coverage: Optional[Union[float, str]] = None,
         audit: Optional[Union[float, str]] = None,
+        raw: bool = False,
     ) -> pd.DataFrame:
         """Chooses the next ``batch`` rows to label and records the round
         (as ``al-cli query``; ``out`` also writes its batch CSV). Returns the
@@ -714,12 +775,21 @@ class Project:
         strategy's score, rank and round. ``audit`` (0.1 or "10%") draws
         that share of the batch at random from the pool instead, after the
         picks, with ``audit`` True and no score: ``report()`` checks its
-        error estimate against them."""
+        error estimate against them.
+
+        ``raw=True`` (with your own estimator as ``model``): it gets the rows
+        as the source had them instead of al's encoding, a DataFrame of
+        every source column but the target and those left out by name
+        (``drop``, ``id_cols``), indexed by row id; numeric columns float64
+        with NaN where empty, the others text with None: a ``Pipeline`` with
+        its own ``ColumnTransformer`` sees missing cells as missing. al's
+        strategies still measure distances on its own encoding."""
+        _check_raw(raw, model)
         outcome = json.loads(
             self._h.query(
                 batch=batch,
                 strategy=strategy,
-                model=self._model(model),
+                model=self._model(model, raw),
                 seed=0 if seed is None else seed,
                 candidates=candidates,
                 diversity=diversity,
@@ -840,16 +910,21 @@ class Project:
         *,
         seed: int = 0,
         set_default: bool = False,
+        raw: bool = False,
     ) -> Union[dict, pd.DataFrame]:
         """With no ``models`` (or one spec): measures that model (default:
         the project's) and stores a report, returned as a dict. With a list
         (or ``"all"``): compares them by 5-fold cross-validation on the
         labeled rows, best first, as a DataFrame; ``set_default`` stores the
         best as the project's model. Your own estimators go in the list as
-        they are, beside al's models, measured on the same folds."""
+        they are, beside al's models, measured on the same folds; with
+        ``raw=True`` they get the rows as read (see :meth:`query`)."""
         if models is None or (isinstance(models, str) and models != "all") or _is_single_model(models):
-            return json.loads(self._h.evaluate(model=self._model(models), seed=seed))
-        specs = [models] if isinstance(models, str) else [self._model(m) for m in models]
+            _check_raw(raw, models)
+            return json.loads(self._h.evaluate(model=self._model(models, raw), seed=seed))
+        if raw and (isinstance(models, str) or all(isinstance(m, str) for m in models)):
+            _check_raw(raw, None)
+        specs = [models] if isinstance(models, str) else [self._model(m, raw) for m in models]
         comparison = json.loads(self._h.compare_models(specs, seed=seed, set_default=set_default))
         frame = pd.DataFrame(comparison["models"])
         frame.attrs.update({k: comparison[k] for k in ("method", "best", "set_default")})
@@ -970,20 +1045,25 @@ class Project:
         random_budget: float = 2.0,
         oracle: str = "knn",
         progress: Union[bool, Callable[[int, int], None]] = True,
+        raw: bool = False,
     ) -> Union[Simulation, list]:
         """Compares strategies on the labeled rows, the known target playing
         the annotator (``al-cli simulate``); random is always included and
         runs on to ``random_budget`` × the rounds so the labels it needs to
         catch up can be counted. Stored in the project. Ctrl-C stops it
         within a second and stores nothing of it. One model: a
-        :class:`Simulation`; several: a list of them."""
+        :class:`Simulation`; several: a list of them. ``raw=True``: your
+        estimators get the rows as read (see :meth:`query`)."""
         strategy_list = [strategies] if isinstance(strategies, str) else list(strategies)
         if models is None:
             model_list = []
         elif isinstance(models, str) or _is_single_model(models):
-            model_list = [self._model(models)]
+            _check_raw(raw, models)
+            model_list = [self._model(models, raw)]
         else:
-            model_list = [self._model(m) for m in models]
+            if raw and all(isinstance(m, str) for m in models):
+                _check_raw(raw, None)
+            model_list = [self._model(m, raw) for m in models]
         callback = _progress("simulate") if progress is True else (progress or None)
         try:
             runs = self._h.simulate(
@@ -1144,6 +1224,7 @@ def query(
     *,
     return_utilities: bool = False,
     candidates: int = 500,
+    raw: bool = False,
 ) -> Union[np.ndarray, "tuple[np.ndarray, np.ndarray]"]:
     """Picks ``batch_size`` rows of ``X`` to label next among those whose
     ``y`` is NaN (scikit-activeml's call shape; ``y=None``: every row is
@@ -1151,7 +1232,11 @@ def query(
     DataFrame (NaN cells are missing values). Returns the indices picked,
     best first, and with ``return_utilities=True`` also their utilities.
     Columns are mean-imputed and z-scored as a project's recipe does, so a
-    project made from the same table picks the same rows."""
+    project made from the same table picks the same rows. ``raw=True``
+    (with your own estimator): it gets the rows of ``X`` itself (``X.iloc[rows]``
+    for a DataFrame, with its column names and dtypes) instead of al's
+    scaled copy."""
+    _check_raw(raw, model)
     x = np.ascontiguousarray(_numeric_array(X))
     if x.ndim != 2:
         raise ValueError(f"X: expected a 2-D array, not {x.ndim}-D")
@@ -1161,8 +1246,8 @@ def query(
         target = np.ascontiguousarray(np.asarray(y, dtype=np.float64).reshape(-1))
     estimator = None
     if model is not None and not isinstance(model, str):
-        model, factory, with_std, description = _estimator_parts(model)
-        estimator = (factory, with_std, description)
+        model, factory, with_std, description = _estimator_parts(model, _rows_of(X) if raw else None)
+        estimator = (factory, with_std, description, raw)
     indices, utilities, _summary = _query_array(
         x,
         target,

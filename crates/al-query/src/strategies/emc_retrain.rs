@@ -65,7 +65,7 @@ impl EmcRetrain {
                     Some(m) => m,
                     None => {
                         let mut xs = input.labeled_x.clone();
-                        xs.push_row(x);
+                        xs.push_keyed_row(x, scored_x.keys().map(|keys| keys[k]));
                         let mut ys = input.labeled_y.to_vec();
                         ys.push(guess);
                         learner.fit(&xs, &ys, input.seed)?
