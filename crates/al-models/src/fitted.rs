@@ -2,11 +2,17 @@
 //! shipped to machines that score a pool (Spark executors; docs/scaling.md)
 //! and predict there exactly as it does here.
 //!
-//! Only the models written in this crate have a form here; a model from
+//! The models written in this crate have a form here; a model from
 //! another crate (Gaussian process, SVR, gradient boosting) or an external
 //! plugin answers `None` from [`crate::Predict::export`], and callers say
-//! which models can be shipped. The byte format around it (a magic, a
-//! version, a checksum, what the model was fitted on) is the caller's.
+//! which models can be shipped. A model fitted by a front end in its own
+//! language (a Python user's estimator) travels as that front end's bytes,
+//! [`FittedModel::External`], read back by the reader the front end
+//! registers ([`set_external_reader`]) in the process that scores. The byte
+//! format around it (a magic, a version, a checksum, what the model was
+//! fitted on) is the caller's.
+
+use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
@@ -17,7 +23,7 @@ use crate::glm::Glm;
 use crate::knn::Knn;
 use crate::linear::Linear;
 use crate::tree::Tree;
-use crate::Predict;
+use crate::{ModelError, Predict};
 
 /// A fitted model's whole state.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -30,15 +36,33 @@ pub enum FittedModel {
     LinearFunction(LinearFunction),
     Glm(LinearFunction),
     Committee(Vec<FittedModel>),
+    /// A model fitted outside this crate's models, as the bytes its front
+    /// end wrote (`format` names them: `python-pickle`).
+    External {
+        format: String,
+        bytes: Vec<u8>,
+    },
 }
 
 /// The models that have a [`FittedModel`] form, for messages.
-pub const EXPORTABLE: &str = "tree, forest, linear, ridge, knn, committee, elasticnet, lasso, glm";
+pub const EXPORTABLE: &str = "tree, forest, linear, ridge, knn, committee, elasticnet, lasso, glm, and a Python estimator that pickles (model=est without raw=True)";
+
+/// Turns a [`FittedModel::External`]'s format and bytes into a model.
+pub type ExternalReader = fn(&str, &[u8]) -> Result<Box<dyn Predict>, ModelError>;
+
+static EXTERNAL_READER: OnceLock<ExternalReader> = OnceLock::new();
+
+/// Registers the reader of external models for this process (the first
+/// registration holds: a front end registers once, when it loads).
+pub fn set_external_reader(reader: ExternalReader) {
+    let _ = EXTERNAL_READER.set(reader);
+}
 
 impl FittedModel {
-    /// The model again, ready to predict.
-    pub fn into_predict(self) -> Box<dyn Predict> {
-        match self {
+    /// The model again, ready to predict; an external model needs its
+    /// front end's reader in this process.
+    pub fn into_predict(self) -> Result<Box<dyn Predict>, ModelError> {
+        Ok(match self {
             FittedModel::Tree(m) => Box::new(m),
             FittedModel::Forest(m) => Box::new(m),
             FittedModel::Linear(m) => Box::new(m),
@@ -46,9 +70,20 @@ impl FittedModel {
             FittedModel::LinearFunction(m) => Box::new(m),
             FittedModel::Glm(m) => Box::new(Glm(m)),
             FittedModel::Committee(members) => Box::new(Committee::from_members(
-                members.into_iter().map(FittedModel::into_predict).collect(),
+                members
+                    .into_iter()
+                    .map(FittedModel::into_predict)
+                    .collect::<Result<_, _>>()?,
             )),
-        }
+            FittedModel::External { format, bytes } => {
+                let reader = EXTERNAL_READER.get().ok_or_else(|| {
+                    ModelError::Plugin(format!(
+                        "this model was fitted outside al's own models ({format}); score it where its front end runs (the al Python package reads python-pickle)"
+                    ))
+                })?;
+                reader(&format, &bytes)?
+            }
+        })
     }
 }
 
@@ -94,7 +129,7 @@ mod tests {
                 .unwrap_or_else(|| panic!("{spec} has no export"));
             let bytes = rmp_serde::to_vec(&exported).unwrap();
             let back: FittedModel = rmp_serde::from_slice(&bytes).unwrap();
-            let back = back.into_predict();
+            let back = back.into_predict().unwrap();
             assert_eq!(
                 fitted.predict(&probe).unwrap(),
                 back.predict(&probe).unwrap(),
@@ -119,5 +154,16 @@ mod tests {
             .fit(&x, &y, 0)
             .unwrap();
         assert!(gp.export().is_none());
+    }
+
+    #[test]
+    fn an_external_model_without_its_reader_is_refused_by_name() {
+        // No reader is registered in this crate's tests.
+        let external = FittedModel::External {
+            format: "python-pickle".into(),
+            bytes: vec![1, 2, 3],
+        };
+        let refused = external.into_predict().err().unwrap().to_string();
+        assert!(refused.contains("python-pickle"), "{refused}");
     }
 }

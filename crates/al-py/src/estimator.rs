@@ -18,6 +18,11 @@
 //! DataFrame of the source's cells. Rows that have no key (synthesized,
 //! streamed, read from a file outside the project) are refused by name.
 //!
+//! A fitted copy ships to Spark's workers as a pickle
+//! ([`FittedModel::External`], format `python-pickle`): `export` pickles it
+//! through the glue (`al._dump_fitted`), and [`read_shipped`], registered
+//! when the module loads, unpickles it where the scorer is read.
+//!
 //! An exception raised inside the estimator is kept ([`take_failure`]) and raised
 //! again to the caller as itself, with a note saying which call it was; the
 //! flow around it fails as any model failure does, so nothing is written.
@@ -38,6 +43,7 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread::ThreadId;
 
+use al_models::fitted::FittedModel;
 use al_models::{Fit, Matrix, ModelError, Predict};
 use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1};
 use pyo3::prelude::*;
@@ -296,6 +302,33 @@ impl Predict for PyFitted {
         self.call("predict", x)
     }
 
+    /// The fitted estimator pickled, for Spark's workers; `None` with
+    /// `raw=True` (a worker has no project to look the rows' cells up in)
+    /// and when it does not pickle (the exception is kept and raised).
+    fn export(&self) -> Option<FittedModel> {
+        if self.raw {
+            return None;
+        }
+        let (estimator, name, with_std) =
+            (self.estimator.clone(), self.name.clone(), self.with_std);
+        let bytes = on_python_thread(move |py| -> PyResult<Vec<u8>> {
+            let model = estimator.bind(py).getattr("model")?;
+            py.import("al")?
+                .call_method1("_dump_fitted", (model, name, with_std))?
+                .extract()
+        });
+        match bytes {
+            Ok(bytes) => Some(FittedModel::External {
+                format: SHIPPED_FORMAT.into(),
+                bytes,
+            }),
+            Err(e) => {
+                keep(e, format!("pickling {} for the workers", self.name));
+                None
+            }
+        }
+    }
+
     /// The estimator's own standard deviation (`predict(X, return_std=True)`),
     /// when it has one.
     fn predict_std(&self, x: &Matrix) -> Result<Option<Vec<f64>>, ModelError> {
@@ -304,4 +337,32 @@ impl Predict for PyFitted {
         }
         self.call("predict_std", x).map(Some)
     }
+}
+
+/// The format of a fitted estimator shipped to workers.
+const SHIPPED_FORMAT: &str = "python-pickle";
+
+/// Reads a fitted estimator a driver shipped ([`PyFitted::export`]); the
+/// glue unpickles it (`al._load_fitted`), so the worker needs the
+/// estimator's package installed, as the driver has it.
+pub fn read_shipped(format: &str, bytes: &[u8]) -> Result<Box<dyn Predict>, ModelError> {
+    if format != SHIPPED_FORMAT {
+        return Err(ModelError::Plugin(format!(
+            "a shipped model in format {format:?}; this al reads {SHIPPED_FORMAT}"
+        )));
+    }
+    let bytes = bytes.to_vec();
+    let loaded = on_python_thread(move |py| -> PyResult<(Py<PyAny>, String, bool)> {
+        py.import("al")?
+            .call_method1("_load_fitted", (pyo3::types::PyBytes::new(py, &bytes),))?
+            .extract()
+    });
+    let (estimator, name, with_std) =
+        loaded.map_err(|e| keep(e, "unpickling a shipped estimator".into()))?;
+    Ok(Box::new(PyFitted {
+        name,
+        estimator: Arc::new(estimator),
+        with_std,
+        raw: false,
+    }))
 }

@@ -461,9 +461,11 @@ impl ProjectHandle {
         coverage: Option<String>,
     ) -> PyResult<Bound<'py, PyBytes>> {
         let options = query_options(batch, strategy, model, seed, candidates, coverage)?;
-        let scorer = py
-            .detach(|| self.with(|p| p.ship_query(&options, &id_col)))
-            .map_err(to_py)?;
+        let stop = AtomicBool::new(false);
+        // Interruptible: a user's estimator is fitted and pickled here.
+        let scorer = interruptible(py, &stop, None, || {
+            self.with(|p| p.ship_query(&options, &id_col))
+        })?;
         Ok(PyBytes::new(py, scorer.to_bytes()))
     }
 
@@ -485,15 +487,12 @@ impl ProjectHandle {
         utilities: Option<Vec<f64>>,
         pool: i64,
     ) -> PyResult<String> {
-        let outcome = py
-            .detach(|| {
-                let scorer = al::shipped::Scorer::from_bytes(scorer)?;
-                let table = al::shipped::pool_table(&pool_columns(&rows)?)?;
-                self.with(|p| {
-                    p.record_shipped(&scorer, count(batch), &table, utilities, count(pool))
-                })
-            })
-            .map_err(to_py)?;
+        let stop = AtomicBool::new(false);
+        let outcome = interruptible(py, &stop, None, || {
+            let scorer = al::shipped::Scorer::from_bytes(scorer)?;
+            let table = al::shipped::pool_table(&pool_columns(&rows)?)?;
+            self.with(|p| p.record_shipped(&scorer, count(batch), &table, utilities, count(pool)))
+        })?;
         json(&outcome)
     }
 
@@ -594,10 +593,7 @@ impl ProjectHandle {
     /// The source's cells of the rows `row_ids` for an estimator with
     /// `raw=True`: the columns' names, which hold numbers, and the cells,
     /// one list per column. Safe to call while a flow holds the project.
-    fn raw_cells(
-        &self,
-        row_ids: PyReadonlyArray1<'_, i64>,
-    ) -> PyResult<RawCells> {
+    fn raw_cells(&self, row_ids: PyReadonlyArray1<'_, i64>) -> PyResult<RawCells> {
         let cells = self.raw.lock().unwrap_or_else(|e| e.into_inner());
         let raw = cells.as_ref().ok_or_else(|| {
             PyValueError::new_err("raw_cells: no estimator with raw=True was registered")
@@ -1265,9 +1261,11 @@ impl Scorer {
         first: i64,
     ) -> PyResult<Bound<'py, PyArray1<f64>>> {
         let first = count(first);
-        let scores = py
-            .detach(|| self.inner.score_columns(&pool_columns(&rows)?, first))
-            .map_err(to_py)?;
+        let stop = AtomicBool::new(false);
+        // Interruptible: a shipped Python estimator is called on this thread.
+        let scores = interruptible(py, &stop, None, || {
+            self.inner.score_columns(&pool_columns(&rows)?, first)
+        })?;
         Ok(scores.into_pyarray(py))
     }
 
@@ -1290,6 +1288,7 @@ impl Scorer {
 
 #[pymodule]
 fn _al(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    al_models::fitted::set_external_reader(estimator::read_shipped);
     m.add_class::<ProjectHandle>()?;
     m.add_class::<Scorer>()?;
     m.add_function(wrap_pyfunction!(query_array, m)?)?;

@@ -156,10 +156,16 @@ def test_a_simulation_runs_strategies_under_the_estimator(tmp_path):
     assert sim.config["model"] == "python.sklearn.linear_model._ridge.Ridge"
 
 
-def test_a_scorer_for_spark_refuses_an_estimator_by_name(tmp_path):
-    p = project(tmp_path)
-    with pytest.raises(TypeError, match="a scorer ships al's own fitted model as data"):
-        p.scorer("loc2", model=Ridge())
+def test_a_scorer_ships_the_estimator_pickled_but_not_raw(tmp_path):
+    frame = pd.read_csv(FIXTURES / "price_2k.csv").head(200).drop(columns=["loc2", "dow"])
+    frame.insert(0, "id", np.arange(len(frame)))
+    p = al.Project.init(frame, target="price", path=tmp_path / "p.db", id_col="id", test_frac=0)
+    blob = p.scorer("id", 5, "qbc", model=Ridge(), seed=1)
+    assert b"python-pickle" in blob
+    # A raw pipeline's rows are looked up in the project: no worker has it.
+    p._model(Ridge(), raw=True)
+    with pytest.raises(al.AlError, match="Python estimator that pickles"):
+        p.scorer("id", 5, "qbc", model="python.sklearn.linear_model._ridge.Ridge", seed=1)
 
 
 def test_strategies_say_what_each_gets_from_the_users_model():

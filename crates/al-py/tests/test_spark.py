@@ -77,10 +77,10 @@ def _project(data, path):
     return al.Project.init(data / "labeled.csv", target="price", path=path, id_col="id")
 
 
-def _local(data, tmp_path, strategy, pool_file=None):
+def _local(data, tmp_path, strategy, pool_file=None, model=None):
     project = _project(data, tmp_path / "local.db")
     cli("add", pool_file or (data / "pool.parquet"), "--as", "pool", project=tmp_path / "local.db")
-    return project.query(batch=10, strategy=strategy, seed=SEED)
+    return project.query(batch=10, strategy=strategy, seed=SEED, model=model)
 
 
 def _pool(spark, data, partitions=8):
@@ -141,6 +141,46 @@ def test_cover_picks_what_a_local_query_picks_on_the_same_hashed_sample(spark, d
     assert list(picked["id"]) == list(local["id"])
     assert list(picked["score"]) == list(local["score"])
     assert picked.attrs["pool"] == 20000 and local.attrs["pool"] == 2000
+
+
+def _ridge():
+    from sklearn.linear_model import Ridge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    return make_pipeline(StandardScaler(), Ridge(alpha=1.0))
+
+
+@pytest.mark.parametrize("route", ["dataframe", "parquet paths"])
+def test_a_users_estimator_ships_pickled_and_picks_what_a_local_query_picks(spark, data, tmp_path, route):
+    from sklearn.gaussian_process import GaussianProcessRegressor
+
+    pool = _pool(spark, data) if route == "dataframe" else str(data / "parts")
+    # qbc: a committee of bootstrap clones of the user's Pipeline; emcm-like
+    # own models need none of it; a GP's own return_std is its spread.
+    for strategy, model in [("qbc", _ridge()), ("qbc", GaussianProcessRegressor()), ("committee", _ridge())]:
+        project = _project(data, tmp_path / "spark.db")
+        picked = al.spark.query(project, pool, batch=10, strategy=strategy, model=model, id_col="id", seed=SEED)
+        local = _local(data, tmp_path, strategy, model=model)
+        assert list(picked["id"]) == list(local["id"]), (strategy, model)
+        assert list(picked["score"]) == list(local["score"]), (strategy, model)
+        assert list(picked["prediction"]) == list(local["prediction"]), (strategy, model)
+        for db in ("spark.db", "local.db"):
+            os.remove(tmp_path / db)
+
+
+def test_an_estimator_that_does_not_pickle_is_refused_as_itself_writing_nothing(spark, data, tmp_path):
+    from sklearn.linear_model import Ridge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    project = _project(data, tmp_path / "spark.db")
+    before = _digest(tmp_path / "spark.db")
+    unpicklable = make_pipeline(FunctionTransformer(lambda X: X), Ridge())
+    with pytest.raises(Exception, match="lambda|pickle") as raised:
+        al.spark.query(project, _pool(spark, data), batch=10, strategy="qbc", model=unpicklable, id_col="id")
+    assert "pickling python.sklearn.pipeline.Pipeline for the workers" in str(getattr(raised.value, "__notes__", ""))
+    assert _digest(tmp_path / "spark.db") == before
 
 
 def _digest(path):

@@ -187,16 +187,17 @@ impl<'a> RowScorer<'a> {
         let data: Data = rmp_serde::from_slice(bytes)
             .map_err(|e| QueryError::Plugin(format!("not a scorer of this al version: {e}")))?;
         let live = FittedModel::into_predict;
+        let all = |models: Vec<FittedModel>| models.into_iter().map(live).collect::<Result<_, _>>();
         Ok(RowScorer {
             kind: match data {
                 Data::Random { seed } => Kind::Random { seed },
                 Data::LeafVariance(tree) => Kind::LeafVariance(tree),
-                Data::SpreadSquared(model) => Kind::SpreadSquared(Fitted::Own(live(model))),
-                Data::MemberVariance(model) => Kind::MemberVariance(live(model)),
-                Data::FitVariance(fits) => Kind::FitVariance(fits.into_iter().map(live).collect()),
+                Data::SpreadSquared(model) => Kind::SpreadSquared(Fitted::Own(live(model)?)),
+                Data::MemberVariance(model) => Kind::MemberVariance(live(model)?),
+                Data::FitVariance(fits) => Kind::FitVariance(all(fits)?),
                 Data::ModelChange { main, committee } => Kind::ModelChange {
-                    main: live(main),
-                    committee: committee.into_iter().map(live).collect(),
+                    main: live(main)?,
+                    committee: all(committee)?,
                 },
             },
         })

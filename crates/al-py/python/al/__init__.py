@@ -23,6 +23,7 @@ import html
 import inspect
 import json
 import os
+import pickle
 import tempfile
 import time
 from typing import Any, Callable, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
@@ -99,6 +100,25 @@ class _Estimator:
     def predict_std(self, X: np.ndarray) -> np.ndarray:
         _mean, std = self.model.predict(self._x(X), return_std=True)
         return _float_vector(std)
+
+    @classmethod
+    def fitted(cls, model: Any) -> "_Estimator":
+        """An estimator already fitted (unpickled on a Spark worker)."""
+        made = cls.__new__(cls)
+        made.model, made.rows = model, None
+        return made
+
+
+def _dump_fitted(model: Any, name: str, with_std: bool) -> bytes:
+    """A fitted estimator as the bytes shipped to Spark's workers."""
+    return pickle.dumps({"model": model, "name": name, "with_std": with_std}, protocol=5)
+
+
+def _load_fitted(blob: bytes) -> Tuple[_Estimator, str, bool]:
+    """:func:`_dump_fitted`'s bytes back, on a worker (which needs the
+    estimator's package installed, as the driver has it)."""
+    shipped = pickle.loads(blob)
+    return _Estimator.fitted(shipped["model"]), shipped["name"], shipped["with_std"]
 
 
 def _is_single_model(models: Any) -> bool:
@@ -806,7 +826,7 @@ class Project:
         id_col: str,
         batch: int = 20,
         strategy: Optional[str] = None,
-        model: Optional[str] = None,
+        model: Optional[Model] = None,
         seed: Optional[int] = None,
         *,
         candidates: int = 500,
@@ -817,14 +837,14 @@ class Project:
         bytes in a versioned, checked format, refused by another project
         or once the labels change. ``id_col``: the pool's id, a column the
         project keeps out of the features (``init --id-col``). ``model``:
-        one of al's models (a user's estimator cannot be shipped as data)."""
-        if model is not None and not isinstance(model, str):
-            raise TypeError("model: a scorer ships al's own fitted model as data; give a model name (al.models())")
+        one of al's models, or your own estimator: its fitted copies travel
+        pickled, so the workers need its package, and a scorer holding one
+        is a pickle (read only scorers you made)."""
         return self._h.ship_query(
             id_col=id_col,
             batch=batch,
             strategy=strategy,
-            model=model,
+            model=self._model(model),
             seed=0 if seed is None else seed,
             candidates=candidates,
             coverage=None if coverage is None else str(coverage),

@@ -210,7 +210,7 @@ def query(
     pool: Any,
     batch: int = 20,
     strategy: Optional[str] = None,
-    model: Optional[str] = None,
+    model: Optional[Any] = None,
     id_col: Optional[str] = None,
     seed: Optional[int] = None,
     *,
@@ -225,18 +225,15 @@ def query(
     the project. Returns the picked rows as
     ``Project.query`` does. ``scorer``: bytes from ``Project.scorer`` made
     earlier (then ``strategy``, ``model`` and ``seed`` come from it). Pool
-    rows whose id the project already holds are skipped."""
+    rows whose id the project already holds are skipped. ``model`` may be
+    your own estimator (anything with ``fit`` and ``predict``): it is
+    fitted on the driver and its fitted copies go to the executors
+    pickled, so they need its package installed."""
     from pyspark.sql import functions as F
     from pyspark.sql.types import DoubleType, LongType, StructField, StructType
 
     if not id_col:
         raise ValueError("id_col: name the pool's id column (a column the project keeps out of the features)")
-    if model is not None and not isinstance(model, str):
-        raise TypeError(
-            "model: al.spark.query ships al's own fitted model to the workers as data; your own estimator "
-            "cannot go there yet. Give a model name (al.models()), or query a sample of the pool with "
-            "Project.query(model=...)"
-        )
     pool, files = _open_pool(pool)
     if id_col not in pool.columns:
         raise ValueError(f"id_col {id_col!r}: the pool has no such column; its columns are: {', '.join(pool.columns)}")
