@@ -207,8 +207,11 @@ def _rows_of(X: Any) -> RawRows:
     return lambda keys: array[keys]
 
 
-def _check_raw(raw: bool, model: Any) -> None:
-    if raw and (model is None or isinstance(model, str)):
+def _check_raw(raw: bool, models: Any) -> None:
+    """``raw=True`` needs an estimator of the user's among ``models`` (one
+    model, or a list of them)."""
+    listed = models if isinstance(models, (list, tuple)) else [models]
+    if raw and all(m is None or isinstance(m, str) for m in listed):
         raise ValueError(
             "raw=True: only for your own estimator (model=an object with fit and predict), "
             "which then gets the table as read; al's models take its encoded features"
@@ -939,11 +942,9 @@ class Project:
         best as the project's model. Your own estimators go in the list as
         they are, beside al's models, measured on the same folds; with
         ``raw=True`` they get the rows as read (see :meth:`query`)."""
+        _check_raw(raw, models)
         if models is None or (isinstance(models, str) and models != "all") or _is_single_model(models):
-            _check_raw(raw, models)
             return json.loads(self._h.evaluate(model=self._model(models, raw), seed=seed))
-        if raw and (isinstance(models, str) or all(isinstance(m, str) for m in models)):
-            _check_raw(raw, None)
         specs = [models] if isinstance(models, str) else [self._model(m, raw) for m in models]
         comparison = json.loads(self._h.compare_models(specs, seed=seed, set_default=set_default))
         frame = pd.DataFrame(comparison["models"])
@@ -1075,14 +1076,12 @@ class Project:
         :class:`Simulation`; several: a list of them. ``raw=True``: your
         estimators get the rows as read (see :meth:`query`)."""
         strategy_list = [strategies] if isinstance(strategies, str) else list(strategies)
+        _check_raw(raw, models)
         if models is None:
             model_list = []
         elif isinstance(models, str) or _is_single_model(models):
-            _check_raw(raw, models)
             model_list = [self._model(models, raw)]
         else:
-            if raw and all(isinstance(m, str) for m in models):
-                _check_raw(raw, None)
             model_list = [self._model(m, raw) for m in models]
         callback = _progress("simulate") if progress is True else (progress or None)
         try:
