@@ -175,9 +175,9 @@ fn local_model(
     )))
 }
 
-/// Rows' source cells for the glue: the columns' names, which hold
-/// numbers, and the cells, one list per column.
-type RawCells = (Vec<String>, Vec<bool>, Vec<Vec<String>>);
+/// Rows' source cells for the glue: the columns' names and, per column,
+/// a float64 array (a column al reads as numbers) or a list of text.
+type RawCells = (Vec<String>, Vec<Py<PyAny>>);
 
 /// A project file, opened once; calls on it take turns.
 #[pyclass(module = "al._al", name = "ProjectHandle")]
@@ -591,15 +591,29 @@ impl ProjectHandle {
     }
 
     /// The source's cells of the rows `row_ids` for an estimator with
-    /// `raw=True`: the columns' names, which hold numbers, and the cells,
-    /// one list per column. Safe to call while a flow holds the project.
-    fn raw_cells(&self, row_ids: PyReadonlyArray1<'_, i64>) -> PyResult<RawCells> {
-        let cells = self.raw.lock().unwrap_or_else(|e| e.into_inner());
-        let raw = cells.as_ref().ok_or_else(|| {
-            PyValueError::new_err("raw_cells: no estimator with raw=True was registered")
+    /// `raw=True`: the columns' names and the columns, numbers as float64
+    /// arrays (NaN where empty), text as lists (None where empty). Safe to
+    /// call while a flow holds the project.
+    fn raw_cells(&self, py: Python<'_>, row_ids: PyReadonlyArray1<'_, i64>) -> PyResult<RawCells> {
+        let row_ids = row_ids.as_slice()?.to_vec();
+        // Read without the GIL, and let go of the lock before taking it
+        // back: another thread may be waiting for the lock with the GIL held.
+        let (header, columns) = py.detach(|| {
+            let cells = self.raw.lock().unwrap_or_else(|e| e.into_inner());
+            let raw = cells.as_ref().ok_or_else(|| {
+                PyValueError::new_err("raw_cells: no estimator with raw=True was registered")
+            })?;
+            let columns = raw.columns(&row_ids).map_err(to_py)?;
+            PyResult::Ok((raw.header.clone(), columns))
         })?;
-        let columns = raw.columns(row_ids.as_slice()?).map_err(to_py)?;
-        Ok((raw.header.clone(), raw.numeric.clone(), columns))
+        let columns = columns
+            .into_iter()
+            .map(|column| match column {
+                al::RawColumn::Numbers(values) => Ok(values.into_pyarray(py).into_any().unbind()),
+                al::RawColumn::Text(cells) => Ok(cells.into_pyobject(py)?.into_any().unbind()),
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        Ok((header, columns))
     }
 
     /// Stores the stopping rule's threshold: a share as 0.01 or "1%".

@@ -89,6 +89,50 @@ def test_every_strategy_picks_with_a_raw_pipeline(tmp_path, strategy):
     assert first.prediction.notna().all()
 
 
+class Scribbler:
+    """A pipeline that writes into the X it is given after using it, as
+    some users' feature code does; what each copy was given goes to the
+    class's `seen` (a clone's own attributes are copies)."""
+
+    seen = []
+
+    def __init__(self):
+        self.inner = pipeline()
+
+    def get_params(self, deep=True):
+        return {}
+
+    def set_params(self, **params):
+        return self
+
+    def fit(self, X, y):
+        self.inner.fit(X, y)
+        return self
+
+    def predict(self, X):
+        self.seen.append(X.para1.to_numpy().copy())
+        out = self.inner.predict(X)
+        X["para1"] = -1.0
+        return out
+
+
+def test_members_read_the_same_rows_each_from_a_copy_of_their_own(tmp_path):
+    p = project(tmp_path)
+    seen = Scribbler.seen = []
+    mutated = p.query(batch=5, strategy="qbc:members=3", model=Scribbler(), raw=True, seed=4)
+    # Every member scoring a chunk saw its cells as read, whatever the one
+    # before it wrote; so the picks are those of the same pipeline unharmed.
+    # (The pool's 340 rows: three members, and the model fitted on every
+    # label for the guesses.)
+    chunks = [x for x in seen if len(x) == 340]
+    assert len(chunks) == 4
+    assert all((x == chunks[0]).all() and (x != -1.0).all() for x in chunks)
+    reopened = al.Project.open(tmp_path / "p.db")
+    clean = reopened.query(batch=5, strategy="qbc:members=3", model=pipeline(), raw=True, seed=4,
+                           include_pending=True)
+    assert list(mutated.row_id) == list(clean.row_id)
+
+
 def test_a_round_made_with_a_raw_pipeline_records_it(tmp_path):
     p = project(tmp_path)
     p.query(batch=3, strategy="qbc", model=pipeline(), raw=True, seed=0)

@@ -68,7 +68,8 @@ pub use report::{
     simulation_series, SIMULATION_TITLE,
 };
 pub use rows::{
-    write_atomically, writes_parquet, PredictOptions, Predictions, RawRows, Table, PARQUET_MISSING,
+    write_atomically, writes_parquet, PredictOptions, Predictions, RawColumn, RawRows, Table,
+    PARQUET_MISSING,
 };
 pub use simulate::{OnStop, Progress, SimulateOptions, SimulationRun};
 

@@ -37,6 +37,11 @@ pub struct RawRows {
     pub numeric: Vec<bool>,
 }
 
+/// A row's cell at a source position; a short row's missing cells are empty.
+fn cell_at(row: &[String], at: usize) -> &str {
+    row.get(at).map_or("", String::as_str)
+}
+
 impl RawRows {
     pub fn open(project: &Project) -> Result<RawRows> {
         let file = al_data::Project::open_for_reading(project.file().path())?;
@@ -62,20 +67,47 @@ impl RawRows {
         })
     }
 
-    /// The kept columns' cells of the rows `row_ids`, one vector per column,
-    /// rows in the order asked.
-    pub fn columns(&self, row_ids: &[i64]) -> Result<Vec<Vec<String>>> {
+    /// The kept columns of the rows `row_ids`, rows in the order asked,
+    /// typed once here rather than per cell in the front-end: a column al
+    /// reads as numbers holds them (NaN where a cell is empty or not a
+    /// number, as al's encoding reads it), the others their text (`None`
+    /// where empty).
+    pub fn columns(&self, row_ids: &[i64]) -> Result<Vec<RawColumn>> {
         let rows = self.file.raw_rows(row_ids)?;
         Ok(self
             .kept
             .iter()
-            .map(|&c| {
-                rows.iter()
-                    .map(|r| r.get(c).cloned().unwrap_or_default())
-                    .collect()
+            .zip(&self.numeric)
+            .map(|(&at, &numeric)| {
+                if numeric {
+                    RawColumn::Numbers(
+                        rows.iter()
+                            .map(|r| {
+                                al_data::recipe::parse_number(cell_at(r, at)).unwrap_or(f64::NAN)
+                            })
+                            .collect(),
+                    )
+                } else {
+                    RawColumn::Text(
+                        rows.iter()
+                            .map(|r| {
+                                Some(cell_at(r, at))
+                                    .filter(|c| !c.trim().is_empty())
+                                    .map(str::to_owned)
+                            })
+                            .collect(),
+                    )
+                }
             })
             .collect())
     }
+}
+
+/// One column of [`RawRows::columns`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum RawColumn {
+    Numbers(Vec<f64>),
+    Text(Vec<Option<String>>),
 }
 
 impl Table {
@@ -336,7 +368,17 @@ mod tests {
         let ids = project.file().load(Subset::All, false).unwrap().row_ids;
         // Asked out of order, an empty cell stays empty (not imputed).
         let columns = raw.columns(&[ids[2], ids[1], ids[0]]).unwrap();
-        assert_eq!(columns, [vec!["3", "", "1.50"], vec!["", "blue", "red"]]);
+        let RawColumn::Numbers(size) = &columns[0] else {
+            panic!("size is read as numbers: {columns:?}")
+        };
+        assert_eq!(size[0], 3.0);
+        assert!(size[1].is_nan());
+        assert_eq!(size[2], 1.5);
+        let text = |c: &str| Some(c.to_owned());
+        assert_eq!(
+            columns[1],
+            RawColumn::Text(vec![None, text("blue"), text("red")])
+        );
         let unknown = raw.columns(&[999]).unwrap_err().to_string();
         assert!(unknown.contains("row 999 has no source cells"), "{unknown}");
     }

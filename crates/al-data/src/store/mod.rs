@@ -538,6 +538,12 @@ impl Project {
     /// source rows do not hold (a synthesized row still waiting for its
     /// label, a row of another project) is an error naming it.
     pub fn raw_rows(&self, row_ids: &[i64]) -> Result<Vec<Vec<String>>> {
+        // One read transaction for the lot: outside one, every lookup
+        // takes and drops the file's shared lock (two fcntl calls a row).
+        let _snapshot = match self.conn().is_autocommit() {
+            true => Some(self.conn().unchecked_transaction().map_err(sql)?),
+            false => None,
+        };
         let mut statement = self
             .conn()
             .prepare_cached("SELECT raw FROM row_data WHERE row_id = ?1")

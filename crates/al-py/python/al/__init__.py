@@ -181,22 +181,17 @@ def _estimator_parts(
     return "python." + path, factory, with_std, json.dumps(described)
 
 
-def _raw_frame(header: Sequence[str], numeric: Sequence[bool], columns: Sequence[Sequence[str]],
-               index: np.ndarray) -> pd.DataFrame:
+def _raw_frame(header: Sequence[str], columns: Sequence[Any], index: np.ndarray) -> pd.DataFrame:
     """A project's cells as an estimator with ``raw=True`` gets them: the
     columns al reads as numbers as float64 (NaN where empty), the others as
     text (None where empty), the same types whatever rows are asked for;
-    indexed by row id."""
-    out = {}
-    for name, cells, is_number in zip(header, columns, numeric):
-        series = pd.Series(cells, dtype=object)
-        if is_number:
-            out[name] = pd.to_numeric(series.replace("", np.nan), errors="coerce").astype("float64")
-        else:
-            out[name] = series.where(series != "", None)
-    frame = pd.DataFrame(out, columns=list(header))
-    frame.index = pd.Index(index, name="row_id")
-    return frame
+    indexed by row id. The core types the cells; only the frame is built
+    here."""
+    out = {
+        name: cells if isinstance(cells, np.ndarray) else pd.Series(cells, dtype=object).to_numpy()
+        for name, cells in zip(header, columns)
+    }
+    return pd.DataFrame(out, columns=list(header), index=pd.Index(index, name="row_id"), copy=False)
 
 
 def _rows_of(X: Any) -> RawRows:
@@ -537,6 +532,8 @@ class Project:
 
     def __init__(self, handle: _Handle) -> None:
         self._h = handle
+        # The last rows read for an estimator with raw=True: (row ids, frame).
+        self._raw_last: Optional[Tuple[np.ndarray, pd.DataFrame]] = None
 
     # -- creating and opening -------------------------------------------
     @classmethod
@@ -728,8 +725,15 @@ class Project:
         return name
 
     def _raw_rows(self, row_ids: np.ndarray) -> pd.DataFrame:
-        header, numeric, columns = self._h.raw_cells(np.ascontiguousarray(row_ids, dtype=np.int64))
-        return _raw_frame(header, numeric, columns, row_ids)
+        # A committee's members are handed the same chunk of the pool one
+        # after another: its frame is read once and each member gets a
+        # copy of its own (an estimator may write into its X).
+        row_ids = np.ascontiguousarray(row_ids, dtype=np.int64)
+        last = self._raw_last
+        if last is None or not np.array_equal(last[0], row_ids):
+            header, columns = self._h.raw_cells(row_ids)
+            last = self._raw_last = (row_ids.copy(), _raw_frame(header, columns, row_ids))
+        return last[1].copy()
 
     def predict(
         self,
