@@ -159,7 +159,9 @@ impl CvPlus {
                 let train: Vec<usize> = (0..y.len()).filter(|&i| folds[i] != fold).collect();
                 let held: Vec<usize> = (0..y.len()).filter(|&i| folds[i] == fold).collect();
                 let ty: Vec<f64> = train.iter().map(|&i| y[i]).collect();
-                let model = learner.fit(&x.select(&train), &ty, derive_seed(seed, fold as u64))?;
+                let model = crate::call_context::within("interval fold", fold, k, || {
+                    learner.fit(&x.select(&train), &ty, derive_seed(seed, fold as u64))
+                })?;
                 Ok((model, held))
             })
             .collect::<Result<_, ModelError>>()?;

@@ -10,6 +10,7 @@
 //! Models are registered by name in [`spec::MODELS`] and described by spec
 //! strings such as `forest:trees=100,max_features=0.33`.
 
+pub mod call_context;
 pub mod committee;
 pub mod conformal;
 pub mod elasticnet;

@@ -65,7 +65,9 @@ pub fn cross_val_folds(
         held.iter().for_each(|&i| is_held[i] = true);
         let train: Vec<usize> = (0..n).filter(|&i| !is_held[i]).collect();
         let ty: Vec<f64> = train.iter().map(|&i| y[i]).collect();
-        let fitted = learner.fit(&x.select(&train), &ty, seed)?;
+        let fitted = crate::call_context::within("cross-validation fold", fold, folds, || {
+            learner.fit(&x.select(&train), &ty, seed)
+        })?;
         for (&i, p) in held.iter().zip(fitted.predict(&x.select(&held))?) {
             predictions[i] = p;
         }

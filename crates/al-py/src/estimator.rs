@@ -243,7 +243,10 @@ fn vector(value: &Bound<'_, PyAny>, rows: usize, call: &str) -> PyResult<Vec<f64
 impl Fit for PyModel {
     fn fit(&self, x: &Matrix, y: &[f64], seed: u64) -> Result<Box<dyn Predict>, ModelError> {
         al::interrupt::check()?;
-        let call = format!("{}.fit on {} rows", self.name, x.rows());
+        // Which of several fits this is (a committee's member, a fold), to
+        // name it if it fails, in fit or later in predict.
+        let place = al_models::call_context::current();
+        let call = format!("{}.fit on {} rows{}", self.name, x.rows(), of_place(place));
         let data = Owned::of(x, self.raw).map_err(|e| keep(e, call.clone()))?;
         let (factory, y) = (self.factory.clone(), y.to_vec());
         let fitted = on_python_thread(move |py| -> PyResult<Option<Py<PyAny>>> {
@@ -261,6 +264,7 @@ impl Fit for PyModel {
             estimator: Arc::new(fitted),
             with_std: self.with_std,
             raw: self.raw,
+            place,
         }))
     }
 
@@ -275,12 +279,24 @@ struct PyFitted {
     estimator: Arc<Py<PyAny>>,
     with_std: bool,
     raw: bool,
+    /// Which of several fits made it, if it was one of several.
+    place: Option<al_models::call_context::Place>,
+}
+
+/// ", committee member 3 of 5" for a call in one of several fits.
+fn of_place(place: Option<al_models::call_context::Place>) -> String {
+    place.map(|p| format!(", {p}")).unwrap_or_default()
 }
 
 impl PyFitted {
     fn call(&self, method: &'static str, x: &Matrix) -> Result<Vec<f64>, ModelError> {
         al::interrupt::check()?;
-        let call = format!("{}.{method} on {} rows", self.name, x.rows());
+        let call = format!(
+            "{}.{method} on {} rows{}",
+            self.name,
+            x.rows(),
+            of_place(self.place)
+        );
         let data = Owned::of(x, self.raw).map_err(|e| keep(e, call.clone()))?;
         let (estimator, rows) = (self.estimator.clone(), x.rows());
         on_python_thread(move |py| -> PyResult<Option<Vec<f64>>> {
@@ -364,5 +380,6 @@ pub fn read_shipped(format: &str, bytes: &[u8]) -> Result<Box<dyn Predict>, Mode
         estimator: Arc::new(estimator),
         with_std,
         raw: false,
+        place: None,
     }))
 }

@@ -110,10 +110,17 @@ pub(crate) fn bootstrap_fits(
             let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(input.seed, 1000 + m as u64));
             let idx: Vec<usize> = (0..n).map(|_| rng.gen_range(0..n)).collect();
             let y: Vec<f64> = idx.iter().map(|&i| input.labeled_y[i]).collect();
-            Ok(learner.fit(
-                &input.labeled_x.select(&idx),
-                &y,
-                derive_seed(input.seed, m as u64),
+            Ok(al_models::call_context::within(
+                "committee member",
+                m,
+                members,
+                || {
+                    learner.fit(
+                        &input.labeled_x.select(&idx),
+                        &y,
+                        derive_seed(input.seed, m as u64),
+                    )
+                },
             )?)
         })
         .collect()
